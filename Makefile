@@ -1,0 +1,94 @@
+# kdrelayd - a lossless, CRLF-repairing KDCOM serial relay.
+#
+# Sources are found by wildcard so that a new module is one new file:
+#   src/<tool>.c for each program in PROGS, every other src/*.c is library;
+#   tests/check_<module>.c is a Check unit test; tests/test_*.sh an
+#   integration test run by tests/run-integration.sh.
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+DESTDIR	?=
+
+VERSION	:= 0.1.0
+PKG_CONFIG ?= pkg-config
+PKGS	:= libevent libevent_pthreads
+OPT_PKGS := xenstore libsystemd
+HAVE_PKGS := $(foreach p,$(OPT_PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),$(p)))
+
+CC	?= cc
+WERROR	?=
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wpointer-arith -Wformat=2 $(WERROR) \
+	   -D_GNU_SOURCE -DKDRELAY_VERSION='"$(VERSION)"' -Iinclude \
+	   $(shell $(PKG_CONFIG) --cflags $(PKGS) $(HAVE_PKGS)) \
+	   $(if $(filter xenstore,$(HAVE_PKGS)),-DHAVE_XENSTORE) \
+	   $(if $(filter libsystemd,$(HAVE_PKGS)),-DHAVE_SYSTEMD)
+LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) $(HAVE_PKGS)) -lpthread
+CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+BUILD	?= build
+PROGS	:= kdrelayd kdreplay kdgen
+LIBSRC	:= $(filter-out $(PROGS:%=src/%.c),$(wildcard src/*.c))
+LIBOBJ	:= $(LIBSRC:src/%.c=$(BUILD)/%.o)
+UNITS	:= $(patsubst tests/%.c,%,$(wildcard tests/check_*.c))
+HELPERS	:= $(patsubst tests/helpers/%.c,%,$(wildcard tests/helpers/*.c))
+
+all: $(PROGS:%=$(BUILD)/%)
+
+$(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libkdrelay.a: $(LIBOBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/%: $(BUILD)/%.o $(BUILD)/libkdrelay.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/check_%: tests/check_%.c $(BUILD)/libkdrelay.a $(wildcard tests/*.h)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests -o $@ $< $(BUILD)/libkdrelay.a $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libkdrelay.a | $(BUILD)
+	@mkdir -p $(BUILD)/helpers
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkdrelay.a $(LDLIBS)
+
+$(BUILD):
+	mkdir -p $@
+
+.PRECIOUS: $(BUILD)/%.o
+
+# Installs the Debian packages the build and the tests need, once.
+deps:
+	@sh tests/deps.sh
+
+check: deps
+	$(MAKE) all units helpers
+	@tests/run-units.sh $(UNITS:%=$(BUILD)/%)
+	@tests/run-integration.sh $(BUILD)
+
+units: $(UNITS:%=$(BUILD)/%)
+helpers: $(HELPERS:%=$(BUILD)/helpers/%)
+
+demo: deps
+	$(MAKE) all
+	@tests/demo.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILD)/kdrelayd $(DESTDIR)$(SBINDIR)/kdrelayd
+	install -m 0755 $(BUILD)/kdreplay $(DESTDIR)$(BINDIR)/kdreplay
+	install -m 0755 $(BUILD)/kdgen $(DESTDIR)$(BINDIR)/kdgen
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/kdrelayd $(DESTDIR)$(BINDIR)/kdreplay \
+	    $(DESTDIR)$(BINDIR)/kdgen
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps check units helpers demo install uninstall clean

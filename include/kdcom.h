@@ -1,0 +1,126 @@
+/*
+ * kdcom.h - KDCOM framing: constants, checksum, a streaming validator.
+ *
+ * The parser is pure (no I/O, no allocation, no globals): feed it bytes cut
+ * anywhere and it reports packets, break-ins and garbage through a callback,
+ * resynchronising the way kdcom does (four identical leader bytes).  It
+ * only observes; the relay forwards every byte unchanged.
+ */
+#ifndef KDRELAY_KDCOM_H
+#define KDRELAY_KDCOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KD_LEADER_DATA		0x30303030u	/* "0000" */
+#define KD_LEADER_CONTROL	0x69696969u	/* "iiii" */
+#define KD_BREAKIN		0x62		/* 'b' */
+#define KD_TRAILER		0xaa
+#define KD_HEADER_SIZE		16
+#define KD_MAX_PAYLOAD		4000
+#define KD_MAX_PACKET		(KD_HEADER_SIZE + KD_MAX_PAYLOAD + 1)
+
+#define KD_ID_INITIAL		0x80800000u
+#define KD_ID_SYNC		0x00000800u
+
+enum kd_type {
+	KD_TYPE_UNUSED = 0,
+	KD_TYPE_STATE_CHANGE32 = 1,
+	KD_TYPE_STATE_MANIPULATE = 2,
+	KD_TYPE_DEBUG_IO = 3,
+	KD_TYPE_ACKNOWLEDGE = 4,
+	KD_TYPE_RESEND = 5,
+	KD_TYPE_RESET = 6,
+	KD_TYPE_STATE_CHANGE64 = 7,
+	KD_TYPE_POLL_BREAKIN = 8,
+	KD_TYPE_TRACE_IO = 9,
+	KD_TYPE_CONTROL_REQUEST = 10,
+	KD_TYPE_FILE_IO = 11,
+	KD_TYPE_MAX = 12,
+};
+
+#define KD_API_READ_VIRTUAL	0x3130
+#define KD_API_GET_VERSION	0x3146
+#define KD_API_PRINT_STRING	0x3230
+
+/* Verdicts on what the parser saw. */
+enum kd_verdict {
+	KD_OK = 0,
+	KD_BAD_CHECKSUM,	/* data packet, payload sum mismatch */
+	KD_BAD_TRAILER,		/* data packet, last byte not 0xAA */
+	KD_BAD_TYPE,		/* type 0, 8 or > 11, or kind/leader mismatch */
+	KD_OVERSIZE,		/* ByteCount > 4000: header only, resync */
+};
+
+enum kd_event_kind {
+	KD_EV_PACKET,		/* a whole packet (see verdict) */
+	KD_EV_BREAKIN,		/* a lone 0x62 between packets */
+	KD_EV_GARBAGE,		/* bytes outside any packet, count in len */
+};
+
+struct kd_packet {
+	int		 control;	/* control leader (no payload/trailer) */
+	uint16_t	 type;
+	uint16_t	 len;		/* ByteCount as sent */
+	uint32_t	 id;
+	uint32_t	 checksum;	/* as sent */
+	uint32_t	 api;		/* first u32 of payload, or 0 */
+	int		 has_api;	/* STATE_MANIPULATE/DEBUG_IO/STATE_CHANGE */
+	enum kd_verdict	 verdict;
+	const uint8_t	*payload;	/* len bytes (none when oversize) */
+	const uint8_t	*raw;		/* the packet as on the wire */
+	size_t		 rawlen;
+};
+
+struct kd_event {
+	enum kd_event_kind	 kind;
+	size_t			 len;	/* garbage bytes */
+	const struct kd_packet	*pkt;	/* KD_EV_PACKET */
+};
+
+typedef void (*kd_event_cb)(void *arg, const struct kd_event *);
+
+struct kd_parser {
+	kd_event_cb	 cb;
+	void		*arg;
+	int		 state;
+	uint8_t		 leader;	/* leader byte being counted */
+	unsigned	 nleader;	/* identical leader bytes seen */
+	size_t		 garbage;	/* pending garbage not yet reported */
+	size_t		 have;		/* bytes of the packet buffered */
+	size_t		 need;		/* bytes the packet needs in all */
+	uint8_t		 buf[KD_MAX_PACKET];
+};
+
+void	kd_parser_init(struct kd_parser *, kd_event_cb, void *arg);
+void	kd_parser_feed(struct kd_parser *, const uint8_t *, size_t);
+/* Nonzero when inside a packet (the relay's timeout may then reset). */
+int	kd_parser_busy(const struct kd_parser *);
+/* Drop a partial packet (a timeout, a reconnect); reports it as garbage. */
+void	kd_parser_reset(struct kd_parser *);
+
+uint32_t kd_checksum(const uint8_t *, size_t);
+/*
+ * Serialise a packet into out (room KD_MAX_PACKET); returns its length.
+ * Data packets get the checksum and trailer; control packets are header only.
+ */
+size_t	kd_build(uint8_t *out, uint16_t type, uint32_t id, const uint8_t *payload,
+	    uint16_t len);
+int	kd_type_is_control(unsigned type);
+const char *kd_type_name(unsigned type);
+/* A short name for an API number ("ReadVirtualMemory"), or NULL. */
+const char *kd_api_name(unsigned type, uint32_t api);
+const char *kd_verdict_name(enum kd_verdict);
+
+/* Per-direction counters fed from parser events. */
+struct kd_counters {
+	uint64_t	packets[KD_TYPE_MAX];	/* by type, valid ones */
+	uint64_t	data, control;
+	uint64_t	breakins, resends, resets;
+	uint64_t	bad_checksum, bad_trailer, bad_type, oversize;
+	uint64_t	garbage;		/* bytes */
+};
+
+void	kd_counters_add(struct kd_counters *, const struct kd_event *);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * log.h - leveled logging to stderr (the journal adds timestamps) or syslog.
+ *
+ * Thread-safe: each message is formatted whole and written with one call.
+ * Callers log state changes, never each retry.
+ */
+#ifndef KDRELAY_LOG_H
+#define KDRELAY_LOG_H
+
+#include <stdarg.h>
+
+enum log_level {
+	LOG_LVL_ERR = 0,
+	LOG_LVL_WARN,
+	LOG_LVL_NOTICE,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG,
+};
+
+void	log_init(const char *ident, enum log_level, int use_syslog);
+void	log_set_level(enum log_level);
+enum log_level log_get_level(void);
+int	log_level_parse(const char *, enum log_level *);
+
+void	log_msg(enum log_level, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	log_vmsg(enum log_level, const char *fmt, va_list)
+	    __attribute__((format(printf, 2, 0)));
+
+#define log_err(...)	log_msg(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_notice(...)	log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
+#define log_info(...)	log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...)	log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * stream.h - one direction of a pair, as pure byte processing.
+ *
+ * Bytes read from an endpoint go through CRLF repair (on, off, or detected
+ * automatically) and the KDCOM validator, and come out as the bytes to write
+ * to the peer.  No I/O, no libevent, no globals: the relay owns the fds and
+ * the timers and calls in here.
+ *
+ * In auto mode two parsers run, one over the bytes as read and one over the
+ * repaired bytes; when a complete data packet validates under one reading
+ * and fails under the other, repair switches to the reading that works.
+ */
+#ifndef KDRELAY_STREAM_H
+#define KDRELAY_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crlf.h"
+#include "kdcom.h"
+
+struct stream;
+
+/* Called for every parser event of the delivered interpretation. */
+typedef void (*stream_event_cb)(void *arg, const struct kd_event *);
+/* Called once when auto mode switches repair on (1) or off (0). */
+typedef void (*stream_switch_cb)(void *arg, int repairing);
+
+struct stream_counters {
+	uint64_t		bytes_in;	/* read from the source */
+	uint64_t		bytes_out;	/* handed on for the peer */
+	uint64_t		cr_removed;
+	uint64_t		switches;	/* auto-mode decisions */
+	struct kd_counters	kd;
+};
+
+struct stream {
+	enum crlf_mode		 mode;
+	int			 repairing;	/* effective now */
+	int			 validate;	/* run the parser(s) at all */
+	struct crlf		 crlf;
+	struct kd_parser	 as_read;	/* bytes as they arrived */
+	struct kd_parser	 repaired;	/* bytes after repair */
+	int			 decided;	/* auto: a packet has decided */
+	stream_event_cb		 on_event;
+	stream_switch_cb	 on_switch;
+	void			*arg;
+	struct stream_counters	 c;
+};
+
+/*
+ * mode: on, off or auto; guess: the initial repair state in auto mode.
+ * validate: 0 turns the parsers off (pure repair, counters bytes only).
+ */
+void	stream_init(struct stream *, enum crlf_mode mode, int guess,
+	    int validate, stream_event_cb, stream_switch_cb, void *arg);
+
+/*
+ * Process n bytes read from the source into out (room n + 1; out may be
+ * in - 1, see crlf_repair).  Returns the bytes to hand to the peer.
+ */
+size_t	stream_process(struct stream *, const uint8_t *in, size_t n,
+	    uint8_t *out);
+
+/* Nonzero when a 0x0d is held and the relay should arm its hold timer. */
+int	stream_holding(const struct stream *);
+/* The hold timer expired: release the held 0x0d into out (room 1). */
+size_t	stream_flush(struct stream *, uint8_t *out);
+
+/* The source went away or came back: forget partial state, keep counters. */
+void	stream_reset(struct stream *);
+
+#endif
