@@ -33,6 +33,9 @@ CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
 BUILD	?= build
+# The shared fixtures and docs live beside the checkout (CI has them too).
+SHARED	?= $(abspath $(CURDIR)/../shared)
+export KDRELAY_SHARED := $(SHARED)
 PROGS	:= kdrelayd kdreplay kdgen
 LIBSRC	:= $(filter-out $(PROGS:%=src/%.c),$(wildcard src/*.c))
 LIBOBJ	:= $(LIBSRC:src/%.c=$(BUILD)/%.o)
