@@ -55,12 +55,15 @@ void	relay_free(struct relay *);
 
 /* Ask the pair's thread to log its counters (any thread, signal-safe no). */
 void	relay_request_report(struct relay *);
-/* Copy the counters (any thread; taken under the pair's lock). */
+/* The counters as of the last report, state change or stop. */
 void	relay_get_stats(struct relay *, struct relay_dir_stats out[2]);
 /* "host connected, target waiting for /dev/pts/9" (any thread). */
 void	relay_status(struct relay *, char *buf, size_t len);
 /* Nonzero once every endpoint is being served (listening or connected). */
 int	relay_ready(struct relay *);
 const struct relay_opts *relay_get_opts(const struct relay *);
+/* One log line of a direction's counters (idx: SIDE_HOST = host->target). */
+void	relay_format_stats(const char *pair, int idx,
+	    const struct relay_dir_stats *, int validate, char *buf, size_t len);
 
 #endif
