@@ -1,30 +1,35 @@
 /*
  * daemon.h - the running set of pairs, signals, reload, periodic stats.
  *
- * The main thread owns an event_base for signals and timers only; every
- * pair runs in its own thread.  SIGHUP asks the loader for a new set of
- * pairs and applies the difference: unchanged pairs keep relaying, removed
- * ones stop, new ones start, changed ones restart.
+ * The main thread owns an event_base for signals, timers and discovery;
+ * every pair runs in its own thread.  The set of pairs wanted is the
+ * configured pairs plus those auto-discovery proposes; whenever either
+ * changes (SIGHUP, a VM appearing) the difference is applied: unchanged
+ * pairs keep relaying, removed ones stop, new ones start, changed ones
+ * restart.
  */
 #ifndef KDRELAY_DAEMON_H
 #define KDRELAY_DAEMON_H
 
 #include <stddef.h>
 
+#include "config.h"
 #include "relay.h"
 
-/* Fill *pairs (malloc'd array) and *n; -1 with err on a bad config. */
-typedef int (*daemon_load_fn)(void *arg, struct relay_opts **pairs, size_t *n,
-	    unsigned *stats_interval, char *err, size_t errlen);
+/* Load the configuration afresh into *cf; -1 with err (file:line). */
+typedef int (*daemon_load_fn)(void *arg, struct config *cf, char *err,
+	    size_t errlen);
 
 struct daemon_opts {
-	unsigned	 stats_interval;	/* seconds, 0 for none */
-	daemon_load_fn	 reload;		/* NULL: SIGHUP only logs */
-	void		*reload_arg;
+	daemon_load_fn	 load;		/* NULL: the pairs never change */
+	void		*load_arg;
+	int		 log_fixed;	/* command line set the log level */
 };
 
-/* Run until SIGTERM/SIGINT; returns a sysexits code. */
-int	daemon_run(const struct daemon_opts *, const struct relay_opts *pairs,
-	    size_t n);
+/*
+ * Run the pairs and auto-discovery of cf until SIGTERM/SIGINT; returns a
+ * sysexits code.  Takes cf's pairs; the caller still frees cf.
+ */
+int	daemon_run(const struct daemon_opts *, struct config *cf);
 
 #endif

@@ -45,10 +45,15 @@ struct relay_dir_stats {
 };
 
 struct relay;
+struct event;
 
+/* Make libevent thread-safe; before any event_base that pairs signal. */
+void	relay_global_init(void);
 struct relay *relay_new(const struct relay_opts *, char *err, size_t errlen);
 /* Start the pair's thread and loop; -1 with err on a setup error. */
 int	relay_start(struct relay *, char *err, size_t errlen);
+/* Before start: ev (another loop's) is activated on each state change. */
+void	relay_set_watcher(struct relay *, struct event *ev);
 /* Ask the loop to stop (any thread) and join it. */
 void	relay_stop(struct relay *);
 void	relay_free(struct relay *);

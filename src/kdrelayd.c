@@ -2,6 +2,8 @@
  * kdrelayd - relay a KDCOM serial line between a debugger VM and a target VM.
  *
  *	kdrelayd [options] HOST TARGET
+ *	kdrelayd [options] -c FILE [--pair NAME] [--check-config]
+ *	kdrelayd [options] --auto [--match GLOB]... [-c FILE]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "daemon.h"
 #include "epspec.h"
 #include "exitcodes.h"
@@ -19,6 +22,8 @@
 
 static const char usage_text[] =
 "usage: kdrelayd [options] HOST TARGET\n"
+"       kdrelayd [options] -c FILE [--pair NAME] [--check-config]\n"
+"       kdrelayd [options] --auto [--match GLOB]... [-c FILE]\n"
 "\n"
 "Relay a Windows kernel debugger's serial line (KDCOM) between HOST, the\n"
 "debugger's endpoint, and TARGET, the debuggee's, repairing the Xen CRLF\n"
@@ -36,6 +41,15 @@ static const char usage_text[] =
 "           serial=N, console, allow-remote\n"
 "\n"
 "Options:\n"
+"  -c, --config FILE          run the pairs of FILE (kdrelay.conf(5))\n"
+"  -p, --pair NAME            with -c: run only pair NAME\n"
+"      --check-config         with -c: check FILE and exit (0 or 78)\n"
+"  -a, --auto                 a pair for every matching running VM\n"
+"      --match GLOB           auto: VM names to serve (repeatable; *)\n"
+"      --auto-endpoint TMPL   auto: the debugger side, %n the VM name\n"
+"                             (default unix-listen:/run/kdrelay/%n.sock)\n"
+"      --tcp-ports LOW-HIGH   auto: tcp-listen on 127.0.0.1 ports instead\n"
+"      --pair-with TMPL       auto: pair with the debugger VM TMPL (%n-dbg)\n"
 "  -n, --name NAME            pair name used in logs (default kd)\n"
 "      --hold-ms MS           hold a trailing 0x0d this long (default 5)\n"
 "      --buffer-size BYTES    per direction (default 65536)\n"
@@ -60,9 +74,22 @@ enum {
 	OPT_CAPTURE,
 	OPT_STATS,
 	OPT_SYSLOG,
+	OPT_CHECK,
+	OPT_MATCH,
+	OPT_AUTO_EP,
+	OPT_TCP_PORTS,
+	OPT_PAIR_WITH,
 };
 
 static const struct option longopts[] = {
+	{ "config",		required_argument,	NULL, 'c' },
+	{ "pair",		required_argument,	NULL, 'p' },
+	{ "check-config",	no_argument,		NULL, OPT_CHECK },
+	{ "auto",		no_argument,		NULL, 'a' },
+	{ "match",		required_argument,	NULL, OPT_MATCH },
+	{ "auto-endpoint",	required_argument,	NULL, OPT_AUTO_EP },
+	{ "tcp-ports",		required_argument,	NULL, OPT_TCP_PORTS },
+	{ "pair-with",		required_argument,	NULL, OPT_PAIR_WITH },
 	{ "name",		required_argument,	NULL, 'n' },
 	{ "hold-ms",		required_argument,	NULL, OPT_HOLD },
 	{ "buffer-size",	required_argument,	NULL, OPT_BUFSIZE },
@@ -122,26 +149,147 @@ copy_path(const char *opt, char *dst, size_t len, const char *src)
 		usage_error("%s: path too long", opt);
 }
 
+/* What the command line says, beside the pair options in relay_opts. */
+struct cli {
+	const char	*config;
+	const char	*pair;
+	int		 check;
+	int		 autodisc;
+	char		 auto_text[8192];	/* [auto] keys from options */
+	size_t		 auto_len;
+	int		 log_set;
+	enum log_level	 level;
+	int		 use_syslog;
+};
+
+static void
+auto_key(struct cli *c, const char *key, const char *value)
+{
+	int	n;
+
+	/* Quoted, so the config parser validates the value as it would. */
+	n = snprintf(c->auto_text + c->auto_len,
+	    sizeof c->auto_text - c->auto_len, "%s = \"", key);
+	if (n < 0 || (size_t)n >= sizeof c->auto_text - c->auto_len)
+		usage_error("--%s: too many auto options", key);
+	c->auto_len += (size_t)n;
+	for (; *value != '\0'; value++) {
+		if (c->auto_len + 4 >= sizeof c->auto_text)
+			usage_error("--%s: value too long", key);
+		if (*value == '"' || *value == '\\')
+			c->auto_text[c->auto_len++] = '\\';
+		c->auto_text[c->auto_len++] = *value;
+	}
+	c->auto_text[c->auto_len++] = '"';
+	c->auto_text[c->auto_len++] = '\n';
+	c->auto_text[c->auto_len] = '\0';
+}
+
+/* Load the file (if any), apply --pair and the auto options. */
+static int
+load(void *arg, struct config *cf, char *err, size_t errlen)
+{
+	struct cli		*c = arg;
+	const struct relay_opts	*one;
+	struct relay_opts	*all;
+	char			 text[8300];
+	size_t			 n;
+
+	if (c->config != NULL && config_load(c->config, cf, err, errlen) != 0)
+		return -1;
+	if (c->pair != NULL) {
+		if ((one = config_find_pair(cf, c->pair)) == NULL) {
+			snprintf(err, errlen, "%s: no pair named '%s'",
+			    c->config, c->pair);
+			config_free(cf);
+			return -1;
+		}
+		all = config_take_pairs(cf, &n);
+		cf->pairs = calloc(1, sizeof *cf->pairs);
+		if (cf->pairs == NULL) {
+			free(all);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		cf->pairs[0] = *one;
+		cf->npairs = 1;
+		free(all);
+	}
+	if (c->autodisc && c->auto_len > 0) {
+		struct config		extra;
+		struct config_auto	swap;
+
+		snprintf(text, sizeof text, "[auto]\nenable = yes\n%s",
+		    c->auto_text);
+		config_init(&extra);
+		if (config_parse_buffer("command line", text, strlen(text),
+		    &extra, err, errlen) != 0) {
+			config_free(cf);
+			return -1;
+		}
+		/* The command line's [auto] replaces the file's. */
+		swap = cf->discover;
+		cf->discover = extra.discover;
+		extra.discover = swap;
+		config_free(&extra);
+	} else if (c->autodisc)
+		cf->discover.enable = 1;
+	if (!c->autodisc && c->pair != NULL)
+		cf->discover.enable = 0;
+	if (cf->npairs == 0 && !cf->discover.enable) {
+		snprintf(err, errlen, "%s: no pairs and no [auto] section "
+		    "enabled: nothing to do", c->config);
+		config_free(cf);
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct relay_opts	o;
 	struct daemon_opts	d;
+	struct config		cf;
+	struct cli		c;
 	struct ep_spec		*spec;
-	char			 err[512];
-	int			 ch, i, verbose = 0, quiet = 0, use_syslog = 0;
-	enum log_level		 level;
+	char			 err[1024];
+	int			 ch, i, verbose = 0, quiet = 0, rc;
+	unsigned		 stats = 0;
+	int			 stats_set = 0;
 
 	relay_opts_init(&o);
 	memset(&d, 0, sizeof d);
-	while ((ch = getopt_long(argc, argv, "n:vqhV", longopts, NULL)) != -1) {
+	memset(&c, 0, sizeof c);
+	while ((ch = getopt_long(argc, argv, "ac:n:p:vqhV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			c.config = optarg;
+			break;
+		case 'p':
+			c.pair = optarg;
+			break;
+		case OPT_CHECK:
+			c.check = 1;
+			break;
+		case 'a':
+			c.autodisc = 1;
+			break;
+		case OPT_MATCH:
+			auto_key(&c, "match", optarg);
+			break;
+		case OPT_AUTO_EP:
+			auto_key(&c, "endpoint", optarg);
+			break;
+		case OPT_TCP_PORTS:
+			auto_key(&c, "tcp-ports", optarg);
+			break;
+		case OPT_PAIR_WITH:
+			auto_key(&c, "pair-with", optarg);
+			break;
 		case 'n':
-			if (strlen(optarg) == 0 ||
-			    strlen(optarg) >= sizeof o.name ||
-			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
-			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
-			    strlen(optarg))
+			if (!config_valid_name(optarg))
 				usage_error("--name: '%s' is not a name of "
 				    "letters, digits, '_', '.', '-'", optarg);
 			snprintf(o.name, sizeof o.name, "%s", optarg);
@@ -165,8 +313,8 @@ main(int argc, char **argv)
 			    optarg);
 			break;
 		case OPT_STATS:
-			d.stats_interval = number("--stats-interval", optarg,
-			    0, 86400, 0);
+			stats = number("--stats-interval", optarg, 0, 86400, 0);
+			stats_set = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -175,7 +323,7 @@ main(int argc, char **argv)
 			quiet = 1;
 			break;
 		case OPT_SYSLOG:
-			use_syslog = 1;
+			c.use_syslog = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -190,18 +338,59 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 2)
+	if (c.auto_len > 0 && !c.autodisc)
+		usage_error("--match, --auto-endpoint, --tcp-ports and "
+		    "--pair-with need --auto");
+	if ((c.pair != NULL || c.check) && c.config == NULL)
+		usage_error("--pair and --check-config need -c FILE");
+	if (c.config != NULL || c.autodisc) {
+		if (argc != 0)
+			usage_error("endpoints on the command line do not go "
+			    "with -c or --auto");
+	} else if (argc != 2)
 		usage_error("expected two endpoints, HOST and TARGET, got %d",
 		    argc);
-	for (i = 0; i < 2; i++) {
-		spec = &o.side[i];
-		if (ep_spec_parse(argv[i], spec, err, sizeof err) != 0)
-			usage_error("%s endpoint '%s': %s",
-			    i == SIDE_HOST ? "HOST" : "TARGET", argv[i], err);
-	}
 
-	level = quiet ? LOG_LVL_WARN : verbose > 1 ? LOG_LVL_DEBUG :
-	    verbose ? LOG_LVL_INFO : LOG_LVL_NOTICE;
-	log_init("kdrelayd", level, use_syslog);
-	return daemon_run(&d, &o, 1);
+	config_init(&cf);
+	if (c.config != NULL || c.autodisc) {
+		if (load(&c, &cf, err, sizeof err) != 0) {
+			fprintf(stderr, "kdrelayd: %s\n", err);
+			return c.config != NULL ? EXIT_CONFIG : EXIT_USAGE;
+		}
+		if (c.check) {
+			printf("%s: OK, %zu pair%s%s\n", c.config, cf.npairs,
+			    cf.npairs == 1 ? "" : "s", cf.discover.enable ?
+			    ", auto-discovery on" : "");
+			config_free(&cf);
+			return EXIT_OK;
+		}
+		d.load = load;
+		d.load_arg = &c;
+	} else {
+		for (i = 0; i < 2; i++) {
+			spec = &o.side[i];
+			if (ep_spec_parse(argv[i], spec, err, sizeof err) != 0)
+				usage_error("%s endpoint '%s': %s",
+				    i == SIDE_HOST ? "HOST" : "TARGET",
+				    argv[i], err);
+		}
+		if ((cf.pairs = malloc(sizeof *cf.pairs)) == NULL)
+			return EXIT_OSERR;
+		cf.pairs[0] = o;
+		cf.npairs = 1;
+	}
+	if (stats_set)
+		cf.stats_interval = stats;
+
+	d.log_fixed = verbose || quiet;
+	if (quiet)
+		cf.log_level = LOG_LVL_WARN;
+	else if (verbose)
+		cf.log_level = verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO;
+	else if (c.config == NULL)
+		cf.log_level = LOG_LVL_NOTICE;
+	log_init("kdrelayd", cf.log_level, c.use_syslog || cf.use_syslog);
+	rc = daemon_run(&d, &cf);
+	config_free(&cf);
+	return rc;
 }

@@ -66,6 +66,7 @@ struct relay {
 	struct pktlog		*pktlog;
 	struct capture		*capture;
 
+	struct event		*watcher;	/* told of state changes */
 	pthread_mutex_t		 lock;		/* guards status, snapshot */
 	char			 status[256];
 	struct relay_dir_stats	 snap[2];
@@ -128,6 +129,8 @@ publish(struct relay *r)
 		r->snap[i].repairing = r->dir[i].st.repairing;
 	}
 	pthread_mutex_unlock(&r->lock);
+	if (r->watcher != NULL)
+		event_active(r->watcher, 0, 0);
 }
 
 static void
@@ -443,6 +446,18 @@ threads_init(void)
 	evthread_use_pthreads();
 }
 
+void
+relay_global_init(void)
+{
+	pthread_once(&threads_once, threads_init);
+}
+
+void
+relay_set_watcher(struct relay *r, struct event *ev)
+{
+	r->watcher = ev;
+}
+
 struct relay *
 relay_new(const struct relay_opts *o, char *err, size_t errlen)
 {
@@ -451,7 +466,7 @@ relay_new(const struct relay_opts *o, char *err, size_t errlen)
 	struct side	*s;
 	int		 i;
 
-	pthread_once(&threads_once, threads_init);
+	relay_global_init();
 	if (o->bufsize < 64) {
 		snprintf(err, errlen, "%s: buffer size %zu too small", o->name,
 		    o->bufsize);
