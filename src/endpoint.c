@@ -61,6 +61,7 @@ struct endpoint {
 	struct event_base	*base;
 	struct ep_spec		 spec;
 	char			 name[NAME_MAX_LEN];	/* "pair/side: spec" */
+	char			 label[EP_TEXT_MAX];	/* spec sans options */
 	endpoint_up_cb		 up;
 	endpoint_down_cb	 down;
 	void			*arg;
@@ -187,9 +188,11 @@ endpoint_new(struct event_base *base, const struct ep_spec *spec,
 	ep->backoff_ms = BACKOFF_MIN_MS;
 	ep->state = EPS_IDLE;
 	n = strcspn(spec->text, ",");		/* options are noise here */
-	snprintf(ep->name, sizeof ep->name, "%s%s%s: %.*s",
+	memcpy(ep->label, spec->text, n);
+	ep->label[n] = '\0';
+	snprintf(ep->name, sizeof ep->name, "%s%s%s: %s",
 	    pair != NULL ? pair : "", pair != NULL && side != NULL ? "/" : "",
-	    side != NULL ? side : "", (int)n, spec->text);
+	    side != NULL ? side : "", ep->label);
 	pthread_mutex_init(&ep->lock, NULL);
 	snprintf(ep->status, sizeof ep->status, "not started");
 	if ((ep->ev_retry = evtimer_new(base, conn_retry_cb, ep)) == NULL) {
@@ -224,7 +227,7 @@ endpoint_start(struct endpoint *ep, char *err, size_t errlen)
 	if (ep->spec.kind == EP_TCP) {
 		ep->tkind = EP_TCP;
 		ep->state = EPS_WAITING;
-		endpoint_set_status(ep, "connecting to %s", ep->spec.text);
+		endpoint_set_status(ep, "connecting to %s", ep->label);
 		arm_timer(ep, 0);
 	} else
 		endpoint_set_target(ep, ep->spec.kind, ep->spec.path, 0);
@@ -384,7 +387,7 @@ static const char *
 target_text(const struct endpoint *ep)
 {
 	if (ep->tkind == EP_TCP || ep->tpath[0] == '\0')
-		return ep->spec.text;
+		return ep->label;
 	return ep->tpath;
 }
 
@@ -404,6 +407,11 @@ conn_up(struct endpoint *ep, int fd)
 	}
 	watch_disarm(ep);
 	conn_cleanup(ep);
+	if (ep->dns != NULL) {
+		/* No resolver timers (nameserver probes) while connected. */
+		evdns_base_free(ep->dns, 0);
+		ep->dns = NULL;
+	}
 	ep->last_err = 0;
 	if (ep->lost_why[0] != '\0') {
 		log_notice("%s: lost (%s); connected again", ep->name,
@@ -557,6 +565,7 @@ tcp_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
 	}
 	ep->ai = ep->ai_next = res;
 	ep->cerr = 0;
+	ep->state = EPS_WAITING;
 	arm_timer(ep, 0);		/* connect from the loop, not from here */
 }
 

@@ -831,6 +831,23 @@ START_TEST(test_tcp_connect_backoff_then_up)
 }
 END_TEST
 
+/* A host name goes through the resolver without blocking the loop. */
+START_TEST(test_tcp_connect_by_name)
+{
+	char	spec[64];
+	int	port = free_port(), srv;
+
+	srv = tcp_server(port);
+	snprintf(spec, sizeof spec, "tcp:localhost:%d,crlf=off", port);
+	start_ep(spec);
+	ck_assert_msg(run_until(one_up, 3000), "%s", status());
+	ck_assert(nodelay(T.fd));
+	ck_assert_msg(strstr(status(), "connected to tcp:localhost:") != NULL,
+	    "%s", status());
+	close(srv);
+}
+END_TEST
+
 START_TEST(test_free_while_connecting)
 {
 	char	spec[64];
@@ -838,6 +855,12 @@ START_TEST(test_free_while_connecting)
 	/* A non-routable address: the connect stays in progress. */
 	snprintf(spec, sizeof spec, "tcp:192.0.2.1:9");
 	start_ep(spec);
+	ck_assert(!run_until(never, 100));
+	ck_assert_int_eq(T.ups, 0);
+	endpoint_free(T.ep);
+	T.ep = NULL;
+	/* And while resolving a name (.invalid never resolves). */
+	start_ep("tcp:kdrelay-test.invalid:9");
 	ck_assert(!run_until(never, 100));
 	ck_assert_int_eq(T.ups, 0);
 	endpoint_free(T.ep);
@@ -889,6 +912,7 @@ endpoint_suite(void)
 	tcase_add_test(tc, test_tcp_listen_loopback);
 	tcase_add_test(tc, test_tcp_listen_remote_needs_option);
 	tcase_add_test(tc, test_tcp_connect_backoff_then_up);
+	tcase_add_test(tc, test_tcp_connect_by_name);
 	tcase_add_test(tc, test_free_while_connecting);
 	tcase_add_test(tc, test_unsupported_kinds);
 	suite_add_tcase(s, tc);
