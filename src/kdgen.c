@@ -415,29 +415,51 @@ dbgprint(struct gen *g, const char *text)
 	data(g, TARGET, KD_TYPE_DEBUG_IO, p, DEBUG_IO_SIZE + n);
 }
 
+static const char *const drivers[] = {
+	"ACPI.sys", "Wdf01000.sys", "disk.sys", "storahci.sys", "netvsc.sys",
+	"serial.sys",
+};
+
 static void
 prints(struct gen *g, unsigned n)
 {
-	static const char *const fmts[] = {
-		"KDTARGET: Refreshing KD connection\r\n",
-		"Loading driver \\SystemRoot\\system32\\drivers\\%s\r\n",
-		"ACPI: table at 0x%08x loaded\r\n",
-		"kdrelay: line one\nline two\r\n",
-		"Break instruction exception - code 80000003 (first chance)\r\n",
-		"PnP: device %08x started\r\n",
-		"\r\n",
-	};
 	char		buf[200];
-	unsigned	i, k;
+	unsigned	i, v;
 
 	for (i = 0; i < n; i++) {
-		k = below(g, sizeof fmts / sizeof fmts[0]);
-		if (k == 1)
-			snprintf(buf, sizeof buf, fmts[k],
-			    words[below(g, 5)]);
-		else
-			snprintf(buf, sizeof buf, fmts[k],
-			    (unsigned)rnd(g));
+		v = (unsigned)rnd(g);
+		switch (below(g, 7)) {
+		case 0:
+			snprintf(buf, sizeof buf, "Loading driver "
+			    "\\SystemRoot\\system32\\drivers\\%s\r\n",
+			    drivers[below(g, sizeof drivers /
+			    sizeof drivers[0])]);
+			break;
+		case 1:
+			snprintf(buf, sizeof buf, "ACPI: table at 0x%08x "
+			    "loaded\r\n", v);
+			break;
+		case 2:
+			snprintf(buf, sizeof buf, "PnP: device %08x "
+			    "started\r\n", v);
+			break;
+		case 3:
+			/* A bare \n inside, the real \r\n at the end. */
+			snprintf(buf, sizeof buf, "kdrelay: line one\nline "
+			    "two\r\n");
+			break;
+		case 4:
+			snprintf(buf, sizeof buf, "Break instruction exception "
+			    "- code 80000003 (first chance)\r\n");
+			break;
+		case 5:
+			snprintf(buf, sizeof buf, "\r\n");
+			break;
+		default:
+			snprintf(buf, sizeof buf, "KDTARGET: Refreshing KD "
+			    "connection\r\n");
+			break;
+		}
 		dbgprint(g, buf);
 	}
 }

@@ -771,7 +771,7 @@ main(int argc, char **argv)
 		return rc == -1 ? EX_OK : rc;
 
 	if (kdtrace_load(r.trace_path, &r.trace, err, sizeof err) != 0) {
-		fprintf(stderr, "kdreplay: %s: %s\n", r.trace_path, err);
+		fprintf(stderr, "kdreplay: %s\n", err);	/* names the file */
 		return EX_NOINPUT;
 	}
 	if (player_check_trace(&r.trace, err, sizeof err) != 0) {

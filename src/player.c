@@ -344,9 +344,10 @@ player_timeout(struct player *p, int busy)
 			return fail(p, PLAYER_TIMEOUT, "timed out after the "
 			    "end of the trace");
 		r = rec(p, (long)p->next);
-		return fail(p, PLAYER_TIMEOUT, "timed out %u times in a row "
-		    "waiting for record %zu (%c %s)", p->strikes - 1, p->next,
-		    r->dir, player_describe(r->pkt, r->len, d, sizeof d));
+		return fail(p, PLAYER_TIMEOUT, "timed out waiting for record "
+		    "%zu (%c %s) after %u recoveries in a row", p->next,
+		    r->dir, player_describe(r->pkt, r->len, d, sizeof d),
+		    p->strikes - 1);
 	}
 	if (busy) {
 		/* A packet cut short: ask for it again, as kdcom does. */
