@@ -313,6 +313,10 @@ parse_kind(const char *spec, char *main, char **rest, struct ep_spec *sp,
 		return fail(err, errlen, "%s: relative path: use an absolute "
 		    "path (/dev/..., pty:/..., unix:/...)", spec);
 	if ((colon = strchr(main, ':')) == NULL) {
+		if (strchr(main, '/') != NULL)
+			return fail(err, errlen, "%s: relative path: use an "
+			    "absolute path (/dev/..., pty:/..., unix:/...)",
+			    spec);
 		sp->kind = EP_XEN;		/* a bare domain name */
 		*rest = main;
 		return 0;
