@@ -39,6 +39,7 @@ int	relay_opts_equal(const struct relay_opts *, const struct relay_opts *);
 /* A snapshot of one direction (from side -> to the other). */
 struct relay_dir_stats {
 	struct stream_counters	s;
+	uint64_t		written;	/* delivered to the peer */
 	uint64_t		dropped;	/* discarded, peer absent */
 	uint64_t		reconnects;	/* of the source endpoint */
 	int			repairing;
