@@ -43,6 +43,7 @@ LIBSRC	:= $(filter-out $(PROGS:%=src/%.c),$(wildcard src/*.c))
 LIBOBJ	:= $(LIBSRC:src/%.c=$(BUILD)/%.o)
 UNITS	:= $(patsubst tests/%.c,%,$(wildcard tests/check_*.c))
 HELPERS	:= $(patsubst tests/helpers/%.c,%,$(wildcard tests/helpers/*.c))
+BENCHES	:= $(patsubst bench/%.c,%,$(wildcard bench/*.c))
 
 all: $(PROGS:%=$(BUILD)/%)
 
@@ -60,6 +61,10 @@ $(BUILD)/check_%: tests/check_%.c $(BUILD)/libkdrelay.a $(wildcard tests/*.h)
 
 $(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libkdrelay.a | $(BUILD)
 	@mkdir -p $(BUILD)/helpers
+	$(CC) $(CFLAGS) $(KD_CFLAGS) -o $@ $< $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c bench/bench.h $(BUILD)/libkdrelay.a | $(BUILD)
+	@mkdir -p $(BUILD)/bench
 	$(CC) $(CFLAGS) $(KD_CFLAGS) -o $@ $< $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS)
 
 $(BUILD):
@@ -83,6 +88,11 @@ demo: deps
 	$(MAKE) all
 	@tests/demo.sh $(BUILD)
 
+# Benchmarks against socat and friends (slow: minutes); see README.
+bench: deps
+	$(MAKE) all $(BENCHES:%=$(BUILD)/bench/%)
+	@bench/run.sh $(BUILD)
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BUILD)/kdrelayd $(DESTDIR)$(SBINDIR)/kdrelayd
@@ -96,4 +106,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps check units helpers demo install uninstall clean
+.PHONY: all deps check units helpers demo bench install uninstall clean

@@ -248,6 +248,25 @@ watch_disarm(struct endpoint *ep)
 }
 
 /*
+ * Up: give the inotify instance back.  A user has few of them
+ * (fs.inotify.max_user_instances, 128 by default), and a daemon with
+ * hundreds of endpoints must not keep one per connected endpoint.
+ */
+static void
+watch_close(struct endpoint *ep)
+{
+	watch_disarm(ep);
+	if (ep->ev_ino != NULL) {
+		event_free(ep->ev_ino);
+		ep->ev_ino = NULL;
+	}
+	if (ep->ino_fd != -1) {
+		close(ep->ino_fd);
+		ep->ino_fd = -1;
+	}
+}
+
+/*
  * Watch the deepest existing directory on the way to tpath for the next
  * component to appear.  0 when the watch is in place.
  */
@@ -405,7 +424,7 @@ conn_up(struct endpoint *ep, int fd)
 		conn_failed(ep, err, NULL, 0);
 		return;
 	}
-	watch_disarm(ep);
+	watch_close(ep);
 	conn_cleanup(ep);
 	if (ep->dns != NULL) {
 		/* No resolver timers (nameserver probes) while connected. */

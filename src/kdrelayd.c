@@ -5,6 +5,8 @@
  *	kdrelayd [options] -c FILE [--pair NAME] [--check-config]
  *	kdrelayd [options] --auto [--match GLOB]... [-c FILE]
  */
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -104,6 +106,23 @@ static const struct option longopts[] = {
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
 };
+
+/*
+ * A pair holds six fds (two endpoints, its loop's epoll, eventfd and
+ * signal pipe), so 256 pairs need more than the customary soft limit of
+ * 1024 (systemd's default too).  libevent polls with epoll, not select,
+ * so the hard limit is safe to take.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 usage_error(const char *fmt, ...)
@@ -390,6 +409,7 @@ main(int argc, char **argv)
 	else if (c.config == NULL)
 		cf.log_level = LOG_LVL_NOTICE;
 	log_init("kdrelayd", cf.log_level, c.use_syslog || cf.use_syslog);
+	raise_nofile();
 	rc = daemon_run(&d, &cf);
 	config_free(&cf);
 	return rc;

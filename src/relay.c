@@ -51,6 +51,7 @@ struct dir {
 	uint8_t		*buf;
 	size_t		 cap, off, len;
 	struct event	*hold;
+	int		 patient;	/* hold extended inside a packet */
 	uint64_t	 written;	/* to the peer */
 	uint64_t	 dropped;
 };
@@ -73,6 +74,9 @@ struct relay {
 	struct relay_dir_stats	 snap[2];
 };
 
+/* How long a 0x0d held inside a packet may wait (see hold_cb). */
+#define RELAY_HOLD_PACKET_MS	1000
+
 static const char *side_label[2] = { "host", "target" };
 static const char *dir_name[2] = { "host->target", "target->host" };
 
@@ -80,6 +84,8 @@ static void	side_up(void *, int);
 static void	side_down(void *);
 static void	side_lost(struct side *, const char *);
 static void	dir_write(struct dir *);
+static void	dir_arm_hold(struct dir *);
+static void	read_cb(evutil_socket_t, short, void *);
 
 void
 relay_opts_init(struct relay_opts *o)
@@ -182,6 +188,9 @@ side_set_reading(struct side *s, int on)
 	else
 		event_del(s->rd);
 	s->reading = on;
+	/* A 0x0d held while reading was stopped is timed from now on. */
+	if (on)
+		dir_arm_hold(&s->r->dir[s->idx]);
 }
 
 /* Hand n processed bytes at the buffer's tail on, or drop them. */
@@ -201,27 +210,70 @@ dir_commit(struct dir *d, size_t n)
 }
 
 static void
-dir_arm_hold(struct dir *d)
+hold_for(struct dir *d, unsigned ms)
 {
 	struct timeval	tv;
 
-	if (stream_holding(&d->st)) {
-		tv.tv_sec = d->r->o.hold_ms / 1000;
-		tv.tv_usec = (d->r->o.hold_ms % 1000) * 1000;
-		event_add(d->hold, &tv);
-	} else if (evtimer_pending(d->hold, NULL))
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	event_add(d->hold, &tv);
+}
+
+static void
+dir_arm_hold(struct dir *d)
+{
+	d->patient = 0;
+	if (stream_holding(&d->st))
+		hold_for(d, d->r->o.hold_ms);
+	else if (evtimer_pending(d->hold, NULL))
 		event_del(d->hold);
 }
 
-/* A 0x0d waited long enough for a 0x0a that did not come: send it. */
+/*
+ * Is the held 0x0d inside a packet that needs more bytes after it?  Then
+ * no reader can use it before those come anyway (a KD sender never stops
+ * on a 0x0d: packets end in 0xaa or a control header's 0x00), and waiting
+ * longer costs nothing.  It matters: a pty hands input over in 4 KiB
+ * steps through a kernel worker, which a busy machine can delay past
+ * hold_ms, splitting a CR LF of the corruption.
+ */
+static int
+hold_inside_packet(const struct dir *d)
+{
+	const struct kd_parser	*p = &d->st.repaired;
+
+	return d->st.validate && kd_parser_busy(p) && kd_parser_want(p) > 1;
+}
+
+/*
+ * A 0x0d waited hold_ms for a 0x0a: send it, unless the next byte is in
+ * fact there.  It may be, unread: reading stops while the peer is slow,
+ * and a busy machine can run this before the read event.  The byte the
+ * line sent, not how soon the relay looked, must decide.
+ */
 static void
 hold_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dir	*d = arg;
+	struct side	*s = &d->r->side[d->idx];
+	uint64_t	 before = d->st.c.bytes_in;
 
 	(void)fd;
 	(void)what;
-	dir_room(d);
+	if (s->fd != -1 && s->reading)
+		read_cb(s->fd, EV_READ, s);
+	if (!stream_holding(&d->st) || d->st.c.bytes_in != before)
+		return;			/* decided, or timed anew */
+	if (s->fd != -1 && !s->reading)
+		return;			/* side_set_reading() re-arms */
+	if (!d->patient && hold_inside_packet(d) &&
+	    d->r->o.hold_ms < RELAY_HOLD_PACKET_MS) {
+		d->patient = 1;
+		hold_for(d, RELAY_HOLD_PACKET_MS - d->r->o.hold_ms);
+		return;
+	}
+	if (dir_room(d) == 0)
+		return;
 	dir_commit(d, stream_flush(&d->st, d->buf + d->off + d->len));
 }
 

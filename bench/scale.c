@@ -1,0 +1,416 @@
+/*
+ * scale - many pairs at once: memory, threads, fds, aggregate throughput
+ * and fairness of one kdrelayd (or of one socat per pair) relaying PAIRS
+ * pairs that all carry traffic.
+ *
+ *	scale [-c] [-r] [-p PAIRS] [-w WARM] [-t SEC] -m kdrelayd|socat
+ *	    -o CONF PROGRAM
+ *
+ * The VMs' lines are ptys this program opens itself (posix_openpt), 2 per
+ * pair: the relay opens the slaves, this program plays both guests of
+ * every pair on the masters, streaming KDCOM data packets both ways on all
+ * pairs at once and checking every byte received (-c/-r as for tput).
+ * With -m kdrelayd it writes CONF (one [pair] per pair) and runs
+ * "PROGRAM -c CONF"; with -m socat it runs "PROGRAM -b 65536 HOST TARGET"
+ * once per pair.  After WARM seconds (default 2) it counts, for SEC
+ * seconds (default 10), the bytes each pair delivers, then samples the
+ * relay processes (VmRSS, VmHWM, Pss, threads, fds, CPU time).
+ */
+#include <sys/epoll.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <termios.h>
+
+#include "bench.h"
+
+#define NPKT		256
+#define CHUNK		16384
+#define READY_S		30
+
+struct line {			/* one pty: a guest's end of a VM's line */
+	int		 fd;
+	char		 slave[64];
+	struct cpos	 out, in;	/* what it sends, what it expects */
+	uint64_t	 mark;		/* in.done at the window's start */
+	int		 bad;
+};
+
+static struct line	*lines;
+static int		 nlines;
+static pid_t		*kids;
+static int		 nkids;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: scale [-c] [-r] [-p pairs] [-w warm] [-t sec] "
+	    "-m kdrelayd|socat -o conf program\n");
+	exit(64);
+}
+
+static void
+die(const char *what)
+{
+	int	i;
+
+	fprintf(stderr, "scale: %s: %s\n", what, strerror(errno));
+	for (i = 0; i < nkids; i++)
+		kill(kids[i], SIGKILL);
+	exit(71);
+}
+
+static void
+open_line(struct line *l)
+{
+	struct termios	t;
+	const char	*name;
+
+	if ((l->fd = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		die("posix_openpt (raise /proc/sys/kernel/pty/max?)");
+	if (grantpt(l->fd) == -1 || unlockpt(l->fd) == -1 ||
+	    (name = ptsname(l->fd)) == NULL)
+		die("grantpt");
+	snprintf(l->slave, sizeof l->slave, "%s", name);
+	if (tcgetattr(l->fd, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(l->fd, TCSANOW, &t);
+	}
+}
+
+static pid_t
+spawn(char *const argv[], int errfd)
+{
+	pid_t	pid;
+
+	if ((pid = fork()) == -1)
+		die("fork");
+	if (pid == 0) {
+		if (errfd != -1)
+			dup2(errfd, 2);
+		execvp(argv[0], argv);
+		fprintf(stderr, "scale: %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Sum a "Key:   N kB" field over the processes. */
+static long
+status_sum(const char *file, const char *key)
+{
+	char	path[64], buf[256];
+	long	sum = 0, v;
+	size_t	kl = strlen(key);
+	FILE	*f;
+	int	i;
+
+	for (i = 0; i < nkids; i++) {
+		snprintf(path, sizeof path, "/proc/%d/%s", (int)kids[i], file);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(buf, sizeof buf, f) != NULL) {
+			if (strncmp(buf, key, kl) == 0 && buf[kl] == ':' &&
+			    sscanf(buf + kl + 1, "%ld", &v) == 1)
+				sum += v;
+		}
+		fclose(f);
+	}
+	return sum;
+}
+
+static long
+fd_count(void)
+{
+	char		 path[64];
+	struct dirent	*de;
+	DIR		*d;
+	long		 n = 0;
+	int		 i;
+
+	for (i = 0; i < nkids; i++) {
+		snprintf(path, sizeof path, "/proc/%d/fd", (int)kids[i]);
+		if ((d = opendir(path)) == NULL)
+			continue;
+		while ((de = readdir(d)) != NULL)
+			n += de->d_name[0] != '.';
+		closedir(d);
+	}
+	return n;
+}
+
+/* utime + stime of the processes, in clock ticks. */
+static long
+cpu_ticks(void)
+{
+	char		 path[64], buf[1024], *p;
+	unsigned long	 ut, st;
+	long		 sum = 0;
+	FILE		*f;
+	int		 i;
+
+	for (i = 0; i < nkids; i++) {
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)kids[i]);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(buf, sizeof buf, f) != NULL &&
+		    (p = strrchr(buf, ')')) != NULL &&
+		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+		    "%lu %lu", &ut, &st) == 2)
+			sum += (long)(ut + st);
+		fclose(f);
+	}
+	return sum;
+}
+
+/* Until kdrelayd has logged every endpoint connected. */
+static void
+await_relay(int errfd, int want)
+{
+	char	buf[4096], *p;
+	int64_t	deadline = now_ns() + (int64_t)READY_S * 1000000000;
+	ssize_t	n;
+	int	got = 0;
+	size_t	have = 0;
+
+	while (got < want) {
+		if (now_ns() > deadline) {
+			fprintf(stderr, "scale: only %d of %d endpoints "
+			    "connected after %d s\n", got, want, READY_S);
+			errno = ETIMEDOUT;
+			die("waiting for the relay");
+		}
+		n = read(errfd, buf + have, sizeof buf - 1 - have);
+		if (n == -1 && errno == EAGAIN) {
+			usleep(10000);
+			continue;
+		}
+		if (n <= 0)
+			die("the relay's log ended");
+		have += (size_t)n;
+		buf[have] = '\0';
+		while ((p = strchr(buf, '\n')) != NULL) {
+			*p = '\0';
+			if (strstr(buf, ": connected") != NULL)
+				got++;
+			else if (strstr(buf, "err") != NULL)
+				fprintf(stderr, "relay: %s\n", buf);
+			have -= (size_t)(p + 1 - buf);
+			memmove(buf, p + 1, have + 1);
+		}
+		if (have == sizeof buf - 1)
+			have = 0;
+	}
+}
+
+static void
+drain(int fd)
+{
+	char	buf[4096];
+
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cycle		 cy;
+	struct epoll_event	 ev, *evs;
+	struct line		*l;
+	const char		*mode = NULL, *conf = NULL;
+	uint8_t			*buf;
+	int64_t			 t_start, t1, t2 = 0, now;
+	long			 warm = 2, dur = 10, ticks1 = 0, ticks2;
+	long			 rss, hwm, pss, thr, fds;
+	int			 pairs = 256, ch, ep, i, n, corrupt = 0;
+	int			 repair = 0, errp[2] = { -1, -1 }, bad = 0;
+	int			 want_wire, counting = 0;
+	size_t			 at, k;
+	ssize_t			 r;
+	const uint8_t		*p;
+	FILE			*f;
+	char			 a[80], b[80];
+
+	while ((ch = getopt(argc, argv, "cm:o:p:rt:w:")) != -1) {
+		switch (ch) {
+		case 'c': corrupt = 1; break;
+		case 'm': mode = optarg; break;
+		case 'o': conf = optarg; break;
+		case 'p': pairs = atoi(optarg); break;
+		case 'r': repair = 1; break;
+		case 't': dur = atol(optarg); break;
+		case 'w': warm = atol(optarg); break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1 || mode == NULL || pairs < 1 || dur < 1 || warm < 0 ||
+	    (strcmp(mode, "kdrelayd") != 0 && strcmp(mode, "socat") != 0) ||
+	    (strcmp(mode, "kdrelayd") == 0 && conf == NULL))
+		usage();
+	signal(SIGPIPE, SIG_IGN);
+	want_wire = corrupt && !repair;
+	cycle_make(&cy, NPKT, KD_MAX_PAYLOAD, 3);
+	nlines = 2 * pairs;
+	lines = xmalloc((size_t)nlines * sizeof *lines);
+	kids = xmalloc((size_t)(pairs + 1) * sizeof *kids);
+	for (i = 0; i < nlines; i++) {
+		l = &lines[i];
+		memset(l, 0, sizeof *l);
+		open_line(l);
+		/* Each stream starts elsewhere in the cycle: no two alike. */
+		at = (size_t)(i * 37) % NPKT;
+		cpos_init(&l->out, corrupt ? cy.wire : cy.orig,
+		    corrupt ? cy.wlen : cy.olen,
+		    corrupt ? cy.woff[at] : cy.off[at]);
+		/* Line i receives what its pair's other line (i ^ 1) sends. */
+		at = (size_t)((i ^ 1) * 37) % NPKT;
+		cpos_init(&l->in, want_wire ? cy.wire : cy.orig,
+		    want_wire ? cy.wlen : cy.olen,
+		    want_wire ? cy.woff[at] : cy.off[at]);
+	}
+
+	if (strcmp(mode, "kdrelayd") == 0) {
+		if ((f = fopen(conf, "w")) == NULL)
+			die(conf);
+		fprintf(f, "# %d pairs for the scale benchmark\n[global]\n"
+		    "log-level = notice\n%s", pairs, getenv("SCALE_GLOBAL") ? getenv("SCALE_GLOBAL") : "");
+		for (i = 0; i < pairs; i++)
+			fprintf(f, "\n[pair p%03d]\nhost = pty:%s%s\n"
+			    "target = pty:%s%s\n", i, lines[2 * i].slave,
+			    corrupt ? ",crlf=on" : ",crlf=off",
+			    lines[2 * i + 1].slave,
+			    corrupt ? ",crlf=on" : ",crlf=off");
+		if (fclose(f) != 0)
+			die(conf);
+		if (pipe2(errp, O_CLOEXEC) == -1)
+			die("pipe");
+		{
+			char	*av[] = { argv[0], "-c", (char *)conf, NULL };
+
+			kids[nkids++] = spawn(av, errp[1]);
+		}
+		close(errp[1]);
+		fcntl(errp[0], F_SETFL, O_NONBLOCK);
+		await_relay(errp[0], nlines);
+	} else {
+		for (i = 0; i < pairs; i++) {
+			char	*av[] = { argv[0], "-b", "65536", a, b, NULL };
+
+			snprintf(a, sizeof a, "%s,raw,echo=0",
+			    lines[2 * i].slave);
+			snprintf(b, sizeof b, "%s,raw,echo=0",
+			    lines[2 * i + 1].slave);
+			kids[nkids++] = spawn(av, -1);
+		}
+		usleep(500000);		/* socat opens at once, no log */
+		for (i = 0; i < nkids; i++) {
+			if (waitpid(kids[i], NULL, WNOHANG) != 0) {
+				errno = ECHILD;
+				die("a socat exited");
+			}
+		}
+	}
+
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		die("epoll_create1");
+	for (i = 0; i < nlines; i++) {
+		ev.events = EPOLLIN | EPOLLOUT;
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, lines[i].fd, &ev) == -1)
+			die("epoll_ctl");
+	}
+	evs = xmalloc((size_t)nlines * sizeof *evs);
+	buf = xmalloc(CHUNK);
+	t_start = now_ns();
+	t1 = t_start + warm * 1000000000;
+	for (;;) {
+		now = now_ns();
+		if (!counting && now >= t1) {
+			for (i = 0; i < nlines; i++)
+				lines[i].mark = lines[i].in.done;
+			ticks1 = cpu_ticks();
+			t1 = now;
+			t2 = t1 + dur * 1000000000;
+			counting = 1;
+		}
+		if (counting && now >= t2)
+			break;
+		if (errp[0] != -1)
+			drain(errp[0]);
+		n = epoll_wait(ep, evs, nlines, 100);
+		for (i = 0; i < n; i++) {
+			l = &lines[evs[i].data.u32];
+			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+				r = read(l->fd, buf, CHUNK);
+				struct cpos save = l->in;
+				if (r > 0 && !l->bad &&
+				    cpos_check(&l->in, buf, (size_t)r) != 0) {
+					size_t j; for (j = 0; j < (size_t)r && buf[j] == save.buf[(save.at + j) % save.len]; j++);
+					fprintf(stderr, "scale: %s: wrong data "
+					    "after %llu bytes (read %zd, at %zu):", l->slave,
+					    (unsigned long long)l->in.done, r, j);
+					for (size_t q = j >= 4 ? j - 4 : 0; q < j + 6 && q < (size_t)r; q++) fprintf(stderr, " %02x/%02x", buf[q], save.buf[(save.at + q) % save.len]);
+					fprintf(stderr, "\n");
+					l->bad = 1;
+					bad++;
+				}
+			}
+			if (evs[i].events & EPOLLOUT) {
+				p = cpos_run(&l->out, CHUNK, &k);
+				if ((r = write(l->fd, p, k)) > 0)
+					cpos_advance(&l->out, (size_t)r);
+			}
+		}
+	}
+	now = now_ns();
+	ticks2 = cpu_ticks();
+	rss = status_sum("status", "VmRSS");
+	hwm = status_sum("status", "VmHWM");
+	pss = status_sum("smaps_rollup", "Pss");
+	thr = status_sum("status", "Threads");
+	fds = fd_count();
+	for (i = 0; i < nkids; i++)
+		kill(kids[i], SIGTERM);
+	if (errp[0] != -1) {
+		/* Its final counters must not fill the pipe and block it. */
+		fcntl(errp[0], F_SETFL, 0);
+		while (read(errp[0], buf, CHUNK) > 0)
+			;
+	}
+	for (i = 0; i < nkids; i++)
+		waitpid(kids[i], NULL, 0);
+
+	/* Per pair: bytes delivered both ways in the window. */
+	{
+		double		sec = (double)(now - t1) / 1e9, sum = 0;
+		int64_t		*v = xmalloc((size_t)pairs * sizeof *v);
+
+		for (i = 0; i < pairs; i++) {
+			v[i] = (int64_t)(lines[2 * i].in.done -
+			    lines[2 * i].mark + lines[2 * i + 1].in.done -
+			    lines[2 * i + 1].mark);
+			sum += (double)v[i];
+		}
+		qsort(v, (size_t)pairs, sizeof *v, cmp_i64);
+		printf("scale mode=%s pairs=%d sec=%.2f agg_mbps=%.2f "
+		    "pair_min_mbps=%.3f pair_median_mbps=%.3f "
+		    "pair_max_mbps=%.3f median_over_min=%.2f rss_kib=%ld "
+		    "hwm_kib=%ld pss_kib=%ld threads=%ld fds=%ld "
+		    "cpu_pct=%.1f errors=%d\n", mode, pairs, sec,
+		    sum / sec / 1e6, v[0] / sec / 1e6,
+		    pct(v, (size_t)pairs, 50) / sec / 1e6,
+		    v[pairs - 1] / sec / 1e6,
+		    v[0] > 0 ? (double)pct(v, (size_t)pairs, 50) / v[0] :
+		    999.0, rss, hwm, pss, thr, fds,
+		    (double)(ticks2 - ticks1) / sysconf(_SC_CLK_TCK) / sec *
+		    100, bad);
+		free(v);
+	}
+	return bad != 0;
+}
