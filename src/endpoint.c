@@ -41,6 +41,9 @@
 #include "log.h"
 
 #define BACKOFF_MIN_MS		100
+/* A socket that just appeared is retried this soon, doubling (see
+ * conn_failed). */
+#define QUICK_MIN_MS		1
 #define BACKOFF_MAX_MS		5000
 #define CONNECT_TIMEOUT_S	10
 /* An fd that lived less than this before it was lost does not reset the
@@ -81,6 +84,7 @@ struct endpoint {
 	int			 last_err;	/* last reported, 0 none */
 	char			 lost_why[128];	/* loss not yet logged */
 	unsigned		 backoff_ms;
+	unsigned		 quick_ms;	/* next quick retry, 0 none */
 	struct event		*ev_retry;
 
 	/* inotify on the directory of a missing path. */
@@ -357,8 +361,10 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 				hit = 1;
 		}
 	}
-	if (hit && ep->state == EPS_WAITING && ep->tpath[0] != '\0')
+	if (hit && ep->state == EPS_WAITING && ep->tpath[0] != '\0') {
+		ep->quick_ms = QUICK_MIN_MS;
 		conn_attempt(ep);
+	}
 }
 
 /* ---- reporting: each state change once ---- */
@@ -426,6 +432,7 @@ conn_up(struct endpoint *ep, int fd)
 	}
 	watch_close(ep);
 	conn_cleanup(ep);
+	ep->quick_ms = 0;
 	if (ep->dns != NULL) {
 		/* No resolver timers (nameserver probes) while connected. */
 		evdns_base_free(ep->dns, 0);
@@ -470,6 +477,18 @@ conn_failed(struct endpoint *ep, int err, const char *reason, int watching)
 	}
 	endpoint_set_status(ep, "retrying %s (%s)", target_text(ep), reason);
 	report_fail(ep, err, reason, "retrying");
+	if (ep->quick_ms != 0 && err == ECONNREFUSED) {
+		/*
+		 * The socket has just appeared and refuses: its server (QEMU)
+		 * binds, then listens, and the watch woke us in between.
+		 * Nothing tells when it listens: look again soon.
+		 */
+		arm_timer(ep, ep->quick_ms);
+		ep->quick_ms = ep->quick_ms * 2 < BACKOFF_MIN_MS ?
+		    ep->quick_ms * 2 : 0;
+		return;
+	}
+	ep->quick_ms = 0;
 	arm_timer(ep, backoff_next(ep));
 }
 

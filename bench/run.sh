@@ -1,0 +1,402 @@
+#!/bin/sh
+# bench/run.sh BUILD - kdrelayd side by side with what users run instead.
+#
+# Every contender relays between the same kind of VM lines (socat pty
+# pairs, as in tests/lib/common.sh: a guest end, which a bench program
+# plays, and a dom0 end, which the relay opens), in the same run,
+# alternating, several repetitions; the results are medians with their
+# spread (min..max over repetitions) and ratios, since absolute figures
+# drift with the machine's load.  Contenders:
+#   kdrelayd  CRLF repair on (crlf=on) on both sides, validation on
+#   socat     socat -b 65536 TTY1,raw,echo=0 TTY2,raw,echo=0 (no repair)
+#   ptycrlf   bench/ptycrlf.c, the Qubes one-byte-at-a-time repairing copy,
+#             one process per direction
+#   direct    no relay: the same two VM lines joined end to end (B's
+#             line copies straight into A's dom0 pty), so the path lacks
+#             exactly the relay's hop: the ceiling any relay is held to
+#
+# Environment (defaults in brackets):
+#   BENCH_SIZE [256M]           throughput: bytes each way
+#   BENCH_PTYCRLF_SIZE [2M]     throughput through ptycrlf (slow)
+#   BENCH_REPS [5]              repetitions of throughput, latency, session
+#   BENCH_ROUNDS [10000]        latency: round trips per measurement
+#   BENCH_PTYCRLF_ROUNDS [1000] latency through ptycrlf
+#   BENCH_SESSIONS [10]         session replays per contender and repetition
+#   BENCH_IDLE_SEC [10]         idle: seconds watched
+#   BENCH_PAIRS [256]           scale: pairs in one daemon
+#   BENCH_SCALE_SEC [10]        scale: seconds counted (after 2 s warm-up)
+#   BENCH_SCALE_REPS [3]        scale: repetitions
+#   BENCH_RECONN_REPS [10]      reconnect: repetitions per endpoint kind
+#   BENCH_ONLY [all]            a subset: tput latency session idle scale
+#                               reconn (space separated)
+#   BENCH_MAX_LOAD []           wait (10 min at most) for the 1-minute load
+#                               average to fall below this before starting
+#   BENCH_OUT [bench/results]   where the CSV, results.md and bench.png go
+#
+# Quick run: BENCH_SIZE=16M BENCH_REPS=2 BENCH_ROUNDS=2000 BENCH_SESSIONS=3 \
+#   BENCH_IDLE_SEC=3 BENCH_PAIRS=32 BENCH_SCALE_SEC=3 BENCH_SCALE_REPS=1 \
+#   BENCH_RECONN_REPS=3 BENCH_OUT=/tmp/bench make bench
+set -u
+BUILD=$(cd "${1:-build}" && pwd) || exit 1
+HERE=$(cd "$(dirname "$0")" && pwd)
+SIZE=${BENCH_SIZE:-256M}
+PSIZE=${BENCH_PTYCRLF_SIZE:-2M}
+REPS=${BENCH_REPS:-5}
+ROUNDS=${BENCH_ROUNDS:-10000}
+PROUNDS=${BENCH_PTYCRLF_ROUNDS:-1000}
+SESSIONS=${BENCH_SESSIONS:-10}
+IDLE=${BENCH_IDLE_SEC:-10}
+PAIRS=${BENCH_PAIRS:-256}
+SCALE_SEC=${BENCH_SCALE_SEC:-10}
+SCALE_REPS=${BENCH_SCALE_REPS:-3}
+RECONN_REPS=${BENCH_RECONN_REPS:-10}
+ONLY=${BENCH_ONLY:-tput latency session idle scale reconn}
+OUT=${BENCH_OUT:-$HERE/results}
+SHARED=${KDRELAY_SHARED:-$HERE/../../shared}
+FIXTURE=$SHARED/fixtures/windbg-session.kdtrace
+CONTENDERS="kdrelayd socat ptycrlf direct"
+
+mkdir -p "$OUT" || exit 1
+OUT=$(cd "$OUT" && pwd)
+T=$(mktemp -d /tmp/kdrelay-bench.XXXXXX)
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "bench: $*"; exit 1; }
+bg() { "$@" & LAST=$!; PIDS="$PIDS $LAST"; }
+stop() {	# stop PID...: end what bg started, and forget it
+	for p; do kill "$p" 2>/dev/null; done
+	for p; do wait "$p" 2>/dev/null; done
+	for p; do PIDS=$(echo "$PIDS" | sed "s/ $p\b//"); done
+}
+wait_path() {
+	i=0
+	while [ ! -e "$1" ]; do
+		i=$((i + 1)); [ $i -gt 250 ] && die "waited 5 s for $1"
+		sleep 0.02
+	done
+}
+in_list() { case " $2 " in *" $1 "*) return 0;; esac; return 1; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
+for p in tput pingpong ptycrlf scale reconn; do
+	[ -x "$BUILD/bench/$p" ] || die "$BUILD/bench/$p missing: run make bench"
+done
+[ -x "$BUILD/kdrelayd" ] || die "$BUILD/kdrelayd missing"
+command -v socat >/dev/null || die "socat missing (make deps)"
+if ! command -v gnuplot >/dev/null; then
+	say "bench: installing gnuplot-nox for the chart"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox \
+	    >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 &&
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    gnuplot-nox >/dev/null 2>&1; } || say "bench: no gnuplot: no chart"
+fi
+
+if [ -n "${BENCH_MAX_LOAD:-}" ]; then
+	i=0
+	while awk -v l="$(load1)" -v m="$BENCH_MAX_LOAD" 'BEGIN{exit !(l >= m)}'
+	do
+		[ $i = 0 ] && say "bench: load $(load1), waiting for < $BENCH_MAX_LOAD"
+		i=$((i + 1)); [ $i -gt 60 ] && { say "bench: still loaded, going on"; break; }
+		sleep 10
+	done
+fi
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+say "bench: $(nproc) CPUs, Linux $(uname -r), load $LOAD_START"
+
+# ---- the lines and the contenders ----
+
+# line NAME: a VM's serial line, $T/NAME.guest (the guest) and $T/NAME.vm
+# (dom0's end, what a relay opens).
+line() {
+	rm -f "$T/$1.guest" "$T/$1.vm"
+	bg socat PTY,raw,echo=0,link="$T/$1.guest" PTY,raw,echo=0,link="$T/$1.vm"
+	eval "LINE_$1=$LAST"
+	wait_path "$T/$1.guest"; wait_path "$T/$1.vm"
+}
+
+# up CONTENDER: lines and relay; sets GA and GB, the guests' ttys, REPAIR
+# (-r when the contender repairs) and RELAY_PIDS.
+up() {
+	RELAY_PIDS=""
+	line a
+	GA=$T/a.guest GB=$T/b.guest
+	if [ "$1" = direct ]; then
+		# B's line ends in A's dom0 pty instead of one of its own.
+		rm -f "$T/b.guest"
+		bg socat PTY,raw,echo=0,link="$T/b.guest" "$T/a.vm,raw,echo=0"
+		LINE_b=$LAST
+		wait_path "$T/b.guest"
+		LINES="$LINE_a $LINE_b" REPAIR=""
+		sleep 0.2
+		return
+	fi
+	line b
+	LINES="$LINE_a $LINE_b"
+	case $1 in
+	kdrelayd)
+		bg "$BUILD/kdrelayd" -q "pty:$T/a.vm,crlf=on" "pty:$T/b.vm,crlf=on" \
+		    2>>"$T/kdrelayd.log"
+		RELAY_PIDS=$LAST REPAIR=-r ;;
+	socat)
+		bg socat -b 65536 "$T/a.vm,raw,echo=0" "$T/b.vm,raw,echo=0"
+		RELAY_PIDS=$LAST REPAIR="" ;;
+	ptycrlf)
+		bg "$BUILD/bench/ptycrlf" "$T/a.vm" "$T/b.vm"
+		RELAY_PIDS=$LAST
+		bg "$BUILD/bench/ptycrlf" "$T/b.vm" "$T/a.vm"
+		RELAY_PIDS="$RELAY_PIDS $LAST" REPAIR=-r ;;
+	esac
+	sleep 0.2		# the relay opens both lines
+}
+down() { stop $RELAY_PIDS $LINES; }
+
+# The order of the contenders rotates with each repetition.
+order_of() {	# order_of REP
+	set -- $CONTENDERS $CONTENDERS
+	shift $(( $1 % 4 ))
+	echo "$1 $2 $3 $4"
+}
+
+# kv KEY LINE: the value of KEY=value in a bench program's output line.
+kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | sed 's/s$//'; }
+
+# cost PID...: "cpu_ticks cpu_ns ctxsw threads" summed over the processes
+# and all their threads.
+cost() {
+	ticks=0 ns=0 cs=0 thr=0
+	for p; do
+		[ -d /proc/$p ] || continue
+		t=$(sed 's/^.*) //' /proc/$p/stat | awk '{print $12 + $13}')
+		ticks=$((ticks + t))
+		for task in /proc/$p/task/*; do
+			n=$(cut -d' ' -f1 "$task/schedstat" 2>/dev/null || echo 0)
+			ns=$((ns + n))
+			s=$(awk '/ctxt_switches/ {s += $2} END {print s + 0}' \
+			    "$task/status" 2>/dev/null || echo 0)
+			cs=$((cs + s))
+			thr=$((thr + 1))
+		done
+	done
+	echo "$ticks $ns $cs $thr"
+}
+
+# relay_ns: CPU time of the relay's processes so far, ns.
+relay_ns() { set -- $(cost $RELAY_PIDS); echo "$2"; }
+
+# ---- 1. throughput ----
+
+run_tput() {
+	f=$OUT/tput.csv
+	echo "rep,contender,direction,bytes,sec,mbps,ok,relay_cpu_ms" >"$f"
+	rep=1
+	while [ $rep -le "$REPS" ]; do
+		for c in $(order_of $rep); do
+			size=$SIZE; [ $c = ptycrlf ] && size=$PSIZE
+			for dir in ab ba; do
+				up $c
+				n0=$(relay_ns)
+				out=$("$BUILD/bench/tput" -c $REPAIR -d $dir -s "$size" \
+				    -t 600 "$GA" "$GB" 2>>"$T/tput.err")
+				cpu=$(( ($(relay_ns) - n0) / 1000000 ))
+				[ -n "$RELAY_PIDS" ] || cpu=""
+				down
+				[ -n "$out" ] || out="tput bytes=0 sec=0 mbps=0 ok=0"
+				echo "$rep,$c,$dir,$(kv bytes "$out"),$(kv sec "$out"),$(kv mbps "$out"),$(kv ok "$out"),$cpu" >>"$f"
+				say "tput rep $rep $c $dir: $out"
+			done
+		done
+		rep=$((rep + 1))
+	done
+	# Both ways at once, once each (socat can stall here: note it).
+	f=$OUT/tput-duplex.csv
+	echo "contender,bytes,sec,mbps,ok" >"$f"
+	for c in $CONTENDERS; do
+		size=64M; [ $c = ptycrlf ] && size=$PSIZE
+		up $c
+		out=$("$BUILD/bench/tput" -c $REPAIR -d both -s "$size" -t 60 \
+		    "$GA" "$GB" 2>>"$T/tput.err")
+		down
+		[ -n "$out" ] || out="tput bytes=0 sec=0 mbps=0 ok=0"
+		echo "$c,$(kv bytes "$out"),$(kv sec "$out"),$(kv mbps "$out"),$(kv ok "$out")" >>"$f"
+		say "tput duplex $c: $out"
+	done
+}
+
+# ---- 2. latency ----
+
+run_latency() {
+	f=$OUT/latency.csv
+	echo "rep,contender,bytes,rounds,p50_us,p99_us,max_us,mean_us,relay_cpu_us_per_rt" >"$f"
+	rep=1
+	while [ $rep -le "$REPS" ]; do
+		for c in $(order_of $rep); do
+			up $c
+			for s in 0 1024; do
+				n=$ROUNDS; [ $c = ptycrlf ] && n=$PROUNDS
+				n0=$(relay_ns)
+				out=$("$BUILD/bench/pingpong" -c $REPAIR -n "$n" -s $s \
+				    "$GA" "$GB" 2>>"$T/pingpong.err")
+				cpu=$(awk -v a="$n0" -v b="$(relay_ns)" -v n="$n" \
+				    'BEGIN { printf "%.1f", (b - a) / n / 1000 }')
+				[ -n "$RELAY_PIDS" ] || cpu=""
+				[ -n "$out" ] || out="pingpong bytes=0 rounds=0 p50_us=0 p99_us=0 max_us=0 mean_us=0"
+				echo "$rep,$c,$(kv bytes "$out"),$(kv rounds "$out"),$(kv p50_us "$out"),$(kv p99_us "$out"),$(kv max_us "$out"),$(kv mean_us "$out"),$cpu" >>"$f"
+				say "latency rep $rep $c: $out"
+			done
+			down
+		done
+		rep=$((rep + 1))
+	done
+}
+
+# ---- 3. a real session ----
+
+run_session() {
+	f=$OUT/session.csv
+	echo "rep,contender,session,sec,retransmits,ok" >"$f"
+	[ -r "$FIXTURE" ] || { say "bench: $FIXTURE missing: no session"; return; }
+	rep=1
+	while [ $rep -le "$REPS" ]; do
+		for c in $(order_of $rep); do
+			up $c
+			# A repairing contender gets corrupting lines, as on Xen.
+			onlcr=""; [ -n "$REPAIR" ] && onlcr=--onlcr
+			i=1
+			while [ $i -le "$SESSIONS" ]; do
+				"$BUILD/kdreplay" --as target $onlcr --timeout 300 \
+				    "$FIXTURE" "pty:$GB" >"$T/t.out" 2>&1 &
+				tp=$!
+				"$BUILD/kdreplay" --as debugger $onlcr "$FIXTURE" \
+				    "pty:$GA" >"$T/d.out" 2>&1
+				rd=$?
+				wait $tp; rt=$?
+				d=$(cat "$T/d.out")
+				ok=0; [ $rd = 0 ] && [ $rt = 0 ] && ok=1
+				rtx=$(( $(kv retransmits "$d" | head -1) + \
+				    $(kv retransmits "$(cat "$T/t.out")" | head -1) ))
+				echo "$rep,$c,$i,$(kv time "$d"),$rtx,$ok" >>"$f"
+				i=$((i + 1))
+			done
+			say "session rep $rep $c: $(grep ",$c," "$f" | tail -n "$SESSIONS" | cut -d, -f4 | sort -n | sed -n "$(( (SESSIONS + 1) / 2 ))p") s (median)"
+			down
+		done
+		rep=$((rep + 1))
+	done
+}
+
+# ---- 4. idle cost ----
+
+# watch_idle CONTENDER STATE PID...: one row of idle.csv.
+watch_idle() {
+	c=$1 st=$2; shift 2
+	set -- $(cost "$@") "$@"
+	t1=$1 n1=$2 c1=$3; shift 4
+	sleep "$IDLE"
+	set -- $(cost "$@")
+	hz=$(getconf CLK_TCK)
+	echo "$c,$st,$IDLE,$(( ($1 - t1) * 1000 / hz )),$(( ($2 - n1) / 1000 )),$(( $3 - c1 )),$4" >>"$OUT/idle.csv"
+	say "idle $c $st: $(tail -1 "$OUT/idle.csv")"
+}
+
+run_idle() {
+	echo "contender,state,sec,cpu_ms,cpu_us,ctx_switches,threads" >"$OUT/idle.csv"
+	for c in kdrelayd socat ptycrlf; do
+		up $c
+		sleep 1
+		watch_idle $c connected $RELAY_PIDS
+		# The target VM goes away (its line and link vanish).
+		stop $LINE_b
+		LINES=$LINE_a
+		sleep 1
+		alive=""
+		for p in $RELAY_PIDS; do [ -d /proc/$p ] && alive="$alive $p"; done
+		if [ -n "$alive" ]; then
+			watch_idle $c one-absent $alive
+		else
+			echo "$c,one-absent,0,,,,exited" >>"$OUT/idle.csv"
+			say "idle $c one-absent: exited when its peer went"
+		fi
+		down
+	done
+	# Why would it wake up? Record its system calls while idle.
+	up kdrelayd
+	sleep 1
+	if command -v strace >/dev/null; then
+		timeout 5 strace -f -tt -p "$RELAY_PIDS" -o "$T/strace.idle" \
+		    2>/dev/null
+		n=$(grep -vc -e 'resumed>' -e '+++' -e 'detached' "$T/strace.idle")
+		say "idle kdrelayd: $n system calls in 5 s under strace"
+		echo "$n" >"$T/strace.count"
+	fi
+	down
+}
+
+# ---- 5. scale ----
+
+run_scale() {
+	f=$OUT/scale.csv
+	echo "rep,contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors" >"$f"
+	rep=1
+	while [ $rep -le "$SCALE_REPS" ]; do
+		for c in kdrelayd socat; do
+			if [ $c = kdrelayd ]; then
+				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -t "$SCALE_SEC" \
+				    -m kdrelayd -o "$T/scale.conf" "$BUILD/kdrelayd" \
+				    2>>"$T/scale.err")
+			else
+				out=$("$BUILD/bench/scale" -c -p "$PAIRS" -t "$SCALE_SEC" \
+				    -m socat socat 2>>"$T/scale.err")
+			fi
+			[ -n "$out" ] || { say "scale $c failed: $(tail -3 "$T/scale.err")"; continue; }
+			row="$rep,$c"
+			for k in pairs sec agg_mbps pair_min_mbps pair_median_mbps \
+			    pair_max_mbps median_over_min rss_kib hwm_kib pss_kib \
+			    threads fds cpu_pct errors; do
+				row="$row,$(kv $k "$out")"
+			done
+			echo "$row" >>"$f"
+			say "scale rep $rep: $out"
+		done
+		rep=$((rep + 1))
+	done
+}
+
+# ---- 6. reconnect ----
+
+run_reconn() {
+	f=$OUT/reconn.csv
+	echo "endpoint,reps,p50_ms,min_ms,max_ms,mean_ms" >"$f"
+	for m in u p; do
+		out=$("$BUILD/bench/reconn" -n "$RECONN_REPS" -$m "$T" \
+		    "$BUILD/kdrelayd" 2>>"$T/reconn.err")
+		[ -n "$out" ] || { say "reconn -$m failed: $(tail -3 "$T/reconn.err")"; continue; }
+		echo "$(kv mode "$out"),$(kv reps "$out"),$(kv p50_ms "$out"),$(kv min_ms "$out"),$(kv max_ms "$out"),$(kv mean_ms "$out")" >>"$f"
+		say "reconn: $out"
+	done
+}
+
+for s in tput latency session idle scale reconn; do
+	in_list $s "$ONLY" && run_$s
+done
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- results.md and the chart ----
+{
+	echo "MACHINE=\"$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), Linux $(uname -r)\""
+	echo "DATE=\"$DATE\""
+	echo "LOAD_START=\"$LOAD_START\""
+	echo "LOAD_END=\"$LOAD_END\""
+	echo "PARAMS=\"size $SIZE each way (ptycrlf $PSIZE), $REPS repetitions, $ROUNDS round trips (ptycrlf $PROUNDS), $SESSIONS sessions per repetition, idle ${IDLE} s, $PAIRS pairs for ${SCALE_SEC} s x $SCALE_REPS, $RECONN_REPS reconnects\""
+	[ -r "$T/strace.count" ] && echo "STRACE=\"$(cat "$T/strace.count")\""
+} >"$OUT/machine.env"
+sh "$HERE/report.sh" "$OUT" || die "report failed"
+say "bench: results in $OUT/results.md"
