@@ -68,8 +68,7 @@ struct relay {
 	struct capture		*capture;
 
 	struct event		*watcher;	/* told of state changes */
-	pthread_mutex_t		 lock;		/* guards status, snapshot */
-	char			 status[256];
+	pthread_mutex_t		 lock;		/* guards the snapshot */
 	struct relay_dir_stats	 snap[2];
 };
 
@@ -112,17 +111,13 @@ now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Publish status and counters for other threads; cheap, called rarely. */
+/* Publish the counters for other threads, tell the watcher; cheap, rare. */
 static void
 publish(struct relay *r)
 {
-	char	a[96], b[96];
 	int	i;
 
 	pthread_mutex_lock(&r->lock);
-	endpoint_status(r->side[0].ep, a, sizeof a);
-	endpoint_status(r->side[1].ep, b, sizeof b);
-	snprintf(r->status, sizeof r->status, "host %s, target %s", a, b);
 	for (i = 0; i < 2; i++) {
 		r->snap[i].s = r->dir[i].st.c;
 		r->snap[i].written = r->dir[i].written;
@@ -622,12 +617,18 @@ relay_get_stats(struct relay *r, struct relay_dir_stats out[2])
 		pthread_mutex_unlock(&r->lock);
 }
 
+/*
+ * Fresh from the endpoints (thread-safe): they change state (opening,
+ * waiting, retrying) without telling the relay.
+ */
 void
 relay_status(struct relay *r, char *buf, size_t len)
 {
-	pthread_mutex_lock(&r->lock);
-	snprintf(buf, len, "%s", r->status);
-	pthread_mutex_unlock(&r->lock);
+	char	a[96], b[96];
+
+	endpoint_status(r->side[0].ep, a, sizeof a);
+	endpoint_status(r->side[1].ep, b, sizeof b);
+	snprintf(buf, len, "host %s, target %s", a, b);
 }
 
 int
