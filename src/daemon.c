@@ -22,6 +22,7 @@ struct daemon {
 	struct event		*sig[4];
 	struct event		*stats;
 	struct event		*status_ev;	/* a pair changed state */
+	struct event		*status_poll;	/* while a side is not connected */
 	unsigned		 interval;
 
 	struct relay		**relays;	/* running */
@@ -31,7 +32,7 @@ struct daemon {
 	struct relay_opts	*found;		/* auto-discovered pairs */
 	size_t			 nfound;
 	struct autodisc		*disc;
-	char			 last_status[512];
+	char			 last_status[RELAY_NAME_MAX + 256 + 68];
 };
 
 static void
@@ -65,31 +66,63 @@ stats_cb(evutil_socket_t fd, short what, void *arg)
 	arm_stats(d);
 }
 
-/* STATUS= for systemd: one pair in words, many pairs counted. */
+/* One side of relay_status(): served by a peer, not waiting or listening. */
+static int
+side_connected(const char *s)
+{
+	return strncmp(s, "connected ", 10) == 0 ||
+	    strncmp(s, "client connected ", 17) == 0;
+}
+
+/* relay_status() is "host STATE, target STATE". */
+static int
+both_connected(const char *status)
+{
+	const char	*t = strstr(status, ", target ");
+
+	return strncmp(status, "host ", 5) == 0 && t != NULL &&
+	    side_connected(status + 5) && side_connected(t + 9);
+}
+
+/*
+ * STATUS= for systemd: one pair in words; many pairs counted, with the
+ * first one not fully connected in words.  Endpoints go from opening to
+ * waiting or retrying without telling their relay: while a side is not
+ * connected, look again every second.
+ */
 static void
 status_cb(evutil_socket_t fd, short what, void *arg)
 {
+	static const struct timeval poll_tv = { 1, 0 };
 	struct daemon	*d = arg;
-	char		 buf[512], one[256];
+	char		 one[256], down[RELAY_NAME_MAX + 256 + 4] = "";
+	char		 buf[sizeof down + 64];
 	size_t		 i, up = 0;
 
 	(void)fd;
 	(void)what;
 	for (i = 0; i < d->n; i++) {
 		relay_status(d->relays[i], one, sizeof one);
-		if (strstr(one, "host connected, target connected") != NULL)
+		if (both_connected(one))
 			up++;
+		else if (*down == '\0')
+			snprintf(down, sizeof down, "; %s: %s",
+			    relay_get_opts(d->relays[i])->name, one);
 	}
 	if (d->n == 1)
 		snprintf(buf, sizeof buf, "%s: %s",
 		    relay_get_opts(d->relays[0])->name, one);
 	else
 		snprintf(buf, sizeof buf, "%zu pairs, %zu with both sides "
-		    "connected", d->n, up);
+		    "connected%s", d->n, up, down);
 	if (strcmp(buf, d->last_status) != 0) {
 		snprintf(d->last_status, sizeof d->last_status, "%s", buf);
 		notify_status("%s", buf);
 	}
+	if (up < d->n)
+		event_add(d->status_poll, &poll_tv);
+	else
+		event_del(d->status_poll);
 }
 
 static struct relay *
@@ -322,6 +355,7 @@ daemon_run(const struct daemon_opts *o, struct config *cf)
 	}
 	d.stats = evtimer_new(d.base, stats_cb, &d);
 	d.status_ev = event_new(d.base, -1, 0, status_cb, &d);
+	d.status_poll = evtimer_new(d.base, status_cb, &d);
 	adopt(&d, cf);
 	arm_stats(&d);
 
@@ -345,6 +379,7 @@ out:
 		event_free(d.sig[i]);
 	event_free(d.stats);
 	event_free(d.status_ev);
+	event_free(d.status_poll);
 	event_base_free(d.base);
 	free(d.relays);
 	free(d.conf);
