@@ -118,6 +118,47 @@ usage_error(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+/*
+ * getopt_long() refused an option: say why in one line.  optopt is 0 for
+ * an unknown long option, else the option's val; argv[ind - 1] is the
+ * word ("--x=y", "-vc"), except for a short option inside a cluster.
+ */
+static void __attribute__((noreturn))
+bad_option(char **argv, int ind, int missing)
+{
+	const struct option	*o, *hit = NULL;
+	const char		*w = argv[ind - 1];
+	size_t			 n = 0;
+	int			 matches = 0;
+
+	if (strncmp(w, "--", 2) == 0) {
+		n = strcspn(w + 2, "=");
+		for (o = longopts; o->name != NULL; o++) {
+			if (strncmp(o->name, w + 2, n) != 0)
+				continue;
+			hit = o;
+			if (o->name[n] == '\0') {	/* exact beats prefixes */
+				matches = 1;
+				break;
+			}
+			matches++;
+		}
+	}
+	if (strncmp(w, "--", 2) != 0 || (optopt != 0 && (matches != 1 ||
+	    hit->val != optopt))) {
+		if (missing)
+			usage_error("'-%c' needs an argument", optopt);
+		usage_error("unknown option '-%c'", optopt);
+	}
+	if (matches == 0)
+		usage_error("unknown option '--%.*s'", (int)n, w + 2);
+	if (matches > 1)
+		usage_error("ambiguous option '--%.*s'", (int)n, w + 2);
+	if (missing)
+		usage_error("'--%s' needs an argument", hit->name);
+	usage_error("'--%s' takes no argument", hit->name);
+}
+
 /* An unsigned number with an optional k/M suffix, within [lo, hi]. */
 static unsigned long long
 number(const char *opt, const char *s, unsigned long long lo,
@@ -261,7 +302,8 @@ main(int argc, char **argv)
 	relay_opts_init(&o);
 	memset(&d, 0, sizeof d);
 	memset(&c, 0, sizeof c);
-	while ((ch = getopt_long(argc, argv, "ac:n:p:vqhV", longopts,
+	opterr = 0;		/* our own one-line reasons */
+	while ((ch = getopt_long(argc, argv, ":ac:n:p:vqhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -331,9 +373,10 @@ main(int argc, char **argv)
 		case 'V':
 			printf("kdrelayd %s\n", KDRELAY_VERSION);
 			return EXIT_OK;
+		case ':':
+			bad_option(argv, optind, 1);
 		default:
-			fputs("see kdrelayd --help\n", stderr);
-			return EXIT_USAGE;
+			bad_option(argv, optind, 0);
 		}
 	}
 	argc -= optind;
