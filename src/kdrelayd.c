@@ -201,6 +201,9 @@ struct cli {
 	int		 log_set;
 	enum log_level	 level;
 	int		 use_syslog;
+	unsigned	 stats;			/* --stats-interval */
+	int		 stats_set;
+	const char	*pair_opt;		/* a pair option was given */
 };
 
 static void
@@ -238,6 +241,8 @@ load(void *arg, struct config *cf, char *err, size_t errlen)
 
 	if (c->config != NULL && config_load(c->config, cf, err, errlen) != 0)
 		return -1;
+	if (c->stats_set)		/* the command line wins, reload or not */
+		cf->stats_interval = c->stats;
 	if (c->pair != NULL) {
 		if ((one = config_find_pair(cf, c->pair)) == NULL) {
 			snprintf(err, errlen, "%s: no pair named '%s'",
@@ -296,8 +301,6 @@ main(int argc, char **argv)
 	struct ep_spec		*spec;
 	char			 err[1024];
 	int			 ch, i, verbose = 0, quiet = 0, rc;
-	unsigned		 stats = 0;
-	int			 stats_set = 0;
 
 	relay_opts_init(&o);
 	memset(&d, 0, sizeof d);
@@ -335,28 +338,35 @@ main(int argc, char **argv)
 				usage_error("--name: '%s' is not a name of "
 				    "letters, digits, '_', '.', '-'", optarg);
 			snprintf(o.name, sizeof o.name, "%s", optarg);
+			c.pair_opt = "--name";
 			break;
 		case OPT_HOLD:
 			o.hold_ms = number("--hold-ms", optarg, 1, 1000, 0);
+			c.pair_opt = "--hold-ms";
 			break;
 		case OPT_BUFSIZE:
 			o.bufsize = number("--buffer-size", optarg, 4096,
 			    16 * 1024 * 1024, 1);
+			c.pair_opt = "--buffer-size";
 			break;
 		case OPT_NO_VALIDATE:
 			o.validate = 0;
+			c.pair_opt = "--no-validate";
 			break;
 		case OPT_PACKET_LOG:
 			copy_path("--packet-log", o.packet_log,
 			    sizeof o.packet_log, optarg);
+			c.pair_opt = "--packet-log";
 			break;
 		case OPT_CAPTURE:
 			copy_path("--capture", o.capture, sizeof o.capture,
 			    optarg);
+			c.pair_opt = "--capture";
 			break;
 		case OPT_STATS:
-			stats = number("--stats-interval", optarg, 0, 86400, 0);
-			stats_set = 1;
+			c.stats = number("--stats-interval", optarg, 0, 86400,
+			    0);
+			c.stats_set = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -386,6 +396,10 @@ main(int argc, char **argv)
 		    "--pair-with need --auto");
 	if ((c.pair != NULL || c.check) && c.config == NULL)
 		usage_error("--pair and --check-config need -c FILE");
+	if (c.pair_opt != NULL && (c.config != NULL || c.autodisc))
+		usage_error("%s is for the pair on the command line; with -c "
+		    "or --auto it goes in the file (kdrelay.conf(5))",
+		    c.pair_opt);
 	if (c.config != NULL || c.autodisc) {
 		if (argc != 0)
 			usage_error("endpoints on the command line do not go "
@@ -422,8 +436,8 @@ main(int argc, char **argv)
 		cf.pairs[0] = o;
 		cf.npairs = 1;
 	}
-	if (stats_set)
-		cf.stats_interval = stats;
+	if (c.stats_set)
+		cf.stats_interval = c.stats;
 
 	d.log_fixed = verbose || quiet;
 	if (quiet)
