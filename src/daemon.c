@@ -257,6 +257,19 @@ discovered(void *arg, const struct relay_opts *pairs, size_t n)
 	apply(d);
 }
 
+static void
+forget_found(struct daemon *d)
+{
+	free(d->found);
+	d->found = NULL;
+	d->nfound = 0;
+}
+
+/*
+ * (Re)start discovery.  The pairs found so far stay wanted until the new
+ * instance reports (from the loop, later): a reload must not stop and
+ * restart every discovered pair that is still there.
+ */
 static int
 start_discovery(struct daemon *d, const struct config *cf)
 {
@@ -264,13 +277,13 @@ start_discovery(struct daemon *d, const struct config *cf)
 
 	autodisc_free(d->disc);
 	d->disc = NULL;
-	free(d->found);
-	d->found = NULL;
-	d->nfound = 0;
-	if (!cf->discover.enable)
+	if (!cf->discover.enable) {
+		forget_found(d);
 		return 0;
+	}
 	d->disc = autodisc_new(d->base, cf, discovered, d, err, sizeof err);
 	if (d->disc == NULL) {
+		forget_found(d);
 		log_err("auto-discovery: %s", err);
 		return -1;
 	}
