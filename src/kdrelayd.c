@@ -284,6 +284,16 @@ load(void *arg, struct config *cf, char *err, size_t errlen)
 		cf->discover.enable = 1;
 	if (!c->autodisc && c->pair != NULL)
 		cf->discover.enable = 0;
+	if (cf->discover.enable && cf->discover.nmatch == 0) {
+		if (c->config != NULL)
+			snprintf(err, errlen, "%s: [auto] has no 'match' and "
+			    "no --match was given: which VMs?", c->config);
+		else
+			snprintf(err, errlen, "--auto: which VMs? give "
+			    "--match GLOB");
+		config_free(cf);
+		return -1;
+	}
 	if (cf->npairs == 0 && !cf->discover.enable) {
 		snprintf(err, errlen, "%s: no pairs and no [auto] section "
 		    "enabled: nothing to do", c->config);

@@ -166,6 +166,7 @@ usage "--pair and --check-config need -c FILE" --check-config
 usage "--hold-ms: '0' is not a number" --hold-ms 0 /dev/pts/1 /dev/pts/2
 usage "--hold-ms is for the pair on the command line" -c "$top/kdrelay.conf" --hold-ms 9
 usage "--match.* need --auto" --match 'win*' /dev/pts/1 /dev/pts/2
+usage "--auto: which VMs? give --match GLOB" --auto
 
 # --- --help and kdrelayd(8) against the source's longopts --------------
 longs=$(sed -n '/^static const struct option longopts\[\] = {/,/^};/p' \
