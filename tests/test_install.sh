@@ -12,7 +12,8 @@ R="$T/root"
 # $T/make.out.
 mk() {
 	t=$1; shift
-	make -C "$top" --no-print-directory BUILD="$BUILD" "$t" "$@" \
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    make -C "$top" --no-print-directory BUILD="$BUILD" "$t" "$@" \
 	    >"$T/make.out" 2>&1 ||
 	    { cat "$T/make.out"; fail "make $t $*"; }
 }
