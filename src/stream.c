@@ -192,6 +192,9 @@ step_len(struct stream *s, const uint8_t *in, size_t n)
 {
 	size_t	len, rep, want;
 
+	/* Scan no further than a step may go. */
+	if (!s->repairing && n > SCRATCH - 1)
+		n = SCRATCH - 1;
 	len = kd_parser_span(&s->as_read, in, n);
 	rep = kd_parser_span(&s->repaired, in, n);
 	if (kd_parser_busy(&s->repaired) && s->crlf.held) {
@@ -204,8 +207,6 @@ step_len(struct stream *s, const uint8_t *in, size_t n)
 	}
 	if (rep < len)
 		len = rep;
-	if (!s->repairing && len > SCRATCH - 1)
-		len = SCRATCH - 1;
 	return (len);
 }
 
