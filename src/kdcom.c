@@ -353,7 +353,6 @@ scan(struct kd_parser *p, const uint8_t *d, size_t n)
 			p->have = 4;
 			p->need = KD_HEADER_SIZE;
 			p->nleader = 0;
-			p->leader = b;
 			p->state = S_HEADER;
 			return (i);
 		}

@@ -19,7 +19,16 @@
  * the delivered one failed the same packet, or is still inside it (it
  * needs more bytes than a valid packet has: the readings differ in
  * length), switch.  Also when the delivered reading fails a packet the
- * other completed OK before.
+ * other completed OK before.  Control packets end where a 0x0d may be
+ * held, so the repaired reading finishing one a byte later is no
+ * disagreement.
+ *
+ * One struct crlf serves both the repaired parser and, when repairing,
+ * the output.  Switching to as-read while a 0x0d is held sends it (it was
+ * held back from the peer); switching to repair while one is held drops it
+ * from the repair state (it went out as read already).  When delivering as
+ * read the repaired bytes go through a 4 KiB scratch buffer on the stack,
+ * which bounds a step.
  */
 #include <string.h>
 
