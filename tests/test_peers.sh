@@ -1,0 +1,130 @@
+#!/bin/sh
+# test_peers.sh - smoke test of the real peers harness (tests/lib/peers.sh,
+# tests/lib/xenstore.sh): kept so that a broken peer shows up here, not as
+# a mysterious failure in a relay test.
+#   a) xen-kdd + kddrive over TCP: RESET, GetVersion and ReadVirtualMemory
+#      all answered correctly; a read kdd cannot satisfy is reported as bad
+#      (the driver's checks can fail);
+#   b) the same through socat and a raw pty (kddrive on the pty side);
+#   c) oxenstored in a private mount namespace: write/read, a faked domain
+#      with a tty and its ownership, @introduceDomain/@releaseDomain and a
+#      tree watch firing, a Qubes-style stubdomain, a restart that drops
+#      the clients and restores the domains.
+. "$TESTS/lib/common.sh"
+. "$TESTS/lib/peers.sh"
+. "$TESTS/lib/xenstore.sh"
+xs_enter_namespace "$@"
+t_need socat ss xenstore-watch xenstore-ls
+peers_setup
+
+_listening() {
+	ss -Htln "sport = :$1" | grep -q .
+}
+
+# a) kdd straight into kddrive.
+port=$(t_free_port)
+t_bg kddrive "$KDDRIVE" -i -t 5 -r "$T_TMP/ready" "tcp-listen:$port"
+drv=$T_PID
+t_wait_for 5 test -e "$T_TMP/ready" || t_fail "kddrive did not listen"
+kdd_start "$port" 5
+wait "$drv" || { cat "$T_TMP/kddrive.log"; t_fail "kddrive over TCP failed"; }
+out=$T_TMP/kddrive.log
+for kv in result=pass reads.ok=4 getversion.ok=1 statechange.inst_ok=2 \
+    dbgprint.crlf=2 recv.RESET=1 recv.bad_checksum=0 recv.garbage=0 \
+    recv.bad_id=0 recv.unexpected=0 sent.RESET=1; do
+	grep -qx "$kv" "$out" || { cat "$out"; t_fail "kdd/TCP: no $kv"; }
+done
+kdd_stop
+
+# A read in the unmapped hole must fail, and kddrive must say so.
+port=$(t_free_port)
+t_bg kddrive-hole "$KDDRIVE" -n 1 -a 0x81000000 -l 16 -t 5 \
+    -r "$T_TMP/ready2" "tcp-listen:$port"
+drv=$T_PID
+t_wait_for 5 test -e "$T_TMP/ready2" || t_fail "kddrive did not listen"
+kdd_start "$port"
+if wait "$drv"; then
+	t_fail "kddrive passed a failed ReadVirtualMemory"
+fi
+out=$T_TMP/kddrive-hole.log
+grep -qx result=fail "$out" && grep -qx reads.bad=1 "$out" &&
+    grep -qx getversion.ok=1 "$out" ||
+    { cat "$out"; t_fail "kddrive did not report the failed read"; }
+kdd_stop
+
+# b) kdd -> socat -> raw pty -> kddrive.
+port=$(t_free_port)
+t_bg socat socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" \
+    "PTY,raw,echo=0,link=$T_TMP/pty"
+t_wait_for 5 _listening "$port" || t_fail "socat did not listen"
+kdd_start "$port"
+"$KDDRIVE" -n 8 -l 2000 -t 5 "$T_TMP/pty" >"$T_TMP/kddrive-pty.log" 2>&1 ||
+    { cat "$T_TMP/kddrive-pty.log"; t_fail "kddrive through a pty failed"; }
+grep -qx reads.ok=8 "$T_TMP/kddrive-pty.log" ||
+    t_fail "kddrive through a pty: reads missing"
+kdd_stop
+
+# c) oxenstored.
+xs_start
+xenstore-write /test/key "hello world" || t_fail "xenstore-write failed"
+[ "$(xenstore-read /test/key)" = "hello world" ] ||
+    t_fail "xenstore-read did not return what was written"
+
+watchers=
+for w in w-intro:@introduceDomain w-release:@releaseDomain \
+    w-tree:/local/domain; do
+	t_bg "${w%%:*}" xenstore-watch "${w#*:}"
+	watchers="$watchers $T_PID"
+done
+# Each watch fires once when set: wait for that, so none is missed.
+for w in w-intro w-release w-tree; do
+	t_wait_for 5 test -s "$T_TMP/$w.log" || t_fail "$w: no initial event"
+done
+_events() {
+	[ "$(grep -c "^$2\$" "$T_TMP/$1.log")" -ge "$3" ]
+}
+
+xs_domain_create win7 5 /dev/pts/9
+[ "$(xenstore-read /local/domain/5/name)" = win7 ] || t_fail "name not set"
+[ "$(xenstore-read /local/domain/5/serial/0/tty)" = /dev/pts/9 ] ||
+    t_fail "tty not set"
+perm=$(xenstore-ls -p /local/domain/5 | sed -n 's/^ *tty = .*(\(.*\))$/\1/p')
+[ "$perm" = n5 ] || t_fail "serial/0/tty owned by '$perm', not domain 5"
+"$XSCTL" is-introduced 5 || t_fail "domain 5 not introduced"
+t_wait_for 5 _events w-intro @introduceDomain 2 ||
+    t_fail "@introduceDomain did not fire"
+t_wait_for 5 _events w-tree /local/domain/5/serial/0/tty 1 ||
+    t_fail "the tree watch missed serial/0/tty"
+
+xs_stubdom_create qwin 7 8 /dev/pts/11
+[ "$(xenstore-read /local/domain/8/name)" = qwin-dm ] &&
+    [ "$(xenstore-read /local/domain/7/image/device-model-domid)" = 8 ] &&
+    [ "$(xenstore-read /local/domain/8/device/console/3/tty)" = /dev/pts/11 ] ||
+    t_fail "stubdomain layout wrong"
+t_wait_for 5 _events w-intro @introduceDomain 4 ||
+    t_fail "@introduceDomain did not fire for the stubdomain"
+
+xs_domain_destroy 5
+xenstore-exists /local/domain/5 && t_fail "domain 5 still in xenstore"
+"$XSCTL" is-introduced 5 && t_fail "domain 5 still introduced"
+t_wait_for 5 _events w-release @releaseDomain 2 ||
+    t_fail "@releaseDomain did not fire"
+
+# A restart drops every client and all state, then the library puts the
+# remaining domains back.  (xenstore-watch spins at 100% CPU once its
+# xenstored is gone: stop the watchers first.)
+for p in $watchers; do
+	t_stop "$p"
+done
+xs_domain_create w10 9 /dev/pts/4
+xs_restart
+xenstore-exists /test/key && t_fail "a node survived the restart"
+[ "$(xenstore-read /local/domain/9/serial/0/tty)" = /dev/pts/4 ] &&
+    [ "$(xenstore-read /local/domain/8/device/console/3/tty)" = /dev/pts/11 ] &&
+    ! xenstore-exists /local/domain/5 ||
+    t_fail "domains not restored after a restart"
+xs_stubdom_destroy 7 8
+xs_domain_destroy 9
+[ -z "$(xenstore-list /local/domain)" ] || t_fail "domains left over"
+xs_stop
+t_log "peers: kdd, kddrive, socat pty and oxenstored all behave"
