@@ -5,7 +5,8 @@
 #   a) xen-kdd + kddrive over TCP: RESET, GetVersion and ReadVirtualMemory
 #      all answered correctly; a read kdd cannot satisfy is reported as bad
 #      (the driver's checks can fail);
-#   b) the same through socat and a raw pty (kddrive on the pty side);
+#   b) kdd behind a pty (kdd_start_tty), clean and CRLF-corrupted: the
+#      corruption breaks the session, undoing it (kddrive -C) restores it;
 #   c) oxenstored in a private mount namespace: write/read, a faked domain
 #      with a tty and its ownership, @introduceDomain/@releaseDomain and a
 #      tree watch firing, a Qubes-style stubdomain, a restart that drops
@@ -16,10 +17,6 @@
 xs_enter_namespace "$@"
 t_need socat ss xenstore-watch xenstore-ls
 peers_setup
-
-_listening() {
-	ss -Htln "sport = :$1" | grep -q .
-}
 
 # a) kdd straight into kddrive.
 port=$(t_free_port)
@@ -52,17 +49,24 @@ grep -qx result=fail "$out" && grep -qx reads.bad=1 "$out" &&
     { cat "$out"; t_fail "kddrive did not report the failed read"; }
 kdd_stop
 
-# b) kdd -> socat -> raw pty -> kddrive.
-port=$(t_free_port)
-t_bg socat socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" \
-    "PTY,raw,echo=0,link=$T_TMP/pty"
-t_wait_for 5 _listening "$port" || t_fail "socat did not listen"
-kdd_start "$port"
-"$KDDRIVE" -n 8 -l 2000 -t 5 "$T_TMP/pty" >"$T_TMP/kddrive-pty.log" 2>&1 ||
-    { cat "$T_TMP/kddrive-pty.log"; t_fail "kddrive through a pty failed"; }
-grep -qx reads.ok=8 "$T_TMP/kddrive-pty.log" ||
+# b) kdd behind a pty, clean and with the Xen CRLF corruption: kddrive
+# passes on the clean one, fails on the corrupted one, and passes on it
+# again once it undoes the corruption itself (-C).
+kdd_start_tty "$T_TMP/clean" raw
+"$KDDRIVE" -n 8 -l 2000 -t 5 "$T_TMP/clean" >"$T_TMP/pty-clean.log" 2>&1 ||
+    { cat "$T_TMP/pty-clean.log"; t_fail "kddrive through a pty failed"; }
+grep -qx reads.ok=8 "$T_TMP/pty-clean.log" ||
     t_fail "kddrive through a pty: reads missing"
-kdd_stop
+kdd_start_tty "$T_TMP/crlf" crlf
+"$KDDRIVE" -n 2 -t 2 "$T_TMP/crlf" >"$T_TMP/pty-crlf.log" 2>&1 &&
+    t_fail "kddrive passed a CRLF-corrupted stream"
+grep -qx recv.bad_checksum=0 "$T_TMP/pty-crlf.log" &&
+    t_fail "the CRLF corruption broke no checksum"
+kdd_start_tty "$T_TMP/crlf2" crlf
+"$KDDRIVE" -C -n 8 -l 2000 -t 5 "$T_TMP/crlf2" >"$T_TMP/pty-crlf2.log" 2>&1 ||
+    { cat "$T_TMP/pty-crlf2.log"; t_fail "kddrive -C could not undo CRLF"; }
+n=$(t_kv "$T_TMP/pty-crlf2.log" recv.crlf_removed)
+[ "${n:-0}" -gt 8 ] || t_fail "kddrive -C removed only '$n' 0x0d bytes"
 
 # c) oxenstored.
 xs_start

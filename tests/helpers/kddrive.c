@@ -2,13 +2,16 @@
  * kddrive - a tiny scripted KD debugger for driving a real KD target
  * (xen-kdd with tests/peers/xenctrl_stub.c) in integration tests.
  *
- * usage: kddrive [-iv] [-a addr] [-l len] [-n reads] [-r readyfile]
+ * usage: kddrive [-Civ] [-a addr] [-l len] [-n reads] [-r readyfile]
  *            [-t seconds] endpoint
  * endpoint: tcp-listen:PORT (127.0.0.1, one client), tcp:HOST:PORT,
  *           unix-listen:PATH, unix:PATH, or a tty/pty path (made raw).
  * Connecting endpoints (tcp:, unix:, path) are retried until the deadline.
  * -r FILE is created once listening (or connected): wait for it before
- * starting a peer that connects only once, as kdd does.
+ * starting a peer that connects only once, as kdd does.  -C repairs the
+ * Xen CRLF corruption on what it receives (each 0x0d right before a 0x0a
+ * is dropped, also across reads), as a reference for the relay's own
+ * repair; -v traces every packet to stderr.
  *
  * The session, each step waiting for its answer before the next:
  *   [-i: the target's initial STATE_CHANGE64]
@@ -26,9 +29,10 @@
  * Output on stdout, one key=value per line (a test greps them):
  *   sent.packets sent.bytes sent.<TYPE>  recv.packets recv.bytes
  *   recv.<TYPE> recv.garbage recv.bad_checksum recv.bad_trailer
- *   recv.oversize recv.bad_id recv.unexpected  dbgprint.count
- *   dbgprint.crlf  statechange.count statechange.inst_ok  getversion.ok
- *   reads.ok reads.bad  result=pass|fail  reason=<text> (on fail)
+ *   recv.oversize recv.bad_id recv.unexpected  recv.crlf_removed (-C)
+ *   dbgprint.count dbgprint.crlf  statechange.count statechange.inst_ok
+ *   getversion.ok  reads.ok reads.bad  result=pass|fail
+ *   reason=<text> (on fail)
  * Exit 0 only when every step passed and nothing bad was seen; 1 on a
  * failed check or timeout, 2 on a usage or endpoint error.
  */
@@ -70,6 +74,8 @@ struct pkt {
 struct drv {
 	int		 fd;
 	int		 verbose;
+	int		 crlf;		/* -C: repair CRLF on input */
+	int		 held_cr;	/* a 0x0d waiting for its next byte */
 	struct timespec	 deadline;
 	uint8_t		 rx[2 * KD_MAX_PACKET];
 	size_t		 have;
@@ -87,6 +93,7 @@ struct drv {
 	uint64_t	 unexpected;
 	uint64_t	 dbg_count, dbg_crlf, sc_count, sc_inst_ok;
 	uint64_t	 gv_ok, reads_ok, reads_bad;
+	uint64_t	 crlf_removed;
 };
 
 static const char *type_names[KD_TYPE_MAX] = {
@@ -520,12 +527,38 @@ check_dbgprint(struct drv *d, const struct pkt *p)
 }
 
 /*
+ * -C: undo the Xen/pty CRLF corruption on input.  Delete each 0x0d that
+ * immediately precedes a 0x0a, even across reads; a 0x0d at the end of a
+ * read waits for the next byte (a KD packet never ends in 0x0d).
+ */
+static void
+uncrlf(struct drv *d, const uint8_t *buf, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (d->held_cr) {
+			d->held_cr = 0;
+			if (buf[i] == 0x0a)
+				d->crlf_removed++;
+			else
+				d->rx[d->have++] = 0x0d;
+		}
+		if (buf[i] == 0x0d)
+			d->held_cr = 1;
+		else
+			d->rx[d->have++] = buf[i];
+	}
+}
+
+/*
  * Next packet from the target, within the deadline.  Data packets are
  * ACKed here and their ids checked; 0 on timeout or EOF.
  */
 static int
 next_packet(struct drv *d, struct pkt *p)
 {
+	uint8_t		buf[sizeof d->rx];
 	struct pollfd	pfd;
 	ssize_t		n;
 	int		ms;
@@ -542,13 +575,18 @@ next_packet(struct drv *d, struct pkt *p)
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, ms) <= 0)
 			continue;
-		n = read(d->fd, d->rx + d->have, sizeof d->rx - d->have);
+		n = read(d->fd, buf, sizeof d->rx - d->have - 1);
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			return 0;
 		d->recv_bytes += n;
-		d->have += n;
+		if (d->crlf)
+			uncrlf(d, buf, n);
+		else {
+			memcpy(d->rx + d->have, buf, n);
+			d->have += n;
+		}
 	}
 	d->recv_pkts++;
 	if (p->type < KD_TYPE_MAX)
@@ -723,6 +761,8 @@ report(const struct drv *d)
 	    "\nrecv.bad_id=%" PRIu64 "\nrecv.unexpected=%" PRIu64 "\n",
 	    d->garbage, d->bad_sum, d->bad_trailer, d->oversize, d->bad_id,
 	    d->unexpected);
+	if (d->crlf)
+		printf("recv.crlf_removed=%" PRIu64 "\n", d->crlf_removed);
 	printf("dbgprint.count=%" PRIu64 "\ndbgprint.crlf=%" PRIu64
 	    "\nstatechange.count=%" PRIu64 "\nstatechange.inst_ok=%" PRIu64
 	    "\ngetversion.ok=%" PRIu64 "\nreads.ok=%" PRIu64
@@ -738,7 +778,7 @@ report(const struct drv *d)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: kddrive [-iv] [-a addr] [-l len] [-n reads] "
+	fprintf(stderr, "usage: kddrive [-Civ] [-a addr] [-l len] [-n reads] "
 	    "[-r readyfile] [-t seconds] endpoint\n");
 	exit(2);
 }
@@ -754,10 +794,13 @@ main(int argc, char **argv)
 	double			 secs = 5;
 	int			 c, initial = 0;
 
-	while ((c = getopt(argc, argv, "a:il:n:r:t:v")) != -1) {
+	while ((c = getopt(argc, argv, "a:Cil:n:r:t:v")) != -1) {
 		switch (c) {
 		case 'a':
 			addr = strtoull(optarg, NULL, 0);
+			break;
+		case 'C':
+			d.crlf = 1;
 			break;
 		case 'i':
 			initial = 1;

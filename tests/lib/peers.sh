@@ -15,6 +15,18 @@
 #                       once the TCP connection is up.  Sets KDD_PID; its
 #                       output is in $T_TMP/kdd.PORT.log.  KDD_FLAGS="-v -v"
 #                       makes it log every packet there.  Stopped at exit.
+#   kdd_start_tty LINK [raw|crlf] [DOMID]
+#                       xen-kdd behind a pty, like a Xen guest's serial
+#                       port: LINK (a symlink to a pty slave) is what
+#                       serial/0/tty would name; open it raw.  With crlf,
+#                       everything kdd sends arrives with each 0x0a turned
+#                       into 0x0d 0x0a (a Qubes stubdomain's mini-os does
+#                       this); what is written to LINK reaches kdd intact.
+#                       Built from two socats: one joins two ptys
+#                       (LINK.guest and LINK), the other joins kdd's TCP
+#                       connection to the slave LINK.guest, whose termios
+#                       is raw except, with crlf, OPOST|ONLCR (a default
+#                       pty's output processing).  Sets KDD_PID, KDD_TTY.
 #   kdd_stop [PID]      stop it (default $KDD_PID)
 #   $KDDRIVE            tests/helpers/kddrive, the debugger-side driver
 #                       (its header says how to use it)
@@ -143,9 +155,14 @@ peers_setup() {
 	done
 }
 
+# Connected, or was: after a short session the peer may have closed
+# already, leaving kdd's end in CLOSE-WAIT (kdd never closes it).
 _kdd_connected() {
-	ss -Htnp state established "( dport = :$2 )" 2>/dev/null |
-	    grep -q "pid=$1,"
+	for _st in established close-wait; do
+		ss -Htnp state "$_st" "( dport = :$2 )" 2>/dev/null |
+		    grep -q "pid=$1," && return 0
+	done
+	return 1
 }
 
 kdd_start() {
@@ -167,6 +184,33 @@ kdd_start() {
 		    t_fail "kdd_start: no connection to 127.0.0.1:$_port after 5 s"
 		sleep 0.02
 	done
+}
+
+_peers_listening() {
+	ss -Htln "sport = :$1" 2>/dev/null | grep -q .
+}
+
+kdd_start_tty() {
+	_link=$1
+	case ${2:-raw} in
+	raw) _out=raw,echo=0 ;;
+	crlf) _out=raw,echo=0,opost=1,onlcr=1 ;;
+	*) t_fail "kdd_start_tty: mode ${2:-} is not raw or crlf" ;;
+	esac
+	t_need socat ss
+	peers_setup
+	rm -f "$_link" "$_link.guest"
+	t_bg "pty.${_link##*/}" socat "PTY,link=$_link.guest,raw,echo=0" \
+	    "PTY,link=$_link,raw,echo=0"
+	t_wait_for 5 test -e "$_link.guest" -a -e "$_link" ||
+	    t_fail "kdd_start_tty: socat made no ptys at $_link"
+	_tport=$(t_free_port)
+	t_bg "tcp.${_link##*/}" socat \
+	    "TCP-LISTEN:$_tport,bind=127.0.0.1,reuseaddr" "OPEN:$_link.guest,$_out"
+	t_wait_for 5 _peers_listening "$_tport" ||
+	    t_fail "kdd_start_tty: socat does not listen on $_tport"
+	kdd_start "$_tport" "${3:-7}"
+	KDD_TTY=$_link
 }
 
 kdd_stop() {
