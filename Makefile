@@ -56,7 +56,8 @@ $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libkdrelay.a
 $(BUILD)/check_%: tests/check_%.c $(BUILD)/libkdrelay.a $(wildcard tests/*.h)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests -o $@ $< $(BUILD)/libkdrelay.a $(LDLIBS) $(CHECK_LIBS)
 
-$(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libkdrelay.a | $(BUILD)
+$(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libkdrelay.a \
+	    $(wildcard tests/peers/*.h) | $(BUILD)
 	@mkdir -p $(BUILD)/helpers
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkdrelay.a $(LDLIBS)
 

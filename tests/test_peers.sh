@@ -121,7 +121,10 @@ for p in $watchers; do
 	t_stop "$p"
 done
 xs_domain_create w10 9 /dev/pts/4
+t_bg xsclient socat -u UNIX-CONNECT:/var/run/xenstored/socket STDOUT
+client=$T_PID
 xs_restart
+t_wait_for 5 eval "! t_alive $client" || t_fail "a client survived a restart"
 xenstore-exists /test/key && t_fail "a node survived the restart"
 [ "$(xenstore-read /local/domain/9/serial/0/tty)" = /dev/pts/4 ] &&
     [ "$(xenstore-read /local/domain/8/device/console/3/tty)" = /dev/pts/11 ] &&

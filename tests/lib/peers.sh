@@ -56,7 +56,17 @@
 #   - a GetVersion is answered by a DbgPrint "[kdd: unknown OS @0x0]\r\n"
 #     and then the 56-byte reply (MajorVersion 0xf, protocol 6, machine
 #     0x14c); ReadVirtualMemory by a 56-byte header plus the data;
-#   - it ignores the ids of our packets; a bad checksum gets a RESEND;
+#   - it ignores the ids of our packets; a bad checksum gets a RESEND
+#     (echoing the id), and so does a data packet of any type but 2;
+#   - a lone 'b' is a break-in only at a packet boundary (answered by a
+#     STATE_CHANGE64); elsewhere it slides one byte at a time to resync;
+#   - it caps a read at 65479 bytes, not at KDCOM's 4000: a
+#     ReadVirtualMemory of more than 3944 bytes yields an oversize packet
+#     (seen: ByteCount 5056); kddrive itself refuses -l above 3944;
+#   - bytes 0x0a in what it sends: the DbgPrints' "\r\n", and the data of
+#     reads (every 256-byte run of tests/peers/kddmem.h's pattern has one);
+#     a 210-byte read has ByteCount 0x010a.  The STATE_CHANGE64 has kdd's
+#     filler bytes (0x0c 0x0d 0x0e 0x0f ...) but no 0x0a;
 #   - when the peer closes, it does not exit but spins at 100% CPU: stop it.
 
 PEERS_DIR=$BUILD/peers

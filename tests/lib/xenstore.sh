@@ -79,7 +79,14 @@
 # The hypervisor's way (VIRQ_DOM_EXC, then a domain missing from
 # xc_domain_getinfolist) is not simulated: XS_RELEASE stands in for it.
 # A domain must be introduced before XS_SET_TARGET names it, and XS_RELEASE
-# of an unknown domain is EINVAL.  Nodes owned by a released domain are
+# of an unknown domain is EINVAL.
+#
+# Clients when xenstored goes away (xs_stop, xs_restart): libxenstore 4.17
+# (threaded, as Debian builds it) closes its socket, but the fd of
+# xs_fileno() never becomes readable, so an event loop waiting on it alone
+# never notices; the next request fails with EBADF.  xenstore-watch then
+# spins at 100% CPU (it retries xs_read_watch forever): stop watchers
+# before stopping xenstored.  Nodes owned by a released domain are
 # given back to dom0 by oxenstored ("Cleaning up xenstore ACLs").
 
 XS_NS_TMPFS_SIZE=64m
