@@ -3,7 +3,7 @@
 # Source it first:   . "$TESTS/lib/common.sh"
 # tests/run-integration.sh sets $BUILD (absolute build dir) and $TESTS
 # (absolute tests dir); when run by hand they default to ./build and the
-# directory of this file's parent.
+# test script's directory.
 #
 # On sourcing: T_TMP is a fresh private directory, and an EXIT trap (also
 # run on INT/TERM) calls t_cleanup, which runs t_atexit commands (last
@@ -13,7 +13,8 @@
 #   t_log MSG...            print "# MSG" to stderr
 #   t_fail MSG...           print "FAIL: MSG" and exit 1 (cleanup runs)
 #   t_wait_for SECS CMD...  run CMD every 20 ms until it succeeds; 1 on
-#                           timeout (no output)
+#                           timeout (SECS an integer; CMD's output dropped)
+#   t_alive PID             true while PID exists
 #   t_bg NAME CMD...        run CMD in the background, stdout+stderr to
 #                           $T_TMP/NAME.log, tracked; its pid in T_PID
 #   t_track PID             stop PID at exit
