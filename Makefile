@@ -22,13 +22,15 @@ HAVE_PKGS := $(foreach p,$(OPT_PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) &&
 CC	?= cc
 WERROR	?=
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+# Project flags stay apart from CFLAGS so that `make CFLAGS=...` (sanitizer
+# builds, say) adds to them rather than replacing them.
+KD_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wformat=2 $(WERROR) \
 	   -D_GNU_SOURCE -DKDRELAY_VERSION='"$(VERSION)"' -Iinclude \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) $(HAVE_PKGS)) \
 	   $(if $(filter xenstore,$(HAVE_PKGS)),-DHAVE_XENSTORE) \
 	   $(if $(filter libsystemd,$(HAVE_PKGS)),-DHAVE_SYSTEMD)
-LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) $(HAVE_PKGS)) -lpthread
+KD_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) $(HAVE_PKGS)) -lpthread
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
@@ -45,21 +47,21 @@ HELPERS	:= $(patsubst tests/helpers/%.c,%,$(wildcard tests/helpers/*.c))
 all: $(PROGS:%=$(BUILD)/%)
 
 $(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(KD_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libkdrelay.a: $(LIBOBJ)
 	$(AR) rcs $@ $^
 
 $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libkdrelay.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(KD_CFLAGS) $(LDFLAGS) -o $@ $^ $(KD_LIBS) $(LDLIBS)
 
 $(BUILD)/check_%: tests/check_%.c $(BUILD)/libkdrelay.a $(wildcard tests/*.h)
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests -o $@ $< $(BUILD)/libkdrelay.a $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(CFLAGS) $(KD_CFLAGS) $(CHECK_CFLAGS) -Itests -o $@ $< $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS) $(CHECK_LIBS)
 
 $(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libkdrelay.a \
 	    $(wildcard tests/peers/*.h) | $(BUILD)
 	@mkdir -p $(BUILD)/helpers
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libkdrelay.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(KD_CFLAGS) -o $@ $< $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS)
 
 $(BUILD):
 	mkdir -p $@

@@ -19,27 +19,61 @@
 struct event_base;
 struct endpoint;
 
-/* fd is open, nonblocking, close-on-exec, raw if a tty. */
+/*
+ * Contract with the relay:
+ * - Callbacks run only from the pair's event loop, never from inside an
+ *   endpoint_*() call.  They must not call endpoint_free(); up may call
+ *   endpoint_lost() (e.g. when the relay cannot take the fd).
+ * - The endpoint owns every fd.  The relay never closes one: it deletes
+ *   its own events on the fd, then calls endpoint_lost() (or
+ *   endpoint_free()), which closes it.
+ * - All functions are for the loop's thread, except endpoint_status() and
+ *   endpoint_reconnects(), which any thread may call.
+ */
+
+/*
+ * fd is open, nonblocking, close-on-exec, raw if a tty (TCP_NODELAY if
+ * tcp).  For a listening kind it is the one accepted client.
+ */
 typedef void (*endpoint_up_cb)(void *arg, int fd);
-/* The endpoint closed its fd on its own (e.g. the domain died). */
+/*
+ * The endpoint is taking its fd back on its own (e.g. the domain died):
+ * delete your events on it; it is closed when this returns.  Only backends
+ * that watch something besides the fd do this (xen); never endpoint_free.
+ */
 typedef void (*endpoint_down_cb)(void *arg);
 
+/* pair and side name the endpoint in log messages ("win10/target: ..."). */
 struct endpoint *endpoint_new(struct event_base *, const struct ep_spec *,
 	    const char *pair, const char *side, endpoint_up_cb,
 	    endpoint_down_cb, void *arg);
-/* Start trying; -1 with err for a setup error that retrying cannot fix. */
+/*
+ * Start trying; -1 with err for a setup error that retrying cannot fix
+ * (kind not built in, tcp-listen off loopback without allow-remote,
+ * unix-listen over a file that is not a stale socket, bind failure).
+ * A connect kind makes its first attempt from the loop.
+ */
 int	endpoint_start(struct endpoint *, char *err, size_t errlen);
 /*
- * The relay saw EOF or an error on the fd (why: "EOF", strerror...).  The
- * endpoint closes it, logs the loss once, and starts reopening.
+ * The relay saw EOF or an error on the fd (why: "EOF", strerror...) and
+ * has deleted its events on it.  The endpoint closes it, logs the loss
+ * once, and reopens (a listener keeps listening for the next client).
+ * Ignored when the endpoint is not up.
  */
 void	endpoint_lost(struct endpoint *, const char *why);
+/* Deletes all events and closes all fds (no callbacks); unix-listen
+ * unlinks its socket.  The relay deletes its events on the fd first. */
 void	endpoint_free(struct endpoint *);
 
 int	endpoint_fd(const struct endpoint *);	/* -1 when down */
 int	endpoint_is_tty(const struct endpoint *);
-/* "connected to /dev/pts/3", "waiting for /run/x.sock", "listening ..." */
+/*
+ * For systemd STATUS: "connected to /dev/pts/3", "waiting for /run/x.sock",
+ * "retrying tcp:h:9 (Connection refused)", "listening on 127.0.0.1:9000",
+ * "client connected on 127.0.0.1:9000".
+ */
 const char *endpoint_status(const struct endpoint *, char *buf, size_t len);
+/* Successful opens (accepted clients for a listener) after the first. */
 uint64_t endpoint_reconnects(const struct endpoint *);
 /* Initial CRLF guess for crlf=auto: 1 for a Xen stubdomain console. */
 int	endpoint_crlf_guess(const struct endpoint *);

@@ -92,17 +92,32 @@ struct kd_parser {
 	uint8_t		 buf[KD_MAX_PACKET];
 };
 
+/*
+ * The callback runs inside kd_parser_feed()/kd_parser_reset(); the packet it
+ * is given (raw, payload) points into the parser and lives until it returns.
+ * It must not feed or reset the same parser.
+ */
 void	kd_parser_init(struct kd_parser *, kd_event_cb, void *arg);
 void	kd_parser_feed(struct kd_parser *, const uint8_t *, size_t);
 /* Nonzero when inside a packet (the relay's timeout may then reset). */
 int	kd_parser_busy(const struct kd_parser *);
 /* Drop a partial packet (a timeout, a reconnect); reports it as garbage. */
 void	kd_parser_reset(struct kd_parser *);
+/*
+ * For feeding in exact steps (stream.c's auto mode): inside a packet, the
+ * bytes still needed to complete the header or the packet (0 between
+ * packets); and how many of the next n bytes in buf can be fed before such a
+ * boundary or a completed leader.  A packet event or a change of busy state
+ * can happen only on the last byte of such a span.
+ */
+size_t	kd_parser_want(const struct kd_parser *);
+size_t	kd_parser_span(const struct kd_parser *, const uint8_t *buf, size_t n);
 
 uint32_t kd_checksum(const uint8_t *, size_t);
 /*
- * Serialise a packet into out (room KD_MAX_PACKET); returns its length.
- * Data packets get the checksum and trailer; control packets are header only.
+ * Serialise a packet into out (room KD_MAX_PACKET); returns its length, or 0
+ * when len > KD_MAX_PAYLOAD.  Data packets get the checksum and trailer;
+ * control packets are header only (ByteCount and Checksum 0, payload unused).
  */
 size_t	kd_build(uint8_t *out, uint16_t type, uint32_t id, const uint8_t *payload,
 	    uint16_t len);

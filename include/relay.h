@@ -45,22 +45,30 @@ struct relay_dir_stats {
 };
 
 struct relay;
+struct event;
 
+/* Make libevent thread-safe; before any event_base that pairs signal. */
+void	relay_global_init(void);
 struct relay *relay_new(const struct relay_opts *, char *err, size_t errlen);
 /* Start the pair's thread and loop; -1 with err on a setup error. */
 int	relay_start(struct relay *, char *err, size_t errlen);
+/* Before start: ev (another loop's) is activated on each state change. */
+void	relay_set_watcher(struct relay *, struct event *ev);
 /* Ask the loop to stop (any thread) and join it. */
 void	relay_stop(struct relay *);
 void	relay_free(struct relay *);
 
 /* Ask the pair's thread to log its counters (any thread, signal-safe no). */
 void	relay_request_report(struct relay *);
-/* Copy the counters (any thread; taken under the pair's lock). */
+/* The counters as of the last report, state change or stop. */
 void	relay_get_stats(struct relay *, struct relay_dir_stats out[2]);
 /* "host connected, target waiting for /dev/pts/9" (any thread). */
 void	relay_status(struct relay *, char *buf, size_t len);
 /* Nonzero once every endpoint is being served (listening or connected). */
 int	relay_ready(struct relay *);
 const struct relay_opts *relay_get_opts(const struct relay *);
+/* One log line of a direction's counters (idx: SIDE_HOST = host->target). */
+void	relay_format_stats(const char *pair, int idx,
+	    const struct relay_dir_stats *, int validate, char *buf, size_t len);
 
 #endif

@@ -34,6 +34,19 @@ struct stream_counters {
 	struct kd_counters	kd;
 };
 
+/*
+ * Auto mode: where one reading's parser is (private to stream.c).  Offsets
+ * are input offsets (bytes_in) just after a packet's leader completed, so
+ * the two parsers name the same packet by the same number.
+ */
+struct stream_view {
+	int			busy;		/* inside a packet */
+	uint64_t		start;		/* of the packet it is in */
+	int			done;		/* completed one this step */
+	uint64_t		last_start;	/* of the last completed one */
+	int			last_ok;
+};
+
 struct stream {
 	enum crlf_mode		 mode;
 	int			 repairing;	/* effective now */
@@ -42,6 +55,7 @@ struct stream {
 	struct kd_parser	 as_read;	/* bytes as they arrived */
 	struct kd_parser	 repaired;	/* bytes after repair */
 	int			 decided;	/* auto: a packet has decided */
+	struct stream_view	 view[2];	/* as_read, repaired */
 	stream_event_cb		 on_event;
 	stream_switch_cb	 on_switch;
 	void			*arg;
@@ -56,18 +70,28 @@ void	stream_init(struct stream *, enum crlf_mode mode, int guess,
 	    int validate, stream_event_cb, stream_switch_cb, void *arg);
 
 /*
- * Process n bytes read from the source into out (room n + 1; out may be
- * in - 1, see crlf_repair).  Returns the bytes to hand to the peer.
+ * Process n bytes read from the source into out (room n + 1).  out may alias
+ * in as for crlf_repair: out <= in - 1, or out == in while !stream_holding().
+ * Returns the bytes to hand to the peer.  In auto mode a switch decided
+ * inside the chunk applies from the next input byte on.
  */
 size_t	stream_process(struct stream *, const uint8_t *in, size_t n,
 	    uint8_t *out);
 
 /* Nonzero when a 0x0d is held and the relay should arm its hold timer. */
 int	stream_holding(const struct stream *);
-/* The hold timer expired: release the held 0x0d into out (room 1). */
+/*
+ * The hold timer expired: release the held 0x0d into out (room 1).  Returns
+ * 0 when the byte was already delivered (auto mode, not repairing: only the
+ * repaired parser was waiting for it).
+ */
 size_t	stream_flush(struct stream *, uint8_t *out);
 
-/* The source went away or came back: forget partial state, keep counters. */
+/*
+ * The source went away or came back (after the relay flushed): drop partial
+ * packets (reported as garbage) and the repair state; keep the counters and
+ * what auto mode has learnt.
+ */
 void	stream_reset(struct stream *);
 
 #endif

@@ -1,126 +1,127 @@
-# common.sh - shared shell helpers for tests/test_*.sh (POSIX sh; dash).
+# common.sh - shared pieces of the integration tests (sourced).
 #
-# Source it first:   . "$TESTS/lib/common.sh"
-# tests/run-integration.sh sets $BUILD (absolute build dir) and $TESTS
-# (absolute tests dir); when run by hand they default to ./build and the
-# test script's directory.
+# Sets $T (a private temp dir), kills everything started through bg() on
+# exit, and gives helpers to make "VMs" out of socat pty pairs and to start
+# kdrelayd.  $BUILD is the absolute build directory, $TESTS the tests
+# directory (tests/run-integration.sh sets both).  The real third-party
+# peers (xen-kdd, oxenstored) are in peers.sh and xenstore.sh, which build
+# on this file.
 #
-# On sourcing: T_TMP is a fresh private directory, and an EXIT trap (also
-# run on INT/TERM) calls t_cleanup, which runs t_atexit commands (last
-# first), stops every tracked process (TERM, then KILL after 2 s) and
-# removes T_TMP.  Do not set your own EXIT trap; register with t_atexit.
-#
-#   t_log MSG...            print "# MSG" to stderr
-#   t_fail MSG...           print "FAIL: MSG" and exit 1 (cleanup runs)
-#   t_wait_for SECS CMD...  run CMD every 20 ms until it succeeds; 1 on
-#                           timeout (SECS an integer; CMD's output dropped)
-#   t_alive PID             true while PID exists
-#   t_bg NAME CMD...        run CMD in the background, stdout+stderr to
-#                           $T_TMP/NAME.log, tracked; its pid in T_PID
-#   t_track PID             stop PID at exit
-#   t_stop PID              stop PID now (TERM, KILL after 2 s), reap it
-#   t_atexit CMD            eval CMD at exit, before processes are stopped
-#   t_free_port             print a free TCP port on 127.0.0.1
-#   t_kv FILE KEY           print the value of a key=value line in FILE
-#   t_need CMD...           fail unless each CMD is in PATH
+#   fail MSG / note MSG        stop the test (exit 1) / say something
+#   bg CMD...                  run in the background, pid in $LAST, killed
+#                              at exit; redirect as usual: bg cmd >"$T/x.log"
+#   track PID                  kill PID at exit too
+#   stop PID                   TERM now, KILL after 2 s, reap
+#   alive PID                  true while PID exists
+#   atexit CMD                 eval CMD at exit, before the kills
+#   wait_for TEST-ARGS...      poll `test ARGS` up to 10 s
+#   wait_until SECS CMD...     poll CMD every 20 ms up to SECS (an integer)
+#   wait_log FILE PATTERN [N]  until PATTERN is in FILE N times (10 s)
+#   vm NAME                    a socat pty pair: $T/NAME.vm, $T/NAME.guest
+#   relay ARGS...              kdrelayd -v ARGS, log $T/relay.log, $RELAY
+#   random FILE BYTES / same A B
+#   free_port                  print a free TCP port on 127.0.0.1
+#   kv FILE KEY                the value of a key=value line in FILE
+#   need CMD...                fail unless each CMD is installed
+# KEEP=1 keeps $T after the test.
 
-: "${BUILD:=$(pwd)/build}"
+set -u
+: "${BUILD:?BUILD must be set}"
 : "${TESTS:=$(cd "$(dirname "$0")" && pwd)}"
-export BUILD TESTS
+T=$(mktemp -d /tmp/kdrelay-test.XXXXXX)
+PIDS=""
+ATEXIT=""
 
-T_PIDS=""
-T_ATEXIT=""
-T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kdrelay-test.XXXXXX") ||
-    { echo "FAIL: mktemp" >&2; exit 1; }
-
-t_log() {
-	echo "# $*" >&2
-}
-
-t_fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-t_need() {
-	for _c in "$@"; do
-		command -v "$_c" >/dev/null 2>&1 || t_fail "$_c: not installed"
-	done
-}
-
-t_wait_for() {
-	_secs=$1
-	shift
-	_tries=$((_secs * 50))
-	while ! "$@" >/dev/null 2>&1; do
-		_tries=$((_tries - 1))
-		[ "$_tries" -gt 0 ] || return 1
-		sleep 0.02
-	done
-	return 0
-}
-
-t_track() {
-	T_PIDS="$1 $T_PIDS"
-}
-
-t_alive() {
-	kill -0 "$1" 2>/dev/null
-}
-
-t_stop() {
-	_p=$1
-	if kill "$_p" 2>/dev/null; then
-		t_wait_for 2 eval "! kill -0 $_p" || kill -9 "$_p" 2>/dev/null
-	fi
-	wait "$_p" 2>/dev/null || :
-	return 0
-}
-
-t_bg() {
-	_name=$1
-	shift
-	"$@" >"$T_TMP/$_name.log" 2>&1 &
-	T_PID=$!
-	t_track "$T_PID"
-}
-
-t_atexit() {
-	T_ATEXIT="$1
-$T_ATEXIT"
-}
-
-t_cleanup() {
-	_rc=$?
+cleanup() {
 	trap - EXIT INT TERM
-	set +e
-	_cmds=$T_ATEXIT
-	T_ATEXIT=""
-	eval "$_cmds"
-	for _p in $T_PIDS; do
-		kill "$_p" 2>/dev/null
-	done
-	for _p in $T_PIDS; do
-		t_wait_for 2 eval "! kill -0 $_p" || kill -9 "$_p" 2>/dev/null
-		wait "$_p" 2>/dev/null
-	done
-	T_PIDS=""
-	[ -n "$T_TMP" ] && rm -rf "$T_TMP"
-	exit "$_rc"
+	eval "$ATEXIT" || :
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.1
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
-
-t_free_port() {
-	while :; do
-		_port=$(( $(od -An -N2 -tu2 /dev/urandom) % 30000 + 20000 ))
-		ss -Htln "sport = :$_port" 2>/dev/null | grep -q . ||
-		    { echo "$_port"; return 0; }
-	done
-}
-
-t_kv() {
-	sed -n "s/^$2=//p" "$1" | head -n 1
-}
-
-trap t_cleanup EXIT
+trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "-- $*"; }
+
+# bg CMD...: run in the background, remember the pid in $LAST.
+bg() { "$@" & LAST=$!; PIDS="$PIDS $LAST"; }
+track() { PIDS="$PIDS $1"; }
+alive() { kill -0 "$1" 2>/dev/null; }
+atexit() { ATEXIT="$1
+$ATEXIT"; }
+
+# stop PID: TERM, KILL if still there after 2 s, and reap it.
+stop() {
+	if kill "$1" 2>/dev/null; then
+		wait_until 2 eval "! kill -0 $1" || kill -9 "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null || :
+}
+
+# wait_for TEST-ARGS...: poll up to 10 s for a condition.
+wait_for() {
+	i=0
+	while ! test "$@"; do
+		i=$((i + 1)); [ $i -gt 200 ] && return 1
+		sleep 0.05
+	done
+}
+
+# wait_until SECS CMD...: poll CMD (output dropped) every 20 ms.
+wait_until() {
+	_wu=$(($1 * 50))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		_wu=$((_wu - 1)); [ "$_wu" -gt 0 ] || return 1
+		sleep 0.02
+	done
+}
+
+# wait_log FILE PATTERN [COUNT]: until PATTERN appears COUNT times (10 s).
+wait_log() {
+	i=0
+	while [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -lt "${3:-1}" ]; do
+		i=$((i + 1)); [ $i -gt 200 ] && return 1
+		sleep 0.05
+	done
+}
+
+# vm NAME: a VM's serial line as a socat pty pair.  The relay opens
+# $T/NAME.vm (what dom0 sees); the test plays the guest on $T/NAME.guest.
+vm() {
+	bg socat PTY,raw,echo=0,link="$T/$1.guest" PTY,raw,echo=0,link="$T/$1.vm"
+	eval "VM_$1=$LAST"
+	wait_for -e "$T/$1.guest" -a -e "$T/$1.vm" || fail "socat pty $1"
+}
+
+# kdrelayd ARGS...: start the daemon, log in $T/relay.log, pid in $RELAY.
+relay() {
+	bg "$BUILD/kdrelayd" -v "$@" 2>>"$T/relay.log"
+	RELAY=$LAST
+}
+
+# random FILE BYTES
+random() { head -c "$2" /dev/urandom >"$1"; }
+
+same() { cmp "$1" "$2" >/dev/null || fail "$1 and $2 differ: $(cmp "$1" "$2" 2>&1 | head -1)"; }
+
+free_port() {
+	while :; do
+		_fp=$(( $(od -An -N2 -tu2 /dev/urandom) % 30000 + 20000 ))
+		ss -Htln "sport = :$_fp" 2>/dev/null | grep -q . ||
+		    { echo "$_fp"; return 0; }
+	done
+}
+
+kv() { sed -n "s/^$2=//p" "$1" | head -n 1; }
+
+need() {
+	for _c in "$@"; do
+		command -v "$_c" >/dev/null 2>&1 || fail "$_c: not installed"
+	done
+}

@@ -1,7 +1,7 @@
 # peers.sh - the real third-party peers of kdrelayd's integration tests:
 # the Xen project's KD target emulator xen-kdd, and oxenstored (see
 # tests/lib/xenstore.sh), both from Debian's xen-utils-4.17, run here
-# without a hypervisor.  POSIX sh; source after common.sh:
+# without a hypervisor.  POSIX sh, set -u clean; source after common.sh:
 #
 #   . "$TESTS/lib/common.sh"
 #   . "$TESTS/lib/peers.sh"
@@ -13,8 +13,8 @@
 #                       127.0.0.1:PORT (it connects once and exits if
 #                       nobody listens: start the listener first); returns
 #                       once the TCP connection is up.  Sets KDD_PID; its
-#                       output is in $T_TMP/kdd.PORT.log.  KDD_FLAGS="-v -v"
-#                       makes it log every packet there.  Stopped at exit.
+#                       output is in $T/kdd.PORT.log.  KDD_FLAGS="-v -v"
+#                       makes it log every packet there.  Killed at exit.
 #   kdd_start_tty LINK [raw|crlf] [DOMID]
 #                       xen-kdd behind a pty, like a Xen guest's serial
 #                       port: LINK (a symlink to a pty slave) is what
@@ -90,7 +90,7 @@ _peers_find_deb() {
 
 _peers_fetch() {
 	_deb=$(_peers_find_deb) && return 0
-	t_log "peers: downloading xen-utils-4.17 into $PEERS_DIR/deb"
+	note "peers: downloading xen-utils-4.17 into $PEERS_DIR/deb"
 	mkdir -p "$PEERS_DIR/deb" || return 1
 	(cd "$PEERS_DIR/deb" && { apt-get download -qq xen-utils-4.17 ||
 	    { apt-get update -qq && apt-get download -qq xen-utils-4.17; }; }) \
@@ -154,14 +154,14 @@ _peers_build() {
 }
 
 peers_setup() {
-	mkdir -p "$PEERS_DIR" || t_fail "peers: cannot create $PEERS_DIR"
+	mkdir -p "$PEERS_DIR" || fail "peers: cannot create $PEERS_DIR"
 	# One test at a time may fetch and build.
 	(
 		flock 9
 		_peers_unpack && _peers_build
-	) 9>"$PEERS_DIR/.lock" || t_fail "peers: setup failed (see above)"
+	) 9>"$PEERS_DIR/.lock" || fail "peers: setup failed (see above)"
 	for _h in "$KDDRIVE" "$XSCTL"; do
-		[ -x "$_h" ] || t_fail "peers: $_h missing (run make helpers)"
+		[ -x "$_h" ] || fail "peers: $_h missing (run make helpers)"
 	done
 }
 
@@ -179,19 +179,20 @@ kdd_start() {
 	_port=$1
 	_dom=${2:-7}
 	peers_setup
-	t_bg "kdd.$_port" env LD_LIBRARY_PATH="$PEERS_LIB" "$KDD" $KDD_FLAGS \
-	    "$_dom" 127.0.0.1 "$_port"
-	KDD_PID=$T_PID
+	# shellcheck disable=SC2086
+	bg env LD_LIBRARY_PATH="$PEERS_LIB" "$KDD" $KDD_FLAGS "$_dom" \
+	    127.0.0.1 "$_port" >"$T/kdd.$_port.log" 2>&1
+	KDD_PID=$LAST
 	_tries=250
 	until _kdd_connected "$KDD_PID" "$_port"; do
-		t_alive "$KDD_PID" || {
-			cat "$T_TMP/kdd.$_port.log" >&2
-			t_fail "kdd_start: xen-kdd could not connect to" \
+		alive "$KDD_PID" || {
+			cat "$T/kdd.$_port.log" >&2
+			fail "kdd_start: xen-kdd could not connect to" \
 			    "127.0.0.1:$_port"
 		}
 		_tries=$((_tries - 1))
 		[ "$_tries" -gt 0 ] ||
-		    t_fail "kdd_start: no connection to 127.0.0.1:$_port after 5 s"
+		    fail "kdd_start: no connection to 127.0.0.1:$_port after 5 s"
 		sleep 0.02
 	done
 }
@@ -205,24 +206,24 @@ kdd_start_tty() {
 	case ${2:-raw} in
 	raw) _out=raw,echo=0 ;;
 	crlf) _out=raw,echo=0,opost=1,onlcr=1 ;;
-	*) t_fail "kdd_start_tty: mode ${2:-} is not raw or crlf" ;;
+	*) fail "kdd_start_tty: mode ${2:-} is not raw or crlf" ;;
 	esac
-	t_need socat ss
+	need socat ss
 	peers_setup
 	rm -f "$_link" "$_link.guest"
-	t_bg "pty.${_link##*/}" socat "PTY,link=$_link.guest,raw,echo=0" \
-	    "PTY,link=$_link,raw,echo=0"
-	t_wait_for 5 test -e "$_link.guest" -a -e "$_link" ||
-	    t_fail "kdd_start_tty: socat made no ptys at $_link"
-	_tport=$(t_free_port)
-	t_bg "tcp.${_link##*/}" socat \
-	    "TCP-LISTEN:$_tport,bind=127.0.0.1,reuseaddr" "OPEN:$_link.guest,$_out"
-	t_wait_for 5 _peers_listening "$_tport" ||
-	    t_fail "kdd_start_tty: socat does not listen on $_tport"
+	bg socat "PTY,link=$_link.guest,raw,echo=0" \
+	    "PTY,link=$_link,raw,echo=0" >"$T/pty.${_link##*/}.log" 2>&1
+	wait_until 5 test -e "$_link.guest" -a -e "$_link" ||
+	    fail "kdd_start_tty: socat made no ptys at $_link"
+	_tport=$(free_port)
+	bg socat "TCP-LISTEN:$_tport,bind=127.0.0.1,reuseaddr" \
+	    "OPEN:$_link.guest,$_out" >"$T/tcp.${_link##*/}.log" 2>&1
+	wait_until 5 _peers_listening "$_tport" ||
+	    fail "kdd_start_tty: socat does not listen on $_tport"
 	kdd_start "$_tport" "${3:-7}"
 	KDD_TTY=$_link
 }
 
 kdd_stop() {
-	t_stop "${1:-$KDD_PID}"
+	stop "${1:-$KDD_PID}"
 }

@@ -1,6 +1,7 @@
 # xenstore.sh - a real xenstored (oxenstored from Debian xen-utils-4.17)
 # for tests, with no hypervisor, plus helpers that fake domains the way a
-# toolstack would.  POSIX sh; needs root (mount namespaces).  Use:
+# toolstack would.  POSIX sh, set -u clean; needs root (mount namespaces).
+# Use:
 #
 #   . "$TESTS/lib/common.sh"
 #   . "$TESTS/lib/peers.sh"
@@ -22,7 +23,8 @@
 #                       and mounts the tmpfs; a no-op when already inside
 #                       (a script run from a test inherits the namespace)
 #   xs_start            start oxenstored; returns when it answers.  XS_PID,
-#                       XS_DIR (config, log: $XS_DIR/xenstored.log).
+#                       XS_DIR (config; its log $XS_DIR/xenstored.log,
+#                       stdout and stderr $XS_DIR/stdout.log).
 #                       XS_LOG_LEVEL=debug for a detailed log.
 #   xs_stop             SIGKILL it and reap it (the socket file stays, so
 #                       new clients get ECONNREFUSED; connected ones EOF).
@@ -99,21 +101,21 @@ xs_in_namespace() {
 xs_enter_namespace() {
 	xs_in_namespace && return 0
 	if [ "${XS_NS_EXEC:-}" != "$$" ]; then
-		[ "$(id -u)" = 0 ] || t_fail "xenstore tests need root (unshare -m)"
-		command -v unshare >/dev/null || t_fail "unshare: not installed"
+		[ "$(id -u)" = 0 ] || fail "xenstore tests need root (unshare -m)"
+		need unshare
 		XS_NS_EXEC=$$
 		export XS_NS_EXEC
-		# The re-executed script makes its own T_TMP and trap.
-		rm -rf "$T_TMP"
+		# The re-executed script makes its own $T and trap.
+		rm -rf "$T"
 		trap - EXIT INT TERM
 		exec unshare -m --propagation private -- \
 		    "$(readlink /proc/$$/exe)" "$0" "$@"
 	fi
 	# unshare(1) without --fork keeps our pid: we are the new namespace.
 	mount -t tmpfs -o "mode=0755,size=$XS_NS_TMPFS_SIZE" kdrelay-run /run ||
-	    t_fail "mount tmpfs on /run failed"
+	    fail "mount tmpfs on /run failed"
 	mkdir -p /run/lock /run/xenstored && chmod 1777 /run/lock ||
-	    t_fail "cannot populate /run"
+	    fail "cannot populate /run"
 	XS_NS_MNT=$(readlink /proc/self/ns/mnt)
 	export XS_NS_MNT
 	unset XENSTORED_PATH XENSTORED_RUNDIR
@@ -124,12 +126,12 @@ _xs_alive() {
 }
 
 xs_start() {
-	xs_in_namespace || t_fail "xs_start: call xs_enter_namespace first"
-	t_need xenstore-read xenstore-write xenstore-exists xenstore-chmod \
+	xs_in_namespace || fail "xs_start: call xs_enter_namespace first"
+	need xenstore-read xenstore-write xenstore-exists xenstore-chmod \
 	    xenstore-rm
 	peers_setup
-	XS_DIR=$T_TMP/xenstored
-	mkdir -p "$XS_DIR" || t_fail "xs_start: cannot create $XS_DIR"
+	XS_DIR=$T/xenstored
+	mkdir -p "$XS_DIR" || fail "xs_start: cannot create $XS_DIR"
 	printf 1 >"$XS_DIR/port"
 	[ -f "$XS_DIR/kva" ] ||
 	    dd if=/dev/zero of="$XS_DIR/kva" bs=4096 count=1 2>/dev/null
@@ -145,17 +147,18 @@ xs_start() {
 	persistent = false
 	EOF
 	[ -f "$XS_DIR/domains" ] || : >"$XS_DIR/domains"
-	t_bg oxenstored env LD_PRELOAD="$PEERS_OXS_SHIM" "$OXENSTORED" \
-	    --no-fork --no-access-log --config-file "$XS_DIR/oxenstored.conf"
-	XS_PID=$T_PID
+	bg env LD_PRELOAD="$PEERS_OXS_SHIM" "$OXENSTORED" --no-fork \
+	    --no-access-log --config-file "$XS_DIR/oxenstored.conf" \
+	    >"$XS_DIR/stdout.log" 2>&1
+	XS_PID=$LAST
 	_tries=250
 	until _xs_alive 2>/dev/null; do
-		t_alive "$XS_PID" || {
-			cat "$T_TMP/oxenstored.log" >&2
-			t_fail "xs_start: oxenstored exited"
+		alive "$XS_PID" || {
+			cat "$XS_DIR/stdout.log" >&2
+			fail "xs_start: oxenstored exited"
 		}
 		_tries=$((_tries - 1))
-		[ "$_tries" -gt 0 ] || t_fail "xs_start: oxenstored does not answer"
+		[ "$_tries" -gt 0 ] || fail "xs_start: oxenstored does not answer"
 		sleep 0.02
 	done
 }
@@ -208,9 +211,9 @@ _xs_make() {
 	_d=$2
 	_p=/local/domain/$_d
 	xenstore-write "$_p/name" "$_n" "$_p/domid" "$_d" ||
-	    t_fail "xs: writing $_p failed"
-	xenstore-chmod -r "$_p" "n$_d" || t_fail "xs: chmod $_p failed"
-	"$XSCTL" introduce "$_d" || t_fail "xs: introducing domain $_d failed"
+	    fail "xs: writing $_p failed"
+	xenstore-chmod -r "$_p" "n$_d" || fail "xs: chmod $_p failed"
+	"$XSCTL" introduce "$_d" || fail "xs: introducing domain $_d failed"
 }
 
 xs_domain_create() {
@@ -221,14 +224,14 @@ xs_domain_create() {
 
 xs_domain_set_tty() {
 	xenstore-write "/local/domain/$1/serial/${3:-0}/tty" "$2" ||
-	    t_fail "xs: writing the tty of domain $1 failed"
+	    fail "xs: writing the tty of domain $1 failed"
 	[ "${3:-0}" = 0 ] && _xs_retty "$1" "$2"
 	return 0
 }
 
 xs_domain_destroy() {
-	xenstore-rm "/local/domain/$1" || t_fail "xs: rm /local/domain/$1 failed"
-	"$XSCTL" release "$1" || t_fail "xs: releasing domain $1 failed"
+	xenstore-rm "/local/domain/$1" || fail "xs: rm /local/domain/$1 failed"
+	"$XSCTL" release "$1" || fail "xs: releasing domain $1 failed"
 	_xs_unregister "$1"
 }
 
@@ -239,11 +242,11 @@ xs_stubdom_create() {
 	_xs_make "$_sn" "$_sd"
 	_xs_make "$_sn-dm" "$_sdm"
 	xenstore-write "/local/domain/$_sdm/target" "$_sd" ||
-	    t_fail "xs: writing the target of $_sdm failed"
+	    fail "xs: writing the target of $_sdm failed"
 	"$XSCTL" set-target "$_sdm" "$_sd" ||
-	    t_fail "xs: set-target $_sdm $_sd failed"
+	    fail "xs: set-target $_sdm $_sd failed"
 	xenstore-write "/local/domain/$_sd/image/device-model-domid" "$_sdm" ||
-	    t_fail "xs: writing device-model-domid of $_sd failed"
+	    fail "xs: writing device-model-domid of $_sd failed"
 	_xs_register stubdom "$_sd" "$_sdm" "$_sn" "${4:-}"
 	[ -n "${4:-}" ] && xs_stubdom_set_tty "$_sdm" "$4"
 	return 0
@@ -251,7 +254,7 @@ xs_stubdom_create() {
 
 xs_stubdom_set_tty() {
 	xenstore-write "/local/domain/$1/device/console/${3:-3}/tty" "$2" ||
-	    t_fail "xs: writing console tty of domain $1 failed"
+	    fail "xs: writing console tty of domain $1 failed"
 	if [ "${3:-3}" = 3 ]; then
 		awk -v d="$1" -v t="$2" '$1 == "stubdom" && $3 == d { $5 = t }
 		    { print }' \
@@ -262,13 +265,13 @@ xs_stubdom_set_tty() {
 }
 
 xs_stubdom_destroy() {
-	xenstore-rm "/local/domain/$2" || t_fail "xs: rm /local/domain/$2 failed"
-	"$XSCTL" release "$2" || t_fail "xs: releasing domain $2 failed"
+	xenstore-rm "/local/domain/$2" || fail "xs: rm /local/domain/$2 failed"
+	"$XSCTL" release "$2" || fail "xs: releasing domain $2 failed"
 	xs_domain_destroy "$1"
 }
 
 xs_wait_node() {
-	t_wait_for "${2:-5}" xenstore-exists "$1"
+	wait_until "${2:-5}" xenstore-exists "$1"
 }
 
 _xs_is() {
@@ -276,5 +279,5 @@ _xs_is() {
 }
 
 xs_wait_value() {
-	t_wait_for "${3:-5}" _xs_is "$1" "$2"
+	wait_until "${3:-5}" _xs_is "$1" "$2"
 }

@@ -1,0 +1,36 @@
+/*
+ * pktlog.h - the human packet log and the kdtrace capture of a pair.
+ *
+ * One line per packet (monotonic time, direction, type, id, length,
+ * checksum verdict, API name), DbgPrint text escaped, and problems the
+ * validator saw (garbage, break-ins).  The capture writes every packet in
+ * the kdtrace format so that a user's session can be replayed in a test.
+ */
+#ifndef KDRELAY_PKTLOG_H
+#define KDRELAY_PKTLOG_H
+
+#include <stdio.h>
+
+#include "kdcom.h"
+
+struct pktlog;
+
+/* Open for append; NULL with a reason in err. */
+struct pktlog *pktlog_open(const char *path, char *err, size_t errlen);
+void	pktlog_close(struct pktlog *);
+/* dir: 'D' debugger->target, 'T' target->debugger; t: seconds. */
+void	pktlog_event(struct pktlog *, char dir, double t, const struct kd_event *);
+void	pktlog_note(struct pktlog *, double t, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* Format a DbgPrint payload's text, escaped, into buf; 0 if none. */
+size_t	pktlog_dbgprint(const struct kd_packet *, char *buf, size_t len);
+
+struct capture;
+
+/* Create (truncate) and write the kdtrace header. */
+struct capture *capture_open(const char *path, char *err, size_t errlen);
+void	capture_close(struct capture *);
+void	capture_packet(struct capture *, char dir, const struct kd_packet *);
+
+#endif

@@ -1,0 +1,353 @@
+/*
+ * daemon.c - run a set of pairs; signals, reload, discovery and stats in the
+ * main loop, which never touches a byte of traffic.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "autodisc.h"
+#include "daemon.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "notify.h"
+#include "relay.h"
+
+struct daemon {
+	const struct daemon_opts *o;
+	struct event_base	*base;
+	struct event		*sig[4];
+	struct event		*stats;
+	struct event		*status_ev;	/* a pair changed state */
+	unsigned		 interval;
+
+	struct relay		**relays;	/* running */
+	size_t			 n;
+	struct relay_opts	*conf;		/* configured pairs */
+	size_t			 nconf;
+	struct relay_opts	*found;		/* auto-discovered pairs */
+	size_t			 nfound;
+	struct autodisc		*disc;
+	char			 last_status[512];
+};
+
+static void
+report_all(struct daemon *d)
+{
+	size_t	i;
+
+	for (i = 0; i < d->n; i++)
+		relay_request_report(d->relays[i]);
+}
+
+static void
+arm_stats(struct daemon *d)
+{
+	struct timeval	tv = { d->interval, 0 };
+
+	if (d->interval > 0)
+		event_add(d->stats, &tv);
+	else
+		event_del(d->stats);
+}
+
+static void
+stats_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)fd;
+	(void)what;
+	report_all(d);
+	arm_stats(d);
+}
+
+/* STATUS= for systemd: one pair in words, many pairs counted. */
+static void
+status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	char		 buf[512], one[256];
+	size_t		 i, up = 0;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < d->n; i++) {
+		relay_status(d->relays[i], one, sizeof one);
+		if (strstr(one, "host connected, target connected") != NULL)
+			up++;
+	}
+	if (d->n == 1)
+		snprintf(buf, sizeof buf, "%s: %s",
+		    relay_get_opts(d->relays[0])->name, one);
+	else
+		snprintf(buf, sizeof buf, "%zu pairs, %zu with both sides "
+		    "connected", d->n, up);
+	if (strcmp(buf, d->last_status) != 0) {
+		snprintf(d->last_status, sizeof d->last_status, "%s", buf);
+		notify_status("%s", buf);
+	}
+}
+
+static struct relay *
+start_pair(struct daemon *d, const struct relay_opts *o)
+{
+	struct relay	*r;
+	char		 err[512];
+
+	if ((r = relay_new(o, err, sizeof err)) == NULL)
+		goto fail;
+	relay_set_watcher(r, d->status_ev);
+	if (relay_start(r, err, sizeof err) != 0)
+		goto fail;
+	log_info("%s: relaying %s <-> %s", o->name, o->side[0].text,
+	    o->side[1].text);
+	return r;
+fail:
+	log_err("%s", err);
+	relay_free(r);
+	return NULL;
+}
+
+static void
+final_report(struct relay *r)
+{
+	struct relay_dir_stats	st[2];
+	char			line[1024];
+	int			i;
+
+	relay_get_stats(r, st);
+	for (i = 0; i < 2; i++) {
+		relay_format_stats(relay_get_opts(r)->name, i, &st[i],
+		    relay_get_opts(r)->validate, line, sizeof line);
+		log_notice("%s", line);
+	}
+}
+
+static void
+stop_pair(struct relay *r, const char *why)
+{
+	relay_stop(r);
+	log_info("%s: stopped (%s)", relay_get_opts(r)->name, why);
+	final_report(r);
+	relay_free(r);
+}
+
+/* The pairs wanted now: the configured ones, then the discovered ones. */
+static struct relay_opts *
+wanted(struct daemon *d, size_t *n)
+{
+	struct relay_opts	*w;
+	size_t			 i, j, k = 0;
+
+	if ((w = calloc(d->nconf + d->nfound + 1, sizeof *w)) == NULL)
+		return NULL;
+	for (i = 0; i < d->nconf; i++)
+		w[k++] = d->conf[i];
+	for (i = 0; i < d->nfound; i++) {
+		for (j = 0; j < d->nconf; j++) {
+			if (strcmp(d->conf[j].name, d->found[i].name) == 0)
+				break;
+		}
+		if (j == d->nconf)	/* a configured pair wins its name */
+			w[k++] = d->found[i];
+	}
+	*n = k;
+	return w;
+}
+
+/*
+ * Bring the running set in line with what is wanted.  Returns -1 if a new
+ * pair failed to start (it is left out; the others run).
+ */
+static int
+apply(struct daemon *d)
+{
+	struct relay_opts	*w;
+	struct relay		**next;
+	size_t			 n, i, j, kept = 0, k;
+	int			 rc = 0;
+
+	if ((w = wanted(d, &n)) == NULL ||
+	    (next = calloc(n + 1, sizeof *next)) == NULL) {
+		free(w);
+		log_err("out of memory applying the pair set");
+		return -1;
+	}
+	for (i = 0; i < d->n; i++) {
+		for (j = 0; j < n; j++) {
+			if (next[j] == NULL && relay_opts_equal(
+			    relay_get_opts(d->relays[i]), &w[j]))
+				break;
+		}
+		if (j < n) {
+			next[j] = d->relays[i];
+			kept++;
+		} else
+			stop_pair(d->relays[i], "removed or changed");
+	}
+	for (j = 0; j < n; j++) {
+		if (next[j] == NULL && (next[j] = start_pair(d, &w[j])) == NULL)
+			rc = -1;
+	}
+	for (i = k = 0; i < n; i++) {	/* close up failed starts */
+		if (next[i] != NULL)
+			next[k++] = next[i];
+	}
+	free(d->relays);
+	d->relays = next;
+	d->n = k;
+	free(w);
+	log_debug("pair set: %zu running, %zu unchanged", d->n, kept);
+	event_active(d->status_ev, 0, 0);
+	return rc;
+}
+
+static void
+discovered(void *arg, const struct relay_opts *pairs, size_t n)
+{
+	struct daemon		*d = arg;
+	struct relay_opts	*copy = NULL;
+
+	if (n > 0 && (copy = calloc(n, sizeof *copy)) == NULL) {
+		log_err("auto-discovery: out of memory");
+		return;
+	}
+	if (n > 0)
+		memcpy(copy, pairs, n * sizeof *copy);
+	free(d->found);
+	d->found = copy;
+	d->nfound = n;
+	apply(d);
+}
+
+static int
+start_discovery(struct daemon *d, const struct config *cf)
+{
+	char	err[512];
+
+	autodisc_free(d->disc);
+	d->disc = NULL;
+	free(d->found);
+	d->found = NULL;
+	d->nfound = 0;
+	if (!cf->discover.enable)
+		return 0;
+	d->disc = autodisc_new(d->base, cf, discovered, d, err, sizeof err);
+	if (d->disc == NULL) {
+		log_err("auto-discovery: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Adopt cf's global settings and pairs (taken from cf). */
+static void
+adopt(struct daemon *d, struct config *cf)
+{
+	free(d->conf);
+	d->conf = config_take_pairs(cf, &d->nconf);
+	d->interval = cf->stats_interval;
+	if (!d->o->log_fixed)
+		log_set_level(cf->log_level);
+}
+
+static void
+reload(struct daemon *d)
+{
+	struct config	cf;
+	char		err[1024];
+
+	if (d->o->load == NULL) {
+		log_notice("SIGHUP: nothing to reload (no configuration file)");
+		return;
+	}
+	notify_reloading();
+	config_init(&cf);
+	if (d->o->load(d->o->load_arg, &cf, err, sizeof err) != 0) {
+		log_err("reload failed, the running pairs go on: %s", err);
+		notify_ready();
+		return;
+	}
+	adopt(d, &cf);
+	start_discovery(d, &cf);
+	config_free(&cf);
+	apply(d);
+	arm_stats(d);
+	log_notice("reloaded: %zu pairs running", d->n);
+	notify_ready();
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)what;
+	switch (sig) {
+	case SIGUSR1:
+		report_all(d);
+		break;
+	case SIGHUP:
+		reload(d);
+		break;
+	default:
+		log_info("%s: exiting", strsignal(sig));
+		event_base_loopbreak(d->base);
+	}
+}
+
+int
+daemon_run(const struct daemon_opts *o, struct config *cf)
+{
+	static const int sigs[4] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
+	struct daemon	 d;
+	size_t		 i;
+	int		 rc = EXIT_OK;
+
+	memset(&d, 0, sizeof d);
+	d.o = o;
+	signal(SIGPIPE, SIG_IGN);
+	relay_global_init();
+	if ((d.base = event_base_new()) == NULL) {
+		log_err("cannot create the event loop");
+		return EXIT_OSERR;
+	}
+	for (i = 0; i < 4; i++) {
+		d.sig[i] = evsignal_new(d.base, sigs[i], signal_cb, &d);
+		evsignal_add(d.sig[i], NULL);
+	}
+	d.stats = evtimer_new(d.base, stats_cb, &d);
+	d.status_ev = event_new(d.base, -1, 0, status_cb, &d);
+	adopt(&d, cf);
+	arm_stats(&d);
+
+	/* Nothing starts with a half-working set: all pairs or none. */
+	if (apply(&d) != 0 || start_discovery(&d, cf) != 0) {
+		for (i = 0; i < d.n; i++)
+			stop_pair(d.relays[i], "start-up failed");
+		rc = EXIT_UNAVAIL;
+		goto out;
+	}
+	notify_ready();
+	event_base_loop(d.base, EVLOOP_NO_EXIT_ON_EMPTY);
+	notify_stopping();
+	autodisc_free(d.disc);
+	d.disc = NULL;
+	for (i = 0; i < d.n; i++)
+		stop_pair(d.relays[i], "exiting");
+out:
+	autodisc_free(d.disc);
+	for (i = 0; i < 4; i++)
+		event_free(d.sig[i]);
+	event_free(d.stats);
+	event_free(d.status_ev);
+	event_base_free(d.base);
+	free(d.relays);
+	free(d.conf);
+	free(d.found);
+	return rc;
+}

@@ -1,0 +1,436 @@
+/*
+ * kdcom.c - KDCOM framing: checksum, builder, names, a streaming validator.
+ *
+ * The parser is a three-state machine (leader, header, body) that buffers
+ * the packet it is in, so input may be cut anywhere.  Between packets it
+ * resynchronises like kdcom: four identical leader bytes start a packet, a
+ * different leader byte restarts the count, anything else resets it; a lone
+ * 0x62 there is a break-in.  Bytes that belong to no packet are garbage,
+ * coalesced and reported just before the next packet or break-in starts.
+ */
+#include <string.h>
+
+#include "kdcom.h"
+
+enum {
+	S_LEADER = 0,	/* between packets, counting leader bytes */
+	S_HEADER,	/* buffering the 16-byte header */
+	S_BODY,		/* buffering payload and trailer */
+};
+
+#define LEADER_DATA_BYTE	0x30
+#define LEADER_CONTROL_BYTE	0x69
+
+static uint16_t
+le16(const uint8_t *p)
+{
+	return (p[0] | (uint16_t)p[1] << 8);
+}
+
+static uint32_t
+le32(const uint8_t *p)
+{
+	return (p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24);
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+uint32_t
+kd_checksum(const uint8_t *p, size_t n)
+{
+	uint32_t	sum = 0;
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		sum += p[i];
+	return (sum);
+}
+
+int
+kd_type_is_control(unsigned type)
+{
+	return (type == KD_TYPE_ACKNOWLEDGE || type == KD_TYPE_RESEND ||
+	    type == KD_TYPE_RESET);
+}
+
+/* A type that may appear on the wire (8 is internal to the API). */
+static int
+type_on_wire(unsigned type)
+{
+	return (type > KD_TYPE_UNUSED && type < KD_TYPE_MAX &&
+	    type != KD_TYPE_POLL_BREAKIN);
+}
+
+static int
+type_has_api(unsigned type)
+{
+	return (type == KD_TYPE_STATE_CHANGE32 ||
+	    type == KD_TYPE_STATE_MANIPULATE || type == KD_TYPE_DEBUG_IO ||
+	    type == KD_TYPE_STATE_CHANGE64);
+}
+
+size_t
+kd_build(uint8_t *out, uint16_t type, uint32_t id, const uint8_t *payload,
+    uint16_t len)
+{
+	if (kd_type_is_control(type)) {
+		put32(out, KD_LEADER_CONTROL);
+		put16(out + 4, type);
+		put16(out + 6, 0);
+		put32(out + 8, id);
+		put32(out + 12, 0);
+		return (KD_HEADER_SIZE);
+	}
+	if (len > KD_MAX_PAYLOAD)
+		return (0);
+	put32(out, KD_LEADER_DATA);
+	put16(out + 4, type);
+	put16(out + 6, len);
+	put32(out + 8, id);
+	put32(out + 12, kd_checksum(payload, len));
+	if (len != 0)
+		memcpy(out + KD_HEADER_SIZE, payload, len);
+	out[KD_HEADER_SIZE + len] = KD_TRAILER;
+	return (KD_HEADER_SIZE + len + 1);
+}
+
+const char *
+kd_type_name(unsigned type)
+{
+	static const char *const names[KD_TYPE_MAX] = {
+		"UNUSED", "STATE_CHANGE32", "STATE_MANIPULATE", "DEBUG_IO",
+		"ACKNOWLEDGE", "RESEND", "RESET", "STATE_CHANGE64",
+		"POLL_BREAKIN", "TRACE_IO", "CONTROL_REQUEST", "FILE_IO",
+	};
+
+	if (type >= KD_TYPE_MAX)
+		return ("UNKNOWN");
+	return (names[type]);
+}
+
+const char *
+kd_api_name(unsigned type, uint32_t api)
+{
+	static const struct {
+		uint32_t	 api;
+		const char	*name;
+	} manip[] = {
+		{ 0x3130, "ReadVirtualMemory" },
+		{ 0x3131, "WriteVirtualMemory" },
+		{ 0x3132, "GetContext" },
+		{ 0x3133, "SetContext" },
+		{ 0x3134, "WriteBreakPoint" },
+		{ 0x3135, "RestoreBreakPoint" },
+		{ 0x3136, "Continue" },
+		{ 0x3137, "ReadControlSpace" },
+		{ 0x3138, "WriteControlSpace" },
+		{ 0x313c, "Continue2" },
+		{ 0x3146, "GetVersion" },
+		{ 0x315f, "GetContextEx" },
+	};
+	size_t	i;
+
+	switch (type) {
+	case KD_TYPE_STATE_MANIPULATE:
+		for (i = 0; i < sizeof(manip) / sizeof(manip[0]); i++) {
+			if (manip[i].api == api)
+				return (manip[i].name);
+		}
+		break;
+	case KD_TYPE_STATE_CHANGE32:
+	case KD_TYPE_STATE_CHANGE64:
+		if (api == 0x3030)
+			return ("Exception");
+		if (api == 0x3031)
+			return ("LoadSymbols");
+		break;
+	case KD_TYPE_DEBUG_IO:
+		if (api == KD_API_PRINT_STRING)
+			return ("PrintString");
+		break;
+	}
+	return (NULL);
+}
+
+const char *
+kd_verdict_name(enum kd_verdict v)
+{
+	switch (v) {
+	case KD_OK:
+		return ("ok");
+	case KD_BAD_CHECKSUM:
+		return ("bad-checksum");
+	case KD_BAD_TRAILER:
+		return ("bad-trailer");
+	case KD_BAD_TYPE:
+		return ("bad-type");
+	case KD_OVERSIZE:
+		return ("oversize");
+	}
+	return ("unknown");
+}
+
+void
+kd_parser_init(struct kd_parser *p, kd_event_cb cb, void *arg)
+{
+	memset(p, 0, sizeof(*p));
+	p->cb = cb;
+	p->arg = arg;
+	p->state = S_LEADER;
+}
+
+static void
+emit(struct kd_parser *p, enum kd_event_kind kind, size_t len,
+    const struct kd_packet *pkt)
+{
+	struct kd_event	ev;
+
+	if (p->cb == NULL)
+		return;
+	ev.kind = kind;
+	ev.len = len;
+	ev.pkt = pkt;
+	p->cb(p->arg, &ev);
+}
+
+static void
+emit_garbage(struct kd_parser *p)
+{
+	size_t	n = p->garbage;
+
+	if (n == 0)
+		return;
+	p->garbage = 0;
+	emit(p, KD_EV_GARBAGE, n, NULL);
+}
+
+/* Report the buffered packet and go back to scanning for a leader. */
+static void
+finish(struct kd_parser *p, enum kd_verdict verdict)
+{
+	struct kd_packet	pkt;
+	const uint8_t		*b = p->buf;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.control = le32(b) == KD_LEADER_CONTROL;
+	pkt.type = le16(b + 4);
+	pkt.len = le16(b + 6);
+	pkt.id = le32(b + 8);
+	pkt.checksum = le32(b + 12);
+	pkt.verdict = verdict;
+	pkt.raw = b;
+	pkt.rawlen = p->have;
+	if (p->state == S_BODY) {
+		pkt.payload = b + KD_HEADER_SIZE;
+		if (type_has_api(pkt.type) && pkt.len >= 4) {
+			pkt.api = le32(pkt.payload);
+			pkt.has_api = 1;
+		}
+	}
+	p->state = S_LEADER;
+	p->nleader = 0;
+	p->have = p->need = 0;
+	emit(p, KD_EV_PACKET, 0, &pkt);
+}
+
+static void
+header_done(struct kd_parser *p)
+{
+	unsigned	type = le16(p->buf + 4), len = le16(p->buf + 6);
+	int		control = p->buf[0] == LEADER_CONTROL_BYTE;
+
+	if (!type_on_wire(type) || kd_type_is_control(type) != control)
+		finish(p, KD_BAD_TYPE);
+	else if (control)
+		finish(p, KD_OK);
+	else if (len > KD_MAX_PAYLOAD)
+		finish(p, KD_OVERSIZE);
+	else {
+		p->state = S_BODY;
+		p->need = KD_HEADER_SIZE + len + 1;
+	}
+}
+
+static void
+body_done(struct kd_parser *p)
+{
+	const uint8_t	*b = p->buf;
+	size_t		 len = p->need - KD_HEADER_SIZE - 1;
+
+	if (b[p->need - 1] != KD_TRAILER)
+		finish(p, KD_BAD_TRAILER);
+	else if (kd_checksum(b + KD_HEADER_SIZE, len) != le32(b + 12))
+		finish(p, KD_BAD_CHECKSUM);
+	else
+		finish(p, KD_OK);
+}
+
+/* Scan for a leader; returns the bytes consumed. */
+static size_t
+scan(struct kd_parser *p, const uint8_t *d, size_t n)
+{
+	size_t	i;
+	uint8_t	b;
+
+	for (i = 0; i < n; i++) {
+		b = d[i];
+		if (b == LEADER_DATA_BYTE || b == LEADER_CONTROL_BYTE) {
+			if (p->nleader == 0 || b != p->leader) {
+				p->garbage += p->nleader;
+				p->leader = b;
+				p->nleader = 0;
+			}
+			if (++p->nleader < 4)
+				continue;
+			emit_garbage(p);
+			memset(p->buf, b, 4);
+			p->have = 4;
+			p->need = KD_HEADER_SIZE;
+			p->nleader = 0;
+			p->state = S_HEADER;
+			return (i + 1);
+		}
+		p->garbage += p->nleader;
+		p->nleader = 0;
+		if (b == KD_BREAKIN) {
+			emit_garbage(p);
+			emit(p, KD_EV_BREAKIN, 0, NULL);
+		} else
+			p->garbage++;
+	}
+	return (n);
+}
+
+void
+kd_parser_feed(struct kd_parser *p, const uint8_t *d, size_t n)
+{
+	size_t	take;
+
+	while (n > 0) {
+		if (p->state == S_LEADER) {
+			take = scan(p, d, n);
+			d += take;
+			n -= take;
+			continue;
+		}
+		take = p->need - p->have;
+		if (take > n)
+			take = n;
+		memcpy(p->buf + p->have, d, take);
+		p->have += take;
+		d += take;
+		n -= take;
+		if (p->have < p->need)
+			break;
+		if (p->state == S_HEADER)
+			header_done(p);
+		else
+			body_done(p);
+	}
+}
+
+int
+kd_parser_busy(const struct kd_parser *p)
+{
+	return (p->state != S_LEADER);
+}
+
+size_t
+kd_parser_want(const struct kd_parser *p)
+{
+	if (p->state == S_LEADER)
+		return (0);
+	return (p->need - p->have);
+}
+
+size_t
+kd_parser_span(const struct kd_parser *p, const uint8_t *d, size_t n)
+{
+	unsigned	count = p->nleader;
+	uint8_t		leader = p->leader;
+	size_t		i;
+
+	if (p->state != S_LEADER)
+		return (p->need - p->have < n ? p->need - p->have : n);
+	for (i = 0; i < n; i++) {
+		if (d[i] != LEADER_DATA_BYTE && d[i] != LEADER_CONTROL_BYTE) {
+			count = 0;
+			continue;
+		}
+		if (count == 0 || d[i] != leader) {
+			leader = d[i];
+			count = 0;
+		}
+		if (++count == 4)
+			return (i + 1);
+	}
+	return (n);
+}
+
+void
+kd_parser_reset(struct kd_parser *p)
+{
+	p->garbage += p->state == S_LEADER ? p->nleader : p->have;
+	p->state = S_LEADER;
+	p->nleader = 0;
+	p->have = p->need = 0;
+	emit_garbage(p);
+}
+
+void
+kd_counters_add(struct kd_counters *c, const struct kd_event *ev)
+{
+	const struct kd_packet	*pkt = ev->pkt;
+
+	switch (ev->kind) {
+	case KD_EV_GARBAGE:
+		c->garbage += ev->len;
+		return;
+	case KD_EV_BREAKIN:
+		c->breakins++;
+		return;
+	case KD_EV_PACKET:
+		break;
+	}
+	switch (pkt->verdict) {
+	case KD_OK:
+		break;
+	case KD_BAD_CHECKSUM:
+		c->bad_checksum++;
+		return;
+	case KD_BAD_TRAILER:
+		c->bad_trailer++;
+		return;
+	case KD_BAD_TYPE:
+		c->bad_type++;
+		return;
+	case KD_OVERSIZE:
+		c->oversize++;
+		return;
+	}
+	if (pkt->type < KD_TYPE_MAX)
+		c->packets[pkt->type]++;
+	if (pkt->control)
+		c->control++;
+	else
+		c->data++;
+	if (pkt->type == KD_TYPE_RESEND)
+		c->resends++;
+	else if (pkt->type == KD_TYPE_RESET)
+		c->resets++;
+}

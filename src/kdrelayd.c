@@ -1,0 +1,396 @@
+/*
+ * kdrelayd - relay a KDCOM serial line between a debugger VM and a target VM.
+ *
+ *	kdrelayd [options] HOST TARGET
+ *	kdrelayd [options] -c FILE [--pair NAME] [--check-config]
+ *	kdrelayd [options] --auto [--match GLOB]... [-c FILE]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "epspec.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "relay.h"
+
+static const char usage_text[] =
+"usage: kdrelayd [options] HOST TARGET\n"
+"       kdrelayd [options] -c FILE [--pair NAME] [--check-config]\n"
+"       kdrelayd [options] --auto [--match GLOB]... [-c FILE]\n"
+"\n"
+"Relay a Windows kernel debugger's serial line (KDCOM) between HOST, the\n"
+"debugger's endpoint, and TARGET, the debuggee's, repairing the Xen CRLF\n"
+"corruption and validating the framing; reopens either side when it goes.\n"
+"\n"
+"Endpoints (options after commas, e.g. /dev/pts/3,crlf=on):\n"
+"  /dev/PATH, pty:PATH        a tty, opened raw\n"
+"  unix:PATH                  connect to a unix stream socket\n"
+"  unix-listen:PATH           listen (mode 0600), one client at a time\n"
+"  tcp:HOST:PORT              connect\n"
+"  tcp-listen:[ADDR:]PORT     listen (default 127.0.0.1), one client\n"
+"  xen:NAME, NAME             a Xen domain's serial port (xenstore)\n"
+"  pve:VMID, pve:NAME         a Proxmox VM's serial socket\n"
+"  options: crlf=on|off|auto  repair bytes read from this side (auto)\n"
+"           serial=N, console, allow-remote\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE          run the pairs of FILE (kdrelay.conf(5))\n"
+"  -p, --pair NAME            with -c: run only pair NAME\n"
+"      --check-config         with -c: check FILE and exit (0 or 78)\n"
+"  -a, --auto                 a pair for every matching running VM\n"
+"      --match GLOB           auto: VM names to serve (repeatable; *)\n"
+"      --auto-endpoint TMPL   auto: the debugger side, %n the VM name\n"
+"                             (default unix-listen:/run/kdrelay/%n.sock)\n"
+"      --tcp-ports LOW-HIGH   auto: tcp-listen on 127.0.0.1 ports instead\n"
+"      --pair-with TMPL       auto: pair with the debugger VM TMPL (%n-dbg)\n"
+"  -n, --name NAME            pair name used in logs (default kd)\n"
+"      --hold-ms MS           hold a trailing 0x0d this long (default 5)\n"
+"      --buffer-size BYTES    per direction (default 65536)\n"
+"      --no-validate          do not parse KDCOM framing\n"
+"      --packet-log FILE      log every packet and DbgPrint text\n"
+"      --capture FILE         write every packet in kdtrace format\n"
+"      --stats-interval SEC   log counters periodically (default off)\n"
+"  -v, --verbose              more log (repeat for debug)\n"
+"  -q, --quiet                errors and warnings only\n"
+"      --syslog               log to syslog instead of stderr\n"
+"  -h, --help                 this help\n"
+"  -V, --version              version\n"
+"\n"
+"Signals: TERM/INT exit, USR1 logs counters, HUP reloads a config file.\n"
+"Exit codes: 0 ok, 64 usage, 69 endpoint unavailable, 78 config error.\n";
+
+enum {
+	OPT_HOLD = 256,
+	OPT_BUFSIZE,
+	OPT_NO_VALIDATE,
+	OPT_PACKET_LOG,
+	OPT_CAPTURE,
+	OPT_STATS,
+	OPT_SYSLOG,
+	OPT_CHECK,
+	OPT_MATCH,
+	OPT_AUTO_EP,
+	OPT_TCP_PORTS,
+	OPT_PAIR_WITH,
+};
+
+static const struct option longopts[] = {
+	{ "config",		required_argument,	NULL, 'c' },
+	{ "pair",		required_argument,	NULL, 'p' },
+	{ "check-config",	no_argument,		NULL, OPT_CHECK },
+	{ "auto",		no_argument,		NULL, 'a' },
+	{ "match",		required_argument,	NULL, OPT_MATCH },
+	{ "auto-endpoint",	required_argument,	NULL, OPT_AUTO_EP },
+	{ "tcp-ports",		required_argument,	NULL, OPT_TCP_PORTS },
+	{ "pair-with",		required_argument,	NULL, OPT_PAIR_WITH },
+	{ "name",		required_argument,	NULL, 'n' },
+	{ "hold-ms",		required_argument,	NULL, OPT_HOLD },
+	{ "buffer-size",	required_argument,	NULL, OPT_BUFSIZE },
+	{ "no-validate",	no_argument,		NULL, OPT_NO_VALIDATE },
+	{ "packet-log",		required_argument,	NULL, OPT_PACKET_LOG },
+	{ "capture",		required_argument,	NULL, OPT_CAPTURE },
+	{ "stats-interval",	required_argument,	NULL, OPT_STATS },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "syslog",		no_argument,		NULL, OPT_SYSLOG },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fputs("kdrelayd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see kdrelayd --help)\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+/* An unsigned number with an optional k/M suffix, within [lo, hi]. */
+static unsigned long long
+number(const char *opt, const char *s, unsigned long long lo,
+    unsigned long long hi, int suffixes)
+{
+	unsigned long long	 v;
+	char			*end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (suffixes && (*end == 'k' || *end == 'K')) {
+		v *= 1024;
+		end++;
+	} else if (suffixes && *end == 'M') {
+		v *= 1024 * 1024;
+		end++;
+	}
+	if (errno != 0 || end == s || *end != '\0' || *s == '-' || v < lo ||
+	    v > hi)
+		usage_error("%s: '%s' is not a number from %llu to %llu", opt,
+		    s, lo, hi);
+	return v;
+}
+
+static void
+copy_path(const char *opt, char *dst, size_t len, const char *src)
+{
+	if (snprintf(dst, len, "%s", src) >= (int)len)
+		usage_error("%s: path too long", opt);
+}
+
+/* What the command line says, beside the pair options in relay_opts. */
+struct cli {
+	const char	*config;
+	const char	*pair;
+	int		 check;
+	int		 autodisc;
+	char		 auto_text[8192];	/* [auto] keys from options */
+	size_t		 auto_len;
+	int		 log_set;
+	enum log_level	 level;
+	int		 use_syslog;
+};
+
+static void
+auto_key(struct cli *c, const char *key, const char *value)
+{
+	int	n;
+
+	/* Quoted, so the config parser validates the value as it would. */
+	n = snprintf(c->auto_text + c->auto_len,
+	    sizeof c->auto_text - c->auto_len, "%s = \"", key);
+	if (n < 0 || (size_t)n >= sizeof c->auto_text - c->auto_len)
+		usage_error("--%s: too many auto options", key);
+	c->auto_len += (size_t)n;
+	for (; *value != '\0'; value++) {
+		if (c->auto_len + 4 >= sizeof c->auto_text)
+			usage_error("--%s: value too long", key);
+		if (*value == '"' || *value == '\\')
+			c->auto_text[c->auto_len++] = '\\';
+		c->auto_text[c->auto_len++] = *value;
+	}
+	c->auto_text[c->auto_len++] = '"';
+	c->auto_text[c->auto_len++] = '\n';
+	c->auto_text[c->auto_len] = '\0';
+}
+
+/* Load the file (if any), apply --pair and the auto options. */
+static int
+load(void *arg, struct config *cf, char *err, size_t errlen)
+{
+	struct cli		*c = arg;
+	const struct relay_opts	*one;
+	struct relay_opts	*all;
+	char			 text[8300];
+	size_t			 n;
+
+	if (c->config != NULL && config_load(c->config, cf, err, errlen) != 0)
+		return -1;
+	if (c->pair != NULL) {
+		if ((one = config_find_pair(cf, c->pair)) == NULL) {
+			snprintf(err, errlen, "%s: no pair named '%s'",
+			    c->config, c->pair);
+			config_free(cf);
+			return -1;
+		}
+		all = config_take_pairs(cf, &n);
+		cf->pairs = calloc(1, sizeof *cf->pairs);
+		if (cf->pairs == NULL) {
+			free(all);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		cf->pairs[0] = *one;
+		cf->npairs = 1;
+		free(all);
+	}
+	if (c->autodisc && c->auto_len > 0) {
+		struct config		extra;
+		struct config_auto	swap;
+
+		snprintf(text, sizeof text, "[auto]\nenable = yes\n%s",
+		    c->auto_text);
+		config_init(&extra);
+		if (config_parse_buffer("command line", text, strlen(text),
+		    &extra, err, errlen) != 0) {
+			config_free(cf);
+			return -1;
+		}
+		/* The command line's [auto] replaces the file's. */
+		swap = cf->discover;
+		cf->discover = extra.discover;
+		extra.discover = swap;
+		config_free(&extra);
+	} else if (c->autodisc)
+		cf->discover.enable = 1;
+	if (!c->autodisc && c->pair != NULL)
+		cf->discover.enable = 0;
+	if (cf->npairs == 0 && !cf->discover.enable) {
+		snprintf(err, errlen, "%s: no pairs and no [auto] section "
+		    "enabled: nothing to do", c->config);
+		config_free(cf);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct relay_opts	o;
+	struct daemon_opts	d;
+	struct config		cf;
+	struct cli		c;
+	struct ep_spec		*spec;
+	char			 err[1024];
+	int			 ch, i, verbose = 0, quiet = 0, rc;
+	unsigned		 stats = 0;
+	int			 stats_set = 0;
+
+	relay_opts_init(&o);
+	memset(&d, 0, sizeof d);
+	memset(&c, 0, sizeof c);
+	while ((ch = getopt_long(argc, argv, "ac:n:p:vqhV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			c.config = optarg;
+			break;
+		case 'p':
+			c.pair = optarg;
+			break;
+		case OPT_CHECK:
+			c.check = 1;
+			break;
+		case 'a':
+			c.autodisc = 1;
+			break;
+		case OPT_MATCH:
+			auto_key(&c, "match", optarg);
+			break;
+		case OPT_AUTO_EP:
+			auto_key(&c, "endpoint", optarg);
+			break;
+		case OPT_TCP_PORTS:
+			auto_key(&c, "tcp-ports", optarg);
+			break;
+		case OPT_PAIR_WITH:
+			auto_key(&c, "pair-with", optarg);
+			break;
+		case 'n':
+			if (!config_valid_name(optarg))
+				usage_error("--name: '%s' is not a name of "
+				    "letters, digits, '_', '.', '-'", optarg);
+			snprintf(o.name, sizeof o.name, "%s", optarg);
+			break;
+		case OPT_HOLD:
+			o.hold_ms = number("--hold-ms", optarg, 1, 1000, 0);
+			break;
+		case OPT_BUFSIZE:
+			o.bufsize = number("--buffer-size", optarg, 4096,
+			    16 * 1024 * 1024, 1);
+			break;
+		case OPT_NO_VALIDATE:
+			o.validate = 0;
+			break;
+		case OPT_PACKET_LOG:
+			copy_path("--packet-log", o.packet_log,
+			    sizeof o.packet_log, optarg);
+			break;
+		case OPT_CAPTURE:
+			copy_path("--capture", o.capture, sizeof o.capture,
+			    optarg);
+			break;
+		case OPT_STATS:
+			stats = number("--stats-interval", optarg, 0, 86400, 0);
+			stats_set = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case OPT_SYSLOG:
+			c.use_syslog = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("kdrelayd %s\n", KDRELAY_VERSION);
+			return EXIT_OK;
+		default:
+			fputs("see kdrelayd --help\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (c.auto_len > 0 && !c.autodisc)
+		usage_error("--match, --auto-endpoint, --tcp-ports and "
+		    "--pair-with need --auto");
+	if ((c.pair != NULL || c.check) && c.config == NULL)
+		usage_error("--pair and --check-config need -c FILE");
+	if (c.config != NULL || c.autodisc) {
+		if (argc != 0)
+			usage_error("endpoints on the command line do not go "
+			    "with -c or --auto");
+	} else if (argc != 2)
+		usage_error("expected two endpoints, HOST and TARGET, got %d",
+		    argc);
+
+	config_init(&cf);
+	if (c.config != NULL || c.autodisc) {
+		if (load(&c, &cf, err, sizeof err) != 0) {
+			fprintf(stderr, "kdrelayd: %s\n", err);
+			return c.config != NULL ? EXIT_CONFIG : EXIT_USAGE;
+		}
+		if (c.check) {
+			printf("%s: OK, %zu pair%s%s\n", c.config, cf.npairs,
+			    cf.npairs == 1 ? "" : "s", cf.discover.enable ?
+			    ", auto-discovery on" : "");
+			config_free(&cf);
+			return EXIT_OK;
+		}
+		d.load = load;
+		d.load_arg = &c;
+	} else {
+		for (i = 0; i < 2; i++) {
+			spec = &o.side[i];
+			if (ep_spec_parse(argv[i], spec, err, sizeof err) != 0)
+				usage_error("%s endpoint '%s': %s",
+				    i == SIDE_HOST ? "HOST" : "TARGET",
+				    argv[i], err);
+		}
+		if ((cf.pairs = malloc(sizeof *cf.pairs)) == NULL)
+			return EXIT_OSERR;
+		cf.pairs[0] = o;
+		cf.npairs = 1;
+	}
+	if (stats_set)
+		cf.stats_interval = stats;
+
+	d.log_fixed = verbose || quiet;
+	if (quiet)
+		cf.log_level = LOG_LVL_WARN;
+	else if (verbose)
+		cf.log_level = verbose > 1 ? LOG_LVL_DEBUG : LOG_LVL_INFO;
+	else if (c.config == NULL)
+		cf.log_level = LOG_LVL_NOTICE;
+	log_init("kdrelayd", cf.log_level, c.use_syslog || cf.use_syslog);
+	rc = daemon_run(&d, &cf);
+	config_free(&cf);
+	return rc;
+}

@@ -1,0 +1,223 @@
+/*
+ * pktlog.c - packet log lines and kdtrace capture for one pair.
+ *
+ * Both are written from the pair's own thread only, and flushed per line:
+ * KDCOM is a ping-pong of small packets, and a log that stops short of the
+ * packet that hung the session is no use.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdcom.h"
+#include "kdtrace.h"
+#include "log.h"
+#include "pktlog.h"
+
+/* DBGKD_DEBUG_IO: ApiNumber, ProcessorLevel, Processor, LengthOfString. */
+#define DEBUG_IO_HEADER		16
+#define DEBUG_IO_LENGTH_OFF	8
+
+struct pktlog {
+	FILE	*f;
+};
+
+struct capture {
+	FILE	*f;
+	char	 path[4096];
+	int	 failed;
+};
+
+static FILE *
+open_file(const char *path, const char *mode, char *err, size_t errlen)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, mode)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return f;
+}
+
+struct pktlog *
+pktlog_open(const char *path, char *err, size_t errlen)
+{
+	struct pktlog	*pl;
+	FILE		*f;
+
+	if ((f = open_file(path, "ae", err, errlen)) == NULL)
+		return NULL;
+	if ((pl = calloc(1, sizeof *pl)) == NULL) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	pl->f = f;
+	return pl;
+}
+
+void
+pktlog_close(struct pktlog *pl)
+{
+	if (pl == NULL)
+		return;
+	fclose(pl->f);
+	free(pl);
+}
+
+/* Escape text so that a log line stays one line of printable ASCII. */
+static size_t
+escape(const uint8_t *s, size_t n, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t		  o = 0, i;
+	char		  tmp[4];
+	size_t		  k;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		k = 0;
+		switch (s[i]) {
+		case '\n': tmp[k++] = '\\'; tmp[k++] = 'n'; break;
+		case '\r': tmp[k++] = '\\'; tmp[k++] = 'r'; break;
+		case '\t': tmp[k++] = '\\'; tmp[k++] = 't'; break;
+		case '"': tmp[k++] = '\\'; tmp[k++] = '"'; break;
+		case '\\': tmp[k++] = '\\'; tmp[k++] = '\\'; break;
+		default:
+			if (s[i] >= 0x20 && s[i] < 0x7f)
+				tmp[k++] = (char)s[i];
+			else {
+				tmp[k++] = '\\';
+				tmp[k++] = 'x';
+				tmp[k++] = hex[s[i] >> 4];
+				tmp[k++] = hex[s[i] & 15];
+			}
+		}
+		if (o + k >= len)
+			break;
+		memcpy(buf + o, tmp, k);
+		o += k;
+	}
+	buf[o] = '\0';
+	return o;
+}
+
+static uint32_t
+le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+size_t
+pktlog_dbgprint(const struct kd_packet *pkt, char *buf, size_t len)
+{
+	uint32_t	n;
+
+	if (pkt->type != KD_TYPE_DEBUG_IO || pkt->verdict != KD_OK ||
+	    !pkt->has_api || pkt->api != KD_API_PRINT_STRING ||
+	    pkt->len < DEBUG_IO_HEADER)
+		return 0;
+	n = le32(pkt->payload + DEBUG_IO_LENGTH_OFF);
+	/* The guest says how long; believe it only within the packet. */
+	if (n > (uint32_t)pkt->len - DEBUG_IO_HEADER)
+		n = pkt->len - DEBUG_IO_HEADER;
+	return escape(pkt->payload + DEBUG_IO_HEADER, n, buf, len);
+}
+
+void
+pktlog_event(struct pktlog *pl, char dir, double t, const struct kd_event *ev)
+{
+	const struct kd_packet	*p = ev->pkt;
+	const char		*api, *arrow;
+	char			 text[1024];
+
+	arrow = dir == KDTRACE_DEBUGGER ? "D>T" : "T>D";
+	switch (ev->kind) {
+	case KD_EV_BREAKIN:
+		fprintf(pl->f, "%.6f %s BREAKIN\n", t, arrow);
+		break;
+	case KD_EV_GARBAGE:
+		fprintf(pl->f, "%.6f %s GARBAGE %zu bytes\n", t, arrow,
+		    ev->len);
+		break;
+	case KD_EV_PACKET:
+		api = p->has_api ? kd_api_name(p->type, p->api) : NULL;
+		fprintf(pl->f, "%.6f %s %s id=0x%08x len=%u %s", t, arrow,
+		    kd_type_name(p->type), p->id, p->len,
+		    p->verdict == KD_OK ? "ok" : kd_verdict_name(p->verdict));
+		if (api != NULL)
+			fprintf(pl->f, " %s", api);
+		else if (p->has_api)
+			fprintf(pl->f, " api=0x%04x", p->api);
+		if (pktlog_dbgprint(p, text, sizeof text) > 0)
+			fprintf(pl->f, " \"%s\"", text);
+		fputc('\n', pl->f);
+		break;
+	}
+	fflush(pl->f);
+}
+
+void
+pktlog_note(struct pktlog *pl, double t, const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(pl->f, "%.6f ", t);
+	va_start(ap, fmt);
+	vfprintf(pl->f, fmt, ap);
+	va_end(ap);
+	fputc('\n', pl->f);
+	fflush(pl->f);
+}
+
+struct capture *
+capture_open(const char *path, char *err, size_t errlen)
+{
+	struct capture	*c;
+	FILE		*f;
+
+	if ((f = open_file(path, "we", err, errlen)) == NULL)
+		return NULL;
+	if (kdtrace_write_header(f) != 0 || fflush(f) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	c->f = f;
+	snprintf(c->path, sizeof c->path, "%s", path);
+	return c;
+}
+
+void
+capture_close(struct capture *c)
+{
+	if (c == NULL)
+		return;
+	fclose(c->f);
+	free(c);
+}
+
+void
+capture_packet(struct capture *c, char dir, const struct kd_packet *p)
+{
+	if (c->failed)
+		return;
+	if (kdtrace_write(c->f, dir, p->raw, (uint16_t)p->rawlen) != 0 ||
+	    fflush(c->f) != 0) {
+		/* A full disk must not stop the relay: say so once, stop. */
+		log_warn("%s: capture write failed: %s; capture stopped",
+		    c->path, strerror(errno));
+		c->failed = 1;
+	}
+}

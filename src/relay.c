@@ -1,0 +1,640 @@
+/*
+ * relay.c - one pair: endpoint -> repair -> validator -> peer, both ways.
+ *
+ * Each pair has its own event_base and thread.  A direction owns one fixed
+ * buffer: bytes are read straight into it, repaired in place and written
+ * to the peer in the same callback, so a byte normally leaves in the read
+ * that brought it.  Only when the peer will not take it all does the write
+ * event go on, and only when the buffer is nearly full does reading stop:
+ * backpressure instead of growth.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "endpoint.h"
+#include "kdtrace.h"
+#include "log.h"
+#include "pktlog.h"
+#include "relay.h"
+
+struct relay;
+
+struct side {
+	struct relay	*r;
+	int		 idx;
+	const char	*label;		/* "host", "target" */
+	struct endpoint	*ep;
+	int		 fd;		/* -1 while absent */
+	struct event	*rd;
+	struct event	*wr;
+	int		 reading;	/* rd is added */
+};
+
+/* Bytes flowing from side[idx] to side[!idx]. */
+struct dir {
+	struct relay	*r;
+	int		 idx;
+	char		 tag;		/* kdtrace direction, 'D' or 'T' */
+	const char	*name;		/* "host->target" */
+	struct stream	 st;
+	uint8_t		*buf;
+	size_t		 cap, off, len;
+	struct event	*hold;
+	uint64_t	 dropped;
+};
+
+struct relay {
+	struct relay_opts	 o;
+	struct event_base	*base;
+	pthread_t		 thread;
+	int			 started;
+	struct event		*stop_ev;
+	struct event		*report_ev;
+	struct side		 side[2];
+	struct dir		 dir[2];
+	struct pktlog		*pktlog;
+	struct capture		*capture;
+
+	struct event		*watcher;	/* told of state changes */
+	pthread_mutex_t		 lock;		/* guards status, snapshot */
+	char			 status[256];
+	struct relay_dir_stats	 snap[2];
+};
+
+static const char *side_label[2] = { "host", "target" };
+static const char *dir_name[2] = { "host->target", "target->host" };
+
+static void	side_up(void *, int);
+static void	side_down(void *);
+static void	side_lost(struct side *, const char *);
+static void	dir_write(struct dir *);
+
+void
+relay_opts_init(struct relay_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	snprintf(o->name, sizeof o->name, "kd");
+	o->hold_ms = RELAY_HOLD_MS;
+	o->bufsize = RELAY_BUFSIZE;
+	o->validate = 1;
+}
+
+int
+relay_opts_equal(const struct relay_opts *a, const struct relay_opts *b)
+{
+	return strcmp(a->name, b->name) == 0 &&
+	    ep_spec_equal(&a->side[0], &b->side[0]) &&
+	    ep_spec_equal(&a->side[1], &b->side[1]) &&
+	    a->hold_ms == b->hold_ms && a->bufsize == b->bufsize &&
+	    a->validate == b->validate &&
+	    strcmp(a->packet_log, b->packet_log) == 0 &&
+	    strcmp(a->capture, b->capture) == 0;
+}
+
+static double
+now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Publish status and counters for other threads; cheap, called rarely. */
+static void
+publish(struct relay *r)
+{
+	char	a[96], b[96];
+	int	i;
+
+	pthread_mutex_lock(&r->lock);
+	endpoint_status(r->side[0].ep, a, sizeof a);
+	endpoint_status(r->side[1].ep, b, sizeof b);
+	snprintf(r->status, sizeof r->status, "host %s, target %s", a, b);
+	for (i = 0; i < 2; i++) {
+		r->snap[i].s = r->dir[i].st.c;
+		r->snap[i].dropped = r->dir[i].dropped;
+		r->snap[i].reconnects = endpoint_reconnects(r->side[i].ep);
+		r->snap[i].repairing = r->dir[i].st.repairing;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (r->watcher != NULL)
+		event_active(r->watcher, 0, 0);
+}
+
+static void
+stream_event(void *arg, const struct kd_event *ev)
+{
+	struct dir	*d = arg;
+	struct relay	*r = d->r;
+
+	if (r->pktlog != NULL)
+		pktlog_event(r->pktlog, d->tag, now(), ev);
+	if (r->capture != NULL && ev->kind == KD_EV_PACKET)
+		capture_packet(r->capture, d->tag, ev->pkt);
+}
+
+static void
+stream_switch(void *arg, int repairing)
+{
+	struct dir	*d = arg;
+
+	log_notice("%s: %s: CRLF repair switched %s (detected)", d->r->o.name,
+	    d->name, repairing ? "on" : "off");
+	if (d->r->pktlog != NULL)
+		pktlog_note(d->r->pktlog, now(), "%s CRLF repair %s",
+		    d->name, repairing ? "on" : "off");
+}
+
+/* Room to read into: compact when the tail is short. */
+static size_t
+dir_room(struct dir *d)
+{
+	if (d->len == 0)
+		d->off = 0;
+	else if (d->cap - (d->off + d->len) < d->cap / 4) {
+		memmove(d->buf, d->buf + d->off, d->len);
+		d->off = 0;
+	}
+	return d->cap - (d->off + d->len);
+}
+
+static void
+side_set_reading(struct side *s, int on)
+{
+	if (s->fd == -1 || s->reading == on)
+		return;
+	if (on)
+		event_add(s->rd, NULL);
+	else
+		event_del(s->rd);
+	s->reading = on;
+}
+
+/* Hand n processed bytes at the buffer's tail on, or drop them. */
+static void
+dir_commit(struct dir *d, size_t n)
+{
+	struct side	*to = &d->r->side[!d->idx];
+
+	if (n == 0)
+		return;
+	if (to->fd == -1) {
+		d->dropped += n;
+		return;
+	}
+	d->len += n;
+	dir_write(d);
+}
+
+static void
+dir_arm_hold(struct dir *d)
+{
+	struct timeval	tv;
+
+	if (stream_holding(&d->st)) {
+		tv.tv_sec = d->r->o.hold_ms / 1000;
+		tv.tv_usec = (d->r->o.hold_ms % 1000) * 1000;
+		event_add(d->hold, &tv);
+	} else if (evtimer_pending(d->hold, NULL))
+		event_del(d->hold);
+}
+
+/* A 0x0d waited long enough for a 0x0a that did not come: send it. */
+static void
+hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dir	*d = arg;
+
+	(void)fd;
+	(void)what;
+	dir_room(d);
+	dir_commit(d, stream_flush(&d->st, d->buf + d->off + d->len));
+}
+
+static void
+read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct side	*s = arg;
+	struct dir	*d = &s->r->dir[s->idx];
+	uint8_t		*tail;
+	size_t		 room;
+	ssize_t		 n;
+
+	(void)what;
+	room = dir_room(d);
+	if (room < 2) {			/* full: wait for the writer */
+		side_set_reading(s, 0);
+		return;
+	}
+	/* Read one byte past the tail so repair can work in place. */
+	tail = d->buf + d->off + d->len;
+	n = read(fd, tail + 1, room - 1);
+	if (n > 0) {
+		dir_commit(d, stream_process(&d->st, tail + 1, (size_t)n,
+		    tail));
+		dir_arm_hold(d);
+		return;
+	}
+	if (n == 0)
+		side_lost(s, "end of file");
+	else if (errno != EAGAIN && errno != EINTR)
+		side_lost(s, strerror(errno));
+}
+
+static void
+dir_write(struct dir *d)
+{
+	struct side	*to = &d->r->side[!d->idx];
+	struct side	*from = &d->r->side[d->idx];
+	ssize_t		 n;
+
+	while (d->len > 0) {
+		n = write(to->fd, d->buf + d->off, d->len);
+		if (n > 0) {
+			d->off += (size_t)n;
+			d->len -= (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN) {
+			/* The peer is slow: past half full, stop reading. */
+			event_add(to->wr, NULL);
+			side_set_reading(from, d->len <= d->cap / 2);
+			return;
+		}
+		side_lost(to, n == 0 ? "wrote nothing" : strerror(errno));
+		return;
+	}
+	d->off = 0;
+	if (event_pending(to->wr, EV_WRITE, NULL))
+		event_del(to->wr);
+	side_set_reading(from, 1);
+}
+
+static void
+write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct side	*s = arg;
+
+	(void)fd;
+	(void)what;
+	dir_write(&s->r->dir[!s->idx]);
+}
+
+/* Forget the fd's events; the endpoint owns and closes the fd itself. */
+static void
+side_detach(struct side *s)
+{
+	struct relay	*r = s->r;
+	struct dir	*from = &r->dir[s->idx], *to = &r->dir[!s->idx];
+	uint8_t		 cr;
+
+	if (s->fd == -1)
+		return;
+	event_free(s->rd);
+	event_free(s->wr);
+	s->rd = s->wr = NULL;
+	s->fd = -1;
+	s->reading = 0;
+
+	/* What it sent last still goes to the peer, a held 0x0d too. */
+	dir_room(from);
+	dir_commit(from, stream_flush(&from->st, from->buf + from->off +
+	    from->len));
+	if (evtimer_pending(from->hold, NULL))
+		event_del(from->hold);
+	stream_reset(&from->st);
+
+	/* What was on its way to it belongs to the old session: drop it. */
+	to->dropped += to->len + stream_flush(&to->st, &cr);
+	to->off = to->len = 0;
+	if (evtimer_pending(to->hold, NULL))
+		event_del(to->hold);
+	side_set_reading(&r->side[!s->idx], 1);
+	if (r->pktlog != NULL)
+		pktlog_note(r->pktlog, now(), "%s down", s->label);
+	publish(r);
+}
+
+static void
+side_lost(struct side *s, const char *why)
+{
+	side_detach(s);
+	endpoint_lost(s->ep, why);
+	publish(s->r);
+}
+
+static void
+side_down(void *arg)
+{
+	side_detach(arg);
+}
+
+static void
+side_up(void *arg, int fd)
+{
+	struct side	*s = arg;
+	struct relay	*r = s->r;
+	struct dir	*from = &r->dir[s->idx];
+
+	if (s->fd != -1)
+		side_detach(s);
+	s->fd = fd;
+	s->rd = event_new(r->base, fd, EV_READ | EV_PERSIST, read_cb, s);
+	s->wr = event_new(r->base, fd, EV_WRITE | EV_PERSIST, write_cb, s);
+	if (s->rd == NULL || s->wr == NULL) {
+		log_err("%s: %s: out of memory", r->o.name, s->label);
+		side_lost(s, "out of memory");
+		return;
+	}
+	stream_reset(&from->st);
+	/* A rebooted VM corrupts as before: keep what detection learnt. */
+	if (from->st.mode == CRLF_AUTO && !from->st.decided)
+		from->st.repairing = endpoint_crlf_guess(s->ep);
+	s->reading = 0;
+	side_set_reading(s, 1);
+	if (r->pktlog != NULL)
+		pktlog_note(r->pktlog, now(), "%s up", s->label);
+	publish(r);
+}
+
+static void
+stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay	*r = arg;
+
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(r->base);
+}
+
+void
+relay_format_stats(const char *pair, int idx, const struct relay_dir_stats *st,
+    int validate, char *buf, size_t len)
+{
+	const struct kd_counters	*k = &st->s.kd;
+	size_t				 o;
+	int				 t, n;
+
+	n = snprintf(buf, len, "%s: %s: %llu bytes in, %llu out, %llu CRs "
+	    "removed, %llu dropped (peer absent), %llu reconnects, repair %s",
+	    pair, dir_name[idx], (unsigned long long)st->s.bytes_in,
+	    (unsigned long long)st->s.bytes_out,
+	    (unsigned long long)st->s.cr_removed,
+	    (unsigned long long)st->dropped,
+	    (unsigned long long)st->reconnects, st->repairing ? "on" : "off");
+	if (!validate || n < 0 || (size_t)n >= len)
+		return;
+	o = (size_t)n;
+	n = snprintf(buf + o, len - o, "; packets %llu data, %llu control, "
+	    "%llu break-ins, %llu resends, %llu resets, %llu bad checksum, "
+	    "%llu bad trailer, %llu bad type, %llu oversize, %llu garbage "
+	    "bytes", (unsigned long long)k->data,
+	    (unsigned long long)k->control, (unsigned long long)k->breakins,
+	    (unsigned long long)k->resends, (unsigned long long)k->resets,
+	    (unsigned long long)k->bad_checksum,
+	    (unsigned long long)k->bad_trailer,
+	    (unsigned long long)k->bad_type, (unsigned long long)k->oversize,
+	    (unsigned long long)k->garbage);
+	for (t = 1; t < KD_TYPE_MAX && n >= 0 && (size_t)n < len - o; t++) {
+		if (k->packets[t] == 0)
+			continue;
+		o += (size_t)n;
+		n = snprintf(buf + o, len - o, ", %s %llu", kd_type_name(t),
+		    (unsigned long long)k->packets[t]);
+	}
+}
+
+static void
+report_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay	*r = arg;
+	char		 line[1024], a[96], b[96];
+	int		 i;
+
+	(void)fd;
+	(void)what;
+	publish(r);
+	endpoint_status(r->side[0].ep, a, sizeof a);
+	endpoint_status(r->side[1].ep, b, sizeof b);
+	log_notice("%s: host %s, target %s", r->o.name, a, b);
+	for (i = 0; i < 2; i++) {
+		relay_format_stats(r->o.name, i, &r->snap[i], r->o.validate,
+		    line, sizeof line);
+		log_notice("%s", line);
+	}
+}
+
+static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
+
+static void
+threads_init(void)
+{
+	evthread_use_pthreads();
+}
+
+void
+relay_global_init(void)
+{
+	pthread_once(&threads_once, threads_init);
+}
+
+void
+relay_set_watcher(struct relay *r, struct event *ev)
+{
+	r->watcher = ev;
+}
+
+struct relay *
+relay_new(const struct relay_opts *o, char *err, size_t errlen)
+{
+	struct relay	*r;
+	struct dir	*d;
+	struct side	*s;
+	int		 i;
+
+	relay_global_init();
+	if (o->bufsize < 64) {
+		snprintf(err, errlen, "%s: buffer size %zu too small", o->name,
+		    o->bufsize);
+		return NULL;
+	}
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		goto nomem;
+	r->o = *o;
+	pthread_mutex_init(&r->lock, NULL);
+	if ((r->base = event_base_new()) == NULL)
+		goto nomem;
+	r->stop_ev = event_new(r->base, -1, 0, stop_cb, r);
+	r->report_ev = event_new(r->base, -1, 0, report_cb, r);
+	if (r->stop_ev == NULL || r->report_ev == NULL)
+		goto nomem;
+	for (i = 0; i < 2; i++) {
+		s = &r->side[i];
+		s->r = r;
+		s->idx = i;
+		s->label = side_label[i];
+		s->fd = -1;
+		s->ep = endpoint_new(r->base, &o->side[i], o->name, s->label,
+		    side_up, side_down, s);
+		if (s->ep == NULL)
+			goto nomem;
+
+		d = &r->dir[i];
+		d->r = r;
+		d->idx = i;
+		d->tag = i == SIDE_HOST ? KDTRACE_DEBUGGER : KDTRACE_TARGET;
+		d->name = dir_name[i];
+		d->cap = o->bufsize;
+		if ((d->buf = malloc(d->cap)) == NULL)
+			goto nomem;
+		if ((d->hold = evtimer_new(r->base, hold_cb, d)) == NULL)
+			goto nomem;
+		stream_init(&d->st, o->side[i].crlf, 0, o->validate,
+		    stream_event, stream_switch, d);
+	}
+	publish(r);
+	return r;
+
+nomem:
+	snprintf(err, errlen, "%s: out of memory", o->name);
+	relay_free(r);
+	return NULL;
+}
+
+static void *
+relay_main(void *arg)
+{
+	struct relay	*r = arg;
+
+	event_base_loop(r->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+int
+relay_start(struct relay *r, char *err, size_t errlen)
+{
+	sigset_t	all, old;
+	int		i, rc;
+
+	if (r->o.packet_log[0] != '\0' &&
+	    (r->pktlog = pktlog_open(r->o.packet_log, err, errlen)) == NULL)
+		return -1;
+	if (r->o.capture[0] != '\0' &&
+	    (r->capture = capture_open(r->o.capture, err, errlen)) == NULL)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		if (endpoint_start(r->side[i].ep, err, errlen) != 0)
+			return -1;
+	}
+	publish(r);
+
+	/* Signals belong to the main thread, never to a pair's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rc = pthread_create(&r->thread, NULL, relay_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot start thread: %s", r->o.name,
+		    strerror(rc));
+		return -1;
+	}
+	r->started = 1;
+	return 0;
+}
+
+void
+relay_stop(struct relay *r)
+{
+	if (r == NULL || !r->started)
+		return;
+	event_active(r->stop_ev, 0, 0);
+	pthread_join(r->thread, NULL);
+	r->started = 0;
+	publish(r);
+}
+
+void
+relay_free(struct relay *r)
+{
+	int	i;
+
+	if (r == NULL)
+		return;
+	relay_stop(r);
+	for (i = 0; i < 2; i++) {
+		if (r->side[i].rd != NULL)
+			event_free(r->side[i].rd);
+		if (r->side[i].wr != NULL)
+			event_free(r->side[i].wr);
+		if (r->side[i].ep != NULL)
+			endpoint_free(r->side[i].ep);
+		if (r->dir[i].hold != NULL)
+			event_free(r->dir[i].hold);
+		free(r->dir[i].buf);
+	}
+	if (r->stop_ev != NULL)
+		event_free(r->stop_ev);
+	if (r->report_ev != NULL)
+		event_free(r->report_ev);
+	if (r->base != NULL)
+		event_base_free(r->base);
+	pktlog_close(r->pktlog);
+	capture_close(r->capture);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+void
+relay_request_report(struct relay *r)
+{
+	if (r->started)
+		event_active(r->report_ev, 0, 0);
+	else
+		report_cb(-1, 0, r);
+}
+
+void
+relay_get_stats(struct relay *r, struct relay_dir_stats out[2])
+{
+	if (r->started)
+		pthread_mutex_lock(&r->lock);
+	else
+		publish(r);
+	memcpy(out, r->snap, sizeof r->snap);
+	if (r->started)
+		pthread_mutex_unlock(&r->lock);
+}
+
+void
+relay_status(struct relay *r, char *buf, size_t len)
+{
+	pthread_mutex_lock(&r->lock);
+	snprintf(buf, len, "%s", r->status);
+	pthread_mutex_unlock(&r->lock);
+}
+
+int
+relay_ready(struct relay *r)
+{
+	return r->started;
+}
+
+const struct relay_opts *
+relay_get_opts(const struct relay *r)
+{
+	return &r->o;
+}

@@ -1,0 +1,311 @@
+/*
+ * stream.c - one direction: CRLF repair (on, off, auto) and validation.
+ *
+ * Modes: off delivers the input and validates it as read; on delivers the
+ * repaired bytes and validates those.  Auto runs both parsers, one over the
+ * input (view 0) and one over the repaired bytes (view 1, always repaired
+ * whatever is delivered), and delivers the reading `repairing` names.
+ *
+ * Auto feeds both parsers in exact steps: a step ends wherever either
+ * parser may complete a leader, a header or a packet (kd_parser_span), so
+ * every packet event happens on the last byte of a step and both parsers
+ * stand at the same input offset when the step is judged.  A switch decided
+ * there takes effect from the next input byte: the rest of the chunk goes
+ * out in the new reading.  A packet is named by the input offset at which
+ * its leader completed, which is the same in both readings (leader bytes
+ * are never 0x0d or 0x0a).
+ *
+ * The decision: when the reading not delivered completes a packet OK and
+ * the delivered one failed the same packet, or is still inside it (it
+ * needs more bytes than a valid packet has: the readings differ in
+ * length), switch.  Also when the delivered reading fails a packet the
+ * other completed OK before.
+ */
+#include <string.h>
+
+#include "stream.h"
+
+#define VIEW_RAW	0
+#define VIEW_REP	1
+#define NO_START	UINT64_MAX
+#define SCRATCH		4096
+#define CR		0x0d
+#define LF		0x0a
+
+static void
+got(struct stream *s, int view, const struct kd_event *ev)
+{
+	struct stream_view	*v = &s->view[view];
+
+	if (ev->kind == KD_EV_PACKET) {
+		v->done = 1;
+		v->last_start = v->busy ? v->start : NO_START;
+		v->last_ok = ev->pkt->verdict == KD_OK;
+		v->busy = 0;
+	}
+	/* Only the reading delivered at this moment is reported. */
+	if (view != s->repairing)
+		return;
+	kd_counters_add(&s->c.kd, ev);
+	if (s->on_event != NULL)
+		s->on_event(s->arg, ev);
+}
+
+static void
+got_raw(void *arg, const struct kd_event *ev)
+{
+	got(arg, VIEW_RAW, ev);
+}
+
+static void
+got_rep(void *arg, const struct kd_event *ev)
+{
+	got(arg, VIEW_REP, ev);
+}
+
+static void
+views_clear(struct stream *s)
+{
+	int	i;
+
+	for (i = 0; i < 2; i++) {
+		s->view[i].busy = 0;
+		s->view[i].start = NO_START;
+		s->view[i].done = 0;
+		s->view[i].last_start = NO_START;
+		s->view[i].last_ok = 0;
+	}
+}
+
+void
+stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
+    stream_event_cb on_event, stream_switch_cb on_switch, void *arg)
+{
+	memset(s, 0, sizeof(*s));
+	s->mode = mode;
+	if (mode == CRLF_AUTO)
+		s->repairing = guess != 0;
+	else
+		s->repairing = mode == CRLF_ON;
+	s->validate = validate;
+	s->on_event = on_event;
+	s->on_switch = on_switch;
+	s->arg = arg;
+	crlf_init(&s->crlf);
+	kd_parser_init(&s->as_read, got_raw, s);
+	kd_parser_init(&s->repaired, got_rep, s);
+	views_clear(s);
+}
+
+static int
+is_auto(const struct stream *s)
+{
+	return (s->mode == CRLF_AUTO && s->validate);
+}
+
+/* Repair into out, counting only removals that reach the output. */
+static size_t
+repair(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
+{
+	uint64_t	before = s->crlf.removed;
+	size_t		len;
+
+	len = crlf_repair(&s->crlf, in, n, out);
+	s->c.cr_removed += s->crlf.removed - before;
+	return (len);
+}
+
+/* Did the delivered reading y fail (or overrun) the packet x got OK? */
+static int
+disagree(struct stream *s, int x)
+{
+	int			 y = !x;
+	struct stream_view	*vx = &s->view[x], *vy = &s->view[y];
+	uint64_t		 at = vx->last_start;
+
+	if (!vx->done || !vx->last_ok || at == NO_START)
+		return (0);
+	if (vy->done)
+		return (vy->last_start == at && !vy->last_ok);
+	if (vy->busy && vy->start == at) {
+		/* A held 0x0d may be all the repaired reading lacks. */
+		if (y == VIEW_REP && s->crlf.held &&
+		    kd_parser_want(&s->repaired) == 1)
+			return (0);
+		return (1);
+	}
+	return (vy->last_start == at && !vy->last_ok);
+}
+
+/* The delivered reading y just failed a packet that x got OK earlier. */
+static int
+failed_known(struct stream *s, int x)
+{
+	struct stream_view	*vx = &s->view[x], *vy = &s->view[!x];
+
+	return (vy->done && !vy->last_ok && vy->last_start != NO_START &&
+	    vx->last_ok && vx->last_start == vy->last_start);
+}
+
+/*
+ * Judge a step: note packets begun, and switch if the readings disagree.
+ * Returns the bytes put in out (a held 0x0d owed to the peer, 0 or 1).
+ */
+static size_t
+settle(struct stream *s, uint8_t *out)
+{
+	struct kd_parser	*p[2] = { &s->as_read, &s->repaired };
+	int			 i, x = !s->repairing;
+	size_t			 len = 0;
+
+	for (i = 0; i < 2; i++) {
+		if (!s->view[i].busy && kd_parser_busy(p[i])) {
+			s->view[i].busy = 1;
+			s->view[i].start = s->c.bytes_in;
+		}
+	}
+	if (disagree(s, x) || failed_known(s, x)) {
+		if (s->repairing && s->crlf.held) {
+			/* Held back from the peer so far: deliver it. */
+			out[len++] = CR;
+		} else if (!s->repairing && s->crlf.held) {
+			/* Already delivered as read: not twice. */
+			s->crlf.held = 0;
+		}
+		s->repairing = !s->repairing;
+		s->decided = 1;
+		s->c.switches++;
+		if (s->on_switch != NULL)
+			s->on_switch(s->arg, s->repairing);
+	} else if (disagree(s, !x))
+		s->decided = 1;
+	s->view[0].done = s->view[1].done = 0;
+	return (len);
+}
+
+/*
+ * How many input bytes the next step may take (0: release the held 0x0d
+ * first, it completes the repaired parser's packet on its own).
+ */
+static size_t
+step_len(struct stream *s, const uint8_t *in, size_t n)
+{
+	size_t	len, rep, want;
+
+	len = kd_parser_span(&s->as_read, in, n);
+	rep = kd_parser_span(&s->repaired, in, n);
+	if (kd_parser_busy(&s->repaired) && s->crlf.held) {
+		/* The held 0x0d comes out as one more repaired byte. */
+		want = kd_parser_want(&s->repaired);
+		if (want == 1)
+			rep = in[0] == LF ? 1 : 0;
+		else if (rep > want - 1)
+			rep = want - 1;
+	}
+	if (rep < len)
+		len = rep;
+	if (!s->repairing && len > SCRATCH - 1)
+		len = SCRATCH - 1;
+	return (len);
+}
+
+static size_t
+process_auto(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
+{
+	uint8_t	scratch[SCRATCH], cr;
+	size_t	pos = 0, o = 0, len, rlen;
+
+	while (pos < n) {
+		len = step_len(s, in + pos, n - pos);
+		if (len == 0) {
+			crlf_flush(&s->crlf, &cr);
+			if (s->repairing)
+				out[o++] = cr;
+			kd_parser_feed(&s->repaired, &cr, 1);
+			o += settle(s, out + o);
+			continue;
+		}
+		/* As read first: out may overwrite what was read. */
+		kd_parser_feed(&s->as_read, in + pos, len);
+		if (s->repairing) {
+			rlen = repair(s, in + pos, len, out + o);
+			kd_parser_feed(&s->repaired, out + o, rlen);
+			o += rlen;
+		} else {
+			rlen = crlf_repair(&s->crlf, in + pos, len, scratch);
+			kd_parser_feed(&s->repaired, scratch, rlen);
+			if (out + o != in + pos)
+				memmove(out + o, in + pos, len);
+			o += len;
+		}
+		pos += len;
+		s->c.bytes_in += len;
+		o += settle(s, out + o);
+	}
+	return (o);
+}
+
+size_t
+stream_process(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
+{
+	size_t	len;
+
+	if (n == 0)
+		return (0);
+	if (is_auto(s))
+		len = process_auto(s, in, n, out);
+	else {
+		s->c.bytes_in += n;
+		if (s->repairing) {
+			len = repair(s, in, n, out);
+			if (s->validate)
+				kd_parser_feed(&s->repaired, out, len);
+		} else {
+			if (s->validate)
+				kd_parser_feed(&s->as_read, in, n);
+			if (out != in)
+				memmove(out, in, n);
+			len = n;
+		}
+	}
+	s->c.bytes_out += len;
+	return (len);
+}
+
+int
+stream_holding(const struct stream *s)
+{
+	return (s->crlf.held);
+}
+
+size_t
+stream_flush(struct stream *s, uint8_t *out)
+{
+	uint8_t	cr;
+	size_t	len = 0;
+
+	if (!crlf_flush(&s->crlf, &cr))
+		return (0);
+	if (s->repairing)
+		out[len++] = cr;
+	if (s->validate && (s->repairing || is_auto(s)))
+		kd_parser_feed(&s->repaired, &cr, 1);
+	if (is_auto(s))
+		len += settle(s, out + len);
+	s->c.bytes_out += len;
+	return (len);
+}
+
+void
+stream_reset(struct stream *s)
+{
+	uint64_t	removed = s->crlf.removed;
+
+	if (s->validate) {
+		kd_parser_reset(&s->as_read);
+		kd_parser_reset(&s->repaired);
+	}
+	crlf_init(&s->crlf);
+	s->crlf.removed = removed;
+	views_clear(s);
+}

@@ -1,0 +1,805 @@
+/*
+ * check_kdcom.c - the KDCOM parser on the real session and on hand-made
+ * damage: chunking, garbage, truncation, oversize, break-ins, bad packets.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crlf.h"
+#include "kdcom.h"
+#include "kdtest.h"
+
+static struct kdtrace	trace;
+
+static void
+setup(void)
+{
+	kt_fixture(&trace);
+}
+
+static void
+teardown(void)
+{
+	kdtrace_free(&trace);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24);
+}
+
+/* Feed in random chunks: mostly small, sometimes large, sometimes 1. */
+static void
+feed_random(struct kd_parser *p, const uint8_t *b, size_t n, uint64_t seed)
+{
+	uint64_t	r = seed;
+	size_t		pos, chunk;
+
+	for (pos = 0; pos < n; pos += chunk) {
+		switch (kt_below(&r, 4)) {
+		case 0:
+			chunk = 1;
+			break;
+		case 1:
+			chunk = 1 + kt_below(&r, 20);
+			break;
+		case 2:
+			chunk = 1 + kt_below(&r, 600);
+			break;
+		default:
+			chunk = 1 + kt_below(&r, 9000);
+			break;
+		}
+		if (chunk > n - pos)
+			chunk = n - pos;
+		kd_parser_feed(p, b + pos, chunk);
+	}
+}
+
+static void
+parse_all(struct kt_log *log, const uint8_t *b, size_t n)
+{
+	struct kd_parser	*p = kt_xmalloc(sizeof(*p));
+
+	memset(log, 0, sizeof(*log));
+	kd_parser_init(p, kt_log_cb, log);
+	kd_parser_feed(p, b, n);
+	ck_assert_int_eq(kd_parser_busy(p), 0);
+	free(p);
+}
+
+/* The log is exactly the direction's records, in order, all valid. */
+static void
+check_is_records(const struct kt_log *log, char dir, const char *what)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < trace.n; i++) {
+		const struct kdtrace_rec *rec = &trace.recs[i];
+
+		if (rec->dir != dir)
+			continue;
+		KT_CHECK(k < log->n, "%s: only %zu events", what, log->n);
+		KT_CHECK(log->ev[k].kind == KD_EV_PACKET,
+		    "%s: event %zu is not a packet", what, k);
+		KT_CHECK(log->ev[k].pkt.verdict == KD_OK,
+		    "%s: record %zu: %s", what, i,
+		    kd_verdict_name(log->ev[k].pkt.verdict));
+		KT_CHECK(log->ev[k].pkt.rawlen == rec->len &&
+		    memcmp(log->ev[k].raw, rec->pkt, rec->len) == 0,
+		    "%s: record %zu bytes differ", what, i);
+		k++;
+	}
+	KT_CHECK(k == log->n, "%s: %zu extra events", what, log->n - k);
+}
+
+START_TEST(fixture_every_packet_validates)
+{
+	struct kd_parser	*p = kt_xmalloc(sizeof(*p));
+	struct kt_log		 log;
+	struct kd_counters	 all;
+	uint8_t			 out[KD_MAX_PACKET];
+	size_t			 i, len, maxlen = 0, lfs = 0, j;
+	unsigned		 rvm[2] = { 0, 0 }, getver = 0;
+
+	ck_assert_uint_eq(trace.n, 526);
+	memset(&all, 0, sizeof(all));
+	for (i = 0; i < trace.n; i++) {
+		const struct kdtrace_rec *rec = &trace.recs[i];
+		const struct kd_packet *pkt;
+
+		memset(&log, 0, sizeof(log));
+		kd_parser_init(p, kt_log_cb, &log);
+		kd_parser_feed(p, rec->pkt, rec->len);
+		ck_assert_uint_eq(log.n, 1);
+		pkt = &log.ev[0].pkt;
+		ck_assert_int_eq(log.ev[0].kind, KD_EV_PACKET);
+		ck_assert_msg(pkt->verdict == KD_OK, "record %zu: %s", i,
+		    kd_verdict_name(pkt->verdict));
+		ck_assert_uint_eq(pkt->rawlen, rec->len);
+		ck_assert_mem_eq(pkt->raw, rec->pkt, rec->len);
+		ck_assert_int_eq(pkt->control, kd_type_is_control(pkt->type));
+		/* Re-serialising gives the bytes on the wire back. */
+		len = kd_build(out, pkt->type, pkt->id, pkt->payload, pkt->len);
+		ck_assert_uint_eq(len, rec->len);
+		ck_assert_mem_eq(out, rec->pkt, len);
+		if (!pkt->control) {
+			ck_assert_uint_eq(pkt->checksum,
+			    kd_checksum(pkt->payload, pkt->len));
+			if (pkt->len > maxlen)
+				maxlen = pkt->len;
+		}
+		/* The README's "payload bytes" are the packets' bytes. */
+		for (j = 0; j < rec->len; j++)
+			lfs += rec->pkt[j] == 0x0a;
+		if (pkt->type == KD_TYPE_STATE_MANIPULATE ||
+		    pkt->type == KD_TYPE_DEBUG_IO ||
+		    pkt->type == KD_TYPE_STATE_CHANGE64) {
+			ck_assert_int_eq(pkt->has_api, 1);
+			ck_assert_uint_eq(pkt->api, get32(pkt->payload));
+		} else
+			ck_assert_int_eq(pkt->has_api, 0);
+		if (pkt->type == KD_TYPE_STATE_MANIPULATE &&
+		    pkt->api == KD_API_READ_VIRTUAL)
+			rvm[rec->dir == KDTRACE_TARGET]++;
+		if (pkt->type == KD_TYPE_STATE_MANIPULATE &&
+		    pkt->api == KD_API_GET_VERSION)
+			getver++;
+		if (pkt->type == KD_TYPE_DEBUG_IO)
+			ck_assert_str_eq(kd_api_name(pkt->type, pkt->api),
+			    "PrintString");
+		kd_counters_add(&all, &(struct kd_event){ KD_EV_PACKET, 0,
+		    pkt });
+		kt_log_free(&log);
+	}
+	/* What the fixture's README says about it. */
+	ck_assert_uint_eq(all.packets[KD_TYPE_ACKNOWLEDGE], 259);
+	ck_assert_uint_eq(all.packets[KD_TYPE_RESET], 2);
+	ck_assert_uint_eq(all.packets[KD_TYPE_RESEND], 2);
+	ck_assert_uint_eq(all.resets, 2);
+	ck_assert_uint_eq(all.resends, 2);
+	ck_assert_uint_eq(all.packets[KD_TYPE_STATE_CHANGE64], 3);
+	ck_assert_uint_eq(all.packets[KD_TYPE_DEBUG_IO], 7);
+	ck_assert_uint_eq(all.packets[KD_TYPE_FILE_IO], 66);
+	ck_assert_uint_eq(rvm[0], 44);
+	ck_assert_uint_eq(rvm[1], 44);
+	ck_assert_uint_ge(getver, 1);
+	ck_assert_uint_eq(maxlen, 1288);
+	ck_assert_uint_eq(lfs, 39);
+	ck_assert_uint_eq(all.data + all.control, 526);
+	ck_assert_uint_eq(all.control, 259 + 2 + 2);
+	ck_assert_uint_eq(all.bad_checksum + all.bad_trailer + all.bad_type +
+	    all.oversize + all.garbage + all.breakins, 0);
+	free(p);
+}
+END_TEST
+
+START_TEST(fixture_stream_any_chunking)
+{
+	char		 dir = _i % 2 ? KDTRACE_TARGET : KDTRACE_DEBUGGER;
+	struct kd_parser *p = kt_xmalloc(sizeof(*p));
+	struct kt_log	 whole, log;
+	uint8_t		*b;
+	size_t		 n, npkt, i, seed;
+
+	b = kt_direction(&trace, dir, &n, &npkt);
+	parse_all(&whole, b, n);
+	check_is_records(&whole, dir, "whole");
+	ck_assert_uint_eq(whole.c.data + whole.c.control, npkt);
+	ck_assert_uint_eq(whole.c.resets, 1);
+	ck_assert_uint_eq(whole.c.resends, 1);
+
+	/* Single bytes. */
+	memset(&log, 0, sizeof(log));
+	kd_parser_init(p, kt_log_cb, &log);
+	for (i = 0; i < n; i++)
+		kd_parser_feed(p, b + i, 1);
+	kt_log_equal(&whole, &log, "single bytes");
+	kt_log_free(&log);
+
+	/* Many random cuttings. */
+	for (seed = 0; seed < 50; seed++) {
+		memset(&log, 0, sizeof(log));
+		kd_parser_init(p, kt_log_cb, &log);
+		feed_random(p, b, n, seed * 2 + _i);
+		kt_log_equal(&whole, &log, "random chunks");
+		ck_assert_mem_eq(&whole.c, &log.c, sizeof(log.c));
+		kt_log_free(&log);
+	}
+	kt_log_free(&whole);
+	free(b);
+	free(p);
+}
+END_TEST
+
+/* Corrupted on the way, repaired in random chunks: the same packets. */
+START_TEST(fixture_corrupt_then_repair)
+{
+	char		 dir = _i % 2 ? KDTRACE_TARGET : KDTRACE_DEBUGGER;
+	struct kd_parser *p = kt_xmalloc(sizeof(*p));
+	struct kt_log	 log, bad;
+	struct crlf	 c;
+	uint8_t		*b, *corrupt, *buf;
+	size_t		 n, npkt, clen, pos, chunk, len, lfs, i;
+	uint64_t	 r = 77 + _i;
+
+	b = kt_direction(&trace, dir, &n, &npkt);
+	corrupt = kt_xmalloc(2 * n);
+	buf = kt_xmalloc(2 * n + 1);
+	clen = crlf_corrupt(b, n, corrupt);
+	for (lfs = 0, i = 0; i < n; i++)
+		lfs += b[i] == 0x0a;
+	ck_assert_uint_eq(clen, n + lfs);
+	ck_assert_uint_gt(lfs, 0);
+
+	/* As read, the corruption breaks packets... */
+	parse_all(&bad, corrupt, clen);
+	ck_assert_uint_gt(bad.c.bad_trailer + bad.c.bad_checksum +
+	    bad.c.bad_type + bad.c.oversize, 0);
+	ck_assert_uint_lt(bad.c.data + bad.c.control, npkt);
+	kt_log_free(&bad);
+
+	/* ...and repaired it gives them all back. */
+	memset(&log, 0, sizeof(log));
+	kd_parser_init(p, kt_log_cb, &log);
+	crlf_init(&c);
+	for (pos = 0; pos < clen; pos += chunk) {
+		chunk = 1 + kt_below(&r, kt_below(&r, 2) ? 16 : 3000);
+		if (chunk > clen - pos)
+			chunk = clen - pos;
+		memcpy(buf + 1, corrupt + pos, chunk);
+		len = crlf_repair(&c, buf + 1, chunk, buf);
+		kd_parser_feed(p, buf, len);
+	}
+	len = crlf_flush(&c, buf);
+	kd_parser_feed(p, buf, len);
+	check_is_records(&log, dir, "repaired");
+	ck_assert_uint_eq(c.removed, lfs);
+	kt_log_free(&log);
+	free(b);
+	free(corrupt);
+	free(buf);
+	free(p);
+}
+END_TEST
+
+/* Garbage that cannot form or touch a leader, counted to the byte. */
+static size_t
+make_garbage(uint64_t *r, uint8_t *g, size_t max)
+{
+	static const uint8_t pool[] = { 'x', 0x00, 0xaa, 0x0d, 0x0a, 0x30,
+	    0x69, 0xff, 0x63 };
+	size_t	n = kt_below(r, max + 1), i, run = 0;
+
+	for (i = 0; i < n; i++) {
+		g[i] = pool[kt_below(r, sizeof(pool))];
+		run = i > 0 && g[i] == g[i - 1] ? run + 1 : 1;
+		if ((g[i] == 0x30 || g[i] == 0x69) && run == 4)
+			g[i] = 'x';
+	}
+	/* Never end on a leader byte: it would join the next leader. */
+	if (n > 0 && (g[n - 1] == 0x30 || g[n - 1] == 0x69))
+		g[n - 1] = 'y';
+	return (n);
+}
+
+START_TEST(garbage_between_packets_counted)
+{
+	struct kt_log	 whole, log;
+	struct kd_parser *p = kt_xmalloc(sizeof(*p));
+	uint8_t		*b, g[64];
+	size_t		 n = 0, i, k, glen, total = 0, expect_ev = 0;
+	uint64_t	 r = 4242, seed;
+	size_t		 want_garbage[600];
+
+	b = kt_xmalloc(trace.size * 2);
+	for (i = 0; i < trace.n; i++) {
+		glen = make_garbage(&r, g, sizeof(g));
+		memcpy(b + n, g, glen);
+		n += glen;
+		total += glen;
+		want_garbage[i] = glen;
+		memcpy(b + n, trace.recs[i].pkt, trace.recs[i].len);
+		n += trace.recs[i].len;
+		expect_ev += 1 + (glen > 0);
+	}
+	glen = make_garbage(&r, g, sizeof(g));
+	if (glen == 0)
+		g[glen++] = 'z';
+	memcpy(b + n, g, glen);
+	n += glen;
+
+	memset(&whole, 0, sizeof(whole));
+	kd_parser_init(p, kt_log_cb, &whole);
+	kd_parser_feed(p, b, n);
+	/* Trailing garbage waits for a packet, or for a reset. */
+	ck_assert_uint_eq(whole.n, expect_ev);
+	ck_assert_uint_eq(whole.c.garbage, total);
+	kd_parser_reset(p);
+	ck_assert_uint_eq(whole.n, expect_ev + 1);
+	ck_assert_uint_eq(whole.c.garbage, total + glen);
+	ck_assert_uint_eq(whole.c.data + whole.c.control, trace.n);
+	/* Each packet is preceded by exactly its garbage, coalesced. */
+	for (i = 0, k = 0; i < trace.n; i++) {
+		if (want_garbage[i] > 0) {
+			ck_assert_int_eq(whole.ev[k].kind, KD_EV_GARBAGE);
+			ck_assert_uint_eq(whole.ev[k].len, want_garbage[i]);
+			k++;
+		}
+		ck_assert_int_eq(whole.ev[k].kind, KD_EV_PACKET);
+		ck_assert_int_eq(whole.ev[k].pkt.verdict, KD_OK);
+		k++;
+	}
+	for (seed = 0; seed < 20; seed++) {
+		memset(&log, 0, sizeof(log));
+		kd_parser_init(p, kt_log_cb, &log);
+		feed_random(p, b, n, seed);
+		kd_parser_reset(p);
+		kt_log_equal(&whole, &log, "garbage, random chunks");
+		kt_log_free(&log);
+	}
+	kt_log_free(&whole);
+	free(b);
+	free(p);
+}
+END_TEST
+
+static size_t
+ack(uint8_t *out, uint32_t id)
+{
+	return (kd_build(out, KD_TYPE_ACKNOWLEDGE, id, NULL, 0));
+}
+
+static size_t
+data(uint8_t *out, uint16_t type, const void *payload, uint16_t len)
+{
+	return (kd_build(out, type, 0x80800000, payload, len));
+}
+
+START_TEST(truncated_packet_then_valid_ones)
+{
+	uint8_t		b[2000], payload[100];
+	struct kt_log	log;
+	size_t		n, i, plen;
+
+	memset(payload, 'p', sizeof(payload));
+	plen = data(b, KD_TYPE_STATE_MANIPULATE, payload, 100);
+	/* Cut after 40 payload bytes: the sender died mid-packet. */
+	n = KD_HEADER_SIZE + 40;
+	for (i = 0; i < 10; i++)
+		n += ack(b + n, 0x80800000 + i);
+	parse_all(&log, b, n);
+	/*
+	 * The parser cannot know: it takes the next 61 bytes as the rest of
+	 * the packet (three ACKs and 13 bytes of the fourth), fails on the
+	 * trailer, counts the fourth ACK's last 3 bytes as garbage and finds
+	 * the six ACKs after it.  Four ACKs are lost, nothing crashes.
+	 */
+	ck_assert_uint_eq(log.n, 1 + 1 + 6);
+	ck_assert_int_eq(log.ev[0].kind, KD_EV_PACKET);
+	ck_assert_int_eq(log.ev[0].pkt.verdict, KD_BAD_TRAILER);
+	ck_assert_uint_eq(log.ev[0].pkt.rawlen, plen);
+	ck_assert_int_eq(log.ev[1].kind, KD_EV_GARBAGE);
+	ck_assert_uint_eq(log.ev[1].len, 3);
+	for (i = 0; i < 6; i++) {
+		ck_assert_int_eq(log.ev[2 + i].kind, KD_EV_PACKET);
+		ck_assert_int_eq(log.ev[2 + i].pkt.verdict, KD_OK);
+		ck_assert_uint_eq(log.ev[2 + i].pkt.id, 0x80800000 + 4 + i);
+	}
+	ck_assert_uint_eq(log.c.bad_trailer, 1);
+	ck_assert_uint_eq(log.c.packets[KD_TYPE_ACKNOWLEDGE], 6);
+	kt_log_free(&log);
+
+	/* With a reset (the relay's timeout) in between, nothing is lost. */
+	{
+		struct kd_parser *p = kt_xmalloc(sizeof(*p));
+
+		memset(&log, 0, sizeof(log));
+		kd_parser_init(p, kt_log_cb, &log);
+		kd_parser_feed(p, b, KD_HEADER_SIZE + 40);
+		ck_assert_int_eq(kd_parser_busy(p), 1);
+		ck_assert_uint_eq(kd_parser_want(p), 61);
+		kd_parser_reset(p);
+		ck_assert_int_eq(kd_parser_busy(p), 0);
+		kd_parser_feed(p, b + KD_HEADER_SIZE + 40,
+		    n - KD_HEADER_SIZE - 40);
+		ck_assert_uint_eq(log.n, 11);
+		ck_assert_int_eq(log.ev[0].kind, KD_EV_GARBAGE);
+		ck_assert_uint_eq(log.ev[0].len, KD_HEADER_SIZE + 40);
+		ck_assert_uint_eq(log.c.packets[KD_TYPE_ACKNOWLEDGE], 10);
+		kt_log_free(&log);
+		free(p);
+	}
+}
+END_TEST
+
+static size_t
+header(uint8_t *b, uint32_t leader, uint16_t type, uint16_t len, uint32_t id,
+    uint32_t sum)
+{
+	uint32_t	v[4] = { leader, type | (uint32_t)len << 16, id, sum };
+	size_t		i;
+
+	for (i = 0; i < 16; i++)
+		b[i] = v[i / 4] >> (8 * (i % 4));
+	return (16);
+}
+
+START_TEST(oversize_then_resync)
+{
+	uint8_t		b[3 * KD_MAX_PACKET], payload[KD_MAX_PAYLOAD];
+	struct kt_log	log;
+	size_t		n = 0;
+
+	memset(payload, 0x0a, sizeof(payload));
+	n += header(b + n, KD_LEADER_DATA, KD_TYPE_STATE_MANIPULATE, 65535,
+	    0x80800000, 0);
+	n += ack(b + n, 1);
+	n += header(b + n, KD_LEADER_DATA, KD_TYPE_STATE_MANIPULATE, 4001,
+	    0x80800000, 0);
+	/* The largest valid payload. */
+	n += data(b + n, KD_TYPE_FILE_IO, payload, KD_MAX_PAYLOAD);
+	parse_all(&log, b, n);
+	ck_assert_uint_eq(log.n, 4);
+	ck_assert_int_eq(log.ev[0].pkt.verdict, KD_OVERSIZE);
+	ck_assert_uint_eq(log.ev[0].pkt.len, 65535);
+	ck_assert_uint_eq(log.ev[0].pkt.rawlen, KD_HEADER_SIZE);
+	ck_assert_ptr_null(log.ev[0].pkt.payload);
+	ck_assert_int_eq(log.ev[1].pkt.verdict, KD_OK);
+	ck_assert_int_eq(log.ev[1].pkt.type, KD_TYPE_ACKNOWLEDGE);
+	ck_assert_int_eq(log.ev[2].pkt.verdict, KD_OVERSIZE);
+	ck_assert_uint_eq(log.ev[2].pkt.len, 4001);
+	ck_assert_int_eq(log.ev[3].pkt.verdict, KD_OK);
+	ck_assert_uint_eq(log.ev[3].pkt.rawlen, KD_MAX_PACKET);
+	ck_assert_uint_eq(log.c.oversize, 2);
+	ck_assert_uint_eq(kd_build(b, KD_TYPE_FILE_IO, 0, payload, 4001), 0);
+	kt_log_free(&log);
+}
+END_TEST
+
+START_TEST(breakins)
+{
+	uint8_t		b[512], payload[8] = "bbbbbbbb";
+	struct kt_log	log;
+	size_t		n = 0;
+
+	b[n++] = KD_BREAKIN;
+	n += ack(b + n, 0x80800000);
+	b[n++] = KD_BREAKIN;
+	n += data(b + n, KD_TYPE_DEBUG_IO, payload, sizeof(payload));
+	b[n++] = 'x';
+	b[n++] = KD_BREAKIN;
+	memcpy(b + n, "00", 2);
+	n += 2;
+	b[n++] = KD_BREAKIN;
+	n += ack(b + n, 0x80800001);
+	parse_all(&log, b, n);
+	ck_assert_uint_eq(log.n, 9);
+	ck_assert_int_eq(log.ev[0].kind, KD_EV_BREAKIN);
+	ck_assert_int_eq(log.ev[1].kind, KD_EV_PACKET);
+	ck_assert_int_eq(log.ev[2].kind, KD_EV_BREAKIN);
+	/* 0x62 inside a payload is data, not a break-in. */
+	ck_assert_int_eq(log.ev[3].kind, KD_EV_PACKET);
+	ck_assert_int_eq(log.ev[3].pkt.verdict, KD_OK);
+	ck_assert_mem_eq(log.ev[3].pkt.payload, "bbbbbbbb", 8);
+	/* Garbage before a break-in is reported first. */
+	ck_assert_int_eq(log.ev[4].kind, KD_EV_GARBAGE);
+	ck_assert_uint_eq(log.ev[4].len, 1);
+	ck_assert_int_eq(log.ev[5].kind, KD_EV_BREAKIN);
+	/* A partial leader cut by a break-in is garbage. */
+	ck_assert_int_eq(log.ev[6].kind, KD_EV_GARBAGE);
+	ck_assert_uint_eq(log.ev[6].len, 2);
+	/* ...and the break-in is seen. */
+	ck_assert_int_eq(log.ev[7].kind, KD_EV_BREAKIN);
+	ck_assert_int_eq(log.ev[8].kind, KD_EV_PACKET);
+	ck_assert_uint_eq(log.c.breakins, 4);
+	ck_assert_uint_eq(log.c.garbage, 3);
+	ck_assert_uint_eq(log.c.data + log.c.control, 3);
+	kt_log_free(&log);
+}
+END_TEST
+
+START_TEST(breakin_in_fixture_traffic)
+{
+	struct kd_parser *p = kt_xmalloc(sizeof(*p));
+	struct kt_log	 log;
+	uint8_t		*b, *with;
+	size_t		 n, npkt, i, k, at, pos = 0, m = 0, nb = 0;
+
+	b = kt_direction(&trace, KDTRACE_DEBUGGER, &n, &npkt);
+	with = kt_xmalloc(n + npkt);
+	/* A break-in after every seventh packet. */
+	for (i = 0, k = 0; i < trace.n; i++) {
+		if (trace.recs[i].dir != KDTRACE_DEBUGGER)
+			continue;
+		memcpy(with + m, b + pos, trace.recs[i].len);
+		m += trace.recs[i].len;
+		pos += trace.recs[i].len;
+		if (++k % 7 == 0) {
+			with[m++] = KD_BREAKIN;
+			nb++;
+		}
+	}
+	memset(&log, 0, sizeof(log));
+	kd_parser_init(p, kt_log_cb, &log);
+	feed_random(p, with, m, 9);
+	ck_assert_uint_eq(log.c.breakins, nb);
+	ck_assert_uint_eq(log.c.data + log.c.control, npkt);
+	ck_assert_uint_eq(log.c.garbage, 0);
+	for (i = 0, k = 0, at = 0; i < log.n; i++) {
+		if (log.ev[i].kind == KD_EV_PACKET)
+			k++;
+		else {
+			ck_assert_int_eq(log.ev[i].kind, KD_EV_BREAKIN);
+			ck_assert_uint_eq(k % 7, 0);
+			at++;
+		}
+	}
+	ck_assert_uint_eq(at, nb);
+	kt_log_free(&log);
+	free(with);
+	free(b);
+	free(p);
+}
+END_TEST
+
+START_TEST(bad_packets)
+{
+	uint8_t		b[1024], payload[40];
+	struct kt_log	log;
+	size_t		n = 0, len;
+	int		i;
+
+	for (i = 0; i < 40; i++)
+		payload[i] = i * 7;
+	/* Bad checksum: a payload byte changed on the way. */
+	len = data(b + n, KD_TYPE_STATE_MANIPULATE, payload, 40);
+	b[n + KD_HEADER_SIZE + 5] ^= 1;
+	n += len;
+	/* Bad trailer. */
+	len = data(b + n, KD_TYPE_STATE_MANIPULATE, payload, 40);
+	b[n + len - 1] = 0xab;
+	n += len;
+	/* Types that are never on the wire, then kind/leader mismatches. */
+	n += header(b + n, KD_LEADER_DATA, 0, 0, 0, 0);
+	n += header(b + n, KD_LEADER_DATA, KD_TYPE_POLL_BREAKIN, 0, 0, 0);
+	n += header(b + n, KD_LEADER_DATA, 12, 0, 0, 0);
+	n += header(b + n, KD_LEADER_DATA, KD_TYPE_ACKNOWLEDGE, 0, 0, 0);
+	n += header(b + n, KD_LEADER_CONTROL, KD_TYPE_STATE_MANIPULATE, 0, 0,
+	    0);
+	n += header(b + n, KD_LEADER_CONTROL, 0xffff, 0, 0, 0);
+	n += ack(b + n, 3);
+	parse_all(&log, b, n);
+	ck_assert_uint_eq(log.n, 9);
+	ck_assert_int_eq(log.ev[0].pkt.verdict, KD_BAD_CHECKSUM);
+	ck_assert_int_eq(log.ev[1].pkt.verdict, KD_BAD_TRAILER);
+	for (i = 2; i < 8; i++) {
+		ck_assert_int_eq(log.ev[i].pkt.verdict, KD_BAD_TYPE);
+		ck_assert_uint_eq(log.ev[i].pkt.rawlen, KD_HEADER_SIZE);
+	}
+	ck_assert_int_eq(log.ev[8].pkt.verdict, KD_OK);
+	ck_assert_uint_eq(log.c.bad_checksum, 1);
+	ck_assert_uint_eq(log.c.bad_trailer, 1);
+	ck_assert_uint_eq(log.c.bad_type, 6);
+	ck_assert_uint_eq(log.c.control, 1);
+	ck_assert_uint_eq(log.c.data, 0);
+	ck_assert_uint_eq(log.c.packets[KD_TYPE_STATE_MANIPULATE], 0);
+	kt_log_free(&log);
+}
+END_TEST
+
+START_TEST(partial_leaders)
+{
+	struct kd_parser *p = kt_xmalloc(sizeof(*p));
+	struct kt_log	 log;
+	uint8_t		 b[64];
+	size_t		 n;
+
+	/* "000" and a different leader: three bytes of garbage. */
+	memset(&log, 0, sizeof(log));
+	kd_parser_init(p, kt_log_cb, &log);
+	kd_parser_feed(p, (const uint8_t *)"000", 3);
+	ck_assert_uint_eq(log.n, 0);
+	ck_assert_int_eq(kd_parser_busy(p), 0);
+	n = ack(b, 5);
+	kd_parser_feed(p, b, n);
+	ck_assert_uint_eq(log.n, 2);
+	ck_assert_uint_eq(log.ev[0].len, 3);
+	ck_assert_int_eq(log.ev[1].pkt.verdict, KD_OK);
+	kt_log_free(&log);
+
+	/* "000" then any other byte, then "0000...": four bytes. */
+	memset(&log, 0, sizeof(log));
+	kd_parser_init(p, kt_log_cb, &log);
+	kd_parser_feed(p, (const uint8_t *)"000\r", 4);
+	n = data(b, KD_TYPE_DEBUG_IO, "hi", 2);
+	kd_parser_feed(p, b, n);
+	ck_assert_uint_eq(log.n, 2);
+	ck_assert_uint_eq(log.ev[0].len, 4);
+	ck_assert_int_eq(log.ev[1].pkt.verdict, KD_OK);
+	kt_log_free(&log);
+
+	/* A leader cut across feeds. */
+	memset(&log, 0, sizeof(log));
+	kd_parser_init(p, kt_log_cb, &log);
+	kd_parser_feed(p, b, 2);
+	kd_parser_feed(p, b + 2, 1);
+	kd_parser_feed(p, b + 3, n - 3);
+	ck_assert_uint_eq(log.n, 1);
+	ck_assert_int_eq(log.ev[0].pkt.verdict, KD_OK);
+	kt_log_free(&log);
+
+	/*
+	 * "000" right before "0000": seven in a row.  kdcom takes the first
+	 * four as the leader, so the header is misread (type 0x3030): this
+	 * is what a real receiver sees too.  The next packet is found.
+	 */
+	memset(&log, 0, sizeof(log));
+	kd_parser_init(p, kt_log_cb, &log);
+	kd_parser_feed(p, (const uint8_t *)"000", 3);
+	kd_parser_feed(p, b, n);
+	kd_parser_feed(p, b, n);
+	ck_assert_int_eq(log.ev[0].kind, KD_EV_PACKET);
+	ck_assert_int_eq(log.ev[0].pkt.verdict, KD_BAD_TYPE);
+	ck_assert_uint_eq(log.ev[0].pkt.type, 0x3030);
+	ck_assert_int_eq(log.ev[log.n - 1].kind, KD_EV_PACKET);
+	ck_assert_int_eq(log.ev[log.n - 1].pkt.verdict, KD_OK);
+	ck_assert_uint_eq(log.c.data, 1);
+	kt_log_free(&log);
+	free(p);
+}
+END_TEST
+
+START_TEST(reset_reports_pending)
+{
+	struct kd_parser *p = kt_xmalloc(sizeof(*p));
+	struct kt_log	 log;
+	uint8_t		 b[64];
+
+	memset(&log, 0, sizeof(log));
+	kd_parser_init(p, kt_log_cb, &log);
+	kd_parser_reset(p);
+	ck_assert_uint_eq(log.n, 0);
+	kd_parser_feed(p, (const uint8_t *)"xyz00", 5);
+	ck_assert_uint_eq(log.n, 0);
+	kd_parser_reset(p);
+	ck_assert_uint_eq(log.n, 1);
+	ck_assert_uint_eq(log.ev[0].len, 5);
+	ack(b, 1);
+	kd_parser_feed(p, b, 10);
+	ck_assert_int_eq(kd_parser_busy(p), 1);
+	ck_assert_uint_eq(kd_parser_want(p), 6);
+	kd_parser_reset(p);
+	ck_assert_uint_eq(log.n, 2);
+	ck_assert_uint_eq(log.ev[1].len, 10);
+	ck_assert_uint_eq(log.c.garbage, 15);
+	kt_log_free(&log);
+	free(p);
+}
+END_TEST
+
+/* Events (and busy changes) happen only on the last byte of a span. */
+static struct {
+	size_t	events;
+} spancount;
+
+static void
+count_cb(void *arg, const struct kd_event *ev)
+{
+	(void)arg;
+	if (ev->kind == KD_EV_PACKET)
+		spancount.events++;
+}
+
+START_TEST(span_ends_where_events_happen)
+{
+	struct kd_parser *p = kt_xmalloc(sizeof(*p));
+	uint8_t		*b, *g;
+	size_t		 n, npkt, pos, len, before, m = 0, i;
+	int		 busy;
+	uint64_t	 r = 5;
+
+	b = kt_direction(&trace, KDTRACE_TARGET, &n, &npkt);
+	/* Sprinkle leader-ish garbage in, to exercise the scan. */
+	g = kt_xmalloc(2 * n);
+	for (i = 0; i < n; i++) {
+		if (kt_below(&r, 50) == 0)
+			g[m++] = "00i0b"[kt_below(&r, 5)];
+		g[m++] = b[i];
+	}
+	kd_parser_init(p, count_cb, NULL);
+	memset(&spancount, 0, sizeof(spancount));
+	for (pos = 0; pos < m; pos += len) {
+		len = kd_parser_span(p, g + pos, m - pos);
+		KT_CHECK(len >= 1 && len <= m - pos, "span %zu", len);
+		before = spancount.events;
+		busy = kd_parser_busy(p);
+		kd_parser_feed(p, g + pos, len - 1);
+		KT_CHECK(spancount.events == before &&
+		    kd_parser_busy(p) == busy, "event inside a span at %zu",
+		    pos);
+		kd_parser_feed(p, g + pos + len - 1, 1);
+	}
+	ck_assert_uint_ge(spancount.events, npkt - npkt / 10);
+	free(g);
+	free(b);
+	free(p);
+}
+END_TEST
+
+START_TEST(names)
+{
+	ck_assert_str_eq(kd_type_name(KD_TYPE_STATE_MANIPULATE),
+	    "STATE_MANIPULATE");
+	ck_assert_str_eq(kd_type_name(KD_TYPE_ACKNOWLEDGE), "ACKNOWLEDGE");
+	ck_assert_str_eq(kd_type_name(KD_TYPE_FILE_IO), "FILE_IO");
+	ck_assert_str_eq(kd_type_name(KD_TYPE_STATE_CHANGE64),
+	    "STATE_CHANGE64");
+	ck_assert_str_eq(kd_type_name(99), "UNKNOWN");
+	ck_assert_str_eq(kd_api_name(KD_TYPE_STATE_MANIPULATE, 0x3130),
+	    "ReadVirtualMemory");
+	ck_assert_str_eq(kd_api_name(KD_TYPE_STATE_MANIPULATE, 0x3146),
+	    "GetVersion");
+	ck_assert_str_eq(kd_api_name(KD_TYPE_STATE_MANIPULATE, 0x313c),
+	    "Continue2");
+	ck_assert_str_eq(kd_api_name(KD_TYPE_STATE_MANIPULATE, 0x315f),
+	    "GetContextEx");
+	ck_assert_str_eq(kd_api_name(KD_TYPE_STATE_CHANGE64, 0x3030),
+	    "Exception");
+	ck_assert_str_eq(kd_api_name(KD_TYPE_STATE_CHANGE32, 0x3031),
+	    "LoadSymbols");
+	ck_assert_str_eq(kd_api_name(KD_TYPE_DEBUG_IO, 0x3230),
+	    "PrintString");
+	ck_assert_ptr_null(kd_api_name(KD_TYPE_DEBUG_IO, 0x3130));
+	ck_assert_ptr_null(kd_api_name(KD_TYPE_STATE_MANIPULATE, 0x3030));
+	ck_assert_ptr_null(kd_api_name(KD_TYPE_FILE_IO, 0x3130));
+	ck_assert_str_eq(kd_verdict_name(KD_OK), "ok");
+	ck_assert_str_eq(kd_verdict_name(KD_BAD_CHECKSUM), "bad-checksum");
+	ck_assert_str_eq(kd_verdict_name(KD_OVERSIZE), "oversize");
+	ck_assert_int_eq(kd_type_is_control(KD_TYPE_RESET), 1);
+	ck_assert_int_eq(kd_type_is_control(KD_TYPE_DEBUG_IO), 0);
+	ck_assert_uint_eq(kd_checksum((const uint8_t *)"\xff\xff\x01", 3),
+	    0x1ff);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s = suite_create("kdcom");
+	TCase	*tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, fixture_every_packet_validates);
+	tcase_add_loop_test(tc, fixture_stream_any_chunking, 0, 2);
+	tcase_add_loop_test(tc, fixture_corrupt_then_repair, 0, 2);
+	tcase_add_test(tc, garbage_between_packets_counted);
+	tcase_add_test(tc, truncated_packet_then_valid_ones);
+	tcase_add_test(tc, oversize_then_resync);
+	tcase_add_test(tc, breakins);
+	tcase_add_test(tc, breakin_in_fixture_traffic);
+	tcase_add_test(tc, bad_packets);
+	tcase_add_test(tc, partial_leaders);
+	tcase_add_test(tc, reset_reports_pending);
+	tcase_add_test(tc, span_ends_where_events_happen);
+	tcase_add_test(tc, names);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}

@@ -1,0 +1,177 @@
+/*
+ * kdtest.h - shared helpers for the Check unit tests: a seeded PRNG, the
+ * fixture (read from $KDRELAY_SHARED, never copied), and a parser event log
+ * that keeps copies of what the parser reported.
+ */
+#ifndef KDRELAY_KDTEST_H
+#define KDRELAY_KDTEST_H
+
+#include <check.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdcom.h"
+#include "kdtrace.h"
+
+#define KT_FIXTURE	"fixtures/windbg-session.kdtrace"
+
+/*
+ * Check's ck_assert writes to a pipe on every call in fork mode; inner
+ * loops that check millions of things use this, which costs nothing until
+ * it fails.
+ */
+#define KT_CHECK(cond, ...) do {					\
+	if (!(cond))							\
+		ck_abort_msg(__VA_ARGS__);				\
+} while (0)
+
+/* splitmix64: small, seeded, the same everywhere. */
+static inline uint64_t
+kt_rand(uint64_t *state)
+{
+	uint64_t	z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return (z ^ (z >> 31));
+}
+
+static inline size_t
+kt_below(uint64_t *state, size_t n)
+{
+	return (n == 0 ? 0 : kt_rand(state) % n);
+}
+
+static inline void *
+kt_xmalloc(size_t n)
+{
+	void	*p = malloc(n > 0 ? n : 1);
+
+	ck_assert_ptr_nonnull(p);
+	return (p);
+}
+
+static inline void
+kt_fixture_path(char *buf, size_t len)
+{
+	const char	*shared = getenv("KDRELAY_SHARED");
+
+	ck_assert_msg(shared != NULL && *shared != '\0',
+	    "KDRELAY_SHARED is not set (run the tests through make)");
+	snprintf(buf, len, "%s/%s", shared, KT_FIXTURE);
+}
+
+static inline void
+kt_fixture(struct kdtrace *t)
+{
+	char	path[PATH_MAX], err[512];
+
+	kt_fixture_path(path, sizeof(path));
+	ck_assert_msg(kdtrace_load(path, t, err, sizeof(err)) == 0,
+	    "fixture: %s", err);
+}
+
+/* The fixture's packets in one direction, back to back (malloc'd). */
+static inline uint8_t *
+kt_direction(const struct kdtrace *t, char dir, size_t *lenp, size_t *npkt)
+{
+	uint8_t	*b;
+	size_t	 i, len = 0, n = 0;
+
+	for (i = 0; i < t->n; i++) {
+		if (t->recs[i].dir == dir)
+			len += t->recs[i].len;
+	}
+	b = kt_xmalloc(len);
+	len = 0;
+	for (i = 0; i < t->n; i++) {
+		if (t->recs[i].dir != dir)
+			continue;
+		memcpy(b + len, t->recs[i].pkt, t->recs[i].len);
+		len += t->recs[i].len;
+		n++;
+	}
+	*lenp = len;
+	if (npkt != NULL)
+		*npkt = n;
+	return (b);
+}
+
+/* One reported event, with a copy of the packet's bytes. */
+struct kt_ev {
+	enum kd_event_kind	 kind;
+	size_t			 len;		/* garbage */
+	struct kd_packet	 pkt;		/* pointers fixed to raw below */
+	uint8_t			*raw;
+};
+
+struct kt_log {
+	size_t		 n, cap;
+	struct kt_ev	*ev;
+	struct kd_counters c;
+};
+
+static inline void
+kt_log_cb(void *arg, const struct kd_event *ev)
+{
+	struct kt_log	*log = arg;
+	struct kt_ev	*e;
+
+	if (log->n == log->cap) {
+		log->cap = log->cap ? log->cap * 2 : 64;
+		log->ev = realloc(log->ev, log->cap * sizeof(*log->ev));
+		ck_assert_ptr_nonnull(log->ev);
+	}
+	e = &log->ev[log->n++];
+	memset(e, 0, sizeof(*e));
+	e->kind = ev->kind;
+	e->len = ev->len;
+	kd_counters_add(&log->c, ev);
+	if (ev->kind != KD_EV_PACKET)
+		return;
+	ck_assert_ptr_nonnull(ev->pkt);
+	e->pkt = *ev->pkt;
+	e->raw = kt_xmalloc(ev->pkt->rawlen);
+	memcpy(e->raw, ev->pkt->raw, ev->pkt->rawlen);
+	e->pkt.raw = e->raw;
+	e->pkt.payload = ev->pkt->payload == NULL ? NULL :
+	    e->raw + (ev->pkt->payload - ev->pkt->raw);
+}
+
+static inline void
+kt_log_free(struct kt_log *log)
+{
+	size_t	i;
+
+	for (i = 0; i < log->n; i++)
+		free(log->ev[i].raw);
+	free(log->ev);
+	memset(log, 0, sizeof(*log));
+}
+
+/* Two logs report the same events with the same bytes. */
+static inline void
+kt_log_equal(const struct kt_log *a, const struct kt_log *b, const char *what)
+{
+	size_t	i;
+
+	ck_assert_msg(a->n == b->n, "%s: %zu events vs %zu", what, a->n, b->n);
+	for (i = 0; i < a->n; i++) {
+		const struct kt_ev *x = &a->ev[i], *y = &b->ev[i];
+
+		ck_assert_msg(x->kind == y->kind, "%s: event %zu kind", what,
+		    i);
+		ck_assert_msg(x->len == y->len, "%s: event %zu len %zu vs %zu",
+		    what, i, x->len, y->len);
+		if (x->kind != KD_EV_PACKET)
+			continue;
+		ck_assert_msg(x->pkt.verdict == y->pkt.verdict &&
+		    x->pkt.rawlen == y->pkt.rawlen &&
+		    memcmp(x->raw, y->raw, x->pkt.rawlen) == 0,
+		    "%s: packet %zu differs", what, i);
+	}
+}
+
+#endif
