@@ -693,9 +693,12 @@ START_TEST(reset_keeps_counters)
 	stream_init(&r.s, CRLF_AUTO, 0, 1, on_event, on_switch, &r);
 	n = kd_build(b, KD_TYPE_DEBUG_IO, 0x80800000,
 	    (const uint8_t *)"abc", 3);
+	ck_assert_int_eq(stream_in_packet(&r.s), 0);
 	ck_assert_uint_eq(stream_process(&r.s, b, 10, out), 10);
 	ck_assert_int_eq(kd_parser_busy(&r.s.as_read), 1);
+	ck_assert_int_eq(stream_in_packet(&r.s), 1);
 	stream_reset(&r.s);
+	ck_assert_int_eq(stream_in_packet(&r.s), 0);
 	ck_assert_int_eq(kd_parser_busy(&r.s.as_read), 0);
 	ck_assert_int_eq(kd_parser_busy(&r.s.repaired), 0);
 	/* The partial packet, as garbage, once (the delivered reading). */
