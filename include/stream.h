@@ -7,8 +7,11 @@
  * the timers and calls in here.
  *
  * In auto mode two parsers run, one over the bytes as read and one over the
- * repaired bytes; when a complete data packet validates under one reading
- * and fails under the other, repair switches to the reading that works.
+ * repaired bytes; when a complete packet validates under one reading and
+ * fails under the other (or the other is still inside it: the readings
+ * differ in length), repair switches to the reading that works, exactly
+ * after that packet's last byte.  Events and counters are those of the
+ * reading delivered when each event happened.
  */
 #ifndef KDRELAY_STREAM_H
 #define KDRELAY_STREAM_H
@@ -80,6 +83,11 @@ size_t	stream_process(struct stream *, const uint8_t *in, size_t n,
 
 /* Nonzero when a 0x0d is held and the relay should arm its hold timer. */
 int	stream_holding(const struct stream *);
+/*
+ * Nonzero when the delivered bytes stop inside a KDCOM packet: more bytes
+ * are sure to come, so a held 0x0d can wait longer than the hold time.
+ */
+int	stream_in_packet(const struct stream *);
 /*
  * The hold timer expired: release the held 0x0d into out (room 1).  Returns
  * 0 when the byte was already delivered (auto mode, not repairing: only the

@@ -199,10 +199,19 @@ static void
 dir_arm_hold(struct dir *d)
 {
 	struct timeval	tv;
+	unsigned	ms = d->r->o.hold_ms;
 
 	if (stream_holding(&d->st)) {
-		tv.tv_sec = d->r->o.hold_ms / 1000;
-		tv.tv_usec = (d->r->o.hold_ms % 1000) * 1000;
+		/*
+		 * The timer only guards against holding a 0x0d for ever.  A
+		 * scheduling hiccup upstream can split 0x0d 0x0a by more
+		 * than the hold time; inside a packet that is the likelier
+		 * story, so wait longer there.
+		 */
+		if (stream_in_packet(&d->st) && ms < RELAY_HOLD_PACKET_MS)
+			ms = RELAY_HOLD_PACKET_MS;
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
 		event_add(d->hold, &tv);
 	} else if (evtimer_pending(d->hold, NULL))
 		event_del(d->hold);
