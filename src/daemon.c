@@ -22,7 +22,6 @@ struct daemon {
 	struct event		*sig[4];
 	struct event		*stats;
 	struct event		*status_ev;	/* a pair changed state */
-	struct event		*status_poll;	/* while a side is not connected */
 	unsigned		 interval;
 
 	struct relay		**relays;	/* running */
@@ -86,14 +85,12 @@ both_connected(const char *status)
 
 /*
  * STATUS= for systemd: one pair in words; many pairs counted, with the
- * first one not fully connected in words.  Endpoints go from opening to
- * waiting or retrying without telling their relay: while a side is not
- * connected, look again every second.
+ * first one not fully connected in words.  Run whenever an endpoint's
+ * status line changes, so there is nothing to poll.
  */
 static void
 status_cb(evutil_socket_t fd, short what, void *arg)
 {
-	static const struct timeval poll_tv = { 1, 0 };
 	struct daemon	*d = arg;
 	char		 one[256], down[RELAY_NAME_MAX + 256 + 4] = "";
 	char		 buf[sizeof down + 64];
@@ -119,10 +116,6 @@ status_cb(evutil_socket_t fd, short what, void *arg)
 		snprintf(d->last_status, sizeof d->last_status, "%s", buf);
 		notify_status("%s", buf);
 	}
-	if (up < d->n)
-		event_add(d->status_poll, &poll_tv);
-	else
-		event_del(d->status_poll);
 }
 
 static struct relay *
@@ -368,7 +361,6 @@ daemon_run(const struct daemon_opts *o, struct config *cf)
 	}
 	d.stats = evtimer_new(d.base, stats_cb, &d);
 	d.status_ev = event_new(d.base, -1, 0, status_cb, &d);
-	d.status_poll = evtimer_new(d.base, status_cb, &d);
 	adopt(&d, cf);
 	arm_stats(&d);
 
@@ -392,7 +384,6 @@ out:
 		event_free(d.sig[i]);
 	event_free(d.stats);
 	event_free(d.status_ev);
-	event_free(d.status_poll);
 	event_base_free(d.base);
 	free(d.relays);
 	free(d.conf);

@@ -463,6 +463,8 @@ void
 relay_set_watcher(struct relay *r, struct event *ev)
 {
 	r->watcher = ev;
+	endpoint_set_watcher(r->side[0].ep, ev);
+	endpoint_set_watcher(r->side[1].ep, ev);
 }
 
 struct relay *
