@@ -31,6 +31,7 @@ struct capture;
 /* Create (truncate) and write the kdtrace header. */
 struct capture *capture_open(const char *path, char *err, size_t errlen);
 void	capture_close(struct capture *);
-void	capture_packet(struct capture *, char dir, const struct kd_packet *);
+/* Record a packet or a break-in (a one-byte record); garbage is no record. */
+void	capture_event(struct capture *, char dir, const struct kd_event *);
 
 #endif

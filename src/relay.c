@@ -143,8 +143,8 @@ stream_event(void *arg, const struct kd_event *ev)
 
 	if (r->pktlog != NULL)
 		pktlog_event(r->pktlog, d->tag, now(), ev);
-	if (r->capture != NULL && ev->kind == KD_EV_PACKET)
-		capture_packet(r->capture, d->tag, ev->pkt);
+	if (r->capture != NULL)
+		capture_event(r->capture, d->tag, ev);
 }
 
 static void

@@ -7,6 +7,7 @@
  *	kdstat -p TRACE		the DbgPrint texts, escaped, one per line
  *	kdstat -w D|T TRACE	that direction's packets back to back, raw
  *	kdstat -r N TRACE	record N's packet, raw
+ *	kdstat -s N TRACE	record N's offset in the file (to splice)
  *
  * Counts are taken from the records' headers directly (a record is one
  * packet, or one 0x62 break-in), not through the library's parser, so
@@ -191,7 +192,7 @@ put(const uint8_t *p, size_t n)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: kdstat [-l | -p | -w D|T | -r N] TRACE\n");
+	fprintf(stderr, "usage: kdstat [-l | -p | -w D|T | -r N | -s N] TRACE\n");
 	exit(2);
 }
 
@@ -204,7 +205,7 @@ main(int argc, char **argv)
 	size_t		 r;
 	int		 c;
 
-	while ((c = getopt(argc, argv, "lpw:r:")) != -1) {
+	while ((c = getopt(argc, argv, "lpw:r:s:")) != -1) {
 		switch (c) {
 		case 'l':
 		case 'p':
@@ -217,6 +218,7 @@ main(int argc, char **argv)
 				usage();
 			break;
 		case 'r':
+		case 's':
 			mode = c;
 			rec = strtoul(optarg, NULL, 0);
 			break;
@@ -244,6 +246,10 @@ main(int argc, char **argv)
 		for (r = 0; r < t.n; r++)
 			if (t.recs[r].dir == dir)
 				put(t.recs[r].pkt, t.recs[r].len);
+		break;
+	case 's':
+		printf("%zu\n", rec < t.n ? (size_t)(t.recs[rec].pkt - 4 -
+		    t.data) : t.size);
 		break;
 	case 'r':
 		if (rec >= t.n) {
