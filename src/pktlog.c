@@ -219,6 +219,8 @@ capture_event(struct capture *c, char dir, const struct kd_event *ev)
 		return;
 	switch (ev->kind) {
 	case KD_EV_PACKET:
+		if (ev->pkt->verdict != KD_OK)
+			return;
 		raw = ev->pkt->raw;
 		len = ev->pkt->rawlen;
 		break;
