@@ -87,6 +87,15 @@ int	stream_holding(const struct stream *);
  */
 size_t	stream_flush(struct stream *, uint8_t *out);
 
+/* Nonzero while a parser is inside a packet (the relay's partial timer). */
+int	stream_busy(const struct stream *);
+/*
+ * The source fell silent inside a packet for longer than a KD peer waits:
+ * drop the partial packet (reported as garbage) as the peer does, so that
+ * the retransmission that follows is validated from its leader.
+ */
+void	stream_expire(struct stream *);
+
 /*
  * The source went away or came back (after the relay flushed): drop partial
  * packets (reported as garbage) and the repair state; keep the counters and

@@ -51,6 +51,7 @@ struct dir {
 	uint8_t		*buf;
 	size_t		 cap, off, len;
 	struct event	*hold;
+	struct event	*partial;	/* silence inside a packet */
 	uint64_t	 written;	/* to the peer */
 	uint64_t	 dropped;
 };
@@ -72,6 +73,15 @@ struct relay {
 	char			 status[256];
 	struct relay_dir_stats	 snap[2];
 };
+
+/*
+ * A sender writes a packet in one go, so silence in the middle of one means
+ * it was cut short: peers then time out, drop it and ask for it again, and
+ * the validator must drop it too or it takes the retransmission for the
+ * rest of the cut packet.  Shorter than a peer's wait, longer than any
+ * scheduling hiccup inside a packet.
+ */
+#define PARTIAL_MS	200
 
 static const char *side_label[2] = { "host", "target" };
 static const char *dir_name[2] = { "host->target", "target->host" };
@@ -213,6 +223,17 @@ dir_arm_hold(struct dir *d)
 		event_del(d->hold);
 }
 
+static void
+dir_arm_partial(struct dir *d)
+{
+	struct timeval	tv = { PARTIAL_MS / 1000, (PARTIAL_MS % 1000) * 1000 };
+
+	if (stream_busy(&d->st))
+		event_add(d->partial, &tv);
+	else if (evtimer_pending(d->partial, NULL))
+		event_del(d->partial);
+}
+
 /* A 0x0d waited long enough for a 0x0a that did not come: send it. */
 static void
 hold_cb(evutil_socket_t fd, short what, void *arg)
@@ -223,6 +244,24 @@ hold_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	dir_room(d);
 	dir_commit(d, stream_flush(&d->st, d->buf + d->off + d->len));
+	dir_arm_partial(d);
+}
+
+/* Nothing more of a packet came: it was cut short. */
+static void
+partial_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dir	*d = arg;
+	struct side	*from = &d->r->side[d->idx];
+
+	(void)fd;
+	(void)what;
+	/* Not silence but backpressure: we stopped reading it. */
+	if (from->fd != -1 && !from->reading) {
+		dir_arm_partial(d);
+		return;
+	}
+	stream_expire(&d->st);
 }
 
 static void
@@ -247,6 +286,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 		dir_commit(d, stream_process(&d->st, tail + 1, (size_t)n,
 		    tail));
 		dir_arm_hold(d);
+		dir_arm_partial(d);
 		return;
 	}
 	if (n == 0)
@@ -319,6 +359,8 @@ side_detach(struct side *s)
 	    from->len));
 	if (evtimer_pending(from->hold, NULL))
 		event_del(from->hold);
+	if (evtimer_pending(from->partial, NULL))
+		event_del(from->partial);
 	stream_reset(&from->st);
 
 	/* What was on its way to it belongs to the old session: drop it. */
@@ -506,6 +548,8 @@ relay_new(const struct relay_opts *o, char *err, size_t errlen)
 			goto nomem;
 		if ((d->hold = evtimer_new(r->base, hold_cb, d)) == NULL)
 			goto nomem;
+		if ((d->partial = evtimer_new(r->base, partial_cb, d)) == NULL)
+			goto nomem;
 		stream_init(&d->st, o->side[i].crlf, 0, o->validate,
 		    stream_event, stream_switch, d);
 	}
@@ -587,6 +631,8 @@ relay_free(struct relay *r)
 			endpoint_free(r->side[i].ep);
 		if (r->dir[i].hold != NULL)
 			event_free(r->dir[i].hold);
+		if (r->dir[i].partial != NULL)
+			event_free(r->dir[i].partial);
 		free(r->dir[i].buf);
 	}
 	if (r->stop_ev != NULL)
