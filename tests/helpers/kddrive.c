@@ -2,8 +2,8 @@
  * kddrive - a tiny scripted KD debugger for driving a real KD target
  * (xen-kdd with tests/peers/xenctrl_stub.c) in integration tests.
  *
- * usage: kddrive [-Civ] [-a addr] [-l len] [-n reads] [-r readyfile]
- *            [-t seconds] endpoint
+ * usage: kddrive [-Civ] [-a addr] [-B bad] [-l len] [-n reads]
+ *            [-r readyfile] [-t seconds] endpoint
  * endpoint: tcp-listen:PORT (127.0.0.1, one client), tcp:HOST:PORT,
  *           unix-listen:PATH, unix:PATH, or a tty/pty path (made raw).
  * Connecting endpoints (tcp:, unix:, path) are retried until the deadline.
@@ -11,7 +11,10 @@
  * starting a peer that connects only once, as kdd does.  -C repairs the
  * Xen CRLF corruption on what it receives (each 0x0d right before a 0x0a
  * is dropped, also across reads), as a reference for the relay's own
- * repair; -v traces every packet to stderr.
+ * repair; -B N lets up to N damaged packets (bad checksum or trailer,
+ * oversize) pass without failing, for a relay that switches its repair on
+ * only after seeing the damage (a lost DbgPrint is then forgiven too);
+ * -v traces every packet to stderr.
  *
  * The session, each step waiting for its answer before the next:
  *   [-i: the target's initial STATE_CHANGE64]
@@ -94,6 +97,7 @@ struct drv {
 	uint64_t	 dbg_count, dbg_crlf, sc_count, sc_inst_ok;
 	uint64_t	 gv_ok, reads_ok, reads_bad;
 	uint64_t	 crlf_removed;
+	uint64_t	 damaged, max_damaged;	/* -B */
 };
 
 static const char *type_names[KD_TYPE_MAX] = {
@@ -410,6 +414,13 @@ send_data(struct drv *d, uint16_t type, const uint8_t *payload, uint16_t len)
 	xmit(d, p, d->pendlen, type);
 }
 
+static void
+damaged(struct drv *d)
+{
+	if (++d->damaged > d->max_damaged)
+		fail(d, "a packet with a bad checksum or trailer, or oversize");
+}
+
 /* Drop n bytes of rx as garbage. */
 static void
 skip(struct drv *d, size_t n)
@@ -452,6 +463,7 @@ parse(struct drv *d, struct pkt *p)
 		}
 		if (p->len > KD_MAX_PAYLOAD) {
 			d->oversize++;
+			damaged(d);
 			skip(d, 4);
 			continue;
 		}
@@ -465,7 +477,7 @@ parse(struct drv *d, struct pkt *p)
 				d->bad_sum++;
 			else
 				d->bad_trailer++;
-			fail(d, "a packet with a bad checksum or trailer");
+			damaged(d);
 			skip(d, 4);
 			continue;
 		}
@@ -660,7 +672,7 @@ static int
 reset(struct drv *d)
 {
 	struct pkt	p;
-	uint64_t	prints = d->dbg_crlf;
+	uint64_t	prints = d->dbg_crlf, before = d->damaged;
 
 	send_control(d, KD_TYPE_RESET, 0);
 	d->next_id = KD_ID_INITIAL;
@@ -672,7 +684,7 @@ reset(struct drv *d)
 		fail(d, "no STATE_CHANGE64 after RESET");
 		return 0;
 	}
-	if (d->dbg_crlf == prints) {
+	if (d->dbg_crlf == prints && d->damaged == before) {
 		fail(d, "no DbgPrint after RESET");
 		return 0;
 	}
@@ -778,8 +790,8 @@ report(const struct drv *d)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: kddrive [-Civ] [-a addr] [-l len] [-n reads] "
-	    "[-r readyfile] [-t seconds] endpoint\n");
+	fprintf(stderr, "usage: kddrive [-Civ] [-a addr] [-B bad] [-l len] "
+	    "[-n reads] [-r readyfile] [-t seconds] endpoint\n");
 	exit(2);
 }
 
@@ -794,10 +806,13 @@ main(int argc, char **argv)
 	double			 secs = 5;
 	int			 c, initial = 0;
 
-	while ((c = getopt(argc, argv, "a:Cil:n:r:t:v")) != -1) {
+	while ((c = getopt(argc, argv, "a:B:Cil:n:r:t:v")) != -1) {
 		switch (c) {
 		case 'a':
 			addr = strtoull(optarg, NULL, 0);
+			break;
+		case 'B':
+			d.max_damaged = strtoul(optarg, NULL, 0);
 			break;
 		case 'C':
 			d.crlf = 1;
