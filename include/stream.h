@@ -87,12 +87,15 @@ int	stream_holding(const struct stream *);
  */
 size_t	stream_flush(struct stream *, uint8_t *out);
 
-/* Nonzero while a parser is inside a packet (the relay's partial timer). */
-int	stream_busy(const struct stream *);
 /*
- * The source fell silent inside a packet for longer than a KD peer waits:
- * drop the partial packet (reported as garbage) as the peer does, so that
- * the retransmission that follows is validated from its leader.
+ * Nonzero while a parser holds bytes it has not reported (a partial
+ * packet, leader bytes, garbage): the relay's quiet timer is then armed.
+ */
+int	stream_pending(const struct stream *);
+/*
+ * The source fell quiet for longer than a KD peer waits inside a packet:
+ * drop a partial packet as the peer does, so that the retransmission that
+ * follows is validated from its leader, and report held garbage now.
  */
 void	stream_expire(struct stream *);
 

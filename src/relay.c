@@ -51,7 +51,7 @@ struct dir {
 	uint8_t		*buf;
 	size_t		 cap, off, len;
 	struct event	*hold;
-	struct event	*partial;	/* silence inside a packet */
+	struct event	*quiet;		/* silence with bytes unreported */
 	uint64_t	 written;	/* to the peer */
 	uint64_t	 dropped;
 };
@@ -79,9 +79,10 @@ struct relay {
  * it was cut short: peers then time out, drop it and ask for it again, and
  * the validator must drop it too or it takes the retransmission for the
  * rest of the cut packet.  Shorter than a peer's wait, longer than any
- * scheduling hiccup inside a packet.
+ * scheduling hiccup inside a packet.  Garbage the validator holds until the
+ * next packet (boot text on the line, say) is counted then too.
  */
-#define PARTIAL_MS	200
+#define QUIET_MS	200
 
 static const char *side_label[2] = { "host", "target" };
 static const char *dir_name[2] = { "host->target", "target->host" };
@@ -224,14 +225,14 @@ dir_arm_hold(struct dir *d)
 }
 
 static void
-dir_arm_partial(struct dir *d)
+dir_arm_quiet(struct dir *d)
 {
-	struct timeval	tv = { PARTIAL_MS / 1000, (PARTIAL_MS % 1000) * 1000 };
+	struct timeval	tv = { QUIET_MS / 1000, (QUIET_MS % 1000) * 1000 };
 
-	if (stream_busy(&d->st))
-		event_add(d->partial, &tv);
-	else if (evtimer_pending(d->partial, NULL))
-		event_del(d->partial);
+	if (stream_pending(&d->st))
+		event_add(d->quiet, &tv);
+	else if (evtimer_pending(d->quiet, NULL))
+		event_del(d->quiet);
 }
 
 /* A 0x0d waited long enough for a 0x0a that did not come: send it. */
@@ -244,12 +245,12 @@ hold_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	dir_room(d);
 	dir_commit(d, stream_flush(&d->st, d->buf + d->off + d->len));
-	dir_arm_partial(d);
+	dir_arm_quiet(d);
 }
 
-/* Nothing more of a packet came: it was cut short. */
+/* The line went quiet: a partial packet was cut short. */
 static void
-partial_cb(evutil_socket_t fd, short what, void *arg)
+quiet_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dir	*d = arg;
 	struct side	*from = &d->r->side[d->idx];
@@ -258,7 +259,7 @@ partial_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	/* Not silence but backpressure: we stopped reading it. */
 	if (from->fd != -1 && !from->reading) {
-		dir_arm_partial(d);
+		dir_arm_quiet(d);
 		return;
 	}
 	stream_expire(&d->st);
@@ -286,7 +287,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 		dir_commit(d, stream_process(&d->st, tail + 1, (size_t)n,
 		    tail));
 		dir_arm_hold(d);
-		dir_arm_partial(d);
+		dir_arm_quiet(d);
 		return;
 	}
 	if (n == 0)
@@ -359,8 +360,8 @@ side_detach(struct side *s)
 	    from->len));
 	if (evtimer_pending(from->hold, NULL))
 		event_del(from->hold);
-	if (evtimer_pending(from->partial, NULL))
-		event_del(from->partial);
+	if (evtimer_pending(from->quiet, NULL))
+		event_del(from->quiet);
 	stream_reset(&from->st);
 
 	/* What was on its way to it belongs to the old session: drop it. */
@@ -548,7 +549,7 @@ relay_new(const struct relay_opts *o, char *err, size_t errlen)
 			goto nomem;
 		if ((d->hold = evtimer_new(r->base, hold_cb, d)) == NULL)
 			goto nomem;
-		if ((d->partial = evtimer_new(r->base, partial_cb, d)) == NULL)
+		if ((d->quiet = evtimer_new(r->base, quiet_cb, d)) == NULL)
 			goto nomem;
 		stream_init(&d->st, o->side[i].crlf, 0, o->validate,
 		    stream_event, stream_switch, d);
@@ -631,8 +632,8 @@ relay_free(struct relay *r)
 			endpoint_free(r->side[i].ep);
 		if (r->dir[i].hold != NULL)
 			event_free(r->dir[i].hold);
-		if (r->dir[i].partial != NULL)
-			event_free(r->dir[i].partial);
+		if (r->dir[i].quiet != NULL)
+			event_free(r->dir[i].quiet);
 		free(r->dir[i].buf);
 	}
 	if (r->stop_ev != NULL)

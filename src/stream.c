@@ -297,10 +297,10 @@ stream_flush(struct stream *s, uint8_t *out)
 }
 
 int
-stream_busy(const struct stream *s)
+stream_pending(const struct stream *s)
 {
-	return (s->validate && (kd_parser_busy(&s->as_read) ||
-	    kd_parser_busy(&s->repaired)));
+	return (s->validate && (kd_parser_pending(&s->as_read) ||
+	    kd_parser_pending(&s->repaired)));
 }
 
 void

@@ -5,7 +5,7 @@
 #     packets, garbage text (CR LF, runs of leader bytes that do not make a
 #     leader), a data packet with a bad checksum, one with a bad trailer,
 #     a packet cut short followed by silence (the sender gave up on it),
-#     then more packets;
+#     then more packets, and text after the last packet;
 #   host -> target, clean, crlf=auto: packets, a break-in between two of
 #     them, garbage, a control leader on a data type, a header with
 #     ByteCount 65535, more packets.
@@ -78,7 +78,11 @@ cut=40
 rec "$i" | head -c $cut >>"$tx"
 split=$(wc -c <"$tx")
 append "$tx" $(records T 100 30)
-garbage_t=$(( $(wc -c <"$T/g1") + cut ))
+# Text after the last packet, nothing after it: still counted, once the
+# line has been quiet a while.
+printf 'KD: target shut down\r\n00' >"$T/g3"
+cat "$T/g3" >>"$tx"
+garbage_t=$(( $(wc -c <"$T/g1") + cut + $(wc -c <"$T/g3") ))
 
 # Host -> target.
 dx=$T/d.bin
@@ -116,7 +120,12 @@ wait $h || fail "host side transfer"
 same "$tx" "$T/t.recv"
 same "$dx" "$T/d.recv"
 alive "$RELAY" || fail "kdrelayd died"
-relay_report junk
+tries=0
+while relay_report junk; [ "$(get "$T/junk.T.kv" garbage_bytes)" != "$garbage_t" ]; do
+	tries=$((tries + 1))
+	[ $tries -lt 20 ] || break
+	sleep 0.1
+done
 
 check() {
 	_x=$1 _k=$2 _want=$3
