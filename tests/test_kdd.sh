@@ -14,7 +14,9 @@
 #     the first packet the corruption hits; kdd never retransmits, so that
 #     one packet is lost to the debugger (kddrive -B 1 forgives it), and
 #     everything after it, DbgPrints and reads included, arrives intact;
-#  c) target crlf=off: the session breaks (the corruption is real).
+#  c) target crlf=off: the session breaks (the corruption is real);
+#  d) a clean line, crlf=auto: kdd's genuine CR LF inside DbgPrints must
+#     not make the relay switch; everything arrives intact.
 . "$TESTS/lib/common.sh"
 . "$TESTS/lib/peers.sh"
 . "$TESTS/lib/framing.sh"
@@ -23,12 +25,13 @@ peers_setup
 start=$(date +%s)
 DOM=7
 
-# session NAME TARGETOPTS KDDRIVE-OPTIONS...: a fresh kdd, VM and relay.
+# session NAME TARGETOPTS KDDRIVE-OPTIONS...: a fresh kdd, VM and relay;
+# kdd's pty corrupts unless LINE=raw.
 session() {
 	_s=$1 _to=$2
 	shift 2
 	vm "h$_s"
-	kdd_start_tty "$T/kdd$_s" crlf $DOM
+	kdd_start_tty "$T/kdd$_s" "${LINE:-crlf}" $DOM
 	: >"$T/relay.log"
 	relay -n "$_s" --packet-log "$T/$_s.pktlog" "$T/h$_s.vm" \
 	    "$T/kdd$_s$_to"
@@ -67,6 +70,14 @@ agree() {
 	    [ "$(get "$T/$_s.D.kv" out)" = "$(drv "$_s" sent.bytes)" ] ||
 	    fail "$_s: D: relay $(tr '\n' ' ' <"$T/$_s.D.kv"); kddrive sent" \
 		"$(drv "$_s" sent.packets) packets, $(drv "$_s" sent.bytes) bytes"
+	# Each packet kddrive received intact the relay counted as valid.
+	for _t in STATE_MANIPULATE DEBUG_IO ACKNOWLEDGE RESET STATE_CHANGE64; do
+		[ "$(get "$T/$_s.T.kv" $_t)" = "$(drv "$_s" "recv.$_t")" ] ||
+		    fail "$_s: T $_t: relay $(get "$T/$_s.T.kv" $_t)," \
+			"kddrive received $(drv "$_s" "recv.$_t")"
+	done
+	[ $(( $(get "$T/$_s.T.kv" data) + $(get "$T/$_s.T.kv" control) )) = \
+	    "$(drv "$_s" recv.packets)" ] || fail "$_s: T packet totals differ"
 	[ "$(get "$T/$_s.T.kv" out)" = "$(drv "$_s" recv.bytes)" ] ||
 	    fail "$_s: T: relay wrote $(get "$T/$_s.T.kv" out) bytes," \
 		"kddrive read $(drv "$_s" recv.bytes)"
@@ -98,14 +109,6 @@ n=$(drv on dbgprint.count)
 [ "$n" -ge 2 ] && [ "$(drv on dbgprint.crlf)" = "$n" ] ||
     fail "on: $n DbgPrints, $(drv on dbgprint.crlf) ending in \\r\\n"
 agree on
-# Each packet kddrive received is one the relay counted as valid.
-for t in STATE_MANIPULATE DEBUG_IO ACKNOWLEDGE RESET STATE_CHANGE64; do
-	[ "$(get "$T/on.T.kv" $t)" = "$(drv on "recv.$t")" ] ||
-	    fail "on: T $t: relay $(get "$T/on.T.kv" $t), kddrive received" \
-		"$(drv on "recv.$t")"
-done
-[ $(( $(get "$T/on.T.kv" data) + $(get "$T/on.T.kv" control) )) = \
-    "$(drv on recv.packets)" ] || fail "on: T packet totals differ"
 [ "$(get "$T/on.T.kv" CRs_removed)" -gt "$n" ] ||
     fail "on: only $(get "$T/on.T.kv" CRs_removed) CRs removed"
 hello="[kdd: connected to a xen guest with domain id $DOM]"
@@ -151,4 +154,22 @@ session off ",crlf=off" -n 1
 kdd_stop
 stop "$RELAY"
 note "ok: kdd, crlf=off: the corruption breaks the session"
+# d) A clean line and crlf=auto: the CR LF in kdd's DbgPrints is real.
+LINE=raw session clean "" -n 4 -l 2000
+[ "$RC" = 0 ] && [ "$(drv clean result)" = pass ] || {
+	cat "$T/clean.drv" "$T/clean.drv.err" >&2
+	fail "clean: kddrive failed: $(drv clean reason)"
+}
+grep -q 'switched' "$T/relay.log" && fail "clean: the relay switched repair"
+n=$(drv clean dbgprint.count)
+[ "$n" -ge 2 ] && [ "$(drv clean dbgprint.crlf)" = "$n" ] ||
+    fail "clean: $n DbgPrints, $(drv clean dbgprint.crlf) ending in CR LF"
+[ "$(get "$T/clean.T.kv" CRs_removed)" = 0 ] &&
+    [ "$(get "$T/clean.T.kv" bad_checksum)" = 0 ] &&
+    [ "$(get "$T/clean.T.kv" bad_trailer)" = 0 ] ||
+    fail "clean: $(tr '\n' ' ' <"$T/clean.T.kv")"
+agree clean
+kdd_stop
+stop "$RELAY"
+note "ok: kdd, clean line, crlf=auto: no switch, $n DbgPrints with CR LF intact"
 note "test_kdd: passed in $(( $(date +%s) - start ))s"
