@@ -67,7 +67,10 @@ struct epxen {
 
 	/* Held: the pty given to the endpoint and xl console's lock. */
 	char		 tty[XENDOM_TTY_MAX + 1];	/* "" none */
+	unsigned	 guest;				/* the domain named */
 	unsigned	 domid;				/* of the console */
+	int		 gone;		/* seen to die (not just missing) */
+	int		 released;	/* @releaseDomain since the last scan */
 	int		 lockfd;
 	char		 lockpath[PATH_MAX];
 
@@ -213,8 +216,8 @@ open_tty(struct epxen *ex)
 
 /* Take domid's lock and hand tty to the endpoint; else retry later. */
 static void
-take(struct epxen *ex, const char *what, unsigned domid, const char *tty,
-    int stub)
+take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
+    const char *tty, int stub)
 {
 	if (lock_take(ex, domid) == -1) {
 		if (errno == EWOULDBLOCK)
@@ -231,7 +234,9 @@ take(struct epxen *ex, const char *what, unsigned domid, const char *tty,
 		return;
 	}
 	snprintf(ex->tty, sizeof ex->tty, "%s", tty);
+	ex->guest = guest;
 	ex->domid = domid;
+	ex->gone = 0;
 	ex->backoff_ms = RETRY_MIN_MS;
 	endpoint_set_crlf_guess(ex->ep, stub);
 	note(ex, LOG_LVL_NOTICE, "%s: opening %s%s", what, tty,
@@ -376,6 +381,22 @@ pick_console(struct epxen *ex, unsigned domid, unsigned *cons, int *stub,
 	return 0;
 }
 
+/*
+ * The store has no usable pty for us.  What is open stays open unless its
+ * domain was seen to go: right after xenstored comes back, or before a
+ * restarted toolstack has written everything, the store is not the whole
+ * truth, and the pty itself says when it ends (EOF, EIO).
+ */
+static int
+keep_open(struct epxen *ex, const char *state)
+{
+	if (endpoint_fd(ex->ep) == -1 || ex->gone)
+		return 0;
+	note(ex, LOG_LVL_NOTICE, "%s; keeping %s open while it works", state,
+	    ex->tty);
+	return 1;
+}
+
 /* Make what we hold match the store. */
 static void
 reconcile(struct epxen *ex)
@@ -383,7 +404,7 @@ reconcile(struct epxen *ex)
 	const struct ep_spec	*sp = endpoint_spec(ex->ep);
 	unsigned		 ids[2], cons, len;
 	size_t			 n;
-	char			 what[384], q[96], *v;
+	char			 what[384], state[600], q[96], *v;
 	const char		*why;
 	int			 stub, r;
 
@@ -392,6 +413,10 @@ reconcile(struct epxen *ex)
 	n = xendoms_find(&ex->doms, sp->name, ids, 2);
 	if (n == 0) {
 		ex->node[0] = ex->dmnode[0] = '\0';
+		snprintf(state, sizeof state, "domain %s is not in xenstore",
+		    sp->name);
+		if (keep_open(ex, state))
+			return;
 		release(ex, "the domain is gone");
 		note(ex, LOG_LVL_NOTICE, "domain %s is not running; waiting "
 		    "for it", sp->name);
@@ -416,6 +441,10 @@ reconcile(struct epxen *ex)
 	if ((v = xenwatch_read(ex->xw, ex->node, &len)) == NULL) {
 		if (errno != ENOENT)
 			return;		/* xenstored lost: keep what we have */
+		snprintf(state, sizeof state, "%s: %s does not exist", what,
+		    ex->node);
+		if (keep_open(ex, state))
+			return;
 		release(ex, "its tty node is gone");
 		note(ex, LOG_LVL_INFO, "%s: waiting for %s", what, ex->node);
 		endpoint_set_status(ex->ep, "waiting for %s", ex->node);
@@ -432,16 +461,26 @@ reconcile(struct epxen *ex)
 		return;
 	}
 	if (strcmp(v, ex->tty) == 0 && cons == ex->domid) {
+		ex->guest = ids[0];
 		free(v);
 		return;			/* unchanged */
 	}
 	release(ex, ex->tty[0] != '\0' ? "the domain's tty changed" : "");
 	note_owner(ex, ex->node, v);
-	take(ex, what, cons, v, stub);
+	take(ex, what, ids[0], cons, v, stub);
 	free(v);
 }
 
 /* ---- events ---- */
+
+/* A domain died (an event said so): was it one we hold? */
+static void
+mark_gone(struct epxen *ex)
+{
+	if (ex->tty[0] != '\0' && (xendoms_get(&ex->doms, ex->guest) == NULL ||
+	    xendoms_get(&ex->doms, ex->domid) == NULL))
+		ex->gone = 1;
+}
 
 static void
 work_cb(evutil_socket_t fd, short what, void *arg)
@@ -454,7 +493,10 @@ work_cb(evutil_socket_t fd, short what, void *arg)
 		if (rescan(ex) == -1)
 			return;		/* the reconnect brings a rescan */
 		ex->need_rescan = 0;
+		if (ex->released)
+			mark_gone(ex);
 	}
+	ex->released = 0;
 	reconcile(ex);
 }
 
@@ -467,11 +509,16 @@ fire_cb(void *arg, const char *path)
 	switch (xendom_classify(path, &domid)) {
 	case XENDOM_EV_RESCAN:
 		ex->need_rescan = 1;
+		if (strcmp(path, "@releaseDomain") == 0)
+			ex->released = 1;
 		break;
 	case XENDOM_EV_DOMAIN:
-		if (ex->synced && !ex->need_rescan &&
-		    refresh_domain(ex, domid) == -1)
+		if (!ex->synced)
+			break;		/* a rescan is coming */
+		if (refresh_domain(ex, domid) == -1)
 			return;
+		if (domid == ex->guest || domid == ex->domid)
+			mark_gone(ex);
 		break;
 	case XENDOM_EV_OTHER:
 		if (!xendom_path_covers(path, ex->node) &&

@@ -35,6 +35,7 @@ struct xenwatch {
 	char			 who[128];
 	char			**paths;
 	size_t			 npaths;
+	unsigned char		*initial;	/* its first fire not seen */
 	xenwatch_fire_cb	 fire;
 	xenwatch_state_cb	 state;
 	void			*arg;
@@ -96,6 +97,7 @@ lose(struct xenwatch *xw, const char *why)
 	xw->up = 0;
 	xw->gen++;
 	xw->backoff_ms = BACKOFF_MIN_MS;
+	xw->fail_logged = 1;		/* "reconnecting" says it all */
 	log_notice("%s: lost the connection to xenstored (%s); reconnecting",
 	    xw->who, why);
 	arm_retry(xw);
@@ -124,6 +126,25 @@ check_errno(struct xenwatch *xw, int err)
 	errno = err;
 }
 
+/*
+ * The fire every watch makes as it is set says nothing new: the owner
+ * resyncs on the state callback.  Swallowing it keeps "this changed"
+ * events apart from "this is how things are".
+ */
+static int
+initial_fire(struct xenwatch *xw, const char *path, const char *token)
+{
+	unsigned long	 i;
+	char		*end;
+
+	i = strtoul(token, &end, 10);
+	if (*token == '\0' || *end != '\0' || i >= xw->npaths ||
+	    !xw->initial[i] || strcmp(path, xw->paths[i]) != 0)
+		return 0;
+	xw->initial[i] = 0;
+	return 1;
+}
+
 static void
 watch_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -139,7 +160,8 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 				lose(xw, "the watch queue failed");
 			return;
 		}
-		xw->fire(xw->arg, w[XS_WATCH_PATH]);
+		if (!initial_fire(xw, w[XS_WATCH_PATH], w[XS_WATCH_TOKEN]))
+			xw->fire(xw->arg, w[XS_WATCH_PATH]);
 		free(w);
 	}
 }
@@ -193,6 +215,7 @@ try_connect(struct xenwatch *xw)
 
 	if ((xw->xs = xs_open(0)) == NULL)
 		return -1;
+	memset(xw->initial, 1, xw->npaths);
 	for (i = 0; i < xw->npaths; i++) {
 		snprintf(tok, sizeof tok, "%zu", i);
 		if (!xs_watch(xw->xs, xw->paths[i], tok))
@@ -282,7 +305,8 @@ xenwatch_new(struct event_base *base, const char *who,
 	xw->arg = arg;
 	xw->sfd = -1;
 	xw->backoff_ms = BACKOFF_MIN_MS;
-	if ((xw->paths = calloc(npaths + 1, sizeof *xw->paths)) == NULL)
+	if ((xw->paths = calloc(npaths + 1, sizeof *xw->paths)) == NULL ||
+	    (xw->initial = calloc(npaths + 1, 1)) == NULL)
 		goto fail;
 	for (i = 0; i < npaths; i++) {
 		if ((xw->paths[i] = strdup(paths[i])) == NULL)
@@ -315,6 +339,7 @@ xenwatch_free(struct xenwatch *xw)
 	for (i = 0; i < xw->npaths; i++)
 		free(xw->paths[i]);
 	free(xw->paths);
+	free(xw->initial);
 	free(xw);
 }
 
