@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 struct event_base;
+struct xendoms;
 struct xenwatch;
 
 /* A watch fired on path (token: the index of its watch, as a string). */
@@ -43,6 +44,15 @@ char	**xenwatch_directory(struct xenwatch *, const char *path,
 	    unsigned *n);
 /* The owning domain of a node (xs_get_permissions); -1 with errno. */
 int	xenwatch_owner(struct xenwatch *, const char *path, unsigned *domid);
+
+/*
+ * Fill t with every domain's name (its old content is replaced only on
+ * success), or re-read one domain's name into t (removed if it has none).
+ * -1 with errno on an error.
+ */
+int	xenwatch_scan_domains(struct xenwatch *, struct xendoms *t);
+int	xenwatch_read_domain(struct xenwatch *, struct xendoms *t,
+	    unsigned domid);
 
 /* Nonzero if this host looks like it runs xenstore at all. */
 int	xenwatch_available(void);

@@ -246,54 +246,11 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 
 /* ---- reading the store ---- */
 
-/* Re-read one domain's name.  -1 on a connection error. */
-static int
-refresh_domain(struct epxen *ex, unsigned domid)
-{
-	char		 path[XENDOM_PATH_MAX], *name;
-	unsigned	 len;
-	int		 rc = 0;
-
-	snprintf(path, sizeof path, "/local/domain/%u/name", domid);
-	name = xenwatch_read(ex->xw, path, &len);
-	if (name == NULL) {
-		if (errno != ENOENT)
-			return -1;
-		xendoms_remove(&ex->doms, domid);
-		return 0;
-	}
-	if (xendoms_set(&ex->doms, domid, name, len) == -1)
-		rc = -1;
-	free(name);
-	return rc;
-}
-
-/* Read every domain's name.  -1 on an error (the old table stays). */
 static int
 rescan(struct epxen *ex)
 {
-	struct xendoms	 old = ex->doms;
-	char		**ents;
-	unsigned	 n, i, domid;
-
-	if ((ents = xenwatch_directory(ex->xw, "/local/domain", &n)) == NULL) {
-		if (errno != ENOENT)
-			return -1;
-		n = 0;
-	}
-	xendoms_init(&ex->doms);
-	for (i = 0; i < n; i++) {
-		if (xendom_parse_domid(ents[i], &domid) == -1)
-			continue;
-		if (refresh_domain(ex, domid) == -1) {
-			free(ents);
-			xendoms_clear(&ex->doms);
-			ex->doms = old;
-			return -1;
-		}
-	}
-	free(ents);
-	xendoms_clear(&old);
+	if (xenwatch_scan_domains(ex->xw, &ex->doms) == -1)
+		return -1;
 	ex->synced = 1;
 	return 0;
 }
@@ -515,7 +472,7 @@ fire_cb(void *arg, const char *path)
 	case XENDOM_EV_DOMAIN:
 		if (!ex->synced)
 			break;		/* a rescan is coming */
-		if (refresh_domain(ex, domid) == -1)
+		if (xenwatch_read_domain(ex->xw, &ex->doms, domid) == -1)
 			return;
 		if (domid == ex->guest || domid == ex->domid)
 			mark_gone(ex);

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "xendom.h"
 #include "xenwatch.h"
 
 #ifdef HAVE_XENSTORE
@@ -402,6 +403,54 @@ xenwatch_owner(struct xenwatch *xw, const char *path, unsigned *domid)
 }
 
 int
+xenwatch_read_domain(struct xenwatch *xw, struct xendoms *t, unsigned domid)
+{
+	char		 path[XENDOM_PATH_MAX], *name;
+	unsigned	 len;
+	int		 rc = 0;
+
+	snprintf(path, sizeof path, "/local/domain/%u/name", domid);
+	if ((name = xenwatch_read(xw, path, &len)) == NULL) {
+		if (errno != ENOENT)
+			return -1;
+		xendoms_remove(t, domid);
+		return 0;
+	}
+	if (xendoms_set(t, domid, name, len) == -1)
+		rc = -1;
+	free(name);
+	return rc;
+}
+
+int
+xenwatch_scan_domains(struct xenwatch *xw, struct xendoms *t)
+{
+	struct xendoms	  nt;
+	char		**ents;
+	unsigned	  n, i, domid;
+
+	if ((ents = xenwatch_directory(xw, "/local/domain", &n)) == NULL) {
+		if (errno != ENOENT)
+			return -1;
+		n = 0;
+	}
+	xendoms_init(&nt);
+	for (i = 0; i < n; i++) {
+		if (xendom_parse_domid(ents[i], &domid) == -1)
+			continue;
+		if (xenwatch_read_domain(xw, &nt, domid) == -1) {
+			free(ents);
+			xendoms_clear(&nt);
+			return -1;
+		}
+	}
+	free(ents);
+	xendoms_clear(t);
+	*t = nt;
+	return 0;
+}
+
+int
 xenwatch_available(void)
 {
 	const char	*s = xs_daemon_socket();
@@ -480,6 +529,25 @@ xenwatch_owner(struct xenwatch *xw, const char *path, unsigned *domid)
 {
 	(void)xw;
 	(void)path;
+	(void)domid;
+	errno = ENOSYS;
+	return -1;
+}
+
+int
+xenwatch_scan_domains(struct xenwatch *xw, struct xendoms *t)
+{
+	(void)xw;
+	(void)t;
+	errno = ENOSYS;
+	return -1;
+}
+
+int
+xenwatch_read_domain(struct xenwatch *xw, struct xendoms *t, unsigned domid)
+{
+	(void)xw;
+	(void)t;
 	(void)domid;
 	errno = ENOSYS;
 	return -1;
