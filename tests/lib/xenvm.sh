@@ -1,0 +1,77 @@
+# xenvm.sh - helpers for the xen:, pve: and --auto tests (POSIX sh), to
+# source after common.sh:
+#
+#   xvm NAME            a VM's serial line as a socat pty pair: the guest's
+#                       end is $T_TMP/NAME.guest, dom0's (the pty a
+#                       toolstack would publish) $T_TMP/NAME.dom0.  Sets
+#                       XVM_TTY (dom0's /dev/pts/N) and XVM_PID_NAME.
+#   xvm_kill NAME       stop that socat (the VM's QEMU or console daemon
+#                       goes away: the pty vanishes)
+#   relay_start LOG ARGS...
+#                       kdrelayd -v ARGS in the background, its log in
+#                       $T_TMP/LOG.log; pid in RELAY_PID
+#   log_count LOG FIXED-STRING      how many lines of $T_TMP/LOG.log have it
+#   log_wait LOG FIXED-STRING [N [SECS]]
+#                       until N (1) lines have it, at most SECS (5) s
+#   exchange A B BYTES [XFER-OPTS-FOR-B]   (B starts once A is heard)
+#                       BYTES of random data from A to B and from B to A at
+#                       the same time (tests/helpers/xfer on both ends), and
+#                       check both arrived intact
+#   now_ms              monotonic-enough wall clock in milliseconds
+
+xvm() {
+	t_bg "vm-$1" socat PTY,raw,echo=0,link="$T_TMP/$1.guest" \
+	    PTY,raw,echo=0,link="$T_TMP/$1.dom0"
+	eval "XVM_PID_$1=\$T_PID"
+	t_wait_for 5 test -e "$T_TMP/$1.guest" -a -e "$T_TMP/$1.dom0" ||
+	    t_fail "socat did not make the ptys of $1"
+	XVM_TTY=$(readlink "$T_TMP/$1.dom0")
+}
+
+xvm_kill() {
+	eval "t_stop \$XVM_PID_$1"
+}
+
+relay_start() {
+	_l=$1
+	shift
+	t_bg "$_l" "$BUILD/kdrelayd" -v "$@"
+	RELAY_PID=$T_PID
+}
+
+log_count() {
+	grep -c -F -- "$2" "$T_TMP/$1.log" 2>/dev/null
+}
+
+_log_has() {
+	[ "$(log_count "$1" "$2")" -ge "$3" ]
+}
+
+log_wait() {
+	t_wait_for "${4:-5}" _log_has "$1" "$2" "${3:-1}"
+}
+
+exchange() {
+	_n=$3
+	head -c "$_n" /dev/urandom >"$T_TMP/x.a"
+	head -c "$_n" /dev/urandom >"$T_TMP/x.b"
+	rm -f "$T_TMP/x.a.in" "$T_TMP/x.b.in"
+	"$BUILD/helpers/xfer" -t 10 "$1" "$T_TMP/x.a" "$T_TMP/x.b.in" "$_n" \
+	    >"$T_TMP/xfer-a.log" 2>&1 &
+	_xa=$!
+	# shellcheck disable=SC2086
+	"$BUILD/helpers/xfer" -w ${4:-} -t 10 "$2" "$T_TMP/x.b" "$T_TMP/x.a.in" \
+	    "$_n" >"$T_TMP/xfer-b.log" 2>&1
+	_rb=$?
+	wait "$_xa"
+	_ra=$?
+	[ "$_ra" = 0 ] && [ "$_rb" = 0 ] || {
+		cat "$T_TMP/xfer-a.log" "$T_TMP/xfer-b.log" >&2
+		return 1
+	}
+	cmp -s "$T_TMP/x.a" "$T_TMP/x.a.in" && cmp -s "$T_TMP/x.b" "$T_TMP/x.b.in"
+}
+
+now_ms() {
+	date +%s%3N
+}
