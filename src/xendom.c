@@ -206,10 +206,6 @@ xendom_tty_valid(const char *v, size_t len, const char **why)
 		*why = "has a NUL byte";
 		return -1;
 	}
-	if (len > plen + PTS_DIGITS_MAX) {
-		*why = "too long for /dev/pts/<number>";
-		return -1;
-	}
 	if (len <= plen || memcmp(v, PTS_PREFIX, plen) != 0) {
 		*why = "not /dev/pts/<number>";
 		return -1;
@@ -219,6 +215,10 @@ xendom_tty_valid(const char *v, size_t len, const char **why)
 			*why = "not /dev/pts/<number>";
 			return -1;
 		}
+	}
+	if (len > plen + PTS_DIGITS_MAX) {
+		*why = "too long for /dev/pts/<number>";
+		return -1;
 	}
 	if (v[plen] == '0' && len > plen + 1) {
 		*why = "a pty number with a leading zero";
