@@ -39,9 +39,9 @@ pinger=$T_PID
 t_bg rx-a cat "$T_TMP/a.guest"
 t_wait_for 5 grep -q ping "$T_TMP/rx-a.log" || t_fail "no pings reach domain 5"
 xs_domain_destroy 5
-xvm_kill a
 log_wait r1 "xen:win7: closed (the domain is gone)" ||
     t_fail "the relay did not let go of the dead domain"
+xvm_kill a		# its QEMU goes too (after: the order is a race)
 xvm b
 xs_domain_create win7 9
 log_wait r1 "waiting for /local/domain/9/serial/0/tty" ||

@@ -11,6 +11,7 @@
 #                       kdrelayd -v ARGS in the background, its log in
 #                       $T_TMP/LOG.log; pid in RELAY_PID
 #   log_count LOG FIXED-STRING      how many lines of $T_TMP/LOG.log have it
+#                       (a final $: that end with it)
 #   log_wait LOG FIXED-STRING [N [SECS]]
 #                       until N (1) lines have it, at most SECS (5) s
 #   exchange A B BYTES [XFER-OPTS-FOR-B]   (B starts once A is heard)
@@ -40,7 +41,11 @@ relay_start() {
 }
 
 log_count() {
-	grep -c -F -- "$2" "$T_TMP/$1.log" 2>/dev/null
+	case $2 in
+	*'$')	awk -v s="${2%?}" 'substr($0, length($0) - length(s) + 1) == s \
+		    { n++ } END { print n + 0 }' "$T_TMP/$1.log" 2>/dev/null ;;
+	*)	grep -c -F -- "$2" "$T_TMP/$1.log" 2>/dev/null ;;
+	esac
 }
 
 _log_has() {
