@@ -59,7 +59,8 @@ $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libkdrelay.a
 $(BUILD)/check_%: tests/check_%.c $(BUILD)/libkdrelay.a $(wildcard tests/*.h)
 	$(CC) $(CFLAGS) $(KD_CFLAGS) $(CHECK_CFLAGS) -Itests -o $@ $< $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS) $(CHECK_LIBS)
 
-$(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libkdrelay.a | $(BUILD)
+$(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libkdrelay.a \
+	    $(wildcard tests/peers/*.h) | $(BUILD)
 	@mkdir -p $(BUILD)/helpers
 	$(CC) $(CFLAGS) $(KD_CFLAGS) -o $@ $< $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS)
 

@@ -20,6 +20,8 @@
 #define RELAY_NAME_MAX		64
 #define RELAY_BUFSIZE		65536
 #define RELAY_HOLD_MS		5
+/* Inside a KDCOM packet the rest is sure to come: hold a 0x0d this long. */
+#define RELAY_HOLD_PACKET_MS	250
 
 enum relay_side { SIDE_HOST = 0, SIDE_TARGET = 1 };
 
@@ -39,6 +41,7 @@ int	relay_opts_equal(const struct relay_opts *, const struct relay_opts *);
 /* A snapshot of one direction (from side -> to the other). */
 struct relay_dir_stats {
 	struct stream_counters	s;
+	uint64_t		written;	/* delivered to the peer */
 	uint64_t		dropped;	/* discarded, peer absent */
 	uint64_t		reconnects;	/* of the source endpoint */
 	int			repairing;

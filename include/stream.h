@@ -81,6 +81,11 @@ size_t	stream_process(struct stream *, const uint8_t *in, size_t n,
 /* Nonzero when a 0x0d is held and the relay should arm its hold timer. */
 int	stream_holding(const struct stream *);
 /*
+ * Nonzero when the delivered bytes stop inside a KDCOM packet: more bytes
+ * are sure to come, so a held 0x0d can wait longer than the hold time.
+ */
+int	stream_in_packet(const struct stream *);
+/*
  * The hold timer expired: release the held 0x0d into out (room 1).  Returns
  * 0 when the byte was already delivered (auto mode, not repairing: only the
  * repaired parser was waiting for it).

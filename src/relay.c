@@ -51,6 +51,7 @@ struct dir {
 	uint8_t		*buf;
 	size_t		 cap, off, len;
 	struct event	*hold;
+	uint64_t	 written;	/* to the peer */
 	uint64_t	 dropped;
 };
 
@@ -124,6 +125,7 @@ publish(struct relay *r)
 	snprintf(r->status, sizeof r->status, "host %s, target %s", a, b);
 	for (i = 0; i < 2; i++) {
 		r->snap[i].s = r->dir[i].st.c;
+		r->snap[i].written = r->dir[i].written;
 		r->snap[i].dropped = r->dir[i].dropped;
 		r->snap[i].reconnects = endpoint_reconnects(r->side[i].ep);
 		r->snap[i].repairing = r->dir[i].st.repairing;
@@ -202,10 +204,19 @@ static void
 dir_arm_hold(struct dir *d)
 {
 	struct timeval	tv;
+	unsigned	ms = d->r->o.hold_ms;
 
 	if (stream_holding(&d->st)) {
-		tv.tv_sec = d->r->o.hold_ms / 1000;
-		tv.tv_usec = (d->r->o.hold_ms % 1000) * 1000;
+		/*
+		 * The timer only guards against holding a 0x0d for ever.  A
+		 * scheduling hiccup upstream can split 0x0d 0x0a by more
+		 * than the hold time; inside a packet that is the likelier
+		 * story, so wait longer there.
+		 */
+		if (stream_in_packet(&d->st) && ms < RELAY_HOLD_PACKET_MS)
+			ms = RELAY_HOLD_PACKET_MS;
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
 		event_add(d->hold, &tv);
 	} else if (evtimer_pending(d->hold, NULL))
 		event_del(d->hold);
@@ -265,6 +276,7 @@ dir_write(struct dir *d)
 		if (n > 0) {
 			d->off += (size_t)n;
 			d->len -= (size_t)n;
+			d->written += (size_t)n;
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
@@ -392,7 +404,7 @@ relay_format_stats(const char *pair, int idx, const struct relay_dir_stats *st,
 	n = snprintf(buf, len, "%s: %s: %llu bytes in, %llu out, %llu CRs "
 	    "removed, %llu dropped (peer absent), %llu reconnects, repair %s",
 	    pair, dir_name[idx], (unsigned long long)st->s.bytes_in,
-	    (unsigned long long)st->s.bytes_out,
+	    (unsigned long long)st->written,
 	    (unsigned long long)st->s.cr_removed,
 	    (unsigned long long)st->dropped,
 	    (unsigned long long)st->reconnects, st->repairing ? "on" : "off");

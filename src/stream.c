@@ -278,6 +278,14 @@ stream_holding(const struct stream *s)
 	return (s->crlf.held);
 }
 
+int
+stream_in_packet(const struct stream *s)
+{
+	if (!s->validate)
+		return (0);
+	return (kd_parser_busy(s->repairing ? &s->repaired : &s->as_read));
+}
+
 size_t
 stream_flush(struct stream *s, uint8_t *out)
 {

@@ -9,9 +9,9 @@ relay "$T/host.vm" "$T/target.vm"
 wait_log "$T/relay.log" "target: .*connected" || fail "target not opened"
 wait_log "$T/relay.log" "host: .*connected" || fail "host not opened"
 random "$T/a" 1048576
-"$BUILD/helpers/xfer" -t 30 "$T/host.guest" "$T/a" /dev/null 0 &&
-"$BUILD/helpers/xfer" -t 30 "$T/target.guest" - "$T/a.in" 1048576 ||
-    fail "first transfer"
+"$BUILD/helpers/xfer" -t 30 "$T/target.guest" - "$T/a.in" 1048576 & R=$!
+"$BUILD/helpers/xfer" -t 30 "$T/host.guest" "$T/a" /dev/null 0 || fail "first send"
+wait $R || fail "first transfer"
 same "$T/a" "$T/a.in"
 
 note "target VM goes away"
