@@ -12,96 +12,97 @@
 . "$TESTS/lib/xenstore.sh"
 . "$TESTS/lib/xenvm.sh"
 xs_enter_namespace "$@"
-t_need socat
+need socat
 xs_start
 # The lock directory, moved (the default is exercised by the other tests).
-KDRELAY_XEN_LOCK_DIR=$T_TMP/locks
+KDRELAY_XEN_LOCK_DIR=$T/locks
 export KDRELAY_XEN_LOCK_DIR
 mkdir -p "$KDRELAY_XEN_LOCK_DIR"
 
 # 1. By name, traffic both ways.
 xvm a
 xs_domain_create win7 5 "$XVM_TTY"
-relay_start r1 "unix-listen:$T_TMP/host.sock" xen:win7
-log_wait r1 "xen:win7: connected" || t_fail "win7 not opened"
+relay_start r1 "unix-listen:$T/host.sock" xen:win7
+log_wait r1 "xen:win7: connected" || fail "win7 not opened"
 log_wait r1 "domain win7 (domid 5) serial 0: opening $XVM_TTY" ||
-    t_fail "win7: not the right pty"
+    fail "win7: not the right pty"
 [ -e "$KDRELAY_XEN_LOCK_DIR/xenconsole.5" ] ||
-    t_fail "no xenconsole lock in \$KDRELAY_XEN_LOCK_DIR"
-exchange "unix:$T_TMP/host.sock" "$T_TMP/a.guest" 262144 ||
-    t_fail "traffic with win7 (domid 5)"
-t_log "win7: 256 KiB each way"
+    fail "no xenconsole lock in \$KDRELAY_XEN_LOCK_DIR"
+exchange "unix:$T/host.sock" "$T/a.guest" 262144 ||
+    fail "traffic with win7 (domid 5)"
+note "win7: 256 KiB each way"
 
 # 2. Destroyed and made again while the host keeps sending.
-printf 'while :; do echo ping; sleep 0.01; done\n' >"$T_TMP/ping.sh"
-t_bg pinger socat -u "SYSTEM:sh $T_TMP/ping.sh" "UNIX-CONNECT:$T_TMP/host.sock"
-pinger=$T_PID
-t_bg rx-a cat "$T_TMP/a.guest"
-t_wait_for 5 grep -q ping "$T_TMP/rx-a.log" || t_fail "no pings reach domain 5"
+printf 'while :; do echo ping; sleep 0.01; done\n' >"$T/ping.sh"
+bg socat -u "SYSTEM:sh $T/ping.sh" "UNIX-CONNECT:$T/host.sock" \
+    >"$T/pinger.log" 2>&1
+pinger=$LAST
+bg cat "$T/a.guest" >"$T/rx-a.log" 2>/dev/null
+wait_until 5 grep -q ping "$T/rx-a.log" || fail "no pings reach domain 5"
 xs_domain_destroy 5
 log_wait r1 "xen:win7: closed (the domain is gone)" ||
-    t_fail "the relay did not let go of the dead domain"
+    fail "the relay did not let go of the dead domain"
 xvm_kill a		# its QEMU goes too (after: the order is a race)
 xvm b
 xs_domain_create win7 9
 log_wait r1 "waiting for /local/domain/9/serial/0/tty" ||
-    t_fail "the new domain was not noticed"
-t_bg rx-b cat "$T_TMP/b.guest"
-rxb=$T_PID
+    fail "the new domain was not noticed"
+bg cat "$T/b.guest" >"$T/rx-b.log"
+rxb=$LAST
 t0=$(now_ms)
 xs_domain_set_tty 9 "$XVM_TTY"
-t_wait_for 5 grep -q ping "$T_TMP/rx-b.log" ||
-    t_fail "no pings reach the new domain 9"
+wait_until 5 grep -q ping "$T/rx-b.log" ||
+    fail "no pings reach the new domain 9"
 t1=$(now_ms)
 lat=$((t1 - t0))
-t_log "followed the new domain: tty node written -> first byte in the" \
+note "followed the new domain: tty node written -> first byte in the" \
     "guest in $lat ms"
-[ "$lat" -lt 1000 ] || t_fail "following took $lat ms (>= 1 s)"
+[ "$lat" -lt 1000 ] || fail "following took $lat ms (>= 1 s)"
 log_wait r1 "domain win7 (domid 9) serial 0: opening $XVM_TTY" ||
-    t_fail "win7: not the new pty"
+    fail "win7: not the new pty"
 [ ! -e "$KDRELAY_XEN_LOCK_DIR/xenconsole.5" ] ||
-    t_fail "the lock of dead domain 5 was kept"
-t_stop "$pinger"
-t_stop "$rxb"
-exchange "unix:$T_TMP/host.sock" "$T_TMP/b.guest" 262144 ||
-    t_fail "traffic with win7 (domid 9)"
+    fail "the lock of dead domain 5 was kept"
+stop "$pinger"
+stop "$rxb"
+exchange "unix:$T/host.sock" "$T/b.guest" 262144 ||
+    fail "traffic with win7 (domid 9)"
 [ "$(log_count r1 "xen:win7: connected")" = 2 ] ||
-    t_fail "expected exactly two opens of win7"
-grep -q "CRLF repair guessed on" "$T_TMP/r1.log" &&
-    t_fail "CRLF guess on for a domain without a stubdomain"
-t_log "win7 followed to domid 9, traffic both ways"
+    fail "expected exactly two opens of win7"
+grep -q "CRLF repair guessed on" "$T/r1.log" &&
+    fail "CRLF guess on for a domain without a stubdomain"
+note "win7 followed to domid 9, traffic both ways"
 
 # 3. The PV console of the same domain (a second relay: the first one
 # holds the domain's xenconsole lock, so stop it first).
-t_stop "$RELAY_PID"
+stop "$RELAY_PID"
 xvm c
 xenstore-write /local/domain/9/console/tty "$XVM_TTY" ||
-    t_fail "xenstore-write console/tty"
-relay_start r3 "unix-listen:$T_TMP/con.sock" xen:win7,console
+    fail "xenstore-write console/tty"
+relay_start r3 "unix-listen:$T/con.sock" xen:win7,console
 log_wait r3 "domain win7 (domid 9) PV console: opening $XVM_TTY" ||
-    t_fail "console: not the PV console's pty"
-log_wait r3 "xen:win7: connected" || t_fail "console: not opened"
-exchange "unix:$T_TMP/con.sock" "$T_TMP/c.guest" 65536 ||
-    t_fail "traffic with the PV console"
-t_stop "$RELAY_PID"
+    fail "console: not the PV console's pty"
+log_wait r3 "xen:win7: connected" || fail "console: not opened"
+exchange "unix:$T/con.sock" "$T/c.guest" 65536 ||
+    fail "traffic with the PV console"
+stop "$RELAY_PID"
 
 # 4. Qubes: the guest's COM1 is its stubdomain's console 3; a bare name.
 xvm q
 xs_stubdom_create qube 12 13 "$XVM_TTY"
-relay_start r2 "unix-listen:$T_TMP/q.sock" qube
+relay_start r2 "unix-listen:$T/q.sock" qube
 log_wait r2 "domain qube (domid 12) via stubdomain qube-dm (domid 13) console 3: opening $XVM_TTY (a stubdomain console: CRLF repair guessed on)" ||
-    t_fail "qube: not the stubdomain's console 3"
-log_wait r2 "qube: connected" || t_fail "qube not opened"
+    fail "qube: not the stubdomain's console 3"
+log_wait r2 "qube: connected" || fail "qube not opened"
 [ -e "$KDRELAY_XEN_LOCK_DIR/xenconsole.13" ] ||
-    t_fail "qube: the stubdomain's console lock is not held"
+    fail "qube: the stubdomain's console lock is not held"
 # The guest's side adds a CR before every LF, as a stubdomain console
 # does; the host must get the bytes the guest meant.
-exchange "unix:$T_TMP/q.sock" "$T_TMP/q.guest" 262144 -o ||
-    t_fail "qube: traffic through the corrupting console"
+exchange "unix:$T/q.sock" "$T/q.guest" 262144 -o ||
+    fail "qube: traffic through the corrupting console"
 kill -USR1 "$RELAY_PID"
-log_wait r2 "target->host:" || t_fail "qube: no counters"
-grep "target->host:" "$T_TMP/r2.log" | grep -q "repair on" ||
-    t_fail "qube: the CRLF repair is not on"
-t_log "qube via qube-dm console 3: CRLF guessed on, bytes intact"
-t_alive "$RELAY_PID" || t_fail "relay died"
+log_wait r2 "target->host:" || fail "qube: no counters"
+grep "target->host:" "$T/r2.log" | grep -q "repair on" ||
+    fail "qube: the CRLF repair is not on"
+note "qube via qube-dm console 3: CRLF guessed on, bytes intact"
+alive "$RELAY_PID" || fail "relay died"
 exit 0
