@@ -605,9 +605,10 @@ work_cb(evutil_socket_t fd, short what, void *arg)
 		ad->need_pscan = 0;
 		pve_scan(ad);
 	}
-	/* Say nothing until every source has been read once. */
-	if (ad->xw != NULL && !ad->xen_synced)
-		return;
+	/*
+	 * Xen domains count once xenstore has been read; after that a lost
+	 * xenstored leaves the table as it was, so that the pairs go on.
+	 */
 	compute(ad);
 }
 
