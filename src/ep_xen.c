@@ -13,6 +13,11 @@
  * turn out to be a pty slave.  A name two domains claim is refused.  While
  * we hold a pty we hold xl console's lock for that domain, so that the two
  * do not steal each other's bytes.  Each refusal or wait is logged once.
+ *
+ * The pty is opened here, once per value, and never waited for or opened
+ * again by path: pty numbers are reused, so a /dev/pts/N that is missing
+ * or has closed may next be someone else's terminal.  After a loss the
+ * node must be written again (a new QEMU or console daemon does that).
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -26,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -43,7 +47,6 @@
 #define LOCK_DIR_DEFAULT	"/var/lock"
 #define RETRY_MIN_MS		100
 #define RETRY_MAX_MS		5000
-#define STABLE_MS		1000
 #define NOTE_MAX		1024
 #define PTY_SLAVE_MAJOR_LO	136	/* UNIX98_PTY_SLAVE_MAJOR */
 #define PTY_SLAVE_MAJOR_HI	143
@@ -74,10 +77,12 @@ struct epxen {
 	int		 lockfd;
 	char		 lockpath[PATH_MAX];
 
-	struct event	*ev_retry;	/* lock busy, or a pty that died young */
+	/* "node=value" not to be opened again until the node is written. */
+	char		 spent[XENDOM_PATH_MAX + XENDOM_TTY_MAX + 2];
+	int		 node_written;
+
+	struct event	*ev_retry;	/* lock busy, a transient open error */
 	unsigned	 backoff_ms;
-	int		 reopen;	/* ev_retry reopens tty, not reconcile */
-	struct timespec	 up_at;
 	char		 note[NOTE_MAX];	/* last state logged */
 	char		 owner_note[XENDOM_PATH_MAX + XENDOM_TTY_MAX + 2];
 };
@@ -103,25 +108,12 @@ note(struct epxen *ex, enum log_level lvl, const char *fmt, ...)
 	log_msg(lvl, "%s: %s", endpoint_name(ex->ep), buf);
 }
 
-static unsigned
-ms_since(const struct timespec *t)
-{
-	struct timespec	now;
-	long long	ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(now.tv_sec - t->tv_sec) * 1000 +
-	    (now.tv_nsec - t->tv_nsec) / 1000000;
-	return ms < 0 ? 0 : ms > UINT_MAX ? UINT_MAX : (unsigned)ms;
-}
-
 static void
-arm_retry(struct epxen *ex, int reopen)
+arm_retry(struct epxen *ex)
 {
 	struct timeval	tv;
 	unsigned	ms = ex->backoff_ms;
 
-	ex->reopen = reopen;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(ex->ev_retry, &tv);
@@ -201,24 +193,68 @@ release(struct epxen *ex, const char *why)
 	evtimer_del(ex->ev_retry);
 	if (ex->tty[0] == '\0')
 		return;
+	ex->tty[0] = '\0';
 	if (endpoint_fd(ex->ep) != -1)
 		endpoint_drop(ex->ep, why);
-	endpoint_set_target(ex->ep, EP_TTY, NULL, 0);
-	ex->tty[0] = '\0';
 	lock_release(ex);
 }
 
+/* Do not open node's value tty again until the node is written. */
 static void
-open_tty(struct epxen *ex)
+spend(struct epxen *ex, const char *tty)
 {
-	endpoint_set_target(ex->ep, EP_TTY, ex->tty, O_NOFOLLOW);
+	snprintf(ex->spent, sizeof ex->spent, "%s=%s", ex->node, tty);
 }
 
-/* Take domid's lock and hand tty to the endpoint; else retry later. */
+static int
+is_spent(const struct epxen *ex, const char *tty)
+{
+	char	key[sizeof ex->spent];
+
+	snprintf(key, sizeof key, "%s=%s", ex->node, tty);
+	return strcmp(key, ex->spent) == 0;
+}
+
+/* Whatever the store said, only a pty slave is accepted. */
+static int
+is_pty_slave(int fd, struct stat *st)
+{
+	unsigned	maj;
+
+	if (fstat(fd, st) == -1)
+		return 0;
+	maj = major(st->st_rdev);
+	return S_ISCHR(st->st_mode) && maj >= PTY_SLAVE_MAJOR_LO &&
+	    maj <= PTY_SLAVE_MAJOR_HI;
+}
+
+/* An open that failed: worth retrying, or the value names no pty now? */
+static int
+open_transient(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+	case ELOOP:
+	case ENXIO:
+	case ENODEV:
+	case EISDIR:
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Take domid's lock, open tty and hand it to the relay.  Runs from the
+ * loop only (endpoint_attach calls the relay back).
+ */
 static void
 take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
     const char *tty, int stub)
 {
+	struct stat	st;
+	int		fd, err;
+
 	if (lock_take(ex, domid) == -1) {
 		if (errno == EWOULDBLOCK)
 			note(ex, LOG_LVL_WARN, "%s: %s is locked by another "
@@ -230,7 +266,36 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 			    strerror(errno), tty);
 		endpoint_set_status(ex->ep, "waiting for the lock %s",
 		    ex->lockpath);
-		arm_retry(ex, 0);
+		arm_retry(ex);
+		return;
+	}
+	if ((fd = tty_open_raw(tty, O_NOFOLLOW)) == -1) {
+		err = errno;
+		lock_release(ex);
+		if (open_transient(err)) {
+			note(ex, LOG_LVL_WARN, "%s: cannot open %s (%s); "
+			    "retrying", what, tty, strerror(err));
+			endpoint_set_status(ex->ep, "retrying %s (%s)", tty,
+			    strerror(err));
+			arm_retry(ex);
+			return;
+		}
+		spend(ex, tty);
+		note(ex, LOG_LVL_WARN, "%s: cannot open %s (%s); waiting for "
+		    "%s to be written again", what, tty, strerror(err),
+		    ex->node);
+		endpoint_set_status(ex->ep, "waiting for %s", ex->node);
+		return;
+	}
+	if (!is_pty_slave(fd, &st)) {
+		close(fd);
+		lock_release(ex);
+		spend(ex, tty);
+		note(ex, LOG_LVL_WARN, "%s: refusing %s: not a pty slave (mode "
+		    "%o, device %u:%u); waiting for %s to be written again",
+		    what, tty, (unsigned)st.st_mode, major(st.st_rdev),
+		    minor(st.st_rdev), ex->node);
+		endpoint_set_status(ex->ep, "refused %s", tty);
 		return;
 	}
 	snprintf(ex->tty, sizeof ex->tty, "%s", tty);
@@ -238,10 +303,14 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 	ex->domid = domid;
 	ex->gone = 0;
 	ex->backoff_ms = RETRY_MIN_MS;
+	ex->spent[0] = '\0';
 	endpoint_set_crlf_guess(ex->ep, stub);
 	note(ex, LOG_LVL_NOTICE, "%s: opening %s%s", what, tty,
 	    stub ? " (a stubdomain console: CRLF repair guessed on)" : "");
-	open_tty(ex);
+	ex->note[0] = '\0';	/* a later refusal is news again */
+	log_notice("%s: connected", endpoint_name(ex->ep));
+	endpoint_set_status(ex->ep, "connected to %s", tty);
+	endpoint_attach(ex->ep, fd);	/* last: it may call xen_lost */
 }
 
 /* ---- reading the store ---- */
@@ -422,7 +491,14 @@ reconcile(struct epxen *ex)
 		free(v);
 		return;			/* unchanged */
 	}
-	release(ex, ex->tty[0] != '\0' ? "the domain's tty changed" : "");
+	release(ex, "the domain's tty changed");
+	if (is_spent(ex, v)) {
+		note(ex, LOG_LVL_NOTICE, "%s: waiting for %s to be written "
+		    "again (%s closed or cannot be used)", what, ex->node, v);
+		endpoint_set_status(ex->ep, "waiting for %s", ex->node);
+		free(v);
+		return;
+	}
 	note_owner(ex, ex->node, v);
 	take(ex, what, ids[0], cons, v, stub);
 	free(v);
@@ -454,6 +530,9 @@ work_cb(evutil_socket_t fd, short what, void *arg)
 			mark_gone(ex);
 	}
 	ex->released = 0;
+	if (ex->node_written)
+		ex->spent[0] = '\0';	/* a new value, or the same anew */
+	ex->node_written = 0;
 	reconcile(ex);
 }
 
@@ -481,6 +560,8 @@ fire_cb(void *arg, const char *path)
 		if (!xendom_path_covers(path, ex->node) &&
 		    !xendom_path_covers(path, ex->dmnode))
 			return;		/* most writes end here */
+		if (strcmp(path, ex->node) == 0)
+			ex->node_written = 1;
 		break;
 	}
 	event_active(ex->ev_work, 0, 0);
@@ -507,10 +588,7 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (ex->reopen && ex->tty[0] != '\0')
-		open_tty(ex);
-	else
-		reconcile(ex);
+	reconcile(ex);
 }
 
 /* ---- the backend ---- */
@@ -550,24 +628,22 @@ nomem:
 	return -1;
 }
 
-/* The relay lost the pty (EOF, EIO: its master closed). */
+/*
+ * The relay lost the pty (EOF, EIO: its master closed).  It is gone for
+ * good: a pty with its number later is another one.
+ */
 static void
 xen_lost(struct endpoint *ep, const char *why)
 {
 	struct epxen	*ex = endpoint_data(ep);
 
 	log_notice("%s: lost (%s)", endpoint_name(ep), why);
-	if (ex->tty[0] == '\0')
-		return;
-	endpoint_set_status(ep, "reopening %s", ex->tty);
-	/* A pty that dies young is not reopened at once, over and over. */
-	if (ms_since(&ex->up_at) >= STABLE_MS) {
-		ex->backoff_ms = RETRY_MIN_MS;
-		open_tty(ex);
-	} else
-		arm_retry(ex, 1);
-	/* Its domain may be going: look at the store too. */
-	event_active(ex->ev_work, 0, 0);
+	if (ex->tty[0] != '\0')
+		spend(ex, ex->tty);
+	ex->tty[0] = '\0';
+	lock_release(ex);
+	endpoint_set_status(ep, "waiting for %s", ex->node);
+	event_active(ex->ev_work, 0, 0);	/* is its domain going? */
 }
 
 static void
@@ -588,32 +664,8 @@ xen_stop(struct endpoint *ep)
 	endpoint_set_data(ep, NULL);
 }
 
-/* Whatever the store said, only a pty slave is accepted. */
-static int
-xen_check(struct endpoint *ep, int fd)
-{
-	struct epxen	*ex = endpoint_data(ep);
-	struct stat	 st;
-	unsigned	 maj;
-
-	if (fstat(fd, &st) == -1)
-		return -1;
-	maj = major(st.st_rdev);
-	if (!S_ISCHR(st.st_mode) || maj < PTY_SLAVE_MAJOR_LO ||
-	    maj > PTY_SLAVE_MAJOR_HI) {
-		note(ex, LOG_LVL_WARN, "refusing %s: not a pty slave (mode "
-		    "%o, device %u:%u)", ex->tty, (unsigned)st.st_mode,
-		    maj, minor(st.st_rdev));
-		errno = ENOTTY;
-		return -1;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &ex->up_at);
-	ex->note[0] = '\0';	/* a later refusal is news again */
-	return 0;
-}
-
 const struct ep_backend ep_backend_xen = {
-	xen_start, xen_lost, xen_stop, xen_check,
+	xen_start, xen_lost, xen_stop, NULL,
 };
 
 #endif /* HAVE_EP_XEN */

@@ -34,8 +34,8 @@ wait_until 5 test -S "$SOCKS/win7.sock" -a -S "$SOCKS/win10.sock" ||
 [ "$(stat -c %a "$SOCKS")" = 700 ] || fail "$SOCKS is not mode 0700"
 log_wait a "auto: win7 appeared: pair win7, unix-listen:$SOCKS/win7.sock <-> xen:win7" ||
     fail "win7's pair not logged"
-log_wait a "win7/target: xen:win7: connected" || fail "win7 not opened"
-log_wait a "win10/target: xen:win10: connected" || fail "win10 not opened"
+log_wait a "win7/target: xen:win7: connected$" || fail "win7 not opened"
+log_wait a "win10/target: xen:win10: connected$" || fail "win10 not opened"
 exchange "unix:$SOCKS/win7.sock" "$T/w7.guest" 65536 || fail "win7 traffic"
 exchange "unix:$SOCKS/win10.sock" "$T/w10.guest" 65536 ||
     fail "win10 traffic"
@@ -57,7 +57,7 @@ exchange "unix:$SOCKS/win10.sock" "$T/w10.guest" 65536 ||
 xs_domain_create win7 15 "$(readlink "$T/w7.dom0")"
 log_wait a "auto: win7 appeared" 2 || fail "win7 did not come back"
 wait_until 5 test -S "$SOCKS/win7.sock" || fail "win7's socket not back"
-log_wait a "win7/target: xen:win7: connected" 2 || fail "win7 not reopened"
+log_wait a "win7/target: xen:win7: connected$" 2 || fail "win7 not reopened"
 exchange "unix:$SOCKS/win7.sock" "$T/w7.guest" 65536 ||
     fail "win7 traffic after its return"
 [ "$(log_count a "appeared")" = 3 ] || fail "a pair appeared twice"
@@ -75,7 +75,7 @@ p10=$(sed -n 's/.*auto: win10: port \([0-9]*\).*/\1/p' "$T/p.log")
 [ "$p7" != "$p10" ] && [ "$p7" -ge "$lo" ] && [ "$p7" -le $((lo + 1)) ] &&
     [ "$p10" -ge "$lo" ] && [ "$p10" -le $((lo + 1)) ] ||
     fail "ports $p7 and $p10 are not the two lowest of $lo-$((lo + 3))"
-log_wait p "win10/target: xen:win10: connected" || fail "win10 (tcp)"
+log_wait p "win10/target: xen:win10: connected$" || fail "win10 (tcp)"
 exchange "tcp:127.0.0.1:$p10" "$T/w10.guest" 65536 || fail "tcp traffic"
 xvm w11
 xs_domain_create win11 16 "$XVM_TTY"
@@ -95,8 +95,8 @@ xvm d1
 xs_domain_create tgt1-dbg 23 "$XVM_TTY"
 log_wait w "auto: tgt1 appeared: pair tgt1, xen:tgt1-dbg <-> xen:tgt1" ||
     fail "tgt1 not paired with tgt1-dbg"
-log_wait w "tgt1/host: xen:tgt1-dbg: connected" || fail "tgt1-dbg not opened"
-log_wait w "tgt1/target: xen:tgt1: connected" || fail "tgt1 not opened"
+log_wait w "tgt1/host: xen:tgt1-dbg: connected$" || fail "tgt1-dbg not opened"
+log_wait w "tgt1/target: xen:tgt1: connected$" || fail "tgt1 not opened"
 exchange "$T/d1.guest" "$T/t1.guest" 65536 || fail "debugger <-> target"
 grep -q "auto: tgt2 appeared" "$T/w.log" && fail "tgt2 paired without a debugger"
 grep -q "auto: tgt1-dbg appeared" "$T/w.log" && fail "a debugger VM got a pair"
@@ -104,8 +104,8 @@ xvm d2
 xs_domain_create tgt2-dbg 24 "$XVM_TTY"
 log_wait w "auto: tgt2 appeared: pair tgt2, xen:tgt2-dbg <-> xen:tgt2" ||
     fail "tgt2 not paired once tgt2-dbg exists"
-log_wait w "tgt2/target: xen:tgt2: connected" || fail "tgt2 not opened"
-log_wait w "tgt2/host: xen:tgt2-dbg: connected" || fail "tgt2-dbg not opened"
+log_wait w "tgt2/target: xen:tgt2: connected$" || fail "tgt2 not opened"
+log_wait w "tgt2/host: xen:tgt2-dbg: connected$" || fail "tgt2-dbg not opened"
 exchange "$T/d2.guest" "$T/t2.guest" 65536 || fail "tgt2-dbg <-> tgt2"
 note "pair-with: tgt1 and tgt2 paired with their -dbg VMs"
 alive "$RELAY_PID" || fail "relay died"

@@ -46,7 +46,7 @@ qemu 100
 relay_start r "unix-listen:$T/host.sock" pve:win10
 log_wait r "VM win10 is VMID 100: following $RUN/100.serial0" ||
     fail "win10 not looked up"
-log_wait r "pve:win10: connected" || fail "win10's socket not connected"
+log_wait r "pve:win10: connected$" || fail "win10's socket not connected"
 exchange "unix:$T/host.sock" "$T/100.guest" 262144 || fail "traffic by name"
 note "pve:win10 -> VMID 100, 256 KiB each way"
 
@@ -55,7 +55,7 @@ stop "$QEMU_100"
 log_wait r "pve:win10: lost" || fail "the end of QEMU was not seen"
 t0=$(now_ms)
 qemu 100
-log_wait r "pve:win10: connected" 2 || fail "not connected again"
+log_wait r "pve:win10: connected$" 2 || fail "not connected again"
 t1=$(now_ms)
 note "VM restart: socket back -> connected in $((t1 - t0)) ms"
 [ $((t1 - t0)) -lt 1000 ] || fail "reconnecting took $((t1 - t0)) ms"
@@ -70,7 +70,7 @@ log_wait r "VM win10 is VMID 105: following $RUN/105.serial0" ||
     fail "the rename was not seen"
 log_wait r "pve:win10: closed (the VM name now means another VMID)" ||
     fail "the old VM's socket was kept"
-log_wait r "pve:win10: connected" 3 || fail "VMID 105 not connected"
+log_wait r "pve:win10: connected$" 3 || fail "VMID 105 not connected"
 exchange "unix:$T/host.sock" "$T/105.guest" 65536 ||
     fail "traffic with VMID 105"
 note "rename followed to VMID 105"
@@ -78,7 +78,7 @@ note "rename followed to VMID 105"
 # pve:VMID, and a name nobody has.
 qemu 101
 relay_start v "unix-listen:$T/v.sock" pve:101
-log_wait v "pve:101: connected" || fail "pve:101 not connected"
+log_wait v "pve:101: connected$" || fail "pve:101 not connected"
 exchange "unix:$T/v.sock" "$T/101.guest" 65536 || fail "traffic by VMID"
 relay_start o "unix-listen:$T/o.sock" pve:oldname
 log_wait o "no VM named oldname in $CONF; waiting for one" ||

@@ -29,7 +29,10 @@ GOOD=$XVM_TTY
 xs_domain_create evil 20
 bg strace -f -qq -e trace=open,openat -o "$T/strace.log" \
     "$BUILD/kdrelayd" -v "unix-listen:$T/h.sock" xen:evil >"$T/relay.log" 2>&1
-RELAY_PID=$LAST
+STRACE_PID=$LAST
+wait_until 5 pgrep -P "$STRACE_PID" kdrelayd || fail "kdrelayd did not start"
+RELAY_PID=$(pgrep -P "$STRACE_PID" kdrelayd)
+track "$RELAY_PID"		# strace detaches from it when it is killed
 log_wait relay "waiting for $NODE" || fail "the relay did not find evil"
 settty() {	# as the guest would: straight into its own node
 	xenstore-write "$NODE" "$1" || fail "xenstore-write $NODE"
@@ -90,7 +93,7 @@ ln -s /dev/null /dev/pts/4242
 : >/dev/pts/4243
 mknod /dev/pts/4244 c 1 3
 settty /dev/pts/4242
-log_wait relay "xen:evil: Too many levels of symbolic links; retrying" ||
+log_wait relay "cannot open /dev/pts/4242 (Too many levels of symbolic links); waiting for $NODE to be written again" ||
     fail "a symlink in /dev/pts was not refused by O_NOFOLLOW"
 settty /dev/pts/4243
 log_wait relay "refusing /dev/pts/4243: not a pty slave (mode 100" ||
@@ -99,20 +102,20 @@ settty /dev/pts/4244
 log_wait relay "refusing /dev/pts/4244: not a pty slave (mode 20" ||
     fail "/dev/null's device in /dev/pts was taken for a pty"
 umount /dev/pts || fail "umount /dev/pts"
-[ "$(log_count relay "xen:evil: connected")" = 0 ] ||
+[ "$(log_count relay "xen:evil: connected$")" = 0 ] ||
     fail "something hostile was accepted"
 note "symlink, plain file and char device in a fake /dev/pts refused"
 
 # 3. Recovery: a valid value, the lock held, traffic both ways.
 settty "$GOOD"
-log_wait relay "xen:evil: connected" || fail "no recovery on a valid value"
+log_wait relay "xen:evil: connected$" || fail "no recovery on a valid value"
 if flock -n "$LOCKS/xenconsole.20" true; then
 	fail "the relay does not hold $LOCKS/xenconsole.20"
 fi
 exchange "unix:$T/h.sock" "$T/good.guest" 65536 ||
     fail "traffic after recovery"
-stop "$(pgrep -P "$RELAY_PID" kdrelayd)"	# strace's child
 stop "$RELAY_PID"
+stop "$STRACE_PID"
 [ ! -e "$LOCKS/xenconsole.20" ] || fail "the lock file was left behind"
 
 # Nothing but ptys and the lock was opened, ever (after the libraries).
@@ -123,6 +126,11 @@ bad=$(grep -v -E '^(/etc/ld\.so\.cache|/(usr/)?lib(64)?/.*|/dev/pts/[0-9]+|/var/
 [ -z "$bad" ] || fail "the relay opened: $bad"
 grep -q '"/dev/pts/4242", [^)]*O_NOFOLLOW[^)]*) = -1 ELOOP' "$T/strace.log" ||
     fail "/dev/pts/4242 was not opened with O_NOFOLLOW"
+# Refused once, never tried again by path (pty numbers are reused).
+for n in 4242 4243 4244; do
+	c=$(grep -c "\"/dev/pts/$n\"" "$T/strace.log")
+	[ "$c" = 1 ] || fail "/dev/pts/$n was opened $c times"
+done
 grep -qxF "$GOOD" "$T/opened" || fail "strace saw no open of $GOOD"
 note "opened only: $(tr '\n' ' ' <"$T/opened" | sed 's|/[^ ]*lib[^ ]* ||g')"
 
@@ -136,7 +144,7 @@ relay_start amb "unix-listen:$T/amb.sock" xen:dup
 log_wait amb "refusing: the name dup is claimed by domains 30 and 31 (ambiguous)" ||
     fail "an ambiguous name was not refused"
 xs_domain_destroy 31
-log_wait amb "xen:dup: connected" || fail "dup not opened once unique"
+log_wait amb "xen:dup: connected$" || fail "dup not opened once unique"
 log_wait amb "domain dup (domid 30) serial 0: opening $T1" ||
     fail "dup: not domain 30's pty"
 [ "$(log_count amb "(ambiguous)")" = 1 ] || fail "ambiguity logged again"
@@ -155,10 +163,10 @@ xs_domain_set_tty 50 "$XVM_TTY"
 log_wait lk "$LOCKS/xenconsole.50 is locked by another reader (xl console attached?); not opening $XVM_TTY, retrying" ||
     fail "a held xenconsole lock was not respected"
 sleep 1			# several retries meanwhile
-[ "$(log_count lk "xen:locked: connected")" = 0 ] ||
+[ "$(log_count lk "xen:locked: connected$")" = 0 ] ||
     fail "opened the pty while xl console held the lock"
 stop "$locker"
-log_wait lk "xen:locked: connected" 1 8 || fail "not opened once unlocked"
+log_wait lk "xen:locked: connected$" 1 8 || fail "not opened once unlocked"
 [ "$(log_count lk "is locked by another reader")" = 1 ] ||
     fail "the lock refusal was logged more than once"
 exchange "unix:$T/lk.sock" "$T/l.guest" 65536 ||

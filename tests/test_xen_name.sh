@@ -23,7 +23,7 @@ mkdir -p "$KDRELAY_XEN_LOCK_DIR"
 xvm a
 xs_domain_create win7 5 "$XVM_TTY"
 relay_start r1 "unix-listen:$T/host.sock" xen:win7
-log_wait r1 "xen:win7: connected" || fail "win7 not opened"
+log_wait r1 "xen:win7: connected$" || fail "win7 not opened"
 log_wait r1 "domain win7 (domid 5) serial 0: opening $XVM_TTY" ||
     fail "win7: not the right pty"
 [ -e "$KDRELAY_XEN_LOCK_DIR/xenconsole.5" ] ||
@@ -66,11 +66,25 @@ stop "$pinger"
 stop "$rxb"
 exchange "unix:$T/host.sock" "$T/b.guest" 262144 ||
     fail "traffic with win7 (domid 9)"
-[ "$(log_count r1 "xen:win7: connected")" = 2 ] ||
+[ "$(log_count r1 "xen:win7: connected$")" = 2 ] ||
     fail "expected exactly two opens of win7"
 grep -q "CRLF repair guessed on" "$T/r1.log" &&
     fail "CRLF guess on for a domain without a stubdomain"
 note "win7 followed to domid 9, traffic both ways"
+
+# 2b. Its pty closes while the domain stays: the relay must not open that
+# /dev/pts/N again by itself (the number may go to another terminal), only
+# once the node is written again.
+xvm_kill b
+log_wait r1 "xen:win7: lost" || fail "the closed pty was not noticed"
+log_wait r1 "waiting for /local/domain/9/serial/0/tty to be written again" ||
+    fail "no word about waiting for a new tty"
+xvm b2
+xs_domain_set_tty 9 "$XVM_TTY"
+log_wait r1 "xen:win7: connected$" 3 || fail "not opened once rewritten"
+exchange "unix:$T/host.sock" "$T/b2.guest" 65536 ||
+    fail "traffic with the rewritten tty"
+note "a closed pty is opened again only once its node is rewritten"
 
 # 3. The PV console of the same domain (a second relay: the first one
 # holds the domain's xenconsole lock, so stop it first).
@@ -81,7 +95,7 @@ xenstore-write /local/domain/9/console/tty "$XVM_TTY" ||
 relay_start r3 "unix-listen:$T/con.sock" xen:win7,console
 log_wait r3 "domain win7 (domid 9) PV console: opening $XVM_TTY" ||
     fail "console: not the PV console's pty"
-log_wait r3 "xen:win7: connected" || fail "console: not opened"
+log_wait r3 "xen:win7: connected$" || fail "console: not opened"
 exchange "unix:$T/con.sock" "$T/c.guest" 65536 ||
     fail "traffic with the PV console"
 stop "$RELAY_PID"
@@ -92,7 +106,7 @@ xs_stubdom_create qube 12 13 "$XVM_TTY"
 relay_start r2 "unix-listen:$T/q.sock" qube
 log_wait r2 "domain qube (domid 12) via stubdomain qube-dm (domid 13) console 3: opening $XVM_TTY (a stubdomain console: CRLF repair guessed on)" ||
     fail "qube: not the stubdomain's console 3"
-log_wait r2 "qube: connected" || fail "qube not opened"
+log_wait r2 "qube: connected$" || fail "qube not opened"
 [ -e "$KDRELAY_XEN_LOCK_DIR/xenconsole.13" ] ||
     fail "qube: the stubdomain's console lock is not held"
 # The guest's side adds a CR before every LF, as a stubdomain console

@@ -17,7 +17,7 @@ xs_start
 xvm a
 xs_domain_create win7 5 "$XVM_TTY"
 relay_start r "unix-listen:$T/host.sock" xen:win7
-log_wait r "xen:win7: connected" || fail "win7 not opened"
+log_wait r "xen:win7: connected$" || fail "win7 not opened"
 
 # Bulk traffic both ways while xenstored is killed and started again.
 n=$((4 * 1024 * 1024))
