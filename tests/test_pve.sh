@@ -44,6 +44,7 @@ conf 103 dup
 conf 104 snapvm '[before-upgrade]\nname: oldname\n'
 qemu 100
 relay_start r "unix-listen:$T/host.sock" pve:win10
+R=$RELAY_PID
 log_wait r "VM win10 is VMID 100: following $RUN/100.serial0" ||
     fail "win10 not looked up"
 log_wait r "pve:win10: connected$" || fail "win10's socket not connected"
@@ -95,4 +96,22 @@ log_wait d "VM dup is VMID 102: following $RUN/102.serial0" ||
 [ "$(log_count d "(ambiguous)")" = 1 ] || fail "ambiguity logged again"
 note "pve:VMID, snapshot sections, ambiguity"
 alive "$RELAY_PID" || fail "relay died"
+
+# --auto on Proxmox: a VM counts while its serial0 socket exists.
+stop "$R"
+wait_until 5 test ! -e "$RUN/105.serial0" || fail "QEMU 105 did not exit"
+relay_start auto --auto --match 'win*'
+log_wait auto "auto: watching $CONF" || fail "auto: not watching $CONF"
+qemu 105
+log_wait auto "auto: win10 appeared: pair win10, unix-listen:/run/kdrelay/win10.sock <-> pve:105" ||
+    fail "auto: VM 105 (win10) not paired"
+log_wait auto "win10/target: pve:105: connected$" || fail "auto: 105 not connected"
+exchange "unix:/run/kdrelay/win10.sock" "$T/105.guest" 65536 ||
+    fail "auto: traffic with VM 105"
+grep -q "auto: win10-old appeared" "$T/auto.log" &&
+    fail "auto: a stopped VM got a pair"
+stop "$QEMU_105"
+log_wait auto "auto: win10 is gone: pair removed" ||
+    fail "auto: VM 105's stop not seen"
+note "--auto: Proxmox VM paired while its socket exists"
 exit 0
