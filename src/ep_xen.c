@@ -321,6 +321,8 @@ rescan(struct epxen *ex)
 	if (xenwatch_scan_domains(ex->xw, &ex->doms) == -1)
 		return -1;
 	ex->synced = 1;
+	log_debug("%s: read the names of all %zu domains",
+	    endpoint_name(ex->ep), ex->doms.n);
 	return 0;
 }
 
@@ -564,6 +566,7 @@ fire_cb(void *arg, const char *path)
 			ex->node_written = 1;
 		break;
 	}
+	log_debug("%s: xenstore: %s changed", endpoint_name(ex->ep), path);
 	event_active(ex->ev_work, 0, 0);
 }
 

@@ -22,7 +22,7 @@ mkdir -p "$KDRELAY_XEN_LOCK_DIR"
 # 1. By name, traffic both ways.
 xvm a
 xs_domain_create win7 5 "$XVM_TTY"
-relay_start r1 "unix-listen:$T/host.sock" xen:win7
+relay_start r1 -v "unix-listen:$T/host.sock" xen:win7	# -v -v: debug
 log_wait r1 "xen:win7: connected$" || fail "win7 not opened"
 log_wait r1 "domain win7 (domid 5) serial 0: opening $XVM_TTY" ||
     fail "win7: not the right pty"
@@ -31,6 +31,33 @@ log_wait r1 "domain win7 (domid 5) serial 0: opening $XVM_TTY" ||
 exchange "unix:$T/host.sock" "$T/a.guest" 262144 ||
     fail "traffic with win7 (domid 5)"
 note "win7: 256 KiB each way"
+
+# A busy store costs nothing: 400 writes below the domain that are not
+# about names or ttys are not even looked at (no read, no rescan); then a
+# name write, which is.
+scans=$(log_count r1 "read the names of all")
+set --
+i=0
+while [ $i -lt 100 ]; do
+	set -- "$@" /local/domain/5/data/meminfo "$i" \
+	    /local/domain/5/memory/target "$i" /local/domain/6/name "x$i" \
+	    /local/domain/5/serial/0/tty-rx "$i"
+	i=$((i + 1))
+done
+xenstore-write "$@" || fail "xenstore-write (busy store)"
+xenstore-rm /local/domain/6 || fail "xenstore-rm"
+xenstore-write /local/domain/5/name win7 || fail "xenstore-write name"
+log_wait r1 "xenstore: /local/domain/5/name changed" ||
+    fail "a name write was not looked at"
+[ "$(log_count r1 "/data/meminfo changed")" = 0 ] &&
+    [ "$(log_count r1 "/memory/target changed")" = 0 ] &&
+    [ "$(log_count r1 "/tty-rx changed")" = 0 ] ||
+    fail "writes that do not matter were looked at"
+[ "$(log_count r1 "/local/domain/6/name changed")" = 100 ] ||
+    fail "name writes of another domain: not one look each"
+[ "$(log_count r1 "read the names of all")" = "$scans" ] ||
+    fail "a busy store caused rescans"
+note "300 irrelevant writes ignored, 100 name writes read one by one"
 
 # 2. Destroyed and made again while the host keeps sending.
 printf 'while :; do echo ping; sleep 0.01; done\n' >"$T/ping.sh"
