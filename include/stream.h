@@ -7,8 +7,11 @@
  * the timers and calls in here.
  *
  * In auto mode two parsers run, one over the bytes as read and one over the
- * repaired bytes; when a complete data packet validates under one reading
- * and fails under the other, repair switches to the reading that works.
+ * repaired bytes; when a complete packet validates under one reading and
+ * fails under the other (or the other is still inside it: the readings
+ * differ in length), repair switches to the reading that works, exactly
+ * after that packet's last byte.  Events and counters are those of the
+ * reading delivered when each event happened.
  */
 #ifndef KDRELAY_STREAM_H
 #define KDRELAY_STREAM_H
