@@ -89,7 +89,17 @@ log_wait r1 "domain win7 (domid 9) serial 0: opening $XVM_TTY" ||
     fail "win7: not the new pty"
 [ ! -e "$KDRELAY_XEN_LOCK_DIR/xenconsole.5" ] ||
     fail "the lock of dead domain 5 was kept"
+# Stop the pings and let the last of them reach the guest's reader, so
+# that none is taken for the exchange's first byte.
+left=$(log_count r1 "client left")
 stop "$pinger"
+log_wait r1 "client left" $((left + 1)) || fail "the pinger did not leave"
+quiet() {	# FILE: unchanged for 300 ms
+	_q0=$(wc -c <"$1")
+	sleep 0.3
+	[ "$(wc -c <"$1")" = "$_q0" ]
+}
+wait_until 5 quiet "$T/rx-b.log" || fail "pings still arriving"
 stop "$rxb"
 exchange "unix:$T/host.sock" "$T/b.guest" 262144 ||
     fail "traffic with win7 (domid 9)"
