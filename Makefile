@@ -85,15 +85,53 @@ demo: deps
 	$(MAKE) all
 	@tests/demo.sh $(BUILD)
 
+# Units run $(SBINDIR)/kdrelayd -c $(SYSCONFDIR)/kdrelay.conf.  An existing
+# kdrelay.conf is never replaced; uninstall keeps it if it was changed.
+SERVICES := $(wildcard systemd/*.service)
+MAN1	:= $(wildcard man/*.1)
+MAN5	:= $(wildcard man/*.5)
+MAN8	:= $(wildcard man/*.8)
+CONF	:= $(DESTDIR)$(SYSCONFDIR)/kdrelay.conf
+
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(if $(MAN1),$(DESTDIR)$(MANDIR)/man1)
 	install -m 0755 $(BUILD)/kdrelayd $(DESTDIR)$(SBINDIR)/kdrelayd
 	install -m 0755 $(BUILD)/kdreplay $(DESTDIR)$(BINDIR)/kdreplay
 	install -m 0755 $(BUILD)/kdgen $(DESTDIR)$(BINDIR)/kdgen
+	for u in $(SERVICES); do \
+		sed -e 's|^ExecStart=/usr/sbin/kdrelayd |ExecStart=$(SBINDIR)/kdrelayd |' \
+		    -e 's| -c /etc/kdrelay.conf| -c $(SYSCONFDIR)/kdrelay.conf|' \
+		    $$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+		grep -q '^ExecStart=$(SBINDIR)/kdrelayd -c $(SYSCONFDIR)/kdrelay.conf' \
+		    $(DESTDIR)$(UNITDIR)/$${u##*/} || \
+		    { echo "$$u: ExecStart not rewritten" >&2; exit 1; }; \
+	done
+	$(if $(MAN1),install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8
+	@if [ -e $(CONF) ]; then \
+		echo "$(CONF) exists: kept (the new sample is kdrelay.conf in the source)"; \
+	else \
+		echo "install -m 0644 kdrelay.conf $(CONF)"; \
+		install -m 0644 kdrelay.conf $(CONF); \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/kdrelayd $(DESTDIR)$(BINDIR)/kdreplay \
-	    $(DESTDIR)$(BINDIR)/kdgen
+	    $(DESTDIR)$(BINDIR)/kdgen \
+	    $(SERVICES:systemd/%=$(DESTDIR)$(UNITDIR)/%) \
+	    $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
+	    $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
+	    $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%)
+	@if cmp -s kdrelay.conf $(CONF); then \
+		echo "rm -f $(CONF)"; rm -f $(CONF); \
+	elif [ -e $(CONF) ]; then \
+		echo "$(CONF) differs from the sample: left in place"; \
+	fi
 
 clean:
 	rm -rf $(BUILD)

@@ -96,6 +96,18 @@ int	stream_in_packet(const struct stream *);
 size_t	stream_flush(struct stream *, uint8_t *out);
 
 /*
+ * Nonzero while a parser holds bytes it has not reported (a partial
+ * packet, leader bytes, garbage): the relay's quiet timer is then armed.
+ */
+int	stream_pending(const struct stream *);
+/*
+ * The source fell quiet for longer than a KD peer waits inside a packet:
+ * drop a partial packet as the peer does, so that the retransmission that
+ * follows is validated from its leader, and report held garbage now.
+ */
+void	stream_expire(struct stream *);
+
+/*
  * The source went away or came back (after the relay flushed): drop partial
  * packets (reported as garbage) and the repair state; keep the counters and
  * what auto mode has learnt.

@@ -406,6 +406,12 @@ kd_parser_busy(const struct kd_parser *p)
 	return (p->state != S_LEADER);
 }
 
+int
+kd_parser_pending(const struct kd_parser *p)
+{
+	return (p->state != S_LEADER || p->nleader > 0 || p->garbage > 0);
+}
+
 size_t
 kd_parser_want(const struct kd_parser *p)
 {

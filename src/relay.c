@@ -51,6 +51,7 @@ struct dir {
 	uint8_t		*buf;
 	size_t		 cap, off, len;
 	struct event	*hold;
+	struct event	*quiet;		/* silence with bytes unreported */
 	uint64_t	 written;	/* to the peer */
 	uint64_t	 dropped;
 };
@@ -68,10 +69,19 @@ struct relay {
 	struct capture		*capture;
 
 	struct event		*watcher;	/* told of state changes */
-	pthread_mutex_t		 lock;		/* guards status, snapshot */
-	char			 status[256];
+	pthread_mutex_t		 lock;		/* guards the snapshot */
 	struct relay_dir_stats	 snap[2];
 };
+
+/*
+ * A sender writes a packet in one go, so silence in the middle of one means
+ * it was cut short: peers then time out, drop it and ask for it again, and
+ * the validator must drop it too or it takes the retransmission for the
+ * rest of the cut packet.  Shorter than a peer's wait, longer than any
+ * scheduling hiccup inside a packet.  Garbage the validator holds until the
+ * next packet (boot text on the line, say) is counted then too.
+ */
+#define QUIET_MS	200
 
 static const char *side_label[2] = { "host", "target" };
 static const char *dir_name[2] = { "host->target", "target->host" };
@@ -112,17 +122,13 @@ now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Publish status and counters for other threads; cheap, called rarely. */
+/* Publish the counters for other threads, tell the watcher; cheap, rare. */
 static void
 publish(struct relay *r)
 {
-	char	a[96], b[96];
 	int	i;
 
 	pthread_mutex_lock(&r->lock);
-	endpoint_status(r->side[0].ep, a, sizeof a);
-	endpoint_status(r->side[1].ep, b, sizeof b);
-	snprintf(r->status, sizeof r->status, "host %s, target %s", a, b);
 	for (i = 0; i < 2; i++) {
 		r->snap[i].s = r->dir[i].st.c;
 		r->snap[i].written = r->dir[i].written;
@@ -143,8 +149,8 @@ stream_event(void *arg, const struct kd_event *ev)
 
 	if (r->pktlog != NULL)
 		pktlog_event(r->pktlog, d->tag, now(), ev);
-	if (r->capture != NULL && ev->kind == KD_EV_PACKET)
-		capture_packet(r->capture, d->tag, ev->pkt);
+	if (r->capture != NULL)
+		capture_event(r->capture, d->tag, ev);
 }
 
 static void
@@ -222,6 +228,17 @@ dir_arm_hold(struct dir *d)
 		event_del(d->hold);
 }
 
+static void
+dir_arm_quiet(struct dir *d)
+{
+	struct timeval	tv = { QUIET_MS / 1000, (QUIET_MS % 1000) * 1000 };
+
+	if (stream_pending(&d->st))
+		event_add(d->quiet, &tv);
+	else if (evtimer_pending(d->quiet, NULL))
+		event_del(d->quiet);
+}
+
 /* A 0x0d waited long enough for a 0x0a that did not come: send it. */
 static void
 hold_cb(evutil_socket_t fd, short what, void *arg)
@@ -232,6 +249,24 @@ hold_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	dir_room(d);
 	dir_commit(d, stream_flush(&d->st, d->buf + d->off + d->len));
+	dir_arm_quiet(d);
+}
+
+/* The line went quiet: a partial packet was cut short. */
+static void
+quiet_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dir	*d = arg;
+	struct side	*from = &d->r->side[d->idx];
+
+	(void)fd;
+	(void)what;
+	/* Not silence but backpressure: we stopped reading it. */
+	if (from->fd != -1 && !from->reading) {
+		dir_arm_quiet(d);
+		return;
+	}
+	stream_expire(&d->st);
 }
 
 static void
@@ -256,6 +291,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 		dir_commit(d, stream_process(&d->st, tail + 1, (size_t)n,
 		    tail));
 		dir_arm_hold(d);
+		dir_arm_quiet(d);
 		return;
 	}
 	if (n == 0)
@@ -328,6 +364,8 @@ side_detach(struct side *s)
 	    from->len));
 	if (evtimer_pending(from->hold, NULL))
 		event_del(from->hold);
+	if (evtimer_pending(from->quiet, NULL))
+		event_del(from->quiet);
 	stream_reset(&from->st);
 
 	/* What was on its way to it belongs to the old session: drop it. */
@@ -468,6 +506,8 @@ void
 relay_set_watcher(struct relay *r, struct event *ev)
 {
 	r->watcher = ev;
+	endpoint_set_watcher(r->side[0].ep, ev);
+	endpoint_set_watcher(r->side[1].ep, ev);
 }
 
 struct relay *
@@ -514,6 +554,8 @@ relay_new(const struct relay_opts *o, char *err, size_t errlen)
 		if ((d->buf = malloc(d->cap)) == NULL)
 			goto nomem;
 		if ((d->hold = evtimer_new(r->base, hold_cb, d)) == NULL)
+			goto nomem;
+		if ((d->quiet = evtimer_new(r->base, quiet_cb, d)) == NULL)
 			goto nomem;
 		stream_init(&d->st, o->side[i].crlf, 0, o->validate,
 		    stream_event, stream_switch, d);
@@ -596,6 +638,8 @@ relay_free(struct relay *r)
 			endpoint_free(r->side[i].ep);
 		if (r->dir[i].hold != NULL)
 			event_free(r->dir[i].hold);
+		if (r->dir[i].quiet != NULL)
+			event_free(r->dir[i].quiet);
 		free(r->dir[i].buf);
 	}
 	if (r->stop_ev != NULL)
@@ -631,12 +675,18 @@ relay_get_stats(struct relay *r, struct relay_dir_stats out[2])
 		pthread_mutex_unlock(&r->lock);
 }
 
+/*
+ * Fresh from the endpoints (thread-safe): they change state (opening,
+ * waiting, retrying) without telling the relay.
+ */
 void
 relay_status(struct relay *r, char *buf, size_t len)
 {
-	pthread_mutex_lock(&r->lock);
-	snprintf(buf, len, "%s", r->status);
-	pthread_mutex_unlock(&r->lock);
+	char	a[96], b[96];
+
+	endpoint_status(r->side[0].ep, a, sizeof a);
+	endpoint_status(r->side[1].ep, b, sizeof b);
+	snprintf(buf, len, "host %s, target %s", a, b);
 }
 
 int

@@ -314,6 +314,23 @@ stream_flush(struct stream *s, uint8_t *out)
 	return (len);
 }
 
+int
+stream_pending(const struct stream *s)
+{
+	return (s->validate && (kd_parser_pending(&s->as_read) ||
+	    kd_parser_pending(&s->repaired)));
+}
+
+void
+stream_expire(struct stream *s)
+{
+	if (!s->validate)
+		return;
+	kd_parser_reset(&s->as_read);
+	kd_parser_reset(&s->repaired);
+	views_clear(s);
+}
+
 void
 stream_reset(struct stream *s)
 {

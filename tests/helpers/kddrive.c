@@ -419,6 +419,8 @@ damaged(struct drv *d)
 {
 	if (++d->damaged > d->max_damaged)
 		fail(d, "a packet with a bad checksum or trailer, or oversize");
+	/* The lost packet had an id of its own: the next need not follow. */
+	d->seen_rx_id = 0;
 }
 
 /* Drop n bytes of rx as garbage. */
