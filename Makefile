@@ -28,7 +28,8 @@ KD_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wformat=2 $(WERROR) \
 	   -D_GNU_SOURCE -DKDRELAY_VERSION='"$(VERSION)"' -Iinclude \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) $(HAVE_PKGS)) \
-	   $(if $(filter xenstore,$(HAVE_PKGS)),-DHAVE_XENSTORE) \
+	   $(if $(filter xenstore,$(HAVE_PKGS)),-DHAVE_XENSTORE -DHAVE_EP_XEN) \
+	   -DHAVE_EP_PVE \
 	   $(if $(filter libsystemd,$(HAVE_PKGS)),-DHAVE_SYSTEMD)
 KD_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) $(HAVE_PKGS)) -lpthread
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
