@@ -28,7 +28,8 @@ KD_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wformat=2 $(WERROR) \
 	   -D_GNU_SOURCE -DKDRELAY_VERSION='"$(VERSION)"' -Iinclude \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) $(HAVE_PKGS)) \
-	   $(if $(filter xenstore,$(HAVE_PKGS)),-DHAVE_XENSTORE) \
+	   $(if $(filter xenstore,$(HAVE_PKGS)),-DHAVE_XENSTORE -DHAVE_EP_XEN) \
+	   -DHAVE_EP_PVE \
 	   $(if $(filter libsystemd,$(HAVE_PKGS)),-DHAVE_SYSTEMD)
 KD_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) $(HAVE_PKGS)) -lpthread
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
@@ -59,7 +60,8 @@ $(BUILD)/%: $(BUILD)/%.o $(BUILD)/libkdrelay.a
 $(BUILD)/check_%: tests/check_%.c $(BUILD)/libkdrelay.a $(wildcard tests/*.h)
 	$(CC) $(CFLAGS) $(KD_CFLAGS) $(CHECK_CFLAGS) -Itests -o $@ $< $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS) $(CHECK_LIBS)
 
-$(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libkdrelay.a | $(BUILD)
+$(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libkdrelay.a \
+	    $(wildcard tests/peers/*.h) | $(BUILD)
 	@mkdir -p $(BUILD)/helpers
 	$(CC) $(CFLAGS) $(KD_CFLAGS) -o $@ $< $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS)
 
@@ -93,15 +95,53 @@ bench: deps
 	$(MAKE) all $(BENCHES:%=$(BUILD)/bench/%)
 	@bench/run.sh $(BUILD)
 
+# Units run $(SBINDIR)/kdrelayd -c $(SYSCONFDIR)/kdrelay.conf.  An existing
+# kdrelay.conf is never replaced; uninstall keeps it if it was changed.
+SERVICES := $(wildcard systemd/*.service)
+MAN1	:= $(wildcard man/*.1)
+MAN5	:= $(wildcard man/*.5)
+MAN8	:= $(wildcard man/*.8)
+CONF	:= $(DESTDIR)$(SYSCONFDIR)/kdrelay.conf
+
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(if $(MAN1),$(DESTDIR)$(MANDIR)/man1)
 	install -m 0755 $(BUILD)/kdrelayd $(DESTDIR)$(SBINDIR)/kdrelayd
 	install -m 0755 $(BUILD)/kdreplay $(DESTDIR)$(BINDIR)/kdreplay
 	install -m 0755 $(BUILD)/kdgen $(DESTDIR)$(BINDIR)/kdgen
+	for u in $(SERVICES); do \
+		sed -e 's|^ExecStart=/usr/sbin/kdrelayd |ExecStart=$(SBINDIR)/kdrelayd |' \
+		    -e 's| -c /etc/kdrelay.conf| -c $(SYSCONFDIR)/kdrelay.conf|' \
+		    $$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+		grep -q '^ExecStart=$(SBINDIR)/kdrelayd -c $(SYSCONFDIR)/kdrelay.conf' \
+		    $(DESTDIR)$(UNITDIR)/$${u##*/} || \
+		    { echo "$$u: ExecStart not rewritten" >&2; exit 1; }; \
+	done
+	$(if $(MAN1),install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8
+	@if [ -e $(CONF) ]; then \
+		echo "$(CONF) exists: kept (the new sample is kdrelay.conf in the source)"; \
+	else \
+		echo "install -m 0644 kdrelay.conf $(CONF)"; \
+		install -m 0644 kdrelay.conf $(CONF); \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/kdrelayd $(DESTDIR)$(BINDIR)/kdreplay \
-	    $(DESTDIR)$(BINDIR)/kdgen
+	    $(DESTDIR)$(BINDIR)/kdgen \
+	    $(SERVICES:systemd/%=$(DESTDIR)$(UNITDIR)/%) \
+	    $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
+	    $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
+	    $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%)
+	@if cmp -s kdrelay.conf $(CONF); then \
+		echo "rm -f $(CONF)"; rm -f $(CONF); \
+	elif [ -e $(CONF) ]; then \
+		echo "$(CONF) differs from the sample: left in place"; \
+	fi
 
 clean:
 	rm -rf $(BUILD)

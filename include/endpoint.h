@@ -75,6 +75,9 @@ int	endpoint_is_tty(const struct endpoint *);
 const char *endpoint_status(const struct endpoint *, char *buf, size_t len);
 /* Successful opens (accepted clients for a listener) after the first. */
 uint64_t endpoint_reconnects(const struct endpoint *);
+struct event;
+/* ev (any loop's) is activated whenever the status line changes. */
+void	endpoint_set_watcher(struct endpoint *, struct event *ev);
 /* Initial CRLF guess for crlf=auto: 1 for a Xen stubdomain console. */
 int	endpoint_crlf_guess(const struct endpoint *);
 

@@ -101,7 +101,15 @@ void	kd_parser_init(struct kd_parser *, kd_event_cb, void *arg);
 void	kd_parser_feed(struct kd_parser *, const uint8_t *, size_t);
 /* Nonzero when inside a packet (the relay's timeout may then reset). */
 int	kd_parser_busy(const struct kd_parser *);
-/* Drop a partial packet (a timeout, a reconnect); reports it as garbage. */
+/*
+ * Nonzero when bytes are held unreported: a partial packet, leader bytes
+ * being counted, or garbage waiting for the next packet to be reported.
+ */
+int	kd_parser_pending(const struct kd_parser *);
+/*
+ * Drop a partial packet (a timeout, a reconnect); reports it, and any
+ * garbage held, as garbage.
+ */
 void	kd_parser_reset(struct kd_parser *);
 /*
  * For feeding in exact steps (stream.c's auto mode): inside a packet, the

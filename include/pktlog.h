@@ -3,8 +3,9 @@
  *
  * One line per packet (monotonic time, direction, type, id, length,
  * checksum verdict, API name), DbgPrint text escaped, and problems the
- * validator saw (garbage, break-ins).  The capture writes every packet in
- * the kdtrace format so that a user's session can be replayed in a test.
+ * validator saw (garbage, break-ins).  The capture writes every intact
+ * packet and break-in in the kdtrace format so that a user's session can
+ * be replayed in a test.
  */
 #ifndef KDRELAY_PKTLOG_H
 #define KDRELAY_PKTLOG_H
@@ -31,6 +32,11 @@ struct capture;
 /* Create (truncate) and write the kdtrace header. */
 struct capture *capture_open(const char *path, char *err, size_t errlen);
 void	capture_close(struct capture *);
-void	capture_packet(struct capture *, char dir, const struct kd_packet *);
+/*
+ * Record an intact packet or a break-in (a one-byte record).  Damaged
+ * packets and garbage are line noise the peers recovered from (the packet
+ * log has them): a capture holds the session kdreplay can play again.
+ */
+void	capture_event(struct capture *, char dir, const struct kd_event *);
 
 #endif

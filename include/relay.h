@@ -20,6 +20,8 @@
 #define RELAY_NAME_MAX		64
 #define RELAY_BUFSIZE		65536
 #define RELAY_HOLD_MS		5
+/* Inside a KDCOM packet the rest is sure to come: hold a 0x0d this long. */
+#define RELAY_HOLD_PACKET_MS	250
 
 enum relay_side { SIDE_HOST = 0, SIDE_TARGET = 1 };
 

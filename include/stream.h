@@ -7,8 +7,11 @@
  * the timers and calls in here.
  *
  * In auto mode two parsers run, one over the bytes as read and one over the
- * repaired bytes; when a complete data packet validates under one reading
- * and fails under the other, repair switches to the reading that works.
+ * repaired bytes; when a complete packet validates under one reading and
+ * fails under the other (or the other is still inside it: the readings
+ * differ in length), repair switches to the reading that works, exactly
+ * after that packet's last byte.  Events and counters are those of the
+ * reading delivered when each event happened.
  */
 #ifndef KDRELAY_STREAM_H
 #define KDRELAY_STREAM_H
@@ -81,11 +84,28 @@ size_t	stream_process(struct stream *, const uint8_t *in, size_t n,
 /* Nonzero when a 0x0d is held and the relay should arm its hold timer. */
 int	stream_holding(const struct stream *);
 /*
+ * Nonzero when the delivered bytes stop inside a KDCOM packet: more bytes
+ * are sure to come, so a held 0x0d can wait longer than the hold time.
+ */
+int	stream_in_packet(const struct stream *);
+/*
  * The hold timer expired: release the held 0x0d into out (room 1).  Returns
  * 0 when the byte was already delivered (auto mode, not repairing: only the
  * repaired parser was waiting for it).
  */
 size_t	stream_flush(struct stream *, uint8_t *out);
+
+/*
+ * Nonzero while a parser holds bytes it has not reported (a partial
+ * packet, leader bytes, garbage): the relay's quiet timer is then armed.
+ */
+int	stream_pending(const struct stream *);
+/*
+ * The source fell quiet for longer than a KD peer waits inside a packet:
+ * drop a partial packet as the peer does, so that the retransmission that
+ * follows is validated from its leader, and report held garbage now.
+ */
+void	stream_expire(struct stream *);
 
 /*
  * The source went away or came back (after the relay flushed): drop partial

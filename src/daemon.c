@@ -31,7 +31,7 @@ struct daemon {
 	struct relay_opts	*found;		/* auto-discovered pairs */
 	size_t			 nfound;
 	struct autodisc		*disc;
-	char			 last_status[512];
+	char			 last_status[RELAY_NAME_MAX + 256 + 68];
 };
 
 static void
@@ -65,27 +65,53 @@ stats_cb(evutil_socket_t fd, short what, void *arg)
 	arm_stats(d);
 }
 
-/* STATUS= for systemd: one pair in words, many pairs counted. */
+/* One side of relay_status(): served by a peer, not waiting or listening. */
+static int
+side_connected(const char *s)
+{
+	return strncmp(s, "connected ", 10) == 0 ||
+	    strncmp(s, "client connected ", 17) == 0;
+}
+
+/* relay_status() is "host STATE, target STATE". */
+static int
+both_connected(const char *status)
+{
+	const char	*t = strstr(status, ", target ");
+
+	return strncmp(status, "host ", 5) == 0 && t != NULL &&
+	    side_connected(status + 5) && side_connected(t + 9);
+}
+
+/*
+ * STATUS= for systemd: one pair in words; many pairs counted, with the
+ * first one not fully connected in words.  Run whenever an endpoint's
+ * status line changes, so there is nothing to poll.
+ */
 static void
 status_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon	*d = arg;
-	char		 buf[512], one[256];
+	char		 one[256], down[RELAY_NAME_MAX + 256 + 4] = "";
+	char		 buf[sizeof down + 64];
 	size_t		 i, up = 0;
 
 	(void)fd;
 	(void)what;
 	for (i = 0; i < d->n; i++) {
 		relay_status(d->relays[i], one, sizeof one);
-		if (strstr(one, "host connected, target connected") != NULL)
+		if (both_connected(one))
 			up++;
+		else if (*down == '\0')
+			snprintf(down, sizeof down, "; %s: %s",
+			    relay_get_opts(d->relays[i])->name, one);
 	}
 	if (d->n == 1)
 		snprintf(buf, sizeof buf, "%s: %s",
 		    relay_get_opts(d->relays[0])->name, one);
 	else
 		snprintf(buf, sizeof buf, "%zu pairs, %zu with both sides "
-		    "connected", d->n, up);
+		    "connected%s", d->n, up, down);
 	if (strcmp(buf, d->last_status) != 0) {
 		snprintf(d->last_status, sizeof d->last_status, "%s", buf);
 		notify_status("%s", buf);
@@ -224,6 +250,19 @@ discovered(void *arg, const struct relay_opts *pairs, size_t n)
 	apply(d);
 }
 
+static void
+forget_found(struct daemon *d)
+{
+	free(d->found);
+	d->found = NULL;
+	d->nfound = 0;
+}
+
+/*
+ * (Re)start discovery.  The pairs found so far stay wanted until the new
+ * instance reports (from the loop, later): a reload must not stop and
+ * restart every discovered pair that is still there.
+ */
 static int
 start_discovery(struct daemon *d, const struct config *cf)
 {
@@ -231,13 +270,13 @@ start_discovery(struct daemon *d, const struct config *cf)
 
 	autodisc_free(d->disc);
 	d->disc = NULL;
-	free(d->found);
-	d->found = NULL;
-	d->nfound = 0;
-	if (!cf->discover.enable)
+	if (!cf->discover.enable) {
+		forget_found(d);
 		return 0;
+	}
 	d->disc = autodisc_new(d->base, cf, discovered, d, err, sizeof err);
 	if (d->disc == NULL) {
+		forget_found(d);
 		log_err("auto-discovery: %s", err);
 		return -1;
 	}

@@ -107,6 +107,7 @@ struct endpoint {
 	/* Read by other threads (systemd STATUS, stats). */
 	pthread_mutex_t		 lock;
 	char			 status[STATUS_MAX];
+	struct event		*watcher;	/* told of status changes */
 	uint64_t		 opens;
 };
 
@@ -873,6 +874,14 @@ endpoint_set_status(struct endpoint *ep, const char *fmt, ...)
 	vsnprintf(ep->status, sizeof ep->status, fmt, ap);
 	va_end(ap);
 	pthread_mutex_unlock(&ep->lock);
+	if (ep->watcher != NULL)
+		event_active(ep->watcher, 0, 0);
+}
+
+void
+endpoint_set_watcher(struct endpoint *ep, struct event *ev)
+{
+	ep->watcher = ev;
 }
 
 void

@@ -280,39 +280,95 @@ body_done(struct kd_parser *p)
 		finish(p, KD_OK);
 }
 
-/* Scan for a leader; returns the bytes consumed. */
+/* Bytes that matter between packets: leader bytes and the break-in. */
+static int
+special(uint8_t b)
+{
+	return (b == LEADER_DATA_BYTE || b == LEADER_CONTROL_BYTE ||
+	    b == KD_BREAKIN);
+}
+
+#define ONES	0x0101010101010101ull
+#define HIGHS	0x8080808080808080ull
+
+/* Nonzero when one of the eight bytes in w is b (exact, no false hits). */
+static uint64_t
+has_byte(uint64_t w, uint8_t b)
+{
+	w ^= ONES * b;
+	return ((w - ONES) & ~w & HIGHS);
+}
+
+/*
+ * Skip bytes that cannot start a leader: the fast path through garbage and
+ * non-KDCOM traffic, eight bytes at a time.
+ */
+static size_t
+skip(const uint8_t *d, size_t i, size_t n)
+{
+	uint64_t	w;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, d + i, 8);
+		if (has_byte(w, LEADER_DATA_BYTE) |
+		    has_byte(w, LEADER_CONTROL_BYTE) | has_byte(w, KD_BREAKIN))
+			break;
+	}
+	while (i < n && !special(d[i]))
+		i++;
+	return (i);
+}
+
+/*
+ * Scan for a leader; returns the bytes consumed.  The state lives in
+ * locals while scanning (the compiler cannot keep p's fields in registers
+ * across stores through a byte pointer).
+ */
 static size_t
 scan(struct kd_parser *p, const uint8_t *d, size_t n)
 {
-	size_t	i;
-	uint8_t	b;
+	size_t		garbage = p->garbage, i = 0, j;
+	unsigned	nleader = p->nleader;
+	uint8_t		leader = p->leader, b;
 
-	for (i = 0; i < n; i++) {
-		b = d[i];
+	while (i < n) {
+		if (nleader == 0) {
+			j = skip(d, i, n);
+			garbage += j - i;
+			if ((i = j) == n)
+				break;
+		}
+		b = d[i++];
 		if (b == LEADER_DATA_BYTE || b == LEADER_CONTROL_BYTE) {
-			if (p->nleader == 0 || b != p->leader) {
-				p->garbage += p->nleader;
-				p->leader = b;
-				p->nleader = 0;
+			if (nleader == 0 || b != leader) {
+				garbage += nleader;
+				leader = b;
+				nleader = 0;
 			}
-			if (++p->nleader < 4)
+			if (++nleader < 4)
 				continue;
+			p->garbage = garbage;
 			emit_garbage(p);
 			memset(p->buf, b, 4);
 			p->have = 4;
 			p->need = KD_HEADER_SIZE;
 			p->nleader = 0;
 			p->state = S_HEADER;
-			return (i + 1);
+			return (i);
 		}
-		p->garbage += p->nleader;
-		p->nleader = 0;
+		garbage += nleader;
+		nleader = 0;
 		if (b == KD_BREAKIN) {
+			p->garbage = garbage;
 			emit_garbage(p);
 			emit(p, KD_EV_BREAKIN, 0, NULL);
+			garbage = 0;
 		} else
-			p->garbage++;
+			garbage++;
 	}
+	p->garbage = garbage;
+	p->nleader = nleader;
+	p->leader = leader;
 	return (n);
 }
 
@@ -350,6 +406,12 @@ kd_parser_busy(const struct kd_parser *p)
 	return (p->state != S_LEADER);
 }
 
+int
+kd_parser_pending(const struct kd_parser *p)
+{
+	return (p->state != S_LEADER || p->nleader > 0 || p->garbage > 0);
+}
+
 size_t
 kd_parser_want(const struct kd_parser *p)
 {
@@ -368,6 +430,8 @@ kd_parser_span(const struct kd_parser *p, const uint8_t *d, size_t n)
 	if (p->state != S_LEADER)
 		return (p->need - p->have < n ? p->need - p->have : n);
 	for (i = 0; i < n; i++) {
+		if (count == 0 && (i = skip(d, i, n)) == n)
+			break;
 		if (d[i] != LEADER_DATA_BYTE && d[i] != LEADER_CONTROL_BYTE) {
 			count = 0;
 			continue;

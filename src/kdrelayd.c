@@ -52,12 +52,14 @@ static const char usage_text[] =
 "                             (default unix-listen:/run/kdrelay/%n.sock)\n"
 "      --tcp-ports LOW-HIGH   auto: tcp-listen on 127.0.0.1 ports instead\n"
 "      --pair-with TMPL       auto: pair with the debugger VM TMPL (%n-dbg)\n"
+"Pair options, for HOST TARGET only (a file sets its own, kdrelay.conf(5)):\n"
 "  -n, --name NAME            pair name used in logs (default kd)\n"
 "      --hold-ms MS           hold a trailing 0x0d this long (default 5)\n"
 "      --buffer-size BYTES    per direction (default 65536)\n"
 "      --no-validate          do not parse KDCOM framing\n"
 "      --packet-log FILE      log every packet and DbgPrint text\n"
 "      --capture FILE         write every packet in kdtrace format\n"
+"Other options:\n"
 "      --stats-interval SEC   log counters periodically (default off)\n"
 "  -v, --verbose              more log (repeat for debug)\n"
 "  -q, --quiet                errors and warnings only\n"
@@ -137,6 +139,47 @@ usage_error(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+/*
+ * getopt_long() refused an option: say why in one line.  optopt is 0 for
+ * an unknown long option, else the option's val; argv[ind - 1] is the
+ * word ("--x=y", "-vc"), except for a short option inside a cluster.
+ */
+static void __attribute__((noreturn))
+bad_option(char **argv, int ind, int missing)
+{
+	const struct option	*o, *hit = NULL;
+	const char		*w = argv[ind - 1];
+	size_t			 n = 0;
+	int			 matches = 0;
+
+	if (strncmp(w, "--", 2) == 0) {
+		n = strcspn(w + 2, "=");
+		for (o = longopts; o->name != NULL; o++) {
+			if (strncmp(o->name, w + 2, n) != 0)
+				continue;
+			hit = o;
+			if (o->name[n] == '\0') {	/* exact beats prefixes */
+				matches = 1;
+				break;
+			}
+			matches++;
+		}
+	}
+	if (strncmp(w, "--", 2) != 0 || (optopt != 0 && (matches != 1 ||
+	    hit->val != optopt))) {
+		if (missing)
+			usage_error("'-%c' needs an argument", optopt);
+		usage_error("unknown option '-%c'", optopt);
+	}
+	if (matches == 0)
+		usage_error("unknown option '--%.*s'", (int)n, w + 2);
+	if (matches > 1)
+		usage_error("ambiguous option '--%.*s'", (int)n, w + 2);
+	if (missing)
+		usage_error("'--%s' needs an argument", hit->name);
+	usage_error("'--%s' takes no argument", hit->name);
+}
+
 /* An unsigned number with an optional k/M suffix, within [lo, hi]. */
 static unsigned long long
 number(const char *opt, const char *s, unsigned long long lo,
@@ -179,6 +222,9 @@ struct cli {
 	int		 log_set;
 	enum log_level	 level;
 	int		 use_syslog;
+	unsigned	 stats;			/* --stats-interval */
+	int		 stats_set;
+	const char	*pair_opt;		/* a pair option was given */
 };
 
 static void
@@ -216,6 +262,8 @@ load(void *arg, struct config *cf, char *err, size_t errlen)
 
 	if (c->config != NULL && config_load(c->config, cf, err, errlen) != 0)
 		return -1;
+	if (c->stats_set)		/* the command line wins, reload or not */
+		cf->stats_interval = c->stats;
 	if (c->pair != NULL) {
 		if ((one = config_find_pair(cf, c->pair)) == NULL) {
 			snprintf(err, errlen, "%s: no pair named '%s'",
@@ -255,6 +303,16 @@ load(void *arg, struct config *cf, char *err, size_t errlen)
 		cf->discover.enable = 1;
 	if (!c->autodisc && c->pair != NULL)
 		cf->discover.enable = 0;
+	if (cf->discover.enable && cf->discover.nmatch == 0) {
+		if (c->config != NULL)
+			snprintf(err, errlen, "%s: [auto] has no 'match' and "
+			    "no --match was given: which VMs?", c->config);
+		else
+			snprintf(err, errlen, "--auto: which VMs? give "
+			    "--match GLOB");
+		config_free(cf);
+		return -1;
+	}
 	if (cf->npairs == 0 && !cf->discover.enable) {
 		snprintf(err, errlen, "%s: no pairs and no [auto] section "
 		    "enabled: nothing to do", c->config);
@@ -274,13 +332,12 @@ main(int argc, char **argv)
 	struct ep_spec		*spec;
 	char			 err[1024];
 	int			 ch, i, verbose = 0, quiet = 0, rc;
-	unsigned		 stats = 0;
-	int			 stats_set = 0;
 
 	relay_opts_init(&o);
 	memset(&d, 0, sizeof d);
 	memset(&c, 0, sizeof c);
-	while ((ch = getopt_long(argc, argv, "ac:n:p:vqhV", longopts,
+	opterr = 0;		/* our own one-line reasons */
+	while ((ch = getopt_long(argc, argv, ":ac:n:p:vqhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -312,28 +369,35 @@ main(int argc, char **argv)
 				usage_error("--name: '%s' is not a name of "
 				    "letters, digits, '_', '.', '-'", optarg);
 			snprintf(o.name, sizeof o.name, "%s", optarg);
+			c.pair_opt = "--name";
 			break;
 		case OPT_HOLD:
 			o.hold_ms = number("--hold-ms", optarg, 1, 1000, 0);
+			c.pair_opt = "--hold-ms";
 			break;
 		case OPT_BUFSIZE:
 			o.bufsize = number("--buffer-size", optarg, 4096,
 			    16 * 1024 * 1024, 1);
+			c.pair_opt = "--buffer-size";
 			break;
 		case OPT_NO_VALIDATE:
 			o.validate = 0;
+			c.pair_opt = "--no-validate";
 			break;
 		case OPT_PACKET_LOG:
 			copy_path("--packet-log", o.packet_log,
 			    sizeof o.packet_log, optarg);
+			c.pair_opt = "--packet-log";
 			break;
 		case OPT_CAPTURE:
 			copy_path("--capture", o.capture, sizeof o.capture,
 			    optarg);
+			c.pair_opt = "--capture";
 			break;
 		case OPT_STATS:
-			stats = number("--stats-interval", optarg, 0, 86400, 0);
-			stats_set = 1;
+			c.stats = number("--stats-interval", optarg, 0, 86400,
+			    0);
+			c.stats_set = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -350,9 +414,10 @@ main(int argc, char **argv)
 		case 'V':
 			printf("kdrelayd %s\n", KDRELAY_VERSION);
 			return EXIT_OK;
+		case ':':
+			bad_option(argv, optind, 1);
 		default:
-			fputs("see kdrelayd --help\n", stderr);
-			return EXIT_USAGE;
+			bad_option(argv, optind, 0);
 		}
 	}
 	argc -= optind;
@@ -362,6 +427,10 @@ main(int argc, char **argv)
 		    "--pair-with need --auto");
 	if ((c.pair != NULL || c.check) && c.config == NULL)
 		usage_error("--pair and --check-config need -c FILE");
+	if (c.pair_opt != NULL && (c.config != NULL || c.autodisc))
+		usage_error("%s is for the pair on the command line; with -c "
+		    "or --auto it goes in the file (kdrelay.conf(5))",
+		    c.pair_opt);
 	if (c.config != NULL || c.autodisc) {
 		if (argc != 0)
 			usage_error("endpoints on the command line do not go "
@@ -398,8 +467,8 @@ main(int argc, char **argv)
 		cf.pairs[0] = o;
 		cf.npairs = 1;
 	}
-	if (stats_set)
-		cf.stats_interval = stats;
+	if (c.stats_set)
+		cf.stats_interval = c.stats;
 
 	d.log_fixed = verbose || quiet;
 	if (quiet)

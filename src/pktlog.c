@@ -209,11 +209,30 @@ capture_close(struct capture *c)
 }
 
 void
-capture_packet(struct capture *c, char dir, const struct kd_packet *p)
+capture_event(struct capture *c, char dir, const struct kd_event *ev)
 {
+	static const uint8_t	 breakin = KD_BREAKIN;
+	const uint8_t		*raw;
+	size_t			 len;
+
 	if (c->failed)
 		return;
-	if (kdtrace_write(c->f, dir, p->raw, (uint16_t)p->rawlen) != 0 ||
+	switch (ev->kind) {
+	case KD_EV_PACKET:
+		if (ev->pkt->verdict != KD_OK)
+			return;
+		raw = ev->pkt->raw;
+		len = ev->pkt->rawlen;
+		break;
+	case KD_EV_BREAKIN:
+		/* Part of the session: a replay must send it too. */
+		raw = &breakin;
+		len = 1;
+		break;
+	default:
+		return;
+	}
+	if (kdtrace_write(c->f, dir, raw, (uint16_t)len) != 0 ||
 	    fflush(c->f) != 0) {
 		/* A full disk must not stop the relay: say so once, stop. */
 		log_warn("%s: capture write failed: %s; capture stopped",

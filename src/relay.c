@@ -51,7 +51,7 @@ struct dir {
 	uint8_t		*buf;
 	size_t		 cap, off, len;
 	struct event	*hold;
-	int		 patient;	/* hold extended inside a packet */
+	struct event	*quiet;		/* silence with bytes unreported */
 	uint64_t	 written;	/* to the peer */
 	uint64_t	 dropped;
 };
@@ -69,13 +69,19 @@ struct relay {
 	struct capture		*capture;
 
 	struct event		*watcher;	/* told of state changes */
-	pthread_mutex_t		 lock;		/* guards status, snapshot */
-	char			 status[256];
+	pthread_mutex_t		 lock;		/* guards the snapshot */
 	struct relay_dir_stats	 snap[2];
 };
 
-/* How long a 0x0d held inside a packet may wait (see hold_cb). */
-#define RELAY_HOLD_PACKET_MS	1000
+/*
+ * A sender writes a packet in one go, so silence in the middle of one means
+ * it was cut short: peers then time out, drop it and ask for it again, and
+ * the validator must drop it too or it takes the retransmission for the
+ * rest of the cut packet.  Shorter than a peer's wait, longer than any
+ * scheduling hiccup inside a packet.  Garbage the validator holds until the
+ * next packet (boot text on the line, say) is counted then too.
+ */
+#define QUIET_MS	200
 
 static const char *side_label[2] = { "host", "target" };
 static const char *dir_name[2] = { "host->target", "target->host" };
@@ -118,17 +124,13 @@ now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Publish status and counters for other threads; cheap, called rarely. */
+/* Publish the counters for other threads, tell the watcher; cheap, rare. */
 static void
 publish(struct relay *r)
 {
-	char	a[96], b[96];
 	int	i;
 
 	pthread_mutex_lock(&r->lock);
-	endpoint_status(r->side[0].ep, a, sizeof a);
-	endpoint_status(r->side[1].ep, b, sizeof b);
-	snprintf(r->status, sizeof r->status, "host %s, target %s", a, b);
 	for (i = 0; i < 2; i++) {
 		r->snap[i].s = r->dir[i].st.c;
 		r->snap[i].written = r->dir[i].written;
@@ -149,8 +151,8 @@ stream_event(void *arg, const struct kd_event *ev)
 
 	if (r->pktlog != NULL)
 		pktlog_event(r->pktlog, d->tag, now(), ev);
-	if (r->capture != NULL && ev->kind == KD_EV_PACKET)
-		capture_packet(r->capture, d->tag, ev->pkt);
+	if (r->capture != NULL)
+		capture_event(r->capture, d->tag, ev);
 }
 
 static void
@@ -210,46 +212,43 @@ dir_commit(struct dir *d, size_t n)
 }
 
 static void
-hold_for(struct dir *d, unsigned ms)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	event_add(d->hold, &tv);
-}
-
-static void
 dir_arm_hold(struct dir *d)
 {
-	d->patient = 0;
-	if (stream_holding(&d->st))
-		hold_for(d, d->r->o.hold_ms);
-	else if (evtimer_pending(d->hold, NULL))
+	struct timeval	tv;
+	unsigned	ms = d->r->o.hold_ms;
+
+	if (stream_holding(&d->st)) {
+		/*
+		 * The timer only guards against holding a 0x0d for ever.  A
+		 * scheduling hiccup upstream can split 0x0d 0x0a by more
+		 * than the hold time; inside a packet that is the likelier
+		 * story, so wait longer there.
+		 */
+		if (stream_in_packet(&d->st) && ms < RELAY_HOLD_PACKET_MS)
+			ms = RELAY_HOLD_PACKET_MS;
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		event_add(d->hold, &tv);
+	} else if (evtimer_pending(d->hold, NULL))
 		event_del(d->hold);
 }
 
-/*
- * Is the held 0x0d inside a packet that needs more bytes after it?  Then
- * no reader can use it before those come anyway (a KD sender never stops
- * on a 0x0d: packets end in 0xaa or a control header's 0x00), and waiting
- * longer costs nothing.  It matters: a pty hands input over in 4 KiB
- * steps through a kernel worker, which a busy machine can delay past
- * hold_ms, splitting a CR LF of the corruption.
- */
-static int
-hold_inside_packet(const struct dir *d)
+static void
+dir_arm_quiet(struct dir *d)
 {
-	const struct kd_parser	*p = &d->st.repaired;
+	struct timeval	tv = { QUIET_MS / 1000, (QUIET_MS % 1000) * 1000 };
 
-	return d->st.validate && kd_parser_busy(p) && kd_parser_want(p) > 1;
+	if (stream_pending(&d->st))
+		event_add(d->quiet, &tv);
+	else if (evtimer_pending(d->quiet, NULL))
+		event_del(d->quiet);
 }
 
 /*
- * A 0x0d waited hold_ms for a 0x0a: send it, unless the next byte is in
- * fact there.  It may be, unread: reading stops while the peer is slow,
- * and a busy machine can run this before the read event.  The byte the
- * line sent, not how soon the relay looked, must decide.
+ * A 0x0d waited for a 0x0a: send it, unless the next byte is in fact
+ * there.  It may be, unread: reading stops while the peer is slow, and a
+ * busy machine can run this before the read event.  The byte the line
+ * sent, not how soon the relay looked, must decide.
  */
 static void
 hold_cb(evutil_socket_t fd, short what, void *arg)
@@ -266,15 +265,27 @@ hold_cb(evutil_socket_t fd, short what, void *arg)
 		return;			/* decided, or timed anew */
 	if (s->fd != -1 && !s->reading)
 		return;			/* side_set_reading() re-arms */
-	if (!d->patient && hold_inside_packet(d) &&
-	    d->r->o.hold_ms < RELAY_HOLD_PACKET_MS) {
-		d->patient = 1;
-		hold_for(d, RELAY_HOLD_PACKET_MS - d->r->o.hold_ms);
-		return;
-	}
 	if (dir_room(d) == 0)
 		return;
 	dir_commit(d, stream_flush(&d->st, d->buf + d->off + d->len));
+	dir_arm_quiet(d);
+}
+
+/* The line went quiet: a partial packet was cut short. */
+static void
+quiet_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dir	*d = arg;
+	struct side	*from = &d->r->side[d->idx];
+
+	(void)fd;
+	(void)what;
+	/* Not silence but backpressure: we stopped reading it. */
+	if (from->fd != -1 && !from->reading) {
+		dir_arm_quiet(d);
+		return;
+	}
+	stream_expire(&d->st);
 }
 
 static void
@@ -299,6 +310,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 		dir_commit(d, stream_process(&d->st, tail + 1, (size_t)n,
 		    tail));
 		dir_arm_hold(d);
+		dir_arm_quiet(d);
 		return;
 	}
 	if (n == 0)
@@ -371,6 +383,8 @@ side_detach(struct side *s)
 	    from->len));
 	if (evtimer_pending(from->hold, NULL))
 		event_del(from->hold);
+	if (evtimer_pending(from->quiet, NULL))
+		event_del(from->quiet);
 	stream_reset(&from->st);
 
 	/* What was on its way to it belongs to the old session: drop it. */
@@ -511,6 +525,8 @@ void
 relay_set_watcher(struct relay *r, struct event *ev)
 {
 	r->watcher = ev;
+	endpoint_set_watcher(r->side[0].ep, ev);
+	endpoint_set_watcher(r->side[1].ep, ev);
 }
 
 struct relay *
@@ -557,6 +573,8 @@ relay_new(const struct relay_opts *o, char *err, size_t errlen)
 		if ((d->buf = malloc(d->cap)) == NULL)
 			goto nomem;
 		if ((d->hold = evtimer_new(r->base, hold_cb, d)) == NULL)
+			goto nomem;
+		if ((d->quiet = evtimer_new(r->base, quiet_cb, d)) == NULL)
 			goto nomem;
 		stream_init(&d->st, o->side[i].crlf, 0, o->validate,
 		    stream_event, stream_switch, d);
@@ -639,6 +657,8 @@ relay_free(struct relay *r)
 			endpoint_free(r->side[i].ep);
 		if (r->dir[i].hold != NULL)
 			event_free(r->dir[i].hold);
+		if (r->dir[i].quiet != NULL)
+			event_free(r->dir[i].quiet);
 		free(r->dir[i].buf);
 	}
 	if (r->stop_ev != NULL)
@@ -674,12 +694,18 @@ relay_get_stats(struct relay *r, struct relay_dir_stats out[2])
 		pthread_mutex_unlock(&r->lock);
 }
 
+/*
+ * Fresh from the endpoints (thread-safe): they change state (opening,
+ * waiting, retrying) without telling the relay.
+ */
 void
 relay_status(struct relay *r, char *buf, size_t len)
 {
-	pthread_mutex_lock(&r->lock);
-	snprintf(buf, len, "%s", r->status);
-	pthread_mutex_unlock(&r->lock);
+	char	a[96], b[96];
+
+	endpoint_status(r->side[0].ep, a, sizeof a);
+	endpoint_status(r->side[1].ep, b, sizeof b);
+	snprintf(buf, len, "host %s, target %s", a, b);
 }
 
 int

@@ -19,7 +19,16 @@
  * the delivered one failed the same packet, or is still inside it (it
  * needs more bytes than a valid packet has: the readings differ in
  * length), switch.  Also when the delivered reading fails a packet the
- * other completed OK before.
+ * other completed OK before.  Control packets end where a 0x0d may be
+ * held, so the repaired reading finishing one a byte later is no
+ * disagreement.
+ *
+ * One struct crlf serves both the repaired parser and, when repairing,
+ * the output.  Switching to as-read while a 0x0d is held sends it (it was
+ * held back from the peer); switching to repair while one is held drops it
+ * from the repair state (it went out as read already).  When delivering as
+ * read the repaired bytes go through a 4 KiB scratch buffer on the stack,
+ * which bounds a step.
  */
 #include <string.h>
 
@@ -192,6 +201,9 @@ step_len(struct stream *s, const uint8_t *in, size_t n)
 {
 	size_t	len, rep, want;
 
+	/* Scan no further than a step may go. */
+	if (!s->repairing && n > SCRATCH - 1)
+		n = SCRATCH - 1;
 	len = kd_parser_span(&s->as_read, in, n);
 	rep = kd_parser_span(&s->repaired, in, n);
 	if (kd_parser_busy(&s->repaired) && s->crlf.held) {
@@ -204,8 +216,6 @@ step_len(struct stream *s, const uint8_t *in, size_t n)
 	}
 	if (rep < len)
 		len = rep;
-	if (!s->repairing && len > SCRATCH - 1)
-		len = SCRATCH - 1;
 	return (len);
 }
 
@@ -278,6 +288,14 @@ stream_holding(const struct stream *s)
 	return (s->crlf.held);
 }
 
+int
+stream_in_packet(const struct stream *s)
+{
+	if (!s->validate)
+		return (0);
+	return (kd_parser_busy(s->repairing ? &s->repaired : &s->as_read));
+}
+
 size_t
 stream_flush(struct stream *s, uint8_t *out)
 {
@@ -294,6 +312,23 @@ stream_flush(struct stream *s, uint8_t *out)
 		len += settle(s, out + len);
 	s->c.bytes_out += len;
 	return (len);
+}
+
+int
+stream_pending(const struct stream *s)
+{
+	return (s->validate && (kd_parser_pending(&s->as_read) ||
+	    kd_parser_pending(&s->repaired)));
+}
+
+void
+stream_expire(struct stream *s)
+{
+	if (!s->validate)
+		return;
+	kd_parser_reset(&s->as_read);
+	kd_parser_reset(&s->repaired);
+	views_clear(s);
 }
 
 void

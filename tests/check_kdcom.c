@@ -682,6 +682,117 @@ START_TEST(reset_reports_pending)
 }
 END_TEST
 
+/*
+ * The resync rule, byte by byte, as the protocol doc states it: up to the
+ * first completed leader, the garbage and break-ins it reports.  Returns
+ * the offset just past that leader, or n.
+ */
+static size_t
+resync_model(const uint8_t *b, size_t n, struct kt_log *want, int *found)
+{
+	struct kd_event	ev = { KD_EV_GARBAGE, 0, NULL };
+	struct kd_event	brk = { KD_EV_BREAKIN, 0, NULL };
+	size_t		i, garbage = 0;
+	unsigned	count = 0;
+	uint8_t		leader = 0;
+
+	memset(want, 0, sizeof(*want));
+	*found = 0;
+	for (i = 0; i < n; i++) {
+		if (b[i] == 0x30 || b[i] == 0x69) {
+			if (count > 0 && b[i] == leader)
+				count++;
+			else {
+				garbage += count;
+				leader = b[i];
+				count = 1;
+			}
+			if (count < 4)
+				continue;
+			if (garbage > 0) {
+				ev.len = garbage;
+				kt_log_cb(want, &ev);
+			}
+			*found = 1;
+			return (i + 1);
+		}
+		garbage += count;
+		count = 0;
+		if (b[i] == KD_BREAKIN) {
+			if (garbage > 0) {
+				ev.len = garbage;
+				kt_log_cb(want, &ev);
+			}
+			kt_log_cb(want, &brk);
+			garbage = 0;
+		} else
+			garbage++;
+	}
+	/* Pending garbage, and a partial leader, come out at the reset. */
+	if (garbage + count > 0) {
+		ev.len = garbage + count;
+		kt_log_cb(want, &ev);
+	}
+	return (n);
+}
+
+START_TEST(resync_matches_the_rule)
+{
+	struct kd_parser *p = kt_xmalloc(sizeof(*p));
+	struct kt_log	 want, got;
+	uint8_t		 b[200];
+	size_t		 n, i, end;
+	uint64_t	 r = 1000 + _i;
+	unsigned	 round;
+	int		 found;
+
+	for (round = 0; round < 20000; round++) {
+		n = kt_below(&r, sizeof(b) + 1);
+		for (i = 0; i < n; i++) {
+			/* Mostly plain bytes: long runs for the fast path. */
+			switch (kt_below(&r, 12)) {
+			case 0:
+				b[i] = 0x30;
+				break;
+			case 1:
+				b[i] = 0x69;
+				break;
+			case 2:
+				b[i] = KD_BREAKIN;
+				break;
+			default:
+				b[i] = "x\0\xff\x31\x68\x61\x63"[kt_below(&r, 7)];
+				break;
+			}
+			/* Runs of one leader byte, to complete leaders. */
+			if (i > 0 && kt_below(&r, 3) == 0 &&
+			    (b[i - 1] == 0x30 || b[i - 1] == 0x69))
+				b[i] = b[i - 1];
+		}
+		end = resync_model(b, n, &want, &found);
+		memset(&got, 0, sizeof(got));
+		kd_parser_init(p, kt_log_cb, &got);
+		/* The span stops exactly where the leader completes. */
+		KT_CHECK(kd_parser_span(p, b, n) == end, "round %u: span",
+		    round);
+		feed_random(p, b, end, round);
+		KT_CHECK(kd_parser_busy(p) == found, "round %u: busy", round);
+		if (!found)
+			kd_parser_reset(p);
+		KT_CHECK(got.n == want.n, "round %u: %zu events, want %zu",
+		    round, got.n, want.n);
+		for (i = 0; i < want.n; i++) {
+			KT_CHECK(got.ev[i].kind == want.ev[i].kind &&
+			    got.ev[i].len == want.ev[i].len,
+			    "round %u: event %zu differs", round, i);
+		}
+		kt_log_free(&want);
+		kt_log_free(&got);
+	}
+	free(p);
+}
+END_TEST
+
 /* Events (and busy changes) happen only on the last byte of a span. */
 static struct {
 	size_t	events;
@@ -787,6 +898,7 @@ suite(void)
 	tcase_add_test(tc, partial_leaders);
 	tcase_add_test(tc, reset_reports_pending);
 	tcase_add_test(tc, span_ends_where_events_happen);
+	tcase_add_loop_test(tc, resync_matches_the_rule, 0, 4);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	return (s);

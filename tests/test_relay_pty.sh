@@ -8,7 +8,15 @@ random "$T/h.out" $N
 random "$T/t.out" $N
 vm host
 vm target
-relay "$T/host.vm" "$T/target.vm,crlf=on"
+# Random bytes are not KDCOM, so the relay cannot know that a 0x0d ending a
+# read is followed by a 0x0a; the pty and socat upstream may split the pair
+# by more than the 5 ms default when the machine is busy.  Hold it longer.
+# socat, playing each VM's console backend, is single-threaded and blocks on
+# a full pty: with both guests flooding, two socats can each block writing
+# toward the relay while the relay (rightly) stops reading a side whose peer
+# will not take more.  Buffers that hold the whole transfer keep the relay
+# reading, so the test measures the relay and not that deadlock.
+relay --hold-ms 200 --buffer-size 16M "$T/host.vm" "$T/target.vm,crlf=on"
 wait_log "$T/relay.log" "target: .*connected" || fail "relay did not open target"
 wait_log "$T/relay.log" "host: .*connected" || fail "relay did not open host"
 note "both sides connected, sending $N bytes each way"

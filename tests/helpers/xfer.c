@@ -169,6 +169,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "xfer: timeout: sent %zu/%zu, "
 			    "received %zu/%zu\n", sent, nout, got, want);
 			fclose(rf);
+			free(out);
 			return 1;
 		}
 		pfd.fd = fd;
@@ -207,5 +208,6 @@ main(int argc, char **argv)
 	if (isatty(fd))
 		tcdrain(fd);
 	fclose(rf);
+	free(out);
 	return 0;
 }

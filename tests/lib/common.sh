@@ -2,27 +2,66 @@
 #
 # Sets $T (a private temp dir), kills everything started through bg() on
 # exit, and gives helpers to make "VMs" out of socat pty pairs and to start
-# kdrelayd.  $BUILD is the absolute build directory.
+# kdrelayd.  $BUILD is the absolute build directory, $TESTS the tests
+# directory (tests/run-integration.sh sets both).  The real third-party
+# peers (xen-kdd, oxenstored) are in peers.sh and xenstore.sh, which build
+# on this file.
+#
+#   fail MSG / note MSG        stop the test (exit 1) / say something
+#   bg CMD...                  run in the background, pid in $LAST, killed
+#                              at exit; redirect as usual: bg cmd >"$T/x.log"
+#   track PID                  kill PID at exit too
+#   stop PID                   TERM now, KILL after 2 s, reap
+#   alive PID                  true while PID exists
+#   atexit CMD                 eval CMD at exit, before the kills
+#   wait_for TEST-ARGS...      poll `test ARGS` up to 10 s
+#   wait_until SECS CMD...     poll CMD every 20 ms up to SECS (an integer)
+#   wait_log FILE PATTERN [N]  until PATTERN is in FILE N times (10 s)
+#   vm NAME                    a socat pty pair: $T/NAME.vm, $T/NAME.guest
+#   relay ARGS...              kdrelayd -v ARGS, log $T/relay.log, $RELAY
+#   random FILE BYTES / same A B
+#   free_port                  print a free TCP port on 127.0.0.1
+#   kv FILE KEY                the value of a key=value line in FILE
+#   need CMD...                fail unless each CMD is installed
+# KEEP=1 keeps $T after the test.
 
 set -u
 : "${BUILD:?BUILD must be set}"
+: "${TESTS:=$(cd "$(dirname "$0")" && pwd)}"
 T=$(mktemp -d /tmp/kdrelay-test.XXXXXX)
 PIDS=""
+ATEXIT=""
 
 cleanup() {
+	trap - EXIT INT TERM
+	eval "$ATEXIT" || :
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.1
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "-- $*"; }
 
 # bg CMD...: run in the background, remember the pid in $LAST.
 bg() { "$@" & LAST=$!; PIDS="$PIDS $LAST"; }
+track() { PIDS="$PIDS $1"; }
+alive() { kill -0 "$1" 2>/dev/null; }
+atexit() { ATEXIT="$1
+$ATEXIT"; }
+
+# stop PID: TERM, KILL if still there after 2 s, and reap it.
+stop() {
+	if kill "$1" 2>/dev/null; then
+		wait_until 2 eval "! kill -0 $1" || kill -9 "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null || :
+}
 
 # wait_for TEST-ARGS...: poll up to 10 s for a condition.
 wait_for() {
@@ -30,6 +69,16 @@ wait_for() {
 	while ! test "$@"; do
 		i=$((i + 1)); [ $i -gt 200 ] && return 1
 		sleep 0.05
+	done
+}
+
+# wait_until SECS CMD...: poll CMD (output dropped) every 20 ms.
+wait_until() {
+	_wu=$(($1 * 50))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		_wu=$((_wu - 1)); [ "$_wu" -gt 0 ] || return 1
+		sleep 0.02
 	done
 }
 
@@ -60,3 +109,19 @@ relay() {
 random() { head -c "$2" /dev/urandom >"$1"; }
 
 same() { cmp "$1" "$2" >/dev/null || fail "$1 and $2 differ: $(cmp "$1" "$2" 2>&1 | head -1)"; }
+
+free_port() {
+	while :; do
+		_fp=$(( $(od -An -N2 -tu2 /dev/urandom) % 30000 + 20000 ))
+		ss -Htln "sport = :$_fp" 2>/dev/null | grep -q . ||
+		    { echo "$_fp"; return 0; }
+	done
+}
+
+kv() { sed -n "s/^$2=//p" "$1" | head -n 1; }
+
+need() {
+	for _c in "$@"; do
+		command -v "$_c" >/dev/null 2>&1 || fail "$_c: not installed"
+	done
+}

@@ -1,0 +1,359 @@
+/*
+ * ep_pve.c - pve:VMID or pve:NAME, a Proxmox VM's serial socket.
+ *
+ * QEMU listens on /var/run/qemu-server/<vmid>.serialN and serves one
+ * client at a time; what the guest writes while nobody is connected is
+ * lost, so the endpoint machinery's inotify on that directory connects the
+ * moment the socket (re)appears.  A name is looked up in the VM configs,
+ * and again when a config changes (inotify on /etc/pve/qemu-server), when
+ * a serial socket appears, and whenever the connection is lost: /etc/pve
+ * is a FUSE file system on which inotify may say nothing.
+ */
+#include <sys/types.h>
+#include <sys/inotify.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "endpoint.h"
+#include "endpoint_backend.h"
+#include "log.h"
+#include "pvecfg.h"
+
+#ifdef HAVE_EP_PVE
+
+#define RETRY_MIN_MS	100
+#define RETRY_MAX_MS	5000
+#define STABLE_MS	1000
+#define NOTE_MAX	512
+
+struct eppve {
+	struct endpoint	*ep;
+	int		 byname;
+	unsigned	 vmid;		/* followed now, 0 none */
+	char		 sock[PATH_MAX];
+	int		 active;	/* the endpoint has the target */
+
+	int		 ino_fd;
+	int		 wd_conf, wd_run, wd_runparent;
+	struct event	*ev_ino;
+	struct event	*ev_retry;
+	unsigned	 backoff_ms;
+	struct timespec	 up_at;
+	char		 note[NOTE_MAX];
+};
+
+static void	note(struct eppve *, enum log_level, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+note(struct eppve *px, enum log_level lvl, const char *fmt, ...)
+{
+	char	buf[NOTE_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (strcmp(buf, px->note) == 0)
+		return;
+	strcpy(px->note, buf);
+	log_msg(lvl, "%s: %s", endpoint_name(px->ep), buf);
+}
+
+static unsigned
+ms_since(const struct timespec *t)
+{
+	struct timespec	now;
+	long long	ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(now.tv_sec - t->tv_sec) * 1000 +
+	    (now.tv_nsec - t->tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > UINT_MAX ? UINT_MAX : (unsigned)ms;
+}
+
+static void
+arm_retry(struct eppve *px)
+{
+	struct timeval	tv;
+	unsigned	ms = px->backoff_ms;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(px->ev_retry, &tv);
+	px->backoff_ms = ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS : ms * 2;
+}
+
+/* Point the endpoint at vmid's socket (0: at nothing). */
+static void
+follow(struct eppve *px, unsigned vmid)
+{
+	const struct ep_spec	*sp = endpoint_spec(px->ep);
+
+	if (vmid == px->vmid && (px->active || vmid == 0))
+		return;
+	if (vmid != px->vmid && endpoint_fd(px->ep) != -1)
+		endpoint_drop(px->ep, "the VM name now means another VMID");
+	px->vmid = vmid;
+	if (vmid == 0 || pvecfg_socket_path(vmid, sp->serial, px->sock,
+	    sizeof px->sock) == -1) {
+		px->active = 0;
+		endpoint_set_target(px->ep, EP_UNIX, NULL, 0);
+		return;
+	}
+	px->active = 1;
+	endpoint_set_target(px->ep, EP_UNIX, px->sock, 0);
+}
+
+/* Name -> VMID, from the configs as they are now. */
+static void
+resolve(struct eppve *px)
+{
+	const struct ep_spec	*sp = endpoint_spec(px->ep);
+	struct pvevm		*vms;
+	size_t			 n;
+	unsigned		 ids[2];
+
+	if (!px->byname) {
+		follow(px, px->vmid);
+		return;
+	}
+	if (pvecfg_scan(PVE_CONF_DIR, &vms, &n) == -1) {
+		note(px, LOG_LVL_WARN, "cannot read %s (%s); waiting",
+		    PVE_CONF_DIR, strerror(errno));
+		endpoint_set_status(px->ep, "waiting for %s", PVE_CONF_DIR);
+		if (endpoint_fd(px->ep) == -1)
+			follow(px, 0);
+		return;
+	}
+	switch (pvecfg_lookup(vms, n, sp->name, ids)) {
+	case 0:
+		note(px, LOG_LVL_NOTICE, "no VM named %s in %s; waiting for "
+		    "one", sp->name, PVE_CONF_DIR);
+		endpoint_set_status(px->ep, "waiting for a VM named %s",
+		    sp->name);
+		if (endpoint_fd(px->ep) == -1)	/* an open one may go on */
+			follow(px, 0);
+		break;
+	case 1:
+		if (ids[0] != px->vmid || !px->active)
+			note(px, LOG_LVL_NOTICE, "VM %s is VMID %u: following "
+			    "%s/%u.serial%d", sp->name, ids[0], PVE_RUN_DIR,
+			    ids[0], sp->serial);
+		follow(px, ids[0]);
+		break;
+	default:
+		note(px, LOG_LVL_WARN, "refusing: the name %s is used by VMIDs "
+		    "%u and %u (ambiguous)", sp->name, ids[0], ids[1]);
+		endpoint_set_status(px->ep, "refused: %s is ambiguous",
+		    sp->name);
+		if (endpoint_fd(px->ep) != -1)
+			endpoint_drop(px->ep, "the VM name is ambiguous");
+		follow(px, 0);
+		break;
+	}
+	free(vms);
+}
+
+/* ---- inotify on the configs and on the socket directory ---- */
+
+static void
+watch_run(struct eppve *px)
+{
+	char	parent[PATH_MAX], *slash;
+
+	if (px->wd_run != -1)
+		return;
+	px->wd_run = inotify_add_watch(px->ino_fd, PVE_RUN_DIR,
+	    IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+	if (px->wd_run != -1) {
+		if (px->wd_runparent != -1)
+			inotify_rm_watch(px->ino_fd, px->wd_runparent);
+		px->wd_runparent = -1;
+		return;
+	}
+	/* Not there before the first VM starts: wait for it. */
+	snprintf(parent, sizeof parent, "%s", PVE_RUN_DIR);
+	if ((slash = strrchr(parent, '/')) != NULL && slash != parent)
+		*slash = '\0';
+	if (px->wd_runparent == -1)
+		px->wd_runparent = inotify_add_watch(px->ino_fd, parent,
+		    IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+}
+
+static void
+ino_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct eppve			*px = arg;
+	const struct ep_spec		*sp = endpoint_spec(px->ep);
+	char				 buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event	*ie;
+	ssize_t				 n;
+	char				*p;
+	unsigned			 vmid;
+	int				 hit = 0;
+
+	(void)what;
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		for (p = buf; p < buf + n; p += sizeof *ie + ie->len) {
+			ie = (const struct inotify_event *)p;
+			if (ie->wd == px->wd_conf && ie->wd != -1) {
+				if (ie->mask & IN_IGNORED)
+					px->wd_conf = -1;
+				if (ie->len > 0 &&
+				    pvecfg_conf_vmid(ie->name, &vmid) == 0)
+					hit = 1;
+			} else if (ie->wd == px->wd_run && ie->wd != -1) {
+				if (ie->mask & IN_IGNORED) {
+					px->wd_run = -1;
+					watch_run(px);
+				}
+				if (ie->len > 0 && pvecfg_socket_vmid(ie->name,
+				    sp->serial, &vmid) == 0 && vmid != px->vmid)
+					hit = 1;
+			} else if (ie->wd == px->wd_runparent &&
+			    ie->wd != -1) {
+				watch_run(px);
+				hit = 1;
+			}
+		}
+	}
+	if (hit)
+		resolve(px);
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct eppve	*px = arg;
+
+	(void)fd;
+	(void)what;
+	resolve(px);
+}
+
+/* ---- the backend ---- */
+
+static void	pve_stop(struct endpoint *);
+
+static int
+setup_watches(struct eppve *px)
+{
+	px->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (px->ino_fd == -1)
+		return -1;
+	px->wd_conf = inotify_add_watch(px->ino_fd, PVE_CONF_DIR,
+	    IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM |
+	    IN_MOVED_TO | IN_ONLYDIR);
+	if (px->wd_conf == -1)
+		log_notice("%s: cannot watch %s (%s); names are looked up "
+		    "again when a VM's socket appears", endpoint_name(px->ep),
+		    PVE_CONF_DIR, strerror(errno));
+	watch_run(px);
+	px->ev_ino = event_new(endpoint_base(px->ep), px->ino_fd,
+	    EV_READ | EV_PERSIST, ino_cb, px);
+	if (px->ev_ino == NULL || event_add(px->ev_ino, NULL) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pve_start(struct endpoint *ep, char *err, size_t errlen)
+{
+	const struct ep_spec	*sp = endpoint_spec(ep);
+	struct eppve		*px;
+
+	if ((px = calloc(1, sizeof *px)) == NULL) {
+		snprintf(err, errlen, "%s: %s", endpoint_name(ep),
+		    strerror(errno));
+		return -1;
+	}
+	px->ep = ep;
+	px->ino_fd = px->wd_conf = px->wd_run = px->wd_runparent = -1;
+	px->backoff_ms = RETRY_MIN_MS;
+	endpoint_set_data(ep, px);
+	if ((px->ev_retry = evtimer_new(endpoint_base(ep), retry_cb,
+	    px)) == NULL) {
+		snprintf(err, errlen, "%s: %s", endpoint_name(ep),
+		    strerror(ENOMEM));
+		pve_stop(ep);
+		return -1;
+	}
+	if (pvecfg_parse_vmid(sp->name, &px->vmid) == -1) {
+		px->byname = 1;
+		px->vmid = 0;
+		if (setup_watches(px) == -1) {
+			snprintf(err, errlen, "%s: inotify: %s",
+			    endpoint_name(ep), strerror(errno));
+			pve_stop(ep);
+			return -1;
+		}
+	}
+	resolve(px);
+	return 0;
+}
+
+/* QEMU closed the connection (the VM stopped, or it dropped us). */
+static void
+pve_lost(struct endpoint *ep, const char *why)
+{
+	struct eppve	*px = endpoint_data(ep);
+
+	log_notice("%s: lost (%s)", endpoint_name(ep), why);
+	px->active = 0;
+	evtimer_del(px->ev_retry);
+	/* A socket that hangs up at once is not reconnected in a loop. */
+	if (ms_since(&px->up_at) >= STABLE_MS) {
+		px->backoff_ms = RETRY_MIN_MS;
+		resolve(px);
+	} else {
+		endpoint_set_status(ep, "reconnecting to %s", px->sock);
+		arm_retry(px);
+	}
+}
+
+static void
+pve_stop(struct endpoint *ep)
+{
+	struct eppve	*px = endpoint_data(ep);
+
+	if (px == NULL)
+		return;
+	if (px->ev_ino != NULL)
+		event_free(px->ev_ino);
+	if (px->ino_fd != -1)
+		close(px->ino_fd);
+	if (px->ev_retry != NULL)
+		event_free(px->ev_retry);
+	free(px);
+	endpoint_set_data(ep, NULL);
+}
+
+static int
+pve_check(struct endpoint *ep, int fd)
+{
+	struct eppve	*px = endpoint_data(ep);
+
+	(void)fd;
+	clock_gettime(CLOCK_MONOTONIC, &px->up_at);
+	px->note[0] = '\0';
+	return 0;
+}
+
+const struct ep_backend ep_backend_pve = {
+	pve_start, pve_lost, pve_stop, pve_check,
+};
+
+#endif /* HAVE_EP_PVE */

@@ -1,0 +1,674 @@
+/*
+ * ep_xen.c - xen:NAME, a Xen domain's serial pty found and followed by name.
+ *
+ * The domain is looked up by name in xenstore (no index: a table of every
+ * domain's name, kept current by watches), then its pty: the stubdomain's
+ * console 3 when a domain NAME-dm exists (Qubes), else serial/N/tty, or
+ * the PV console with the console option.  One watch on /local/domain sees
+ * every write below it; only writes to a domain's node itself, its name,
+ * or the nodes we follow cause any work, so a busy store costs no rescans.
+ *
+ * Everything there is writable by the guest, so a tty value is used only
+ * if it is exactly /dev/pts/<digits>, is opened with O_NOFOLLOW, and must
+ * turn out to be a pty slave.  A name two domains claim is refused.  While
+ * we hold a pty we hold xl console's lock for that domain, so that the two
+ * do not steal each other's bytes.  Each refusal or wait is logged once.
+ *
+ * The pty is opened here, once per value, and never waited for or opened
+ * again by path: pty numbers are reused, so a /dev/pts/N that is missing
+ * or has closed may next be someone else's terminal.  After a loss the
+ * node must be written again (a new QEMU or console daemon does that).
+ */
+#include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "endpoint.h"
+#include "endpoint_backend.h"
+#include "log.h"
+#include "xendom.h"
+#include "xenwatch.h"
+
+#ifdef HAVE_EP_XEN
+
+#define LOCK_DIR_ENV		"KDRELAY_XEN_LOCK_DIR"
+#define LOCK_DIR_DEFAULT	"/var/lock"
+#define RETRY_MIN_MS		100
+#define RETRY_MAX_MS		5000
+#define NOTE_MAX		1024
+#define PTY_SLAVE_MAJOR_LO	136	/* UNIX98_PTY_SLAVE_MAJOR */
+#define PTY_SLAVE_MAJOR_HI	143
+
+static const char *const watch_paths[] = {
+	"@introduceDomain", "@releaseDomain", "/local/domain",
+};
+
+struct epxen {
+	struct endpoint	*ep;
+	struct xenwatch	*xw;
+	struct xendoms	 doms;
+	int		 synced;	/* doms reflects the store */
+	int		 need_rescan;
+	struct event	*ev_work;	/* coalesces a burst of events */
+	char		 stubname[EP_NAME_MAX + 8];
+
+	/* Followed: a write to either path makes us look again. */
+	char		 node[XENDOM_PATH_MAX];		/* the tty's node */
+	char		 dmnode[XENDOM_PATH_MAX];	/* device-model-domid */
+
+	/* Held: the pty given to the endpoint and xl console's lock. */
+	char		 tty[XENDOM_TTY_MAX + 1];	/* "" none */
+	unsigned	 guest;				/* the domain named */
+	unsigned	 domid;				/* of the console */
+	int		 gone;		/* seen to die (not just missing) */
+	int		 released;	/* @releaseDomain since the last scan */
+	int		 lockfd;
+	char		 lockpath[PATH_MAX];
+
+	/* "node=value" not to be opened again until the node is written. */
+	char		 spent[XENDOM_PATH_MAX + XENDOM_TTY_MAX + 2];
+	int		 node_written;
+
+	struct event	*ev_retry;	/* lock busy, a transient open error */
+	unsigned	 backoff_ms;
+	char		 note[NOTE_MAX];	/* last state logged */
+	char		 owner_note[XENDOM_PATH_MAX + XENDOM_TTY_MAX + 2];
+};
+
+static void	reconcile(struct epxen *);
+
+/* Log a state or a refusal once: not again until something else is said. */
+static void	note(struct epxen *, enum log_level, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+note(struct epxen *ex, enum log_level lvl, const char *fmt, ...)
+{
+	char	buf[NOTE_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (strcmp(buf, ex->note) == 0)
+		return;
+	strcpy(ex->note, buf);
+	log_msg(lvl, "%s: %s", endpoint_name(ex->ep), buf);
+}
+
+static void
+arm_retry(struct epxen *ex)
+{
+	struct timeval	tv;
+	unsigned	ms = ex->backoff_ms;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(ex->ev_retry, &tv);
+	ex->backoff_ms = ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS : ms * 2;
+}
+
+/* ---- xl console's lock ---- */
+
+static const char *
+lock_dir(void)
+{
+	const char	*d = getenv(LOCK_DIR_ENV);
+
+	return d != NULL && *d != '\0' ? d : LOCK_DIR_DEFAULT;
+}
+
+/*
+ * flock <lockdir>/xenconsole.<domid> as xl console does.  The file is
+ * removed when released, so check that the one locked is still the one
+ * named.  -1 with errno (EWOULDBLOCK: someone else holds it).
+ */
+static int
+lock_take(struct epxen *ex, unsigned domid)
+{
+	struct stat	fst, pst;
+	int		fd, tries, err;
+
+	if (snprintf(ex->lockpath, sizeof ex->lockpath, "%s/xenconsole.%u",
+	    lock_dir(), domid) >= (int)sizeof ex->lockpath) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (tries = 0; tries < 3; tries++) {
+		fd = open(ex->lockpath, O_RDWR | O_CREAT | O_NOFOLLOW |
+		    O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0600);
+		if (fd == -1)
+			return -1;
+		if (fstat(fd, &fst) == -1)
+			goto fail;
+		if (!S_ISREG(fst.st_mode)) {
+			errno = EINVAL;
+			goto fail;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == -1)
+			goto fail;
+		if (stat(ex->lockpath, &pst) == 0 && pst.st_dev == fst.st_dev &&
+		    pst.st_ino == fst.st_ino) {
+			ex->lockfd = fd;
+			return 0;
+		}
+		close(fd);		/* unlinked under us: take the new one */
+	}
+	errno = EAGAIN;
+	return -1;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+static void
+lock_release(struct epxen *ex)
+{
+	if (ex->lockfd == -1)
+		return;
+	unlink(ex->lockpath);
+	close(ex->lockfd);
+	ex->lockfd = -1;
+}
+
+/* ---- holding a pty ---- */
+
+static void
+release(struct epxen *ex, const char *why)
+{
+	evtimer_del(ex->ev_retry);
+	if (ex->tty[0] == '\0')
+		return;
+	ex->tty[0] = '\0';
+	if (endpoint_fd(ex->ep) != -1)
+		endpoint_drop(ex->ep, why);
+	lock_release(ex);
+}
+
+/* Do not open node's value tty again until the node is written. */
+static void
+spend(struct epxen *ex, const char *tty)
+{
+	snprintf(ex->spent, sizeof ex->spent, "%s=%s", ex->node, tty);
+}
+
+static int
+is_spent(const struct epxen *ex, const char *tty)
+{
+	char	key[sizeof ex->spent];
+
+	snprintf(key, sizeof key, "%s=%s", ex->node, tty);
+	return strcmp(key, ex->spent) == 0;
+}
+
+/* Whatever the store said, only a pty slave is accepted. */
+static int
+is_pty_slave(int fd, struct stat *st)
+{
+	unsigned	maj;
+
+	if (fstat(fd, st) == -1)
+		return 0;
+	maj = major(st->st_rdev);
+	return S_ISCHR(st->st_mode) && maj >= PTY_SLAVE_MAJOR_LO &&
+	    maj <= PTY_SLAVE_MAJOR_HI;
+}
+
+/* An open that failed: worth retrying, or the value names no pty now? */
+static int
+open_transient(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+	case ELOOP:
+	case ENXIO:
+	case ENODEV:
+	case EISDIR:
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Take domid's lock, open tty and hand it to the relay.  Runs from the
+ * loop only (endpoint_attach calls the relay back).
+ */
+static void
+take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
+    const char *tty, int stub)
+{
+	struct stat	st;
+	int		fd, err;
+
+	if (lock_take(ex, domid) == -1) {
+		if (errno == EWOULDBLOCK)
+			note(ex, LOG_LVL_WARN, "%s: %s is locked by another "
+			    "reader (xl console attached?); not opening %s, "
+			    "retrying", what, ex->lockpath, tty);
+		else
+			note(ex, LOG_LVL_WARN, "%s: cannot lock %s (%s); not "
+			    "opening %s, retrying", what, ex->lockpath,
+			    strerror(errno), tty);
+		endpoint_set_status(ex->ep, "waiting for the lock %s",
+		    ex->lockpath);
+		arm_retry(ex);
+		return;
+	}
+	if ((fd = tty_open_raw(tty, O_NOFOLLOW)) == -1) {
+		err = errno;
+		lock_release(ex);
+		if (open_transient(err)) {
+			note(ex, LOG_LVL_WARN, "%s: cannot open %s (%s); "
+			    "retrying", what, tty, strerror(err));
+			endpoint_set_status(ex->ep, "retrying %s (%s)", tty,
+			    strerror(err));
+			arm_retry(ex);
+			return;
+		}
+		spend(ex, tty);
+		note(ex, LOG_LVL_WARN, "%s: cannot open %s (%s); waiting for "
+		    "%s to be written again", what, tty, strerror(err),
+		    ex->node);
+		endpoint_set_status(ex->ep, "waiting for %s", ex->node);
+		return;
+	}
+	if (!is_pty_slave(fd, &st)) {
+		close(fd);
+		lock_release(ex);
+		spend(ex, tty);
+		note(ex, LOG_LVL_WARN, "%s: refusing %s: not a pty slave (mode "
+		    "%o, device %u:%u); waiting for %s to be written again",
+		    what, tty, (unsigned)st.st_mode, major(st.st_rdev),
+		    minor(st.st_rdev), ex->node);
+		endpoint_set_status(ex->ep, "refused %s", tty);
+		return;
+	}
+	snprintf(ex->tty, sizeof ex->tty, "%s", tty);
+	ex->guest = guest;
+	ex->domid = domid;
+	ex->gone = 0;
+	ex->backoff_ms = RETRY_MIN_MS;
+	ex->spent[0] = '\0';
+	endpoint_set_crlf_guess(ex->ep, stub);
+	note(ex, LOG_LVL_NOTICE, "%s: opening %s%s", what, tty,
+	    stub ? " (a stubdomain console: CRLF repair guessed on)" : "");
+	ex->note[0] = '\0';	/* a later refusal is news again */
+	log_notice("%s: connected", endpoint_name(ex->ep));
+	endpoint_set_status(ex->ep, "connected to %s", tty);
+	endpoint_attach(ex->ep, fd);	/* last: it may call xen_lost */
+}
+
+/* ---- reading the store ---- */
+
+static int
+rescan(struct epxen *ex)
+{
+	if (xenwatch_scan_domains(ex->xw, &ex->doms) == -1)
+		return -1;
+	ex->synced = 1;
+	log_debug("%s: read the names of all %zu domains",
+	    endpoint_name(ex->ep), ex->doms.n);
+	return 0;
+}
+
+/* Once per node and value: who may write it (informational). */
+static void
+note_owner(struct epxen *ex, const char *node, const char *tty)
+{
+	char		key[sizeof ex->owner_note];
+	unsigned	owner;
+
+	snprintf(key, sizeof key, "%s=%s", node, tty);
+	if (strcmp(key, ex->owner_note) == 0)
+		return;
+	strcpy(ex->owner_note, key);
+	if (xenwatch_owner(ex->xw, node, &owner) == 0 && owner != 0)
+		log_info("%s: %s is owned by domain %u: a guest-controlled "
+		    "value, checked before use", endpoint_name(ex->ep), node,
+		    owner);
+}
+
+/* The domain's console: its stubdomain's console 3 if it has one. */
+static int
+pick_console(struct epxen *ex, unsigned domid, unsigned *cons, int *stub,
+    char *what, size_t wlen)
+{
+	const struct ep_spec	*sp = endpoint_spec(ex->ep);
+	unsigned		 dm[2], declared, len;
+	size_t			 n;
+	char			*v;
+	int			 have_decl = 0;
+
+	*stub = 0;
+	*cons = domid;
+	ex->dmnode[0] = '\0';
+	if (sp->console) {
+		snprintf(ex->node, sizeof ex->node,
+		    "/local/domain/%u/console/tty", domid);
+		snprintf(what, wlen, "domain %s (domid %u) PV console",
+		    sp->name, domid);
+		return 0;
+	}
+	snprintf(ex->dmnode, sizeof ex->dmnode,
+	    "/local/domain/%u/image/device-model-domid", domid);
+	v = xenwatch_read(ex->xw, ex->dmnode, &len);
+	if (v == NULL && errno != ENOENT)
+		return -1;
+	if (v != NULL) {
+		have_decl = memchr(v, '\0', len) == NULL &&
+		    xendom_parse_domid(v, &declared) == 0;
+		free(v);
+	}
+	n = xendoms_find(&ex->doms, ex->stubname, dm, 2);
+	if (n > 1) {
+		note(ex, LOG_LVL_WARN, "refusing domain %s: its stubdomain "
+		    "name %s is claimed by domains %u and %u (ambiguous)",
+		    sp->name, ex->stubname, dm[0], dm[1]);
+		endpoint_set_status(ex->ep, "refused: %s is ambiguous",
+		    ex->stubname);
+		return 1;
+	}
+	if (n == 1 && have_decl && declared != dm[0]) {
+		note(ex, LOG_LVL_WARN, "refusing domain %s: %s is domain %u "
+		    "but %s names domain %u", sp->name, ex->stubname, dm[0],
+		    ex->dmnode, declared);
+		endpoint_set_status(ex->ep, "refused: inconsistent "
+		    "stubdomain");
+		return 1;
+	}
+	if (n == 1) {
+		*stub = 1;
+		*cons = dm[0];
+		snprintf(ex->node, sizeof ex->node,
+		    "/local/domain/%u/device/console/%d/tty", dm[0],
+		    XENDOM_STUB_CONSOLE);
+		snprintf(what, wlen, "domain %s (domid %u) via stubdomain "
+		    "%s (domid %u) console %d", sp->name, domid,
+		    ex->stubname, dm[0], XENDOM_STUB_CONSOLE);
+		return 0;
+	}
+	snprintf(ex->node, sizeof ex->node, "/local/domain/%u/serial/%d/tty",
+	    domid, sp->serial);
+	snprintf(what, wlen, "domain %s (domid %u) serial %d", sp->name,
+	    domid, sp->serial);
+	return 0;
+}
+
+/*
+ * The store has no usable pty for us.  What is open stays open unless its
+ * domain was seen to go: right after xenstored comes back, or before a
+ * restarted toolstack has written everything, the store is not the whole
+ * truth, and the pty itself says when it ends (EOF, EIO).
+ */
+static int
+keep_open(struct epxen *ex, const char *state)
+{
+	if (endpoint_fd(ex->ep) == -1 || ex->gone)
+		return 0;
+	note(ex, LOG_LVL_NOTICE, "%s; keeping %s open while it works", state,
+	    ex->tty);
+	return 1;
+}
+
+/* Make what we hold match the store. */
+static void
+reconcile(struct epxen *ex)
+{
+	const struct ep_spec	*sp = endpoint_spec(ex->ep);
+	unsigned		 ids[2], cons, len;
+	size_t			 n;
+	char			 what[384], state[600], q[96], *v;
+	const char		*why;
+	int			 stub, r;
+
+	if (!ex->synced || !xenwatch_connected(ex->xw))
+		return;
+	n = xendoms_find(&ex->doms, sp->name, ids, 2);
+	if (n == 0) {
+		ex->node[0] = ex->dmnode[0] = '\0';
+		snprintf(state, sizeof state, "domain %s is not in xenstore",
+		    sp->name);
+		if (keep_open(ex, state))
+			return;
+		release(ex, "the domain is gone");
+		note(ex, LOG_LVL_NOTICE, "domain %s is not running; waiting "
+		    "for it", sp->name);
+		endpoint_set_status(ex->ep, "waiting for domain %s", sp->name);
+		return;
+	}
+	if (n > 1) {
+		ex->node[0] = ex->dmnode[0] = '\0';
+		release(ex, "the domain name is ambiguous");
+		note(ex, LOG_LVL_WARN, "refusing: the name %s is claimed by "
+		    "domains %u and %u (ambiguous)", sp->name, ids[0], ids[1]);
+		endpoint_set_status(ex->ep, "refused: %s is ambiguous",
+		    sp->name);
+		return;
+	}
+	if ((r = pick_console(ex, ids[0], &cons, &stub, what,
+	    sizeof what)) != 0) {
+		if (r == 1)
+			release(ex, "refused");
+		return;
+	}
+	if ((v = xenwatch_read(ex->xw, ex->node, &len)) == NULL) {
+		if (errno != ENOENT)
+			return;		/* xenstored lost: keep what we have */
+		snprintf(state, sizeof state, "%s: %s does not exist", what,
+		    ex->node);
+		if (keep_open(ex, state))
+			return;
+		release(ex, "its tty node is gone");
+		note(ex, LOG_LVL_INFO, "%s: waiting for %s", what, ex->node);
+		endpoint_set_status(ex->ep, "waiting for %s", ex->node);
+		return;
+	}
+	if (xendom_tty_valid(v, len, &why) == -1) {
+		xendom_quote(v, len, q, sizeof q);
+		free(v);
+		release(ex, "its tty value is not acceptable");
+		note(ex, LOG_LVL_WARN, "%s: refusing %s = \"%s\" (%s); waiting "
+		    "for a valid value", what, ex->node, q, why);
+		endpoint_set_status(ex->ep, "refused the value of %s",
+		    ex->node);
+		return;
+	}
+	if (strcmp(v, ex->tty) == 0 && cons == ex->domid) {
+		ex->guest = ids[0];
+		free(v);
+		return;			/* unchanged */
+	}
+	release(ex, "the domain's tty changed");
+	if (is_spent(ex, v)) {
+		note(ex, LOG_LVL_NOTICE, "%s: waiting for %s to be written "
+		    "again (%s closed or cannot be used)", what, ex->node, v);
+		endpoint_set_status(ex->ep, "waiting for %s", ex->node);
+		free(v);
+		return;
+	}
+	note_owner(ex, ex->node, v);
+	take(ex, what, ids[0], cons, v, stub);
+	free(v);
+}
+
+/* ---- events ---- */
+
+/* A domain died (an event said so): was it one we hold? */
+static void
+mark_gone(struct epxen *ex)
+{
+	if (ex->tty[0] != '\0' && (xendoms_get(&ex->doms, ex->guest) == NULL ||
+	    xendoms_get(&ex->doms, ex->domid) == NULL))
+		ex->gone = 1;
+}
+
+static void
+work_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct epxen	*ex = arg;
+
+	(void)fd;
+	(void)what;
+	if (ex->need_rescan) {
+		if (rescan(ex) == -1)
+			return;		/* the reconnect brings a rescan */
+		ex->need_rescan = 0;
+		if (ex->released)
+			mark_gone(ex);
+	}
+	ex->released = 0;
+	if (ex->node_written)
+		ex->spent[0] = '\0';	/* a new value, or the same anew */
+	ex->node_written = 0;
+	reconcile(ex);
+}
+
+static void
+fire_cb(void *arg, const char *path)
+{
+	struct epxen	*ex = arg;
+	unsigned	 domid;
+
+	switch (xendom_classify(path, &domid)) {
+	case XENDOM_EV_RESCAN:
+		ex->need_rescan = 1;
+		if (strcmp(path, "@releaseDomain") == 0)
+			ex->released = 1;
+		break;
+	case XENDOM_EV_DOMAIN:
+		if (!ex->synced)
+			break;		/* a rescan is coming */
+		if (xenwatch_read_domain(ex->xw, &ex->doms, domid) == -1)
+			return;
+		if (domid == ex->guest || domid == ex->domid)
+			mark_gone(ex);
+		break;
+	case XENDOM_EV_OTHER:
+		if (!xendom_path_covers(path, ex->node) &&
+		    !xendom_path_covers(path, ex->dmnode))
+			return;		/* most writes end here */
+		if (strcmp(path, ex->node) == 0)
+			ex->node_written = 1;
+		break;
+	}
+	log_debug("%s: xenstore: %s changed", endpoint_name(ex->ep), path);
+	event_active(ex->ev_work, 0, 0);
+}
+
+static void
+state_cb(void *arg, int up)
+{
+	struct epxen	*ex = arg;
+
+	if (!up) {
+		/* Keep relaying what is open; resync when it is back. */
+		ex->synced = 0;
+		return;
+	}
+	ex->need_rescan = 1;
+	event_active(ex->ev_work, 0, 0);
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct epxen	*ex = arg;
+
+	(void)fd;
+	(void)what;
+	reconcile(ex);
+}
+
+/* ---- the backend ---- */
+
+static void	xen_stop(struct endpoint *);
+
+static int
+xen_start(struct endpoint *ep, char *err, size_t errlen)
+{
+	const struct ep_spec	*sp = endpoint_spec(ep);
+	struct epxen		*ex;
+	char			 who[256];
+
+	if ((ex = calloc(1, sizeof *ex)) == NULL)
+		goto nomem;
+	ex->ep = ep;
+	ex->lockfd = -1;
+	ex->backoff_ms = RETRY_MIN_MS;
+	xendoms_init(&ex->doms);
+	snprintf(ex->stubname, sizeof ex->stubname, "%s%s", sp->name,
+	    XENDOM_STUB_SUFFIX);
+	endpoint_set_data(ep, ex);
+	snprintf(who, sizeof who, "%s", endpoint_name(ep));
+	ex->ev_work = event_new(endpoint_base(ep), -1, 0, work_cb, ex);
+	ex->ev_retry = evtimer_new(endpoint_base(ep), retry_cb, ex);
+	if (ex->ev_work == NULL || ex->ev_retry == NULL)
+		goto nomem;
+	ex->xw = xenwatch_new(endpoint_base(ep), who, watch_paths,
+	    sizeof watch_paths / sizeof watch_paths[0], fire_cb, state_cb, ex);
+	if (ex->xw == NULL)
+		goto nomem;
+	endpoint_set_status(ep, "connecting to xenstore");
+	return 0;
+nomem:
+	snprintf(err, errlen, "%s: %s", endpoint_name(ep), strerror(ENOMEM));
+	xen_stop(ep);
+	return -1;
+}
+
+/*
+ * The relay lost the pty (EOF, EIO: its master closed).  It is gone for
+ * good: a pty with its number later is another one.
+ */
+static void
+xen_lost(struct endpoint *ep, const char *why)
+{
+	struct epxen	*ex = endpoint_data(ep);
+
+	log_notice("%s: lost (%s)", endpoint_name(ep), why);
+	if (ex->tty[0] != '\0')
+		spend(ex, ex->tty);
+	ex->tty[0] = '\0';
+	lock_release(ex);
+	endpoint_set_status(ep, "waiting for %s", ex->node);
+	event_active(ex->ev_work, 0, 0);	/* is its domain going? */
+}
+
+static void
+xen_stop(struct endpoint *ep)
+{
+	struct epxen	*ex = endpoint_data(ep);
+
+	if (ex == NULL)
+		return;
+	xenwatch_free(ex->xw);
+	if (ex->ev_work != NULL)
+		event_free(ex->ev_work);
+	if (ex->ev_retry != NULL)
+		event_free(ex->ev_retry);
+	lock_release(ex);
+	xendoms_clear(&ex->doms);
+	free(ex);
+	endpoint_set_data(ep, NULL);
+}
+
+const struct ep_backend ep_backend_xen = {
+	xen_start, xen_lost, xen_stop, NULL,
+};
+
+#endif /* HAVE_EP_XEN */

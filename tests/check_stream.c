@@ -1,0 +1,749 @@
+/*
+ * check_stream.c - one direction's pipeline: off, on, and auto mode finding
+ * the right reading from either guess, exactly at a packet boundary.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crlf.h"
+#include "kdcom.h"
+#include "stream.h"
+#include "kdtest.h"
+
+static struct kdtrace	trace;
+
+static void
+setup(void)
+{
+	kt_fixture(&trace);
+}
+
+static void
+teardown(void)
+{
+	kdtrace_free(&trace);
+}
+
+/* A stream fed like the relay feeds it, with what came out. */
+struct run {
+	struct stream	 s;
+	struct kt_log	 log;		/* delivered events */
+	uint8_t		*out;
+	size_t		 outlen;
+	int		 nswitch;
+	uint64_t	 switch_in;	/* input offset of the first switch */
+	size_t		 switch_out;	/* output offset of the first switch */
+	int		 switch_to;
+	size_t		 chunk_out;	/* output before the current chunk */
+};
+
+static void
+on_event(void *arg, const struct kd_event *ev)
+{
+	struct run	*r = arg;
+
+	kt_log_cb(&r->log, ev);
+}
+
+static void
+on_switch(void *arg, int repairing)
+{
+	struct run	*r = arg;
+
+	ck_assert_int_eq(repairing, r->s.repairing);
+	if (r->nswitch++ == 0) {
+		r->switch_in = r->s.c.bytes_in;
+		r->switch_to = repairing;
+	}
+}
+
+/*
+ * chunking: 0 single bytes, 1 all at once, else random (seeded).  Buffers
+ * alternate between the relay's way (read into buf + 1, out = buf), out ==
+ * in while nothing is held, and separate buffers.
+ */
+static void
+run(struct run *r, enum crlf_mode mode, int guess, int validate,
+    const uint8_t *in, size_t n, uint64_t chunking)
+{
+	uint64_t	 rnd = chunking;
+	uint8_t		*buf = kt_xmalloc(n + 2), *sep = kt_xmalloc(n + 2);
+	size_t		 pos, chunk, len, before;
+	int		 style;
+
+	memset(r, 0, sizeof(*r));
+	r->out = kt_xmalloc(2 * n + 2);
+	stream_init(&r->s, mode, guess, validate, on_event, on_switch, r);
+	for (pos = 0; pos < n; pos += chunk) {
+		if (chunking == 0)
+			chunk = 1;
+		else if (chunking == 1)
+			chunk = n;
+		else
+			chunk = 1 + kt_below(&rnd, kt_below(&rnd, 3) == 0 ?
+			    7 : 5000);
+		if (chunk > n - pos)
+			chunk = n - pos;
+		style = kt_below(&rnd, 3);
+		before = r->nswitch;
+		if (style == 0 || (style == 1 && stream_holding(&r->s))) {
+			memcpy(buf + 1, in + pos, chunk);
+			len = stream_process(&r->s, buf + 1, chunk, buf);
+			memcpy(r->out + r->outlen, buf, len);
+		} else if (style == 1) {
+			memcpy(buf, in + pos, chunk);
+			len = stream_process(&r->s, buf, chunk, buf);
+			memcpy(r->out + r->outlen, buf, len);
+		} else {
+			memcpy(buf, in + pos, chunk);
+			len = stream_process(&r->s, buf, chunk, sep);
+			memcpy(r->out + r->outlen, sep, len);
+		}
+		KT_CHECK(len <= chunk + 1, "%zu bytes out of %zu", len, chunk);
+		if (before == 0 && r->nswitch > 0) {
+			/* Where in this chunk's output the switch fell. */
+			r->switch_out = r->outlen;
+		}
+		r->outlen += len;
+	}
+	if (stream_holding(&r->s))
+		r->outlen += stream_flush(&r->s, r->out + r->outlen);
+	ck_assert_int_eq(stream_holding(&r->s), 0);
+	ck_assert_uint_eq(r->s.c.bytes_in, n);
+	ck_assert_uint_eq(r->s.c.bytes_out, r->outlen);
+	/* The counters are the delivered events, nothing else. */
+	ck_assert_mem_eq(&r->s.c.kd, &r->log.c, sizeof(r->log.c));
+	ck_assert_uint_eq(r->s.c.switches, r->nswitch);
+	free(buf);
+	free(sep);
+}
+
+static void
+run_free(struct run *r)
+{
+	kt_log_free(&r->log);
+	free(r->out);
+}
+
+static size_t
+count_lf(const uint8_t *b, size_t n)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += b[i] == 0x0a;
+	return (k);
+}
+
+/* Packets in a log: ok and failed. */
+static void
+tally(const struct kt_log *log, size_t *ok, size_t *bad)
+{
+	size_t	i;
+
+	*ok = *bad = 0;
+	for (i = 0; i < log->n; i++) {
+		if (log->ev[i].kind != KD_EV_PACKET)
+			continue;
+		if (log->ev[i].pkt.verdict == KD_OK)
+			(*ok)++;
+		else
+			(*bad)++;
+	}
+}
+
+/* After the first failed packet, every packet validates. */
+static void
+at_most_one_failure(const struct kt_log *log, const char *what)
+{
+	size_t	i, bad = 0;
+
+	for (i = 0; i < log->n; i++) {
+		if (log->ev[i].kind == KD_EV_PACKET &&
+		    log->ev[i].pkt.verdict != KD_OK)
+			bad++;
+	}
+	ck_assert_msg(bad <= 1, "%s: %zu failed packets", what, bad);
+}
+
+static void
+parse(struct kt_log *log, const uint8_t *b, size_t n)
+{
+	struct kd_parser *p = kt_xmalloc(sizeof(*p));
+
+	memset(log, 0, sizeof(*log));
+	kd_parser_init(p, kt_log_cb, log);
+	kd_parser_feed(p, b, n);
+	kd_parser_reset(p);
+	free(p);
+}
+
+/* Offset just past the first record of dir (in orig) holding a 0x0a. */
+static size_t
+first_lf_record_end(char dir, int corrupted)
+{
+	size_t	i, off = 0, len;
+
+	for (i = 0; i < trace.n; i++) {
+		const struct kdtrace_rec *rec = &trace.recs[i];
+
+		if (rec->dir != dir)
+			continue;
+		len = rec->len;
+		if (corrupted)
+			len += count_lf(rec->pkt, rec->len);
+		off += len;
+		if (count_lf(rec->pkt, rec->len) > 0)
+			return (off);
+	}
+	return (0);
+}
+
+START_TEST(auto_wrong_guess_corrupted)
+{
+	char		 dir = _i % 2 ? KDTRACE_TARGET : KDTRACE_DEBUGGER;
+	uint64_t	 chunking = _i / 2;
+	struct run	 r;
+	struct kt_log	 parsed;
+	uint8_t		*orig, *bad;
+	size_t		 n, npkt, blen, k, j, ok, nbad;
+
+	orig = kt_direction(&trace, dir, &n, &npkt);
+	bad = kt_xmalloc(2 * n);
+	blen = crlf_corrupt(orig, n, bad);
+	run(&r, CRLF_AUTO, 0, 1, bad, blen, chunking);
+
+	/* One switch, to repair, right after the first damaged packet. */
+	ck_assert_int_eq(r.nswitch, 1);
+	ck_assert_int_eq(r.switch_to, 1);
+	ck_assert_int_eq(r.s.repairing, 1);
+	ck_assert_int_eq(r.s.decided, 1);
+	k = r.switch_in;
+	ck_assert_uint_eq(k, first_lf_record_end(dir, 1));
+	j = first_lf_record_end(dir, 0);
+	ck_assert_uint_eq(j, k - count_lf(bad, k));
+	/* Output: as read up to the switch, then the original exactly. */
+	ck_assert_uint_eq(r.outlen, k + (n - j));
+	ck_assert_int_eq(memcmp(r.out, bad, k), 0);
+	ck_assert_int_eq(memcmp(r.out + k, orig + j, n - j), 0);
+	/* Only removals that reached the peer are counted. */
+	ck_assert_uint_eq(r.s.c.cr_removed, count_lf(orig + j, n - j));
+
+	/* Delivered: one packet failed (as read), all others valid. */
+	tally(&r.log, &ok, &nbad);
+	ck_assert_uint_eq(nbad, 1);
+	ck_assert_uint_eq(ok, npkt - 1);
+	at_most_one_failure(&r.log, "delivered");
+	/* And the peer's own parser agrees. */
+	parse(&parsed, r.out, r.outlen);
+	tally(&parsed, &ok, &nbad);
+	ck_assert_uint_eq(nbad, 1);
+	ck_assert_uint_eq(ok, npkt - 1);
+	kt_log_free(&parsed);
+	run_free(&r);
+	free(orig);
+	free(bad);
+}
+END_TEST
+
+START_TEST(auto_right_guess_corrupted)
+{
+	char		 dir = _i % 2 ? KDTRACE_TARGET : KDTRACE_DEBUGGER;
+	struct run	 r;
+	uint8_t		*orig, *bad;
+	size_t		 n, npkt, blen, ok, nbad;
+
+	orig = kt_direction(&trace, dir, &n, &npkt);
+	bad = kt_xmalloc(2 * n);
+	blen = crlf_corrupt(orig, n, bad);
+	run(&r, CRLF_AUTO, 1, 1, bad, blen, _i / 2);
+	ck_assert_int_eq(r.nswitch, 0);
+	ck_assert_int_eq(r.s.repairing, 1);
+	ck_assert_int_eq(r.s.decided, 1);
+	ck_assert_uint_eq(r.outlen, n);
+	ck_assert_int_eq(memcmp(r.out, orig, n), 0);
+	ck_assert_uint_eq(r.s.c.cr_removed, blen - n);
+	tally(&r.log, &ok, &nbad);
+	ck_assert_uint_eq(nbad, 0);
+	ck_assert_uint_eq(ok, npkt);
+	ck_assert_uint_eq(r.log.c.garbage, 0);
+	run_free(&r);
+	free(orig);
+	free(bad);
+}
+END_TEST
+
+/* Clean traffic: either guess delivers it untouched (no 0d 0a in it). */
+START_TEST(auto_clean_traffic)
+{
+	char		 dir = _i % 2 ? KDTRACE_TARGET : KDTRACE_DEBUGGER;
+	int		 guess;
+	struct run	 r;
+	uint8_t		*orig;
+	size_t		 n, npkt, ok, nbad;
+
+	orig = kt_direction(&trace, dir, &n, &npkt);
+	for (guess = 0; guess < 2; guess++) {
+		run(&r, CRLF_AUTO, guess, 1, orig, n, _i / 2);
+		ck_assert_int_eq(r.nswitch, 0);
+		ck_assert_int_eq(r.s.repairing, guess);
+		ck_assert_uint_eq(r.outlen, n);
+		ck_assert_int_eq(memcmp(r.out, orig, n), 0);
+		ck_assert_uint_eq(r.s.c.cr_removed, 0);
+		tally(&r.log, &ok, &nbad);
+		ck_assert_uint_eq(ok, npkt);
+		ck_assert_uint_eq(nbad, 0);
+		run_free(&r);
+	}
+	free(orig);
+}
+END_TEST
+
+/*
+ * A clean stream whose payloads hold a real 0d 0a (kdd's DbgPrint ends in
+ * "\r\n"): a wrong "repair" guess is found out on the first such packet.
+ */
+START_TEST(auto_wrong_guess_clean_crlf)
+{
+	static const char *texts[] = { "Hello from the target\r\n",
+	    "two\r\nlines\r\n", "\r\n" };
+	struct run	 r;
+	struct kt_log	 parsed;
+	uint8_t		*b, pkt[KD_MAX_PACKET], *rep;
+	size_t		 n = 0, i, k = 0, npkt = 0, len, ok, nbad, m = 0;
+	size_t		 switch_at = 0, upto = 0;
+	struct crlf	 c;
+
+	b = kt_xmalloc(trace.size + 1024);
+	for (i = 0; i < trace.n; i++) {
+		if (trace.recs[i].dir != KDTRACE_TARGET)
+			continue;
+		if (++k % 40 == 5) {
+			len = kd_build(pkt, KD_TYPE_DEBUG_IO, 0x80800000,
+			    (const uint8_t *)texts[m % 3],
+			    strlen(texts[m % 3]));
+			memcpy(b + n, pkt, len);
+			n += len;
+			npkt++;
+			if (m++ == 0) {
+				switch_at = n;
+				upto = npkt;
+			}
+		}
+		memcpy(b + n, trace.recs[i].pkt, trace.recs[i].len);
+		n += trace.recs[i].len;
+		npkt++;
+	}
+	ck_assert_uint_gt(m, 2);
+	run(&r, CRLF_AUTO, 1, 1, b, n, _i);
+	ck_assert_int_eq(r.nswitch, 1);
+	ck_assert_int_eq(r.switch_to, 0);
+	ck_assert_uint_eq(r.switch_in, switch_at);
+	/* Repaired (wrongly) up to the switch, then exactly as sent. */
+	rep = kt_xmalloc(n + 1);
+	crlf_init(&c);
+	len = crlf_repair(&c, b, switch_at, rep);
+	ck_assert_int_eq(c.held, 0);
+	ck_assert_uint_eq(r.outlen, len + n - switch_at);
+	ck_assert_int_eq(memcmp(r.out, rep, len), 0);
+	ck_assert_int_eq(memcmp(r.out + len, b + switch_at, n - switch_at), 0);
+	ck_assert_uint_eq(r.s.c.cr_removed, c.removed);
+	/* Delivered: the damaged packet never completed while delivered. */
+	tally(&r.log, &ok, &nbad);
+	ck_assert_uint_eq(nbad, 0);
+	ck_assert_uint_eq(ok, npkt - 1);
+	/* The peer sees everything from the switch on intact. */
+	parse(&parsed, r.out + len, r.outlen - len);
+	tally(&parsed, &ok, &nbad);
+	ck_assert_uint_eq(nbad, 0);
+	ck_assert_uint_eq(ok, npkt - upto);
+	kt_log_free(&parsed);
+	free(rep);
+	run_free(&r);
+	free(b);
+}
+END_TEST
+
+START_TEST(no_lf_never_switches)
+{
+	struct run	 r;
+	uint8_t		*b;
+	size_t		 n = 0, i, pos, len;
+	uint64_t	 rnd = 99;
+	int		 guess;
+
+	/* Fixture packets without a 0x0a, in random bytes without one. */
+	b = kt_xmalloc(2 * trace.size);
+	for (i = 0; i < trace.n; i++) {
+		if (count_lf(trace.recs[i].pkt, trace.recs[i].len) > 0)
+			continue;
+		len = kt_below(&rnd, 40);
+		for (pos = 0; pos < len; pos++) {
+			b[n] = kt_rand(&rnd);
+			if (b[n] == 0x0a)
+				b[n] = 0x0d;
+			n++;
+		}
+		memcpy(b + n, trace.recs[i].pkt, trace.recs[i].len);
+		n += trace.recs[i].len;
+	}
+	for (guess = 0; guess < 2; guess++) {
+		run(&r, CRLF_AUTO, guess, 1, b, n, _i);
+		ck_assert_int_eq(r.nswitch, 0);
+		ck_assert_uint_eq(r.outlen, n);
+		ck_assert_int_eq(memcmp(r.out, b, n), 0);
+		run_free(&r);
+	}
+	free(b);
+}
+END_TEST
+
+START_TEST(off_and_on_exact)
+{
+	struct run	 r;
+	struct kt_log	 want;
+	uint8_t		*orig, *bad, *rep;
+	size_t		 n, npkt, blen, len;
+	struct crlf	 c;
+	char		 dir = _i % 2 ? KDTRACE_TARGET : KDTRACE_DEBUGGER;
+	int		 validate;
+
+	orig = kt_direction(&trace, dir, &n, &npkt);
+	bad = kt_xmalloc(2 * n);
+	rep = kt_xmalloc(2 * n + 1);
+	blen = crlf_corrupt(orig, n, bad);
+	/* Also over bytes that are only half corrupted. */
+	memcpy(rep, bad, blen);
+	crlf_init(&c);
+	len = crlf_repair(&c, bad, blen / 2, rep);
+	memcpy(bad, rep, len);
+	memmove(bad + len, bad + blen / 2, blen - blen / 2);
+	blen = len + blen - blen / 2;
+	crlf_init(&c);
+	len = crlf_repair(&c, bad, blen, rep);
+	len += crlf_flush(&c, rep + len);
+
+	for (validate = 0; validate < 2; validate++) {
+		run(&r, CRLF_OFF, 1, validate, bad, blen, _i / 2);
+		ck_assert_uint_eq(r.outlen, blen);
+		ck_assert_int_eq(memcmp(r.out, bad, blen), 0);
+		ck_assert_uint_eq(r.s.c.cr_removed, 0);
+		ck_assert_int_eq(r.s.repairing, 0);
+		if (validate) {
+			parse(&want, bad, blen);
+			stream_reset(&r.s);
+			kt_log_equal(&want, &r.log, "off");
+			kt_log_free(&want);
+		} else
+			ck_assert_uint_eq(r.log.n, 0);
+		run_free(&r);
+
+		run(&r, CRLF_ON, 0, validate, bad, blen, _i / 2);
+		ck_assert_uint_eq(r.outlen, len);
+		ck_assert_int_eq(memcmp(r.out, rep, len), 0);
+		ck_assert_uint_eq(r.s.c.cr_removed, c.removed);
+		ck_assert_int_eq(r.s.repairing, 1);
+		if (validate) {
+			parse(&want, rep, len);
+			stream_reset(&r.s);
+			kt_log_equal(&want, &r.log, "on");
+			kt_log_free(&want);
+		} else
+			ck_assert_uint_eq(r.log.n, 0);
+		run_free(&r);
+
+		/* Auto without a validator cannot learn: it keeps the guess. */
+		run(&r, CRLF_AUTO, 0, validate, bad, blen, _i / 2);
+		if (!validate) {
+			ck_assert_int_eq(r.nswitch, 0);
+			ck_assert_uint_eq(r.outlen, blen);
+			ck_assert_int_eq(memcmp(r.out, bad, blen), 0);
+		} else
+			ck_assert_int_eq(r.nswitch, 1);
+		run_free(&r);
+	}
+	free(orig);
+	free(bad);
+	free(rep);
+}
+END_TEST
+
+static size_t
+proc(struct stream *s, const char *in, uint8_t *out)
+{
+	return (stream_process(s, (const uint8_t *)in, strlen(in), out));
+}
+
+START_TEST(held_cr_across_calls_and_flush)
+{
+	struct stream	s;
+	uint8_t		out[16];
+	int		i;
+	static const struct {
+		enum crlf_mode	mode;
+		int		guess;
+	} modes[] = { { CRLF_ON, 0 }, { CRLF_AUTO, 1 } };
+
+	for (i = 0; i < 2; i++) {
+		stream_init(&s, modes[i].mode, modes[i].guess, 1, NULL, NULL,
+		    NULL);
+		ck_assert_uint_eq(proc(&s, "x\r", out), 1);
+		ck_assert_int_eq(out[0], 'x');
+		ck_assert_int_eq(stream_holding(&s), 1);
+		ck_assert_uint_eq(proc(&s, "\n", out), 1);
+		ck_assert_int_eq(out[0], '\n');
+		ck_assert_uint_eq(s.c.cr_removed, 1);
+		ck_assert_uint_eq(proc(&s, "a\r", out), 1);
+		ck_assert_int_eq(stream_holding(&s), 1);
+		ck_assert_uint_eq(stream_flush(&s, out), 1);
+		ck_assert_int_eq(out[0], '\r');
+		ck_assert_int_eq(stream_holding(&s), 0);
+		ck_assert_uint_eq(stream_flush(&s, out), 0);
+		/* Flushed: a late 0x0a cannot take it back. */
+		ck_assert_uint_eq(proc(&s, "\n\r", out), 1);
+		ck_assert_uint_eq(proc(&s, "\r", out), 1);
+		ck_assert_int_eq(out[0], '\r');
+		ck_assert_int_eq(stream_holding(&s), 1);
+		ck_assert_uint_eq(s.c.bytes_in, 8);
+		ck_assert_uint_eq(s.c.bytes_out, 6);
+		ck_assert_uint_eq(s.c.cr_removed, 1);
+		ck_assert_uint_eq(stream_flush(&s, out), 1);
+		stream_reset(&s);
+		ck_assert_int_eq(stream_holding(&s), 0);
+		ck_assert_uint_eq(s.c.bytes_in, 8);
+		ck_assert_uint_eq(s.c.bytes_out, 7);
+	}
+	/* Auto, delivering as read: the 0x0d went out at once. */
+	stream_init(&s, CRLF_AUTO, 0, 1, NULL, NULL, NULL);
+	ck_assert_uint_eq(proc(&s, "x\r", out), 2);
+	ck_assert_mem_eq(out, "x\r", 2);
+	ck_assert_uint_eq(stream_flush(&s, out), 0);
+	ck_assert_uint_eq(proc(&s, "\n", out), 1);
+	ck_assert_uint_eq(s.c.cr_removed, 0);
+	/* Off never holds. */
+	stream_init(&s, CRLF_OFF, 0, 1, NULL, NULL, NULL);
+	ck_assert_uint_eq(proc(&s, "x\r", out), 2);
+	ck_assert_int_eq(stream_holding(&s), 0);
+}
+END_TEST
+
+static size_t
+header(uint8_t *b, uint32_t leader, uint16_t type, uint16_t len, uint32_t id,
+    uint32_t sum)
+{
+	uint32_t	v[4] = { leader, type | (uint32_t)len << 16, id, sum };
+	size_t		i;
+
+	for (i = 0; i < 16; i++)
+		b[i] = v[i / 4] >> (8 * (i % 4));
+	return (16);
+}
+
+/*
+ * Control packets whose last byte is 0x0d: the repaired reading completes
+ * them one byte later (or at the flush), which is no disagreement.
+ */
+START_TEST(control_ending_in_cr)
+{
+	struct run	r;
+	uint8_t		b[4096];
+	size_t		n = 0, i, ok, nbad;
+	int		guess;
+
+	for (i = 0; i < 50; i++)
+		n += header(b + n, KD_LEADER_CONTROL, KD_TYPE_ACKNOWLEDGE, 0,
+		    0x80800000 + (i & 1), 0x0d000000);
+	for (guess = 0; guess < 2; guess++) {
+		run(&r, CRLF_AUTO, guess, 1, b, n, _i);
+		ck_assert_int_eq(r.nswitch, 0);
+		ck_assert_uint_eq(r.outlen, n);
+		ck_assert_int_eq(memcmp(r.out, b, n), 0);
+		tally(&r.log, &ok, &nbad);
+		ck_assert_uint_eq(ok, 50);
+		ck_assert_uint_eq(nbad, 0);
+		run_free(&r);
+	}
+}
+END_TEST
+
+/*
+ * Switching from repair to as-read while a 0x0d is held: it goes out (it
+ * was never delivered), nothing is lost.  A clean control packet with a
+ * real 0d 0a in its id and a checksum ending in 0x0d.
+ */
+START_TEST(switch_delivers_held_cr)
+{
+	struct run	r;
+	uint8_t		b[256], rep[256];
+	size_t		n = 0, first, len;
+	struct crlf	c;
+
+	n += header(b + n, KD_LEADER_CONTROL, KD_TYPE_ACKNOWLEDGE, 0,
+	    0x0a0d0000, 0x0d000000);
+	first = n;
+	n += header(b + n, KD_LEADER_CONTROL, KD_TYPE_ACKNOWLEDGE, 0,
+	    0x80800000, 0);
+	n += kd_build(b + n, KD_TYPE_DEBUG_IO, 0x80800001,
+	    (const uint8_t *)"ok\r\n", 4);
+	run(&r, CRLF_AUTO, 1, 1, b, n, _i);
+	ck_assert_int_eq(r.nswitch, 1);
+	ck_assert_int_eq(r.switch_to, 0);
+	ck_assert_uint_eq(r.switch_in, first);
+	/* The id's 0x0d was removed before the switch; nothing else. */
+	crlf_init(&c);
+	len = crlf_repair(&c, b, first, rep);
+	len += crlf_flush(&c, rep + len);
+	ck_assert_uint_eq(len, first - 1);
+	ck_assert_uint_eq(r.outlen, n - 1);
+	ck_assert_int_eq(memcmp(r.out, rep, len), 0);
+	ck_assert_int_eq(memcmp(r.out + len, b + first, n - first), 0);
+	ck_assert_uint_eq(r.s.c.cr_removed, 1);
+	run_free(&r);
+}
+END_TEST
+
+/* A ByteCount with a 0x0a: as read it swallows what follows. */
+START_TEST(corrupted_bytecount)
+{
+	struct run	 r;
+	uint8_t		*orig, *bad, payload[266];
+	size_t		 n = 0, blen, first, i, ok, nbad, npkt = 1;
+
+	orig = kt_xmalloc(trace.size + KD_MAX_PACKET);
+	for (i = 0; i < sizeof(payload); i++)
+		payload[i] = 'A' + i % 26;
+	n = kd_build(orig, KD_TYPE_STATE_MANIPULATE, 0x80800000, payload,
+	    sizeof(payload));
+	first = n;
+	for (i = 0; i < trace.n; i++) {
+		if (count_lf(trace.recs[i].pkt, trace.recs[i].len) > 0)
+			continue;
+		memcpy(orig + n, trace.recs[i].pkt, trace.recs[i].len);
+		n += trace.recs[i].len;
+		npkt++;
+	}
+	bad = kt_xmalloc(2 * n);
+	blen = crlf_corrupt(orig, n, bad);
+	ck_assert_uint_eq(blen, n + 1);
+	run(&r, CRLF_AUTO, 0, 1, bad, blen, _i);
+	/* Switched as soon as the repaired reading completed the packet. */
+	ck_assert_int_eq(r.nswitch, 1);
+	ck_assert_uint_eq(r.switch_in, first + 1);
+	ck_assert_uint_eq(r.outlen, blen);
+	ck_assert_int_eq(memcmp(r.out, bad, first + 1), 0);
+	ck_assert_int_eq(memcmp(r.out + first + 1, orig + first, n - first),
+	    0);
+	/* Nothing was delivered for the swallowed packet. */
+	tally(&r.log, &ok, &nbad);
+	ck_assert_uint_eq(ok, npkt - 1);
+	ck_assert_uint_eq(nbad, 0);
+	run_free(&r);
+	free(orig);
+	free(bad);
+}
+END_TEST
+
+/* Any chunking gives the same output, events and switch point. */
+START_TEST(auto_chunking_independent)
+{
+	char		 dir = _i % 2 ? KDTRACE_TARGET : KDTRACE_DEBUGGER;
+	struct run	 one, r;
+	uint8_t		*orig, *bad, *noisy;
+	size_t		 n, npkt, blen, m = 0, i;
+	uint64_t	 rnd = 3, seed;
+
+	orig = kt_direction(&trace, dir, &n, &npkt);
+	bad = kt_xmalloc(2 * n);
+	blen = crlf_corrupt(orig, n, bad);
+	/* With line noise sprinkled in. */
+	noisy = kt_xmalloc(2 * blen);
+	for (i = 0; i < blen; i++) {
+		if (kt_below(&rnd, 300) == 0)
+			noisy[m++] = "\r\n0ibx"[kt_below(&rnd, 6)];
+		noisy[m++] = bad[i];
+	}
+	run(&one, CRLF_AUTO, 0, 1, noisy, m, 0);
+	ck_assert_int_ge(one.nswitch, 1);
+	ck_assert_int_eq(one.s.repairing, 1);
+	for (seed = 1; seed < 12; seed++) {
+		run(&r, CRLF_AUTO, 0, 1, noisy, m, seed);
+		ck_assert_int_eq(r.nswitch, one.nswitch);
+		ck_assert_uint_eq(r.switch_in, one.switch_in);
+		ck_assert_uint_eq(r.outlen, one.outlen);
+		ck_assert_int_eq(memcmp(r.out, one.out, r.outlen), 0);
+		kt_log_equal(&one.log, &r.log, "auto");
+		run_free(&r);
+	}
+	run_free(&one);
+	free(orig);
+	free(bad);
+	free(noisy);
+}
+END_TEST
+
+START_TEST(reset_keeps_counters)
+{
+	struct run	r;
+	uint8_t		b[64], out[80];
+	size_t		n;
+
+	memset(&r, 0, sizeof(r));
+	stream_init(&r.s, CRLF_AUTO, 0, 1, on_event, on_switch, &r);
+	n = kd_build(b, KD_TYPE_DEBUG_IO, 0x80800000,
+	    (const uint8_t *)"abc", 3);
+	ck_assert_int_eq(stream_in_packet(&r.s), 0);
+	ck_assert_uint_eq(stream_process(&r.s, b, 10, out), 10);
+	ck_assert_int_eq(kd_parser_busy(&r.s.as_read), 1);
+	ck_assert_int_eq(stream_in_packet(&r.s), 1);
+	stream_reset(&r.s);
+	ck_assert_int_eq(stream_in_packet(&r.s), 0);
+	ck_assert_int_eq(kd_parser_busy(&r.s.as_read), 0);
+	ck_assert_int_eq(kd_parser_busy(&r.s.repaired), 0);
+	/* The partial packet, as garbage, once (the delivered reading). */
+	ck_assert_uint_eq(r.log.n, 1);
+	ck_assert_uint_eq(r.log.ev[0].len, 10);
+	ck_assert_uint_eq(r.s.c.kd.garbage, 10);
+	ck_assert_uint_eq(stream_process(&r.s, b, n, out), n);
+	ck_assert_uint_eq(r.s.c.kd.packets[KD_TYPE_DEBUG_IO], 1);
+	ck_assert_uint_eq(r.s.c.bytes_in, 10 + n);
+	kt_log_free(&r.log);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s = suite_create("stream");
+	TCase	*tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, auto_wrong_guess_corrupted, 0, 16);
+	tcase_add_loop_test(tc, auto_right_guess_corrupted, 0, 8);
+	tcase_add_loop_test(tc, auto_clean_traffic, 0, 6);
+	tcase_add_loop_test(tc, auto_wrong_guess_clean_crlf, 0, 8);
+	tcase_add_loop_test(tc, no_lf_never_switches, 0, 4);
+	tcase_add_loop_test(tc, off_and_on_exact, 0, 6);
+	tcase_add_test(tc, held_cr_across_calls_and_flush);
+	tcase_add_loop_test(tc, control_ending_in_cr, 0, 6);
+	tcase_add_loop_test(tc, switch_delivers_held_cr, 0, 6);
+	tcase_add_loop_test(tc, corrupted_bytecount, 0, 6);
+	tcase_add_loop_test(tc, auto_chunking_independent, 0, 2);
+	tcase_add_test(tc, reset_keeps_counters);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
