@@ -65,7 +65,9 @@ tput_md() {
 	}' "$D/tput.csv"
 	if [ -s "$D/tput-duplex.csv" ]; then
 		echo
-		echo "Both ways at once (one run each, 64 MiB each way; ptycrlf less):"
+		echo "Both ways at once (one run each, 64 MiB each way; ptycrlf less). A stall here is two socats back to back"
+		echo "(a VM line's and the rival's, or the two joined lines'), each blocked writing to the other: socat's writes block."
+		echo "kdrelayd never blocks, so it cannot be one of such a pair; a hypervisor's own device model would not block either."
 		echo
 		awk -F, 'NR == 1 { print "| contender | MB/s each way | completed |"; print "|---|---|---|"; next }
 		{ printf "| %s | %s | %s |\n", $1, $5 == 1 ? sprintf("%.1f", $4) : "-", $5 == 1 ? "yes" : "no: stalled (timed out after 60 s)" }' "$D/tput-duplex.csv"
@@ -167,7 +169,9 @@ idle_md() {
 	  if ($1 == "kdrelayd") { print "idle_" $2, $6 >>facts } }' "$D/idle.csv"
 	if [ -n "$STRACE" ]; then
 		echo
-		echo "strace -f -tt on an idle kdrelayd (both sides connected) for 5 s: $STRACE system calls."
+		set -- $STRACE
+		echo "strace -f -tt on the idle kdrelayd, 5 s each: ${1:-?} system calls completed with both sides connected, ${2:-?} with one side gone"
+		echo "(idle-strace.txt: each thread sits in one epoll_wait with no timeout)."
 	fi
 }
 
@@ -319,24 +323,37 @@ awk '{ f[$1] = $2 } END {
 		printf "%s %s %s %s %s %s %s\n", c, f["tput_" c "_ab"] + 0, f["tput_" c "_ba"] + 0, f["lat_" c "_ack_p50"] + 0, f["lat_" c "_ack_p99"] + 0, f["lat_" c "_data_p50"] + 0, f["lat_" c "_data_p99"] + 0
 	}
 }' "$FACTS" >"$D/chart.tmp"
-gnuplot <<EOF 2>"$D/gnuplot.tmp" || echo "report: gnuplot failed" >&2
-set terminal pngcairo size 1100,480 font ",10" noenhanced
+# One panel per scenario that has figures (log scales need them).
+panels=0
+TPLOT="" LPLOT=""
+if grep -q '^tput_kdrelayd_ab [0-9]' "$FACTS"; then
+	panels=$((panels + 1))
+	TPLOT="set title \"Throughput, MB/s (higher is better, log scale)\"
+set yrange [0.1:*]
+plot \"$D/chart.tmp\" using 2:xtic(1) title \"host->target\", '' using 3 title \"target->host\""
+fi
+if grep -q '^lat_kdrelayd_ack_p50 [0-9]' "$FACTS"; then
+	panels=$((panels + 1))
+	LPLOT="set title \"Round trip, microseconds (lower is better, log scale)\"
+set yrange [10:*]
+plot \"$D/chart.tmp\" using 4:xtic(1) title \"ACK p50\", '' using 5 title \"ACK p99\", '' using 6 title \"1 KiB data p50\", '' using 7 title \"1 KiB data p99\""
+fi
+if [ $panels -gt 0 ]; then
+	gnuplot <<EOF 2>"$D/gnuplot.tmp" || echo "report: gnuplot failed" >&2
+set terminal pngcairo size $((550 * panels)),480 font ",10" noenhanced
 set output "$D/bench.png"
-set multiplot layout 1,2 title "kdrelayd vs rivals ($DATE, $MACHINE)"
+set multiplot layout 1,$panels title "kdrelayd and its rivals, $DATE"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set grid ytics
 set key below
-set title "Throughput, MB/s (higher is better, log scale)"
 set logscale y
-set yrange [0.1:*]
-plot "$D/chart.tmp" using 2:xtic(1) title "host->target", '' using 3 title "target->host"
-set title "Round trip, microseconds (lower is better, log scale)"
-set yrange [1:*]
-plot "$D/chart.tmp" using 4:xtic(1) title "ACK p50", '' using 5 title "ACK p99", '' using 6 title "1 KiB data p50", '' using 7 title "1 KiB data p99"
+$TPLOT
+$LPLOT
 unset multiplot
 EOF
-[ -s "$D/gnuplot.tmp" ] && cat "$D/gnuplot.tmp" >&2
+	[ -s "$D/gnuplot.tmp" ] && cat "$D/gnuplot.tmp" >&2
+fi
 rm -f "$D/chart.tmp" "$D/gnuplot.tmp" "$FACTS"

@@ -21,7 +21,7 @@
 #   BENCH_REPS [5]              repetitions of throughput, latency, session
 #   BENCH_ROUNDS [10000]        latency: round trips per measurement
 #   BENCH_PTYCRLF_ROUNDS [1000] latency through ptycrlf
-#   BENCH_SESSIONS [10]         session replays per contender and repetition
+#   BENCH_SESSIONS [20]         session replays per contender and repetition
 #   BENCH_IDLE_SEC [10]         idle: seconds watched
 #   BENCH_PAIRS [256]           scale: pairs in one daemon
 #   BENCH_SCALE_SEC [10]        scale: seconds counted (after 2 s warm-up)
@@ -44,7 +44,7 @@ PSIZE=${BENCH_PTYCRLF_SIZE:-2M}
 REPS=${BENCH_REPS:-5}
 ROUNDS=${BENCH_ROUNDS:-10000}
 PROUNDS=${BENCH_PTYCRLF_ROUNDS:-1000}
-SESSIONS=${BENCH_SESSIONS:-10}
+SESSIONS=${BENCH_SESSIONS:-20}
 IDLE=${BENCH_IDLE_SEC:-10}
 PAIRS=${BENCH_PAIRS:-256}
 SCALE_SEC=${BENCH_SCALE_SEC:-10}
@@ -327,16 +327,21 @@ run_idle() {
 		fi
 		down
 	done
-	# Why would it wake up? Record its system calls while idle.
+	# What it does while idle, by strace: connected, then one side gone.
+	command -v strace >/dev/null || return
 	up kdrelayd
 	sleep 1
-	if command -v strace >/dev/null; then
+	: >"$OUT/idle-strace.txt"
+	for st in connected one-absent; do
+		[ $st = one-absent ] && { stop $LINE_b; LINES=$LINE_a; sleep 1; }
+		echo "# strace -f -tt -p PID, 5 s, $st" >>"$OUT/idle-strace.txt"
 		timeout 5 strace -f -tt -p "$RELAY_PIDS" -o "$T/strace.idle" \
 		    2>/dev/null
-		n=$(grep -vc -e 'resumed>' -e '+++' -e 'detached' "$T/strace.idle")
-		say "idle kdrelayd: $n system calls in 5 s under strace"
-		echo "$n" >"$T/strace.count"
-	fi
+		cat "$T/strace.idle" >>"$OUT/idle-strace.txt"
+		n=$(grep -c ' = ' "$T/strace.idle")
+		say "idle kdrelayd $st: $n system calls completed in 5 s (strace)"
+		echo "$n" >>"$T/strace.count"
+	done
 	down
 }
 
@@ -396,7 +401,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "LOAD_START=\"$LOAD_START\""
 	echo "LOAD_END=\"$LOAD_END\""
 	echo "PARAMS=\"size $SIZE each way (ptycrlf $PSIZE), $REPS repetitions, $ROUNDS round trips (ptycrlf $PROUNDS), $SESSIONS sessions per repetition, idle ${IDLE} s, $PAIRS pairs for ${SCALE_SEC} s x $SCALE_REPS, $RECONN_REPS reconnects\""
-	[ -r "$T/strace.count" ] && echo "STRACE=\"$(cat "$T/strace.count")\""
+	[ -r "$T/strace.count" ] && echo "STRACE=\"$(tr '\n' ' ' <"$T/strace.count")\""
 } >"$OUT/machine.env"
 sh "$HERE/report.sh" "$OUT" || die "report failed"
 say "bench: results in $OUT/results.md"
