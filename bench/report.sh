@@ -189,15 +189,15 @@ scale_md() {
 	END {
 		print "| contender | pairs | aggregate MB/s | slowest pair MB/s | median pair MB/s | median / slowest | RSS MiB (peak) | PSS MiB | threads | fds | CPU % | bad bytes |"
 		print "|---|---|---|---|---|---|---|---|---|---|---|---|"
-		split("kdrelayd socat", S, " ")
-		for (i = 1; i <= 2; i++) {
+		split("kdrelayd kdrelayd-16k socat", S, " ")
+		for (i = 1; i <= 3; i++) {
 			c = S[i]; m = n[c]; if (m == 0) continue
 			delete a; for (j = 1; j <= m; j++) a[j] = agg[c, j]; A = med(a, m)
 			delete a; for (j = 1; j <= m; j++) a[j] = mn[c, j]; MN = med(a, m)
 			delete a; for (j = 1; j <= m; j++) a[j] = md[c, j]; MD = med(a, m)
 			worst = 0; for (j = 1; j <= m; j++) if (r[c, j] > worst) worst = r[c, j]
 			delete a; for (j = 1; j <= m; j++) a[j] = cpu[c, j]; CP = med(a, m)
-			printf "| %s | %d | %.1f | %.3f | %.3f | %.2f (worst run) | %.1f (%.1f) | %.1f | %d | %d | %.0f | %d |\n", c == "socat" ? "socat (one per pair)" : c, P[c], A, MN, MD, worst, rss[c] / 1024, hwm[c] / 1024, pss[c] / 1024, thr[c], fds[c], CP, err[c]
+			printf "| %s | %d | %.1f | %.3f | %.3f | %.2f (worst run) | %.1f (%.1f) | %.1f | %d | %d | %.0f | %d |\n", c == "socat" ? "socat (one per pair)" : c == "kdrelayd-16k" ? "kdrelayd, buffer-size = 16k" : c, P[c], A, MN, MD, worst, rss[c] / 1024, hwm[c] / 1024, pss[c] / 1024, thr[c], fds[c], CP, err[c]
 			print "scale_" c "_rss_kib", hwm[c] >>facts
 			print "scale_" c "_ratio", worst >>facts
 			print "scale_" c "_errors", err[c] + 0 >>facts

@@ -17,7 +17,7 @@
 #
 # Environment (defaults in brackets):
 #   BENCH_SIZE [256M]           throughput: bytes each way
-#   BENCH_PTYCRLF_SIZE [2M]     throughput through ptycrlf (slow)
+#   BENCH_PTYCRLF_SIZE [1M]     throughput through ptycrlf (slow)
 #   BENCH_REPS [5]              repetitions of throughput, latency, session
 #   BENCH_ROUNDS [10000]        latency: round trips per measurement
 #   BENCH_PTYCRLF_ROUNDS [1000] latency through ptycrlf
@@ -40,7 +40,7 @@ set -u
 BUILD=$(cd "${1:-build}" && pwd) || exit 1
 HERE=$(cd "$(dirname "$0")" && pwd)
 SIZE=${BENCH_SIZE:-256M}
-PSIZE=${BENCH_PTYCRLF_SIZE:-2M}
+PSIZE=${BENCH_PTYCRLF_SIZE:-1M}
 REPS=${BENCH_REPS:-5}
 ROUNDS=${BENCH_ROUNDS:-10000}
 PROUNDS=${BENCH_PTYCRLF_ROUNDS:-1000}
@@ -352,11 +352,15 @@ run_scale() {
 	echo "rep,contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors" >"$f"
 	rep=1
 	while [ $rep -le "$SCALE_REPS" ]; do
-		for c in kdrelayd socat; do
+		for c in kdrelayd kdrelayd-16k socat; do
 			if [ $c = kdrelayd ]; then
 				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -t "$SCALE_SEC" \
 				    -m kdrelayd -o "$T/scale.conf" "$BUILD/kdrelayd" \
 				    2>>"$T/scale.err")
+			elif [ $c = kdrelayd-16k ]; then
+				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -t "$SCALE_SEC" \
+				    -g "buffer-size = 16k" -m kdrelayd -o "$T/scale.conf" \
+				    "$BUILD/kdrelayd" 2>>"$T/scale.err")
 			else
 				out=$("$BUILD/bench/scale" -c -p "$PAIRS" -t "$SCALE_SEC" \
 				    -m socat socat 2>>"$T/scale.err")

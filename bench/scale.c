@@ -3,8 +3,8 @@
  * and fairness of one kdrelayd (or of one socat per pair) relaying PAIRS
  * pairs that all carry traffic.
  *
- *	scale [-c] [-r] [-p PAIRS] [-w WARM] [-t SEC] -m kdrelayd|socat
- *	    -o CONF PROGRAM
+ *	scale [-c] [-r] [-p PAIRS] [-w WARM] [-t SEC] [-g SETTING]
+ *	    -m kdrelayd|socat -o CONF PROGRAM
  *
  * The VMs' lines are ptys this program opens itself (posix_openpt), 2 per
  * pair: the relay opens the slaves, this program plays both guests of
@@ -12,7 +12,8 @@
  * pairs at once and checking every byte received (-c/-r as for tput).
  * With -m kdrelayd it writes CONF (one [pair] per pair) and runs
  * "PROGRAM -c CONF"; with -m socat it runs "PROGRAM -b 65536 HOST TARGET"
- * once per pair.  After WARM seconds (default 2) it counts, for SEC
+ * once per pair (-g adds a line to CONF's [global], e.g. "buffer-size =
+ * 16k").  After WARM seconds (default 2) it counts, for SEC
  * seconds (default 10), the bytes each pair delivers, then samples the
  * relay processes (VmRSS, VmHWM, Pss, threads, fds, CPU time).
  */
@@ -47,7 +48,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: scale [-c] [-r] [-p pairs] [-w warm] [-t sec] "
-	    "-m kdrelayd|socat -o conf program\n");
+	    "[-g setting] -m kdrelayd|socat -o conf program\n");
 	exit(64);
 }
 
@@ -221,7 +222,7 @@ main(int argc, char **argv)
 	struct cycle		 cy;
 	struct epoll_event	 ev, *evs;
 	struct line		*l;
-	const char		*mode = NULL, *conf = NULL;
+	const char		*mode = NULL, *conf = NULL, *global = "";
 	uint8_t			*buf;
 	int64_t			 t_start, t1, t2 = 0, now;
 	long			 warm = 2, dur = 10, ticks1 = 0, ticks2;
@@ -235,9 +236,10 @@ main(int argc, char **argv)
 	FILE			*f;
 	char			 a[80], b[80];
 
-	while ((ch = getopt(argc, argv, "cm:o:p:rt:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "cg:m:o:p:rt:w:")) != -1) {
 		switch (ch) {
 		case 'c': corrupt = 1; break;
+		case 'g': global = optarg; break;
 		case 'm': mode = optarg; break;
 		case 'o': conf = optarg; break;
 		case 'p': pairs = atoi(optarg); break;
@@ -279,7 +281,7 @@ main(int argc, char **argv)
 		if ((f = fopen(conf, "w")) == NULL)
 			die(conf);
 		fprintf(f, "# %d pairs for the scale benchmark\n[global]\n"
-		    "log-level = notice\n", pairs);
+		    "log-level = notice\n%s\n", pairs, global);
 		for (i = 0; i < pairs; i++)
 			fprintf(f, "\n[pair p%03d]\nhost = pty:%s%s\n"
 			    "target = pty:%s%s\n", i, lines[2 * i].slave,

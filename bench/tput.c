@@ -152,7 +152,7 @@ main(int argc, char **argv)
 		usage();
 	cycle_make(&a, NPKT, KD_MAX_PAYLOAD, 1);
 	cycle_make(&b, NPKT, KD_MAX_PAYLOAD, 2);
-	cycles = (size + a.olen - 1) / a.olen;
+	cycles = (size + a.olen / 2) / a.olen;	/* the nearest whole cycles */
 	if (cycles == 0)
 		cycles = 1;
 	if (pipe(ready) == -1 || pipe(go) == -1 || pipe(back) == -1) {
