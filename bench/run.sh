@@ -216,19 +216,6 @@ run_tput() {
 		done
 		rep=$((rep + 1))
 	done
-	# Both ways at once, once each (socat can stall here: note it).
-	f=$OUT/tput-duplex.csv
-	echo "contender,bytes,sec,mbps,ok" >"$f"
-	for c in $CONTENDERS; do
-		size=64M; [ $c = ptycrlf ] && size=$PSIZE
-		up $c
-		out=$("$BUILD/bench/tput" -c $REPAIR -d both -s "$size" -t 60 \
-		    "$GA" "$GB" 2>>"$T/tput.err")
-		down
-		[ -n "$out" ] || out="tput bytes=0 sec=0 mbps=0 ok=0"
-		echo "$c,$(kv bytes "$out"),$(kv sec "$out"),$(kv mbps "$out"),$(kv ok "$out")" >>"$f"
-		say "tput duplex $c: $out"
-	done
 }
 
 # ---- 2. latency ----
@@ -281,8 +268,9 @@ run_session() {
 				wait $tp; rt=$?
 				d=$(cat "$T/d.out")
 				ok=0; [ $rd = 0 ] && [ $rt = 0 ] && ok=1
-				rtx=$(( $(kv retransmits "$d" | head -1) + \
-				    $(kv retransmits "$(cat "$T/t.out")" | head -1) ))
+				r1=$(kv retransmits "$d" | head -1)
+				r2=$(kv retransmits "$(cat "$T/t.out")" | head -1)
+				rtx=$(( ${r1:-0} + ${r2:-0} ))
 				echo "$rep,$c,$i,$(kv time "$d"),$rtx,$ok" >>"$f"
 				i=$((i + 1))
 			done
