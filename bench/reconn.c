@@ -1,7 +1,7 @@
 /*
  * reconn - how soon kdrelayd relays again when a VM's endpoint comes back.
  *
- *	reconn [-n REPS] [-i USEC] -u|-p DIR KDRELAYD
+ *	reconn [-v] [-n REPS] [-i USEC] -u|-p DIR KDRELAYD
  *
  * Runs "KDRELAYD HOST TARGET" where TARGET is a pty this program holds
  * and writes one byte to every USEC microseconds (default 100), and HOST
@@ -11,7 +11,7 @@
  * HOST appear it measures the time until the first relayed byte arrives
  * on it; it then keeps HOST up 1.2 s (a session that lived: the relay
  * reconnects at once, without backoff), takes it away and waits 0.3 s.
- * Prints the median, minimum and maximum in milliseconds.
+ * Prints the median, minimum and maximum in milliseconds (-v: each one).
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -28,6 +28,7 @@
 #define GIVE_UP_S	10
 
 static pid_t	relay = -1;
+static int	verbose;
 
 static void
 die(const char *what)
@@ -87,8 +88,9 @@ main(int argc, char **argv)
 	long			 reps = 10, usec = 100, i, sum = 0;
 	int			 ch, mode = 0, target, lfd = -1, fd = -1, logfd;
 
-	while ((ch = getopt(argc, argv, "i:n:pu")) != -1) {
+	while ((ch = getopt(argc, argv, "i:n:puv")) != -1) {
 		switch (ch) {
+		case 'v': verbose = 1; break;
 		case 'i': usec = atol(optarg); break;
 		case 'n': reps = atol(optarg); break;
 		case 'p': mode = 'p'; break;
@@ -100,7 +102,7 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc != 2 || mode == 0 || reps < 1 || usec < 1 || usec > 999999) {
 usage:
-		fprintf(stderr, "usage: reconn [-n reps] [-i usec] -u|-p dir "
+		fprintf(stderr, "usage: reconn [-v] [-n reps] [-i usec] -u|-p dir "
 		    "kdrelayd\n");
 		return 64;
 	}
@@ -174,6 +176,14 @@ usage:
 		}
 		lat[i] = now_ns() - t0;
 		sum += lat[i];
+		if (verbose) {
+			struct timespec	rt;
+
+			clock_gettime(CLOCK_REALTIME, &rt);
+			fprintf(stderr, "reconn: %ld: %.3f ms (arrived at "
+			    "%lld.%06ld)\n", i + 1, lat[i] / 1e6,
+			    (long long)rt.tv_sec, rt.tv_nsec / 1000);
+		}
 		talk(target, fd, usec, 1200);
 		/* Gone, as a VM that stops: the path first, then the line. */
 		unlink(hpath);
