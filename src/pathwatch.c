@@ -82,6 +82,12 @@ pathwatch_arm(struct pathwatch *w, const char *path, const char *name)
 		w->ev_ino = event_new(w->base, w->ino_fd,
 		    EV_READ | EV_PERSIST, watch_cb, w);
 		if (w->ev_ino == NULL || event_add(w->ev_ino, NULL) == -1) {
+			/* No event, no watch: leave nothing half set up. */
+			if (w->ev_ino != NULL)
+				event_free(w->ev_ino);
+			w->ev_ino = NULL;
+			close(w->ino_fd);
+			w->ino_fd = -1;
 			errno = ENOMEM;
 			goto fail;
 		}
