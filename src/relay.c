@@ -384,7 +384,6 @@ side_lost(struct side *s, const char *why)
 {
 	side_detach(s);
 	endpoint_lost(s->ep, why);
-	publish(s->r);
 }
 
 static void
@@ -406,8 +405,13 @@ side_up(void *arg, int fd)
 	s->rd = event_new(r->base, fd, EV_READ | EV_PERSIST, read_cb, s);
 	s->wr = event_new(r->base, fd, EV_WRITE | EV_PERSIST, write_cb, s);
 	if (s->rd == NULL || s->wr == NULL) {
-		log_err("%s: %s: out of memory", r->o.name, s->label);
-		side_lost(s, "out of memory");
+		if (s->rd != NULL)
+			event_free(s->rd);
+		if (s->wr != NULL)
+			event_free(s->wr);
+		s->rd = s->wr = NULL;
+		s->fd = -1;
+		endpoint_lost(s->ep, "out of memory");
 		return;
 	}
 	stream_reset(&from->st);
