@@ -154,6 +154,7 @@ main(int argc, char **argv)
 			if (now() > deadline) {
 				fprintf(stderr, "xfer: %s: %s\n", argv[0],
 				    strerror(errno));
+				free(out);
 				return 69;
 			}
 			usleep(20000);
@@ -169,6 +170,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "xfer: timeout: sent %zu/%zu, "
 			    "received %zu/%zu\n", sent, nout, got, want);
 			fclose(rf);
+			free(out);
 			return 1;
 		}
 		pfd.fd = fd;
@@ -207,5 +209,6 @@ main(int argc, char **argv)
 	if (isatty(fd))
 		tcdrain(fd);
 	fclose(rf);
+	free(out);
 	return 0;
 }
