@@ -189,6 +189,8 @@ foo:bar
 /dev/pts/1,allow-remote
 tcp:h:1,allow-remote
 LONG
+NEWLINE
+ESCAPE
 EOF
 note "ok: $n malformed specs, each as HOST and as TARGET: exit 64, one line"
 
