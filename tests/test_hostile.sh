@@ -279,9 +279,7 @@ wait_for -S "$T/live.sock" || fail "socat listener"
     fail "took over a live socket: $(cat "$T/err")"
 kill $LAST 2>/dev/null; wait $LAST 2>/dev/null
 # A stale socket (its listener gone without unlinking) may go.
-python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' \
-    "$T/stale.sock" 2>/dev/null ||
-    perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Local => $ARGV[0], Listen => 1) or die' \
+perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Local => $ARGV[0], Listen => 1) or die' \
     "$T/stale.sock"
 [ -S "$T/stale.sock" ] || fail "could not make a stale socket"
 : >"$T/relay.log"
