@@ -100,9 +100,10 @@ clean:
 
 ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 # Any sanitizer report fails: ASan and UBSan abort, leaks count; the
-# integration tests also look for reports in the daemon's log.
+# integration tests also look for reports in the daemon's log.  Check's
+# per-test timeouts get room for the sanitizers' slowdown.
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 CK_TIMEOUT_MULTIPLIER=5
 
 check-asan: deps
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS='$(ASAN_CFLAGS)' all units helpers
