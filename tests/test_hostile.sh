@@ -4,7 +4,8 @@
 # parsers are fuzzed in fuzz/):
 #  1. A running daemon's pairs are untouched by a bad file on SIGHUP
 #     (unknown key, duplicate pair, bad values, a directory, a missing
-#     file, binary junk, a 1 MB line, an endpoint that cannot start):
+#     file, a FIFO, binary junk, a 1 MB line, an endpoint that cannot
+#     start):
 #     each refused with FILE:LINE and the reason, traffic byte-exact.
 #  2. Every malformed endpoint spec on the command line: exit 64 and a
 #     one-line error, control characters in it escaped.
@@ -101,6 +102,8 @@ bad "binary junk" "$T/relay.conf:[0-9]*: \(NUL byte\|invalid control character\|
 bad "a 1 MB line" "$T/relay.conf:4: line too long"
 : >"$T/bad"
 bad "an empty file" "$T/relay.conf: no pairs and no \[auto\] section enabled"
+mkfifo "$T/bad"
+bad "a FIFO with no writer" "$T/relay.conf: a FIFO, not a file"
 
 # A file that parses, with a new pair that cannot start: the new pair is
 # left out, the running one goes on.
@@ -113,10 +116,14 @@ wait_count "reloaded:" 1 || fail "reload with a failing new pair"
 grep -q "new/host: .*regular exists and is not a socket; not replacing it" \
     "$T/relay.log" || fail "the failing new pair is not reported"
 [ "$(cat "$T/regular")" = precious ] || fail "the regular file was touched"
+mkfifo "$T/fifo.conf"
+timeout 10 "$KD" -c "$T/fifo.conf" 2>"$T/err"
+[ $? = 78 ] && grep -q "fifo.conf: a FIFO, not a file" "$T/err" ||
+    fail "-c FIFO: $(cat "$T/err")"
 transfer 1048576
 [ "$(count "kd: stopped")" = 0 ] || fail "a bad file stopped the running pair"
 [ "$(count "kd: relaying")" = 1 ] || fail "the running pair was restarted"
-note "ok: 12 bad files refused on SIGHUP, a new pair that cannot start left out; pair kd never stopped, traffic exact after each"
+note "ok: 13 bad files refused on SIGHUP, a new pair that cannot start left out; pair kd never stopped, traffic exact after each"
 kill $RELAY; wait $RELAY 2>/dev/null
 
 # --- 2. Malformed endpoint specs on the command line --------------------
