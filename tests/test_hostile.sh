@@ -37,16 +37,17 @@ counters() {
 field() { printf '%s\n' "$1" | sed -n "s/.* \([0-9][0-9]*\) $2.*/\1/p"; }
 size() { wc -c <"$1"; }
 
-# transfer N: N random bytes each way between the host and target guests.
+# transfer N: N random bytes from the host guest to the target guest and
+# N back, one direction at a time (see oneway in test_faults.sh).
 transfer() {
-	random "$T/x" "$1"
-	random "$T/y" "$1"
-	"$XFER" -t 60 "$T/host.guest" "$T/x" "$T/y.in" "$1" & H=$!
-	"$XFER" -t 60 "$T/target.guest" "$T/y" "$T/x.in" "$1" ||
-	    fail "transfer (target side)"
-	wait $H || fail "transfer (host side)"
-	same "$T/x" "$T/x.in"
-	same "$T/y" "$T/y.in"
+	for dir in "host target" "target host"; do
+		set -- "$1" $dir
+		random "$T/x" "$1"
+		"$XFER" -t 60 "$T/$3.guest" - "$T/x.in" "$1" & H=$!
+		"$XFER" -t 60 "$T/$2.guest" "$T/x" /dev/null 0 || fail "send $2 -> $3"
+		wait $H || fail "receive $2 -> $3"
+		same "$T/x" "$T/x.in"
+	done
 }
 
 # --- 1. Bad files on SIGHUP ---------------------------------------------
