@@ -37,7 +37,10 @@ for t in "$@"; do
 	else
 		fail=1
 		echo "fuzz $name: FAILED (exit $rc) after ${runs:-?} runs; log:"
-		grep -v '^#[0-9]' "$log" | tail -n 30 | sed 's/^/    /'
+		grep -m 3 -e 'property failed' -e 'ERROR: ' -e 'runtime error' \
+		    "$log" | sed 's/^/    /'
+		grep -v -e '^#[0-9]' -e '^ *#[0-9]* 0x' "$log" | tail -n 12 |
+		    sed 's/^/    /'
 		ls "$build/artifacts/$name-"* 2>/dev/null | sed 's/^/    input: /'
 	fi
 done
