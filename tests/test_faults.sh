@@ -13,6 +13,9 @@
 #     goes), 1000 SIGUSR1 during traffic: every byte exact, the first pair
 #     never restarted.
 #  4. SIGTERM in the middle of a transfer: exit 0 within 1 s.
+#  5. Two peers that write a whole 12 MiB blocking before they read (as
+#     socat does, in 8 KiB writes) get through a relay whose buffers can
+#     hold it: the relay reads as long as it has room.
 . "$TESTS/lib/common.sh"
 XFER=$BUILD/helpers/xfer
 
@@ -351,3 +354,50 @@ kill $R $W 2>/dev/null
 [ $ms -lt 1000 ] || fail "took $ms ms to exit on SIGTERM mid-transfer"
 grep -q "exiting" "$T/relay.log" || fail "no exit message"
 note "ok: SIGTERM mid-transfer (at $(size "$T/big.in") of $N bytes): exit 0 in $ms ms"
+
+# --- 5. Peers that write blocking before they read ----------------------
+# Each writes 12 MiB in blocking writes, then reads 12 MiB.  The relay's
+# 16 MiB buffers can hold it all: it must keep reading while it has room,
+# not stop at half full, or each peer waits for the other for ever.
+: >"$T/relay.log"
+N=$((12 * 1024 * 1024))
+random "$T/h.out" $N
+random "$T/t.out" $N
+relay --buffer-size 16M "unix-listen:$T/h.sock" "unix-listen:$T/t.sock"
+wait_for -S "$T/h.sock" -a -S "$T/t.sock" || fail "no sockets"
+# lockstep SOCKET SEND RECV: connect, wait for $T/go, send all, read all.
+lockstep() {
+	perl -MIO::Socket::UNIX -e '
+	    my ($path, $send, $recv, $want, $go) = @ARGV;
+	    my $s = IO::Socket::UNIX->new(Peer => $path) or die "$path: $!\n";
+	    select(undef, undef, undef, 0.01) until -e $go;
+	    open(my $f, "<:raw", $send) or die; local $/; my $d = <$f>;
+	    for (my $o = 0; $o < length $d; ) {
+		my $n = syswrite($s, $d, 65536, $o);
+		die "write: $!\n" unless defined $n;
+		$o += $n;
+	    }
+	    my $got = "";
+	    while (length($got) < $want) {
+		sysread($s, $got, 65536, length $got) or die "read: EOF\n";
+	    }
+	    open(my $o, ">:raw", $recv) or die; print $o $got;
+	' "$1" "$2" "$3" $N "$T/go"
+}
+lockstep "$T/h.sock" "$T/h.out" "$T/h.in" & A=$!
+lockstep "$T/t.sock" "$T/t.out" "$T/t.in" & B=$!
+PIDS="$PIDS $A $B"
+wait_log "$T/relay.log" "host: .*client connected" || fail "host peer"
+wait_log "$T/relay.log" "target: .*client connected" || fail "target peer"
+touch "$T/go"
+tries=0
+while { kill -0 $A 2>/dev/null || kill -0 $B 2>/dev/null; }; do
+	tries=$((tries + 1))
+	[ $tries -gt 300 ] && fail "peers writing before reading held each other for 30 s"
+	sleep 0.1
+done
+wait $A || fail "host peer"
+wait $B || fail "target peer"
+same "$T/h.out" "$T/t.in"
+same "$T/t.out" "$T/h.in"
+note "ok: two peers writing 12 MiB blocking before reading got through"
