@@ -10,7 +10,10 @@ note "unix-listen <-> tcp-listen"
 relay -n listen "unix-listen:$T/h.sock" "tcp-listen:$port"
 wait_for -S "$T/h.sock" || fail "no unix socket"
 [ "$(stat -c %a "$T/h.sock")" = 600 ] || fail "unix socket mode $(stat -c %a "$T/h.sock")"
-"$BUILD/helpers/xfer" -t 60 "unix:$T/h.sock" "$T/x" "$T/y.in" $N & A=$!
+# What one side sends before the other is connected is dropped (by
+# design): the unix client waits for the tcp client's first byte.
+"$BUILD/helpers/xfer" -w -t 60 "unix:$T/h.sock" "$T/x" "$T/y.in" $N & A=$!
+wait_log "$T/relay.log" "host: .*client connected" || fail "unix client"
 "$BUILD/helpers/xfer" -t 60 "tcp:127.0.0.1:$port" "$T/y" "$T/x.in" $N || fail "tcp client"
 wait $A || fail "unix client"
 same "$T/x" "$T/x.in"
