@@ -275,7 +275,8 @@ fd0=$(fds)
 # oneway FROM TO FILE: FILE from FROM's guest to TO's guest, checked.
 # One direction at a time: socat, playing each VM, writes blocking and
 # reads nothing meanwhile, so two of them with both directions saturated
-# can hold each other through any bounded relay (README, Reliability).
+# can fill both of the relay's buffers and hold each other through it
+# (README, Reliability).
 oneway() {
 	"$XFER" -t 30 "$T/$2.guest" - "$T/in" "$(size "$3")" & R=$!
 	"$XFER" -t 30 "$T/$1.guest" "$3" /dev/null 0 || fail "send $1 -> $2"
