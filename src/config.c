@@ -7,6 +7,8 @@
  * (confpairs.c): a [global] default or allow-remote may come after the
  * pairs it affects.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -327,16 +329,27 @@ config_parse_buffer(const char *name, const char *buf, size_t len,
 int
 config_load(const char *path, struct config *cf, char *err, size_t errlen)
 {
-	char	*buf = NULL, *nb;
-	size_t	 len = 0, cap = 0;
-	ssize_t	 n;
-	int	 fd, rc;
+	struct stat	 st;
+	char		*buf = NULL, *nb;
+	size_t		 len = 0, cap = 0;
+	ssize_t		 n;
+	int		 fd, rc;
 
 	config_init(cf);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* Non-blocking open: a FIFO with no writer must not hang a reload. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) ==
+	    -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return (-1);
 	}
+	if (fstat(fd, &st) == -1)
+		goto fail_errno;
+	if (S_ISFIFO(st.st_mode)) {
+		snprintf(err, errlen, "%s: a FIFO, not a file", path);
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, 0) == -1)	/* blocking reads, as before */
+		goto fail_errno;
 	for (;;) {
 		if (len == cap) {
 			cap = cap ? cap * 2 : 8192;

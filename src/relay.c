@@ -5,7 +5,7 @@
  * buffer: bytes are read straight into it, repaired in place and written
  * to the peer in the same callback, so a byte normally leaves in the read
  * that brought it.  Only when the peer will not take it all does the write
- * event go on, and only when the buffer is nearly full does reading stop:
+ * event go on, and only when the buffer is full does reading stop:
  * backpressure instead of growth.
  */
 #include <sys/types.h>
@@ -318,9 +318,14 @@ dir_write(struct dir *d)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
-			/* The peer is slow: past half full, stop reading. */
+			/*
+			 * The peer is slow: read on while there is room
+			 * (read_cb stops when full).  Stopping earlier can
+			 * hold a peer that writes blocking and reads only
+			 * after: each side then waits for the other.
+			 */
 			event_add(to->wr, NULL);
-			side_set_reading(from, d->len <= d->cap / 2);
+			side_set_reading(from, d->cap - d->len >= 2);
 			return;
 		}
 		side_lost(to, n == 0 ? "wrote nothing" : strerror(errno));
