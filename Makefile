@@ -146,4 +146,43 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
+# --- Hardening: sanitizers, valgrind, fuzzing (see README, Reliability) ---
+
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+# Any sanitizer report fails: ASan and UBSan abort, leaks count; the
+# integration tests also look for reports in the daemon's log.  Check's
+# per-test timeouts get room for the sanitizers' slowdown.
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 CK_TIMEOUT_MULTIPLIER=5
+
+check-asan: deps
+	$(MAKE) BUILD=build-asan CC=clang CFLAGS='$(ASAN_CFLAGS)' all units helpers
+	@$(SAN_ENV) tests/run-units.sh $(UNITS:%=build-asan/%)
+	@$(SAN_ENV) tests/run-integration.sh build-asan
+
+# The unit tests in one process each (CK_FORK=no), so valgrind sees them.
+check-valgrind: deps
+	$(MAKE) units
+	@fail=0; for t in $(UNITS:%=$(BUILD)/%); do \
+		echo "== valgrind $$t"; \
+		CK_FORK=no valgrind -q --leak-check=full --error-exitcode=1 \
+		    $$t || { echo "FAIL: valgrind $$t"; fail=1; }; \
+	done; exit $$fail
+
+FUZZ_SECONDS ?= 60
+FUZZERS	:= $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -fsanitize=fuzzer-no-link
+
+$(BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(BUILD)/libkdrelay.a
+	$(CC) $(CFLAGS) $(KD_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS)
+
+fuzz-build: deps
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS='$(FUZZ_CFLAGS)' $(FUZZERS:%=build-fuzz/%)
+
+# Each target for FUZZ_SECONDS, seeded from the fixture and the test inputs.
+fuzz: fuzz-build
+	@fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZERS)
+
 .PHONY: all deps check units helpers demo bench install uninstall clean
+.PHONY: check-asan check-valgrind fuzz fuzz-build

@@ -7,12 +7,13 @@
  * else: an idle relay must not wake up periodically.  A path that exists
  * but cannot be opened (ECONNREFUSED, EIO, EACCES), a tcp address, or a
  * directory that cannot be watched gets a capped exponential backoff.
+ * The watch is pathwatch.c's, the tcp connect (with asynchronous DNS)
+ * eptcp.c's.
  *
  * Callbacks to the relay run only from the event loop, never from inside
  * an endpoint_*() call, so the relay never sees them re-entrantly.
  */
 #include <sys/types.h>
-#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -32,90 +33,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
-#include "endpoint.h"
-#include "endpoint_backend.h"
+#include "endpoint_impl.h"
 #include "log.h"
 
 #define BACKOFF_MIN_MS		100
-/* A socket that just appeared is retried this soon, doubling (see
- * conn_failed). */
+/* A socket that has just appeared is retried this soon, doubling. */
 #define QUICK_MIN_MS		1
 #define BACKOFF_MAX_MS		5000
-#define CONNECT_TIMEOUT_S	10
 /* An fd that lived less than this before it was lost does not reset the
  * backoff: a peer that accepts and hangs up at once must not spin us. */
 #define STABLE_MS		1000
-#define STATUS_MAX		256
-#define NAME_MAX_LEN		(64 + 16 + EP_TEXT_MAX)
-
-enum ep_state {
-	EPS_IDLE,		/* not started */
-	EPS_WAITING,		/* down: watch and/or timer armed */
-	EPS_CONNECTING,		/* resolving or connecting (tcp) */
-	EPS_UP,			/* fd handed to the relay */
-	EPS_OTHER,		/* the backend's (e.g. listening) */
-};
-
-struct endpoint {
-	struct event_base	*base;
-	struct ep_spec		 spec;
-	char			 name[NAME_MAX_LEN];	/* "pair/side: spec" */
-	char			 label[EP_TEXT_MAX];	/* spec sans options */
-	endpoint_up_cb		 up;
-	endpoint_down_cb	 down;
-	void			*arg;
-	const struct ep_backend	*be;
-	void			*be_data;
-
-	enum ep_state		 state;
-	int			 fd;		/* the relay's, -1 when down */
-	int			 is_tty;
-	int			 crlf_guess;
-	struct timespec		 up_since;
-
-	/* What to (re)open. */
-	enum ep_kind		 tkind;		/* EP_TTY, EP_UNIX, EP_TCP */
-	char			 tpath[PATH_MAX];
-	int			 tflags;
-	int			 last_err;	/* last reported, 0 none */
-	char			 lost_why[128];	/* loss not yet logged */
-	unsigned		 backoff_ms;
-	unsigned		 quick_ms;	/* next quick retry, 0 none */
-	struct event		*ev_retry;
-
-	/* inotify on the directory of a missing path. */
-	int			 ino_fd;
-	int			 ino_wd;
-	struct event		*ev_ino;
-	char			 wdir[PATH_MAX];
-	char			 wname[NAME_MAX + 1];
-	int			 watch_warned;
-
-	/* tcp */
-	struct evdns_base	*dns;
-	struct evdns_getaddrinfo_request *dnsreq;
-	int			 resolving;
-	struct evutil_addrinfo	*ai, *ai_next;
-	int			 cfd;
-	int			 cerr;
-	struct event		*ev_conn;
-
-	/* Read by other threads (systemd STATUS, stats). */
-	pthread_mutex_t		 lock;
-	char			 status[STATUS_MAX];
-	struct event		*watcher;	/* told of status changes */
-	uint64_t		 opens;
-};
 
 static const struct ep_backend ep_backend_connect = { NULL, NULL, NULL, NULL };
 
 static void	conn_attempt(struct endpoint *);
-static void	conn_failed(struct endpoint *, int, const char *, int);
 static void	conn_retry_cb(evutil_socket_t, short, void *);
+static void	watch_hit(void *);
 
 static const struct ep_backend *
 backend_for(enum ep_kind kind)
@@ -156,8 +92,8 @@ elapsed_ms(const struct timespec *since)
 	return ms < 0 ? 0 : ms > UINT_MAX ? UINT_MAX : (unsigned)ms;
 }
 
-static void
-arm_timer(struct endpoint *ep, unsigned ms)
+void
+endpoint_arm_timer(struct endpoint *ep, unsigned ms)
 {
 	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
 
@@ -189,7 +125,8 @@ endpoint_new(struct event_base *base, const struct ep_spec *spec,
 	ep->up = up;
 	ep->down = down;
 	ep->arg = arg;
-	ep->fd = ep->ino_fd = ep->ino_wd = ep->cfd = -1;
+	ep->fd = ep->cfd = -1;
+	pathwatch_init(&ep->watch, base, watch_hit, ep);
 	ep->backoff_ms = BACKOFF_MIN_MS;
 	ep->state = EPS_IDLE;
 	n = strcspn(spec->text, ",");		/* options are noise here */
@@ -233,139 +170,10 @@ endpoint_start(struct endpoint *ep, char *err, size_t errlen)
 		ep->tkind = EP_TCP;
 		ep->state = EPS_WAITING;
 		endpoint_set_status(ep, "connecting to %s", ep->label);
-		arm_timer(ep, 0);
+		endpoint_arm_timer(ep, 0);
 	} else
 		endpoint_set_target(ep, ep->spec.kind, ep->spec.path, 0);
 	return 0;
-}
-
-/* ---- inotify: wake up when the path (or a missing parent) appears ---- */
-
-static void	watch_cb(evutil_socket_t, short, void *);
-
-static void
-watch_disarm(struct endpoint *ep)
-{
-	if (ep->ino_wd != -1) {
-		inotify_rm_watch(ep->ino_fd, ep->ino_wd);
-		ep->ino_wd = -1;
-	}
-}
-
-/*
- * Up: give the inotify instance back.  A user has few of them
- * (fs.inotify.max_user_instances, 128 by default), and a daemon with
- * hundreds of endpoints must not keep one per connected endpoint.
- */
-static void
-watch_close(struct endpoint *ep)
-{
-	watch_disarm(ep);
-	if (ep->ev_ino != NULL) {
-		event_free(ep->ev_ino);
-		ep->ev_ino = NULL;
-	}
-	if (ep->ino_fd != -1) {
-		close(ep->ino_fd);
-		ep->ino_fd = -1;
-	}
-}
-
-/*
- * Watch the deepest existing directory on the way to tpath for the next
- * component to appear.  0 when the watch is in place.
- */
-static int
-watch_arm(struct endpoint *ep)
-{
-	char		 dir[PATH_MAX], name[NAME_MAX + 1], *slash;
-	struct stat	 st;
-	const uint32_t	 mask = IN_CREATE | IN_MOVED_TO | IN_ATTRIB |
-			    IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
-	int		 wd;
-
-	snprintf(dir, sizeof dir, "%s", ep->tpath);
-	for (;;) {
-		if ((slash = strrchr(dir, '/')) == NULL || slash[1] == '\0' ||
-		    strlen(slash + 1) > NAME_MAX) {
-			errno = EINVAL;
-			goto fail;
-		}
-		strcpy(name, slash + 1);
-		if (slash == dir)
-			slash[1] = '\0';	/* "/" */
-		else
-			*slash = '\0';
-		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-			break;
-		if (slash == dir) {
-			errno = ENOTDIR;
-			goto fail;
-		}
-	}
-	if (ep->ino_fd == -1) {
-		ep->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-		if (ep->ino_fd == -1)
-			goto fail;
-		ep->ev_ino = event_new(ep->base, ep->ino_fd,
-		    EV_READ | EV_PERSIST, watch_cb, ep);
-		if (ep->ev_ino == NULL || event_add(ep->ev_ino, NULL) == -1) {
-			errno = ENOMEM;
-			goto fail;
-		}
-	}
-	if (ep->ino_wd != -1 && strcmp(dir, ep->wdir) == 0) {
-		strcpy(ep->wname, name);
-		return 0;
-	}
-	watch_disarm(ep);
-	if ((wd = inotify_add_watch(ep->ino_fd, dir, mask)) == -1)
-		goto fail;
-	ep->ino_wd = wd;
-	strcpy(ep->wdir, dir);
-	strcpy(ep->wname, name);
-	return 0;
-fail:
-	if (!ep->watch_warned) {
-		log_warn("%s: cannot watch the directory of %s (%s); polling",
-		    ep->name, ep->tpath, strerror(errno));
-		ep->watch_warned = 1;
-	}
-	watch_disarm(ep);
-	return -1;
-}
-
-static void
-watch_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct endpoint			*ep = arg;
-	char				 buf[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event	*ie;
-	ssize_t				 n;
-	char				*p;
-	int				 hit = 0;
-
-	(void)what;
-	while ((n = read(fd, buf, sizeof buf)) > 0) {
-		for (p = buf; p < buf + n; p += sizeof *ie + ie->len) {
-			ie = (const struct inotify_event *)p;
-			if (ie->wd != ep->ino_wd || ep->ino_wd == -1)
-				continue;
-			if (ie->mask & (IN_IGNORED | IN_DELETE_SELF |
-			    IN_MOVE_SELF)) {
-				/* The directory itself went: watch anew. */
-				watch_disarm(ep);
-				hit = 1;
-			} else if (ie->len > 0 &&
-			    strcmp(ie->name, ep->wname) == 0)
-				hit = 1;
-		}
-	}
-	if (hit && ep->state == EPS_WAITING && ep->tpath[0] != '\0') {
-		ep->quick_ms = QUICK_MIN_MS;
-		conn_attempt(ep);
-	}
 }
 
 /* ---- reporting: each state change once ---- */
@@ -387,28 +195,6 @@ report_fail(struct endpoint *ep, int err, const char *reason,
 
 /* ---- the connect machinery ---- */
 
-static void
-conn_cleanup(struct endpoint *ep)
-{
-	if (ep->ev_conn != NULL) {
-		event_free(ep->ev_conn);
-		ep->ev_conn = NULL;
-	}
-	if (ep->cfd != -1) {
-		close(ep->cfd);
-		ep->cfd = -1;
-	}
-	if (ep->dnsreq != NULL) {
-		evdns_getaddrinfo_cancel(ep->dnsreq);
-		ep->dnsreq = NULL;
-	}
-	ep->resolving = 0;
-	if (ep->ai != NULL) {
-		evutil_freeaddrinfo(ep->ai);
-		ep->ai = ep->ai_next = NULL;
-	}
-}
-
 static const char *
 target_text(const struct endpoint *ep)
 {
@@ -417,8 +203,8 @@ target_text(const struct endpoint *ep)
 	return ep->tpath;
 }
 
-static void
-conn_up(struct endpoint *ep, int fd)
+void
+endpoint_conn_up(struct endpoint *ep, int fd)
 {
 	int	one = 1;
 
@@ -428,17 +214,14 @@ conn_up(struct endpoint *ep, int fd)
 		int	err = errno;
 
 		close(fd);
-		conn_failed(ep, err, NULL, 0);
+		endpoint_conn_failed(ep, err, NULL, 0);
 		return;
 	}
-	watch_close(ep);
-	conn_cleanup(ep);
+	pathwatch_disarm(&ep->watch);
+	eptcp_cleanup(ep);
 	ep->quick_ms = 0;
-	if (ep->dns != NULL) {
-		/* No resolver timers (nameserver probes) while connected. */
-		evdns_base_free(ep->dns, 0);
-		ep->dns = NULL;
-	}
+	/* No resolver timers (nameserver probes) while connected. */
+	eptcp_free_resolver(ep);
 	ep->last_err = 0;
 	if (ep->lost_why[0] != '\0') {
 		log_notice("%s: lost (%s); connected again", ep->name,
@@ -454,13 +237,14 @@ conn_up(struct endpoint *ep, int fd)
  * An attempt failed with err.  A path known missing while its directory is
  * watched needs no timer; everything else retries with backoff.
  */
-static void
-conn_failed(struct endpoint *ep, int err, const char *reason, int watching)
+void
+endpoint_conn_failed(struct endpoint *ep, int err, const char *reason,
+    int watching)
 {
 	struct stat	st;
 	int		missing = 0;
 
-	conn_cleanup(ep);
+	eptcp_cleanup(ep);
 	ep->state = EPS_WAITING;
 	if (ep->tkind != EP_TCP && watching)
 		missing = lstat(ep->tpath, &st) == -1 && errno == ENOENT;
@@ -484,13 +268,13 @@ conn_failed(struct endpoint *ep, int err, const char *reason, int watching)
 		 * binds, then listens, and the watch woke us in between.
 		 * Nothing tells when it listens: look again soon.
 		 */
-		arm_timer(ep, ep->quick_ms);
+		endpoint_arm_timer(ep, ep->quick_ms);
 		ep->quick_ms = ep->quick_ms * 2 < BACKOFF_MIN_MS ?
 		    ep->quick_ms * 2 : 0;
 		return;
 	}
 	ep->quick_ms = 0;
-	arm_timer(ep, backoff_next(ep));
+	endpoint_arm_timer(ep, backoff_next(ep));
 }
 
 static int
@@ -518,162 +302,53 @@ unix_connect(const char *path)
 	return -1;
 }
 
-static void	tcp_try_next(struct endpoint *);
-
-static void
-tcp_connected_cb(evutil_socket_t fd, short what, void *arg)
+static int
+conn_open(struct endpoint *ep)
 {
-	struct endpoint	*ep = arg;
-	socklen_t	 len = sizeof ep->cerr;
-	int		 s;
-
-	if (what & EV_TIMEOUT)
-		ep->cerr = ETIMEDOUT;
-	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &ep->cerr, &len) == -1)
-		ep->cerr = errno;
-	event_free(ep->ev_conn);
-	ep->ev_conn = NULL;
-	s = ep->cfd;
-	ep->cfd = -1;
-	if (ep->cerr == 0) {
-		conn_up(ep, s);
-		return;
-	}
-	close(s);
-	tcp_try_next(ep);
-}
-
-/* Try the resolved addresses in order; report the last error. */
-static void
-tcp_try_next(struct endpoint *ep)
-{
-	struct evutil_addrinfo	*a;
-	struct timeval		 tv = { CONNECT_TIMEOUT_S, 0 };
-	int			 s;
-
-	while ((a = ep->ai_next) != NULL) {
-		ep->ai_next = a->ai_next;
-		s = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (s == -1) {
-			ep->cerr = errno;
-			continue;
-		}
-		if (connect(s, a->ai_addr, a->ai_addrlen) == 0) {
-			conn_up(ep, s);
-			return;
-		}
-		if (errno == EINPROGRESS) {
-			ep->ev_conn = event_new(ep->base, s, EV_WRITE,
-			    tcp_connected_cb, ep);
-			if (ep->ev_conn != NULL &&
-			    event_add(ep->ev_conn, &tv) == 0) {
-				ep->cfd = s;
-				ep->state = EPS_CONNECTING;
-				return;
-			}
-			if (ep->ev_conn != NULL)
-				event_free(ep->ev_conn);
-			ep->ev_conn = NULL;
-			errno = ENOMEM;
-		}
-		ep->cerr = errno;
-		close(s);
-	}
-	conn_failed(ep, ep->cerr != 0 ? ep->cerr : ECONNREFUSED, NULL, 0);
-}
-
-static void
-tcp_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
-{
-	struct endpoint	*ep = arg;
-	char		 why[EP_HOST_MAX + 128];
-
-	if (result == EVUTIL_EAI_CANCEL) {	/* endpoint going away */
-		if (res != NULL)
-			evutil_freeaddrinfo(res);
-		return;
-	}
-	ep->dnsreq = NULL;
-	ep->resolving = 0;
-	if (result != 0) {
-		snprintf(why, sizeof why, "cannot resolve %s: %s",
-		    ep->spec.host, evutil_gai_strerror(result));
-		conn_failed(ep, 100000 + result, why, 0);
-		return;
-	}
-	ep->ai = ep->ai_next = res;
-	ep->cerr = 0;
-	ep->state = EPS_WAITING;
-	arm_timer(ep, 0);		/* connect from the loop, not from here */
-}
-
-static void
-tcp_attempt(struct endpoint *ep)
-{
-	struct evutil_addrinfo		 hints;
-	struct evdns_getaddrinfo_request *req;
-	int				 r;
-
-	if (ep->ai_next != NULL) {
-		tcp_try_next(ep);
-		return;
-	}
-	conn_cleanup(ep);
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV;
-	r = evutil_getaddrinfo(ep->spec.host, ep->spec.port, &hints, &ep->ai);
-	if (r == 0) {
-		ep->ai_next = ep->ai;
-		ep->cerr = 0;
-		tcp_try_next(ep);
-		return;
-	}
-	/* A name: resolve without blocking the pair's loop. */
-	if (ep->dns == NULL)
-		ep->dns = evdns_base_new(ep->base,
-		    EVDNS_BASE_INITIALIZE_NAMESERVERS |
-		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	if (ep->dns == NULL) {
-		tcp_resolved_cb(EVUTIL_EAI_FAIL, NULL, ep);
-		return;
-	}
-	hints.ai_flags = EVUTIL_AI_NUMERICSERV;
-	ep->state = EPS_CONNECTING;
-	endpoint_set_status(ep, "resolving %s", ep->spec.host);
-	ep->resolving = 1;
-	req = evdns_getaddrinfo(ep->dns, ep->spec.host, ep->spec.port, &hints,
-	    tcp_resolved_cb, ep);
-	if (ep->resolving)		/* else answered already */
-		ep->dnsreq = req;
+	if (ep->tkind == EP_TTY)
+		return tty_open_raw(ep->tpath, ep->tflags);
+	return unix_connect(ep->tpath);
 }
 
 static void
 conn_attempt(struct endpoint *ep)
 {
-	int	fd, watching;
+	int	fd, watching = 0;
 
 	evtimer_del(ep->ev_retry);
 	if (ep->tkind == EP_TCP) {
-		tcp_attempt(ep);
+		eptcp_attempt(ep);
 		return;
 	}
 	if (ep->tpath[0] == '\0')
 		return;
-	/* Watch first, then look: a path created in between is not missed. */
-	watching = watch_arm(ep) == 0;
-	if (ep->tkind == EP_TTY)
-		fd = tty_open_raw(ep->tpath, ep->tflags);
-	else
-		fd = unix_connect(ep->tpath);
+	/*
+	 * Look first: a path that is there needs no watch, and a user has
+	 * few inotify instances (128 by default) for hundreds of endpoints.
+	 * Else watch, then look again: a path created in between is not
+	 * missed.
+	 */
+	if ((fd = conn_open(ep)) == -1) {
+		watching = pathwatch_arm(&ep->watch, ep->tpath,
+		    ep->name) == 0;
+		fd = conn_open(ep);
+	}
 	if (fd == -1) {
-		conn_failed(ep, errno, NULL, watching);
+		endpoint_conn_failed(ep, errno, NULL, watching);
 		return;
 	}
-	conn_up(ep, fd);
+	endpoint_conn_up(ep, fd);
+}
+
+static void
+watch_hit(void *arg)
+{
+	struct endpoint	*ep = arg;
+
+	if (ep->state == EPS_WAITING && ep->tpath[0] != '\0') {
+		ep->quick_ms = QUICK_MIN_MS;
+		conn_attempt(ep);
+	}
 }
 
 static void
@@ -692,8 +367,8 @@ endpoint_set_target(struct endpoint *ep, enum ep_kind kind, const char *path,
     int open_flags)
 {
 	evtimer_del(ep->ev_retry);
-	watch_disarm(ep);
-	conn_cleanup(ep);
+	pathwatch_disarm(&ep->watch);
+	eptcp_cleanup(ep);
 	ep->last_err = 0;
 	ep->backoff_ms = BACKOFF_MIN_MS;
 	if (path == NULL) {
@@ -707,7 +382,7 @@ endpoint_set_target(struct endpoint *ep, enum ep_kind kind, const char *path,
 		return;			/* takes effect when it is lost */
 	ep->state = EPS_WAITING;
 	endpoint_set_status(ep, "opening %s", ep->tpath);
-	arm_timer(ep, 0);
+	endpoint_arm_timer(ep, 0);
 }
 
 /* ---- the relay's side ---- */
@@ -767,7 +442,7 @@ endpoint_lost(struct endpoint *ep, const char *why)
 	else
 		delay = backoff_next(ep);
 	endpoint_set_status(ep, "reconnecting to %s", target_text(ep));
-	arm_timer(ep, delay);
+	endpoint_arm_timer(ep, delay);
 }
 
 void
@@ -777,13 +452,9 @@ endpoint_free(struct endpoint *ep)
 		return;
 	if (ep->be != NULL && ep->be->stop != NULL)
 		ep->be->stop(ep);
-	conn_cleanup(ep);
-	if (ep->dns != NULL)
-		evdns_base_free(ep->dns, 0);
-	if (ep->ev_ino != NULL)
-		event_free(ep->ev_ino);
-	if (ep->ino_fd != -1)
-		close(ep->ino_fd);
+	eptcp_cleanup(ep);
+	eptcp_free_resolver(ep);
+	pathwatch_free(&ep->watch);
 	event_free(ep->ev_retry);
 	if (ep->fd != -1)
 		close(ep->fd);

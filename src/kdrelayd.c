@@ -126,16 +126,36 @@ raise_nofile(void)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+/*
+ * Write an error line with control characters escaped: it quotes words
+ * from the command line, and a newline or a terminal escape in one must
+ * not forge a second line of log.
+ */
+static void
+error_line(const char *msg, const char *suffix)
+{
+	const unsigned char	*p;
+
+	fputs("kdrelayd: ", stderr);
+	for (p = (const unsigned char *)msg; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	}
+	fputs(suffix, stderr);
+}
+
 static void __attribute__((noreturn, format(printf, 1, 2)))
 usage_error(const char *fmt, ...)
 {
+	char	msg[2048];
 	va_list	ap;
 
-	fputs("kdrelayd: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputs(" (see kdrelayd --help)\n", stderr);
+	error_line(msg, " (see kdrelayd --help)\n");
 	exit(EXIT_USAGE);
 }
 
@@ -442,7 +462,7 @@ main(int argc, char **argv)
 	config_init(&cf);
 	if (c.config != NULL || c.autodisc) {
 		if (load(&c, &cf, err, sizeof err) != 0) {
-			fprintf(stderr, "kdrelayd: %s\n", err);
+			error_line(err, "\n");
 			return c.config != NULL ? EXIT_CONFIG : EXIT_USAGE;
 		}
 		if (c.check) {

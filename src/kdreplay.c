@@ -5,30 +5,21 @@
  * arrive intact, checked by the KDCOM parser and then byte for byte.  The
  * recovery of a real peer (RESEND, retransmission on a timeout) is done by
  * the player; this file does the I/O: one fd, poll(), nonblocking writes.
+ * The endpoint is opened by epsync.c.
  */
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "endpoint.h"
 #include "epspec.h"
+#include "epsync.h"
 #include "kdcom.h"
 #include "kdtrace.h"
 #include "player.h"
@@ -41,7 +32,6 @@
 #define EX_TEMPFAIL	75
 
 #define DEFAULT_TIMEOUT	1000	/* ms */
-#define RETRY_MS	50	/* first pause between connect attempts */
 
 struct replay {
 	const char		*trace_path;
@@ -53,9 +43,8 @@ struct replay {
 	int			 quiet;
 
 	struct ep_spec		 spec;
+	struct epsync		 es;
 	int			 fd;
-	int			 lfd;		/* listening socket */
-	int			 unlink_path;	/* we made spec.path */
 
 	struct kdtrace		 trace;
 	struct player		 player;
@@ -80,23 +69,6 @@ static void
 on_signal(int sig)
 {
 	stop_signal = sig;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-pause_ms(int ms)
-{
-	struct timespec	ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
 }
 
 static void
@@ -144,279 +116,33 @@ note(const struct replay *r, const char *fmt, ...)
 	fprintf(stderr, "kdreplay: %s: %s\n", r->ep_text, buf);
 }
 
-/* Endpoints. */
-
-static int
-set_nonblock(int fd)
+static void
+ep_note(void *arg, const char *msg)
 {
-	int	fl = fcntl(fd, F_GETFL);
-
-	return fl == -1 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-/* The peer may not be there yet: errors worth another try. */
-static int
-transient(int e)
-{
-	return e == ENOENT || e == ECONNREFUSED || e == EAGAIN ||
-	    e == ETIMEDOUT || e == ENETUNREACH || e == EHOSTUNREACH ||
-	    e == EINTR;
-}
-
-static int
-open_tty(struct replay *r)
-{
-	struct termios	t;
-	int		fd;
-
-	fd = tty_open_raw(r->spec.path, O_NONBLOCK);
-	if (fd == -1)
-		return -1;
-	if (set_nonblock(fd) == -1)
-		goto fail;
-	if (r->onlcr) {
-		/* What a default pty (or Xen's mini-os console) does. */
-		if (tcgetattr(fd, &t) == -1)
-			goto fail;
-		t.c_oflag |= OPOST | ONLCR;
-		if (tcsetattr(fd, TCSANOW, &t) == -1)
-			goto fail;
-	}
-	return fd;
-fail:
-	close(fd);
-	return -1;
-}
-
-static int
-open_unix(struct replay *r)
-{
-	struct sockaddr_un	sun;
-	int			fd, e;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(r->spec.path) >= sizeof sun.sun_path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sun.sun_path, r->spec.path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
-	    set_nonblock(fd) == -1) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
-static int
-open_tcp(struct replay *r)
-{
-	struct addrinfo	 hints, *res, *ai;
-	int		 fd = -1, e = ECONNREFUSED, on = 1, rc;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(r->spec.host, r->spec.port, &hints, &res);
-	if (rc != 0) {
-		note(r, "%s", gai_strerror(rc));
-		errno = EADDRNOTAVAIL;
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd == -1) {
-			e = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		e = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd == -1) {
-		errno = e;
-		return -1;
-	}
-	/* Ping-pong traffic: latency matters, not segment count. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-	if (set_nonblock(fd) == -1) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
-static int
-listen_unix(struct replay *r)
-{
-	struct sockaddr_un	sun;
-	struct stat		st;
-	int			fd;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(r->spec.path) >= sizeof sun.sun_path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sun.sun_path, r->spec.path);
-	/* A socket left behind by an earlier run, never anything else. */
-	if (lstat(r->spec.path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(r->spec.path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		close(fd);
-		return -1;
-	}
-	r->unlink_path = 1;
-	if (chmod(r->spec.path, 0600) == -1 || listen(fd, 1) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-listen_tcp(struct replay *r)
-{
-	struct addrinfo	 hints, *res;
-	const char	*host = r->spec.host[0] ? r->spec.host : "127.0.0.1";
-	int		 fd, on = 1, rc, e;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	rc = getaddrinfo(host, r->spec.port, &hints, &res);
-	if (rc != 0) {
-		note(r, "%s", gai_strerror(rc));
-		errno = EADDRNOTAVAIL;
-		return -1;
-	}
-	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC,
-	    res->ai_protocol);
-	if (fd == -1) {
-		freeaddrinfo(res);
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
-	    listen(fd, 1) == -1) {
-		e = errno;
-		close(fd);
-		freeaddrinfo(res);
-		errno = e;
-		return -1;
-	}
-	freeaddrinfo(res);
-	return fd;
-}
-
-/* Wait for one client on the listening socket; the listener then goes. */
-static int
-accept_one(struct replay *r, int64_t deadline)
-{
-	struct pollfd	pfd = { r->lfd, POLLIN, 0 };
-	int		fd, n, on = 1;
-
-	for (;;) {
-		if (stop_signal) {
-			errno = EINTR;
-			return -1;
-		}
-		n = poll(&pfd, 1, (int)(deadline - now_ms() > 0 ?
-		    deadline - now_ms() : 0));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		if (n == 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		fd = accept4(r->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd >= 0)
-			break;
-		if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR)
-			return -1;
-	}
-	if (r->spec.kind == EP_TCP_LISTEN)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-	close(r->lfd);
-	r->lfd = -1;
-	return fd;
+	note(arg, "%s", msg);
 }
 
 /* Open the endpoint, retrying a peer that is not there yet; an exit code. */
 static int
 open_endpoint(struct replay *r)
 {
-	int64_t	 deadline = now_ms() + (int64_t)r->timeout * r->retries;
-	int	 wait = RETRY_MS;
+	char	err[512];
+	int	rc;
 
 	if (r->onlcr && r->spec.kind != EP_TTY) {
 		fprintf(stderr, "kdreplay: %s: --onlcr needs a tty endpoint\n",
 		    r->ep_text);
 		return EX_USAGE;
 	}
-	switch (r->spec.kind) {
-	case EP_UNIX_LISTEN:
-	case EP_TCP_LISTEN:
-		r->lfd = r->spec.kind == EP_UNIX_LISTEN ? listen_unix(r) :
-		    listen_tcp(r);
-		if (r->lfd == -1) {
-			fprintf(stderr, "kdreplay: %s: cannot listen: %s\n",
-			    r->ep_text, strerror(errno));
-			return EX_UNAVAILABLE;
-		}
-		r->fd = accept_one(r, deadline);
-		if (r->fd == -1) {
-			fprintf(stderr, "kdreplay: %s: no client: %s\n",
-			    r->ep_text, strerror(errno));
-			return errno == ETIMEDOUT ? EX_TEMPFAIL : EX_UNAVAILABLE;
-		}
-		return EX_OK;
-	case EP_TTY:
-	case EP_UNIX:
-	case EP_TCP:
-		break;
-	default:
-		fprintf(stderr, "kdreplay: %s: %s endpoints are not supported "
-		    "here (use pty:PATH, unix:PATH or tcp:HOST:PORT)\n",
-		    r->ep_text, ep_kind_name(r->spec.kind));
-		return EX_USAGE;
-	}
-	for (;;) {
-		if (r->spec.kind == EP_TTY)
-			r->fd = open_tty(r);
-		else if (r->spec.kind == EP_UNIX)
-			r->fd = open_unix(r);
-		else
-			r->fd = open_tcp(r);
-		if (r->fd >= 0)
-			return EX_OK;
-		if (!transient(errno) || now_ms() + wait > deadline ||
-		    stop_signal) {
-			fprintf(stderr, "kdreplay: %s: cannot open: %s\n",
-			    r->ep_text, strerror(errno));
-			return EX_UNAVAILABLE;
-		}
-		pause_ms(wait);
-		if (wait < 500)
-			wait *= 2;
-	}
+	r->es.onlcr = r->onlcr;
+	r->es.deadline = epsync_now_ms() + (int64_t)r->timeout * r->retries;
+	r->es.stop = &stop_signal;
+	r->es.note = ep_note;
+	r->es.arg = r;
+	rc = epsync_open(&r->es, &r->fd, err, sizeof err);
+	if (rc != EX_OK)
+		fprintf(stderr, "kdreplay: %s: %s\n", r->ep_text, err);
+	return rc;
 }
 
 /* Output: a queue drained by nonblocking writes. */
@@ -554,7 +280,7 @@ play(struct replay *r)
 
 	r->status = PLAYER_OK;
 	player_pump(&r->player);
-	deadline = now_ms() + r->timeout;
+	deadline = epsync_now_ms() + r->timeout;
 	for (;;) {
 		if (r->nomem) {
 			fprintf(stderr, "kdreplay: out of memory\n");
@@ -571,7 +297,7 @@ play(struct replay *r)
 				goto lost;
 			}
 			if (n == 1)
-				deadline = now_ms() + r->timeout;
+				deadline = epsync_now_ms() + r->timeout;
 		}
 		if (player_done(&r->player) && r->outlen == 0) {
 			if (!player_linger(&r->player) || why != NULL)
@@ -586,7 +312,7 @@ play(struct replay *r)
 			return EX_FAILED;
 		}
 
-		wait = deadline - now_ms();
+		wait = deadline - epsync_now_ms();
 		pfd.fd = r->fd;
 		pfd.events = POLLIN | (r->outlen > 0 ? POLLOUT : 0);
 		pfd.revents = 0;
@@ -602,7 +328,7 @@ play(struct replay *r)
 			if (lingering)
 				return EX_OK;
 			on_timeout(r);
-			deadline = now_ms() + r->timeout;
+			deadline = epsync_now_ms() + r->timeout;
 			continue;
 		}
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -610,7 +336,7 @@ play(struct replay *r)
 			if (read_in(r, &why) == -1 && r->status == PLAYER_OK)
 				continue;	/* seen at the top: done or lost */
 			if (r->packets_seen)
-				deadline = now_ms() + r->timeout;
+				deadline = epsync_now_ms() + r->timeout;
 		}
 	}
 
@@ -748,10 +474,7 @@ cleanup(struct replay *r)
 {
 	if (r->fd >= 0)
 		close(r->fd);
-	if (r->lfd >= 0)
-		close(r->lfd);
-	if (r->unlink_path)
-		unlink(r->spec.path);
+	epsync_close(&r->es);
 	free(r->out);
 	kdtrace_free(&r->trace);
 }
@@ -764,7 +487,8 @@ main(int argc, char **argv)
 	char			 err[512];
 	int			 rc;
 
-	r.fd = r.lfd = -1;
+	r.fd = -1;
+	epsync_init(&r.es, &r.spec);
 	r.timeout = DEFAULT_TIMEOUT;
 	r.retries = PLAYER_RETRIES;
 	if ((rc = parse_args(&r, argc, argv)) != EX_OK)

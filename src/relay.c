@@ -5,7 +5,7 @@
  * buffer: bytes are read straight into it, repaired in place and written
  * to the peer in the same callback, so a byte normally leaves in the read
  * that brought it.  Only when the peer will not take it all does the write
- * event go on, and only when the buffer is nearly full does reading stop:
+ * event go on, and only when the buffer is full does reading stop:
  * backpressure instead of growth.
  */
 #include <sys/types.h>
@@ -337,9 +337,14 @@ dir_write(struct dir *d)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
-			/* The peer is slow: past half full, stop reading. */
+			/*
+			 * The peer is slow: read on while there is room
+			 * (read_cb stops when full).  Stopping earlier can
+			 * hold a peer that writes blocking and reads only
+			 * after: each side then waits for the other.
+			 */
 			event_add(to->wr, NULL);
-			side_set_reading(from, d->len <= d->cap / 2);
+			side_set_reading(from, d->cap - d->len >= 2);
 			return;
 		}
 		side_lost(to, n == 0 ? "wrote nothing" : strerror(errno));
@@ -403,7 +408,6 @@ side_lost(struct side *s, const char *why)
 {
 	side_detach(s);
 	endpoint_lost(s->ep, why);
-	publish(s->r);
 }
 
 static void
@@ -425,8 +429,13 @@ side_up(void *arg, int fd)
 	s->rd = event_new(r->base, fd, EV_READ | EV_PERSIST, read_cb, s);
 	s->wr = event_new(r->base, fd, EV_WRITE | EV_PERSIST, write_cb, s);
 	if (s->rd == NULL || s->wr == NULL) {
-		log_err("%s: %s: out of memory", r->o.name, s->label);
-		side_lost(s, "out of memory");
+		if (s->rd != NULL)
+			event_free(s->rd);
+		if (s->wr != NULL)
+			event_free(s->wr);
+		s->rd = s->wr = NULL;
+		s->fd = -1;
+		endpoint_lost(s->ep, "out of memory");
 		return;
 	}
 	stream_reset(&from->st);

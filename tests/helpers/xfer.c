@@ -154,6 +154,7 @@ main(int argc, char **argv)
 			if (now() > deadline) {
 				fprintf(stderr, "xfer: %s: %s\n", argv[0],
 				    strerror(errno));
+				free(out);
 				return 69;
 			}
 			usleep(20000);

@@ -36,9 +36,24 @@ cleanup() {
 	trap - EXIT INT TERM
 	eval "$ATEXIT" || :
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.1
+	# Up to 2 s to exit: a sanitizer build checks for leaks on the way out.
+	i=0
+	for p in $PIDS; do
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 40 ]; do
+			sleep 0.05; i=$((i + 1))
+		done
+	done
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	# A sanitizer build's daemon reports to its log: any report fails.
+	if grep -q -e 'ERROR: [A-Za-z]*Sanitizer' -e 'runtime error:' \
+	    "$T/relay.log" 2>/dev/null; then
+		echo "FAIL: sanitizer report in the relay log:" >&2
+		grep -A 40 -e 'ERROR: [A-Za-z]*Sanitizer' -e 'runtime error:' \
+		    "$T/relay.log" | head -n 80 >&2
+		[ -n "${KEEP:-}" ] || rm -rf "$T"
+		exit 1
+	fi
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT

@@ -1,0 +1,244 @@
+/*
+ * fuzz_stream - one direction of the relay (repair, validation, auto
+ * detection) on any bytes, read in pieces, with hold-timer flushes and
+ * reconnects (flush then reset) where the plan says.
+ *
+ * The first byte picks the mode (off, on, auto), auto's initial guess and
+ * whether the validator runs; the rest is what the endpoint sends.  Each
+ * read is processed in place as the relay does it (out = in - 1) in a
+ * buffer of exactly n + 1 bytes, so ASan sees any write past the promised
+ * room, and each call must return at most n + 1 bytes.
+ *
+ * The bytes delivered must follow a byte-at-a-time model:
+ * - off: the input itself;
+ * - on: the CRLF inverse, a flushed 0x0d kept;
+ * - auto: between the switches the stream reports (recorded with the input
+ *   offset they take effect at), each byte goes out as read or repaired,
+ *   and a 0x0d held when repair turns off goes out then, one already
+ *   delivered when it turns on is not sent twice.
+ * So whatever auto mode decides, no byte is lost, duplicated or invented.
+ * The counters must add up (bytes in, bytes out, never more out than in).
+ */
+#include <string.h>
+
+#include "stream.h"
+#include "fuzz.h"
+
+#define CR	0x0d
+#define LF	0x0a
+#define MAXSW	4096
+
+struct sw {
+	uint64_t	at;		/* input offset it applies from */
+	unsigned	flushes;	/* flush calls made before it */
+	int		on;
+};
+
+struct ctx {
+	struct stream	*s;
+	unsigned	 flushes;
+	struct sw	 sw[MAXSW];
+	size_t		 nsw;
+	uint64_t	 events;
+};
+
+static void
+on_event(void *arg, const struct kd_event *ev)
+{
+	struct ctx	*c = arg;
+	volatile uint8_t sink;
+
+	c->events++;
+	if (ev->kind == KD_EV_PACKET && ev->pkt->rawlen > 0)
+		sink = ev->pkt->raw[ev->pkt->rawlen - 1];
+	(void)sink;
+}
+
+static void
+on_switch(void *arg, int on)
+{
+	struct ctx	*c = arg;
+
+	CHECK(c->s->mode == CRLF_AUTO, "switch outside auto mode");
+	CHECK(on == c->s->repairing, "switch callback disagrees");
+	if (c->nsw == MAXSW)
+		return;
+	c->sw[c->nsw].at = c->s->c.bytes_in;
+	c->sw[c->nsw].flushes = c->flushes;
+	c->sw[c->nsw].on = on;
+	c->nsw++;
+}
+
+struct model {
+	int		 rep, held;
+	uint8_t		*out;
+	size_t		 n;
+	const struct ctx *c;
+	size_t		 next;		/* switch */
+	unsigned	 flushes;
+};
+
+static void
+model_switches(struct model *m, uint64_t at)
+{
+	const struct sw	*w;
+
+	while (m->next < m->c->nsw) {
+		w = &m->c->sw[m->next];
+		if (w->at != at || w->flushes != m->flushes)
+			break;
+		CHECK(w->on != m->rep, "switch to the state it is in");
+		if (m->rep && m->held)
+			m->out[m->n++] = CR;	/* held back so far */
+		if (!m->rep)
+			m->held = 0;		/* delivered as read */
+		m->rep = w->on;
+		m->next++;
+	}
+}
+
+static void
+model_byte(struct model *m, uint8_t b)
+{
+	if (!m->rep)
+		m->out[m->n++] = b;
+	else if (m->held && b == LF)
+		m->out[m->n++] = LF;
+	else {
+		if (m->held)
+			m->out[m->n++] = CR;
+		if (b != CR)
+			m->out[m->n++] = b;
+	}
+	m->held = b == CR;
+}
+
+static void
+model_flush(struct model *m)
+{
+	if (m->held && m->rep)
+		m->out[m->n++] = CR;
+	m->held = 0;
+}
+
+static size_t
+process(struct stream *s, const uint8_t *in, size_t len, uint8_t *out)
+{
+	uint8_t	*b;
+	size_t	 o;
+
+	if ((b = malloc(len + 1)) == NULL)
+		abort();
+	if (len > 0)
+		memcpy(b + 1, in, len);
+	o = stream_process(s, b + 1, len, b);
+	CHECK(o <= len + 1, "%zu bytes in gave %zu out", len, o);
+	memcpy(out, b, o);
+	free(b);
+	return o;
+}
+
+static size_t
+flush(struct stream *s, uint8_t *out)
+{
+	uint8_t	*b;
+	size_t	 o;
+
+	if ((b = malloc(1)) == NULL)
+		abort();
+	o = stream_flush(s, b);
+	CHECK(o <= 1, "flush gave %zu bytes", o);
+	if (o == 1)
+		*out = *b;
+	free(b);
+	return o;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const enum crlf_mode modes[4] = { CRLF_OFF, CRLF_ON, CRLF_AUTO,
+	    CRLF_AUTO };
+	struct stream	*s;
+	struct ctx	*c;
+	struct model	 m;
+	struct plan	 pl;
+	const uint8_t	*x;
+	uint8_t		*got, *want;
+	size_t		 n, pos, len, o = 0, i, end;
+	unsigned	 op;
+	int		 tracks;
+
+	if (size == 0)
+		return 0;
+	x = data + 1;
+	n = size - 1;
+	s = malloc(sizeof *s);
+	c = calloc(1, sizeof *c);
+	got = malloc(n + 1);
+	want = malloc(n + 1);
+	if (s == NULL || c == NULL || got == NULL || want == NULL)
+		abort();
+	c->s = s;
+	stream_init(s, modes[data[0] & 3], data[0] >> 2 & 1,
+	    !(data[0] >> 3 & 1), on_event, on_switch, c);
+	memset(&m, 0, sizeof m);
+	m.rep = s->repairing;
+	m.out = want;
+	m.c = c;
+	/* Whether the stream keeps repair state at all (not plain off). */
+	tracks = s->repairing || (s->mode == CRLF_AUTO && s->validate);
+
+	plan_init(&pl, data, size);
+	for (pos = 0; pos < n; pos = end) {
+		len = plan_len(&pl, n - pos);
+		end = pos + len;
+		o += process(s, x + pos, len, got + o);
+		for (i = pos; i < end; i++) {
+			model_switches(&m, i);
+			model_byte(&m, x[i]);
+		}
+		model_switches(&m, end);
+		if (tracks)
+			CHECK(stream_holding(s) == m.held, "holding %d, model "
+			    "%d at %zu", stream_holding(s), m.held, end);
+		op = plan_byte(&pl);
+		if ((op & 0x30) != 0x30)
+			continue;
+		c->flushes++;
+		o += flush(s, got + o);
+		m.flushes++;
+		model_flush(&m);
+		model_switches(&m, end);
+		if ((op & 0x70) == 0x70)	/* the source reconnects */
+			stream_reset(s);
+		CHECK(!stream_holding(s), "holding after a flush");
+	}
+	c->flushes++;
+	o += flush(s, got + o);
+	m.flushes++;
+	model_flush(&m);
+	model_switches(&m, n);
+
+	if (c->nsw < MAXSW) {
+		CHECK(m.next == c->nsw, "%zu of %zu switches placed", m.next,
+		    c->nsw);
+		CHECK(o == m.n && memcmp(got, want, o) == 0, "delivered %zu "
+		    "bytes, model %zu (mode %s, %zu switches)", o, m.n,
+		    crlf_mode_name(s->mode), c->nsw);
+	}
+	if (s->mode == CRLF_OFF)
+		CHECK(o == n && memcmp(got, x, n) == 0, "off is not identity");
+	CHECK(o <= n, "%zu bytes out of %zu in", o, n);
+	CHECK(s->c.bytes_in == n && s->c.bytes_out == o, "counters: in %llu "
+	    "(%zu), out %llu (%zu)", (unsigned long long)s->c.bytes_in, n,
+	    (unsigned long long)s->c.bytes_out, o);
+	CHECK(s->c.switches == c->nsw || c->nsw == MAXSW, "switch count");
+	CHECK(s->validate || c->events == 0, "events without validation");
+
+	free(s);
+	free(c);
+	free(got);
+	free(want);
+	return 0;
+}

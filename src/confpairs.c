@@ -1,0 +1,219 @@
+/*
+ * confpairs.c - the end of kdrelay.conf: pairs as written become
+ * relay_opts, with the [global] defaults that may have come after them,
+ * and are checked against each other (no endpoint or log file used twice);
+ * [auto] is checked as a whole.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_impl.h"
+
+static int
+resolve(struct parser *p, unsigned line, const char *dir, const char *f,
+    char *out, const char *key)
+{
+	int	n;
+
+	if (*f == '\0')
+		return (0);
+	if (*f == '/')
+		n = snprintf(out, PATH_MAX, "%s", f);
+	else
+		n = snprintf(out, PATH_MAX, "%s%s%s", dir,
+		    dir[strlen(dir) - 1] == '/' ? "" : "/", f);
+	if (n < 0 || n >= PATH_MAX)
+		return (conf_perr(p, line, "%s: path too long", key));
+	return (0);
+}
+
+static int
+is_loopback(const char *host)
+{
+	struct in_addr	a4;
+	struct in6_addr	a6;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return (1);
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return ((ntohl(a4.s_addr) >> 24) == 127);
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return (IN6_IS_ADDR_LOOPBACK(&a6));
+	return (0);
+}
+
+static int
+finish_spec(struct parser *p, const struct pair_src *s, int side,
+    int remote, struct ep_spec *ep)
+{
+	const char	*key = side == SIDE_HOST ? "host" : "target";
+	char		 w[384];
+
+	if (ep_spec_parse(s->spec[side], ep, w, sizeof w) == -1)
+		return (conf_perr(p, s->spec_line[side], "%s: %s", key, w));
+	if (ep->kind == EP_TCP_LISTEN && remote)
+		ep->allow_remote = 1;
+	if (ep->kind == EP_TCP_LISTEN && !ep->allow_remote &&
+	    !is_loopback(ep->host))
+		return (conf_perr(p, s->spec_line[side], "%s: %s listens on "
+		    "%s, reachable from the network: set allow-remote = yes "
+		    "to mean it", key, ep->text, ep->host));
+	if (s->crlf[side] != -1) {
+		ep->crlf = (enum crlf_mode)s->crlf[side];
+		ep->crlf_set = 1;
+	}
+	return (0);
+}
+
+static int
+finish_pair(struct parser *p, const struct pair_src *s, struct relay_opts *o)
+{
+	const struct config	*cf = p->cf;
+	int			 side, remote;
+
+	relay_opts_init(o);
+	strcpy(o->name, s->name);
+	for (side = 0; side < 2; side++) {
+		if (s->spec[side] == NULL)
+			return (conf_perr(p, s->line, "pair '%s' has no '%s'",
+			    s->name, side == SIDE_HOST ? "host" : "target"));
+	}
+	remote = s->allow_remote != -1 ? s->allow_remote : cf->allow_remote;
+	for (side = 0; side < 2; side++) {
+		if (finish_spec(p, s, side, remote, &o->side[side]) == -1)
+			return (-1);
+	}
+	o->hold_ms = s->hold_ms != -1 ? (unsigned)s->hold_ms : cf->hold_ms;
+	o->bufsize = s->bufsize != -1 ? (size_t)s->bufsize : cf->bufsize;
+	o->validate = s->validate != -1 ? s->validate : cf->validate;
+	if (s->packet_log != NULL && resolve(p, s->packet_log_line,
+	    cf->packet_log_dir, s->packet_log, o->packet_log,
+	    "packet-log") == -1)
+		return (-1);
+	if (s->capture != NULL && resolve(p, s->capture_line, cf->capture_dir,
+	    s->capture, o->capture, "capture") == -1)
+		return (-1);
+	return (0);
+}
+
+/* The same serial port or socket in two pairs would split its bytes. */
+static int
+same_resource(const struct ep_spec *a, const struct ep_spec *b)
+{
+	if (a->kind != b->kind)
+		return (0);
+	switch (a->kind) {
+	case EP_TTY:
+	case EP_UNIX:
+	case EP_UNIX_LISTEN:
+		return (strcmp(a->path, b->path) == 0);
+	case EP_TCP:
+		return (0);	/* a remote server may take many clients */
+	case EP_TCP_LISTEN:
+		return (strcmp(a->host, b->host) == 0 &&
+		    strcmp(a->port, b->port) == 0);
+	case EP_XEN:
+	case EP_PVE:
+		return (strcmp(a->name, b->name) == 0 &&
+		    a->serial == b->serial && a->console == b->console);
+	}
+	return (0);
+}
+
+static int
+check_conflicts(struct parser *p, size_t i)
+{
+	const struct relay_opts	*o = &p->cf->pairs[i], *q;
+	const struct pair_src	*s = &p->src[i];
+	size_t			 j;
+	int			 a, b;
+
+	if (same_resource(&o->side[SIDE_HOST], &o->side[SIDE_TARGET]))
+		return (conf_perr(p, s->spec_line[SIDE_TARGET], "target: same "
+		    "endpoint as host"));
+	for (j = 0; j < i; j++) {
+		q = &p->cf->pairs[j];
+		for (a = 0; a < 2; a++) {
+			for (b = 0; b < 2; b++) {
+				if (same_resource(&o->side[a], &q->side[b]))
+					return (conf_perr(p, s->spec_line[a],
+					    "%s: '%s' is already used by pair "
+					    "'%s'", a ? "target" : "host",
+					    o->side[a].text, q->name));
+			}
+		}
+		if (*o->packet_log != '\0' && (strcmp(o->packet_log,
+		    q->packet_log) == 0 || strcmp(o->packet_log,
+		    q->capture) == 0))
+			return (conf_perr(p, s->packet_log_line, "packet-log: "
+			    "%s is already written by pair '%s'",
+			    o->packet_log, q->name));
+		if (*o->capture != '\0' && (strcmp(o->capture,
+		    q->packet_log) == 0 || strcmp(o->capture, q->capture) == 0))
+			return (conf_perr(p, s->capture_line, "capture: %s is "
+			    "already written by pair '%s'", o->capture,
+			    q->name));
+	}
+	if (*o->capture != '\0' && strcmp(o->capture, o->packet_log) == 0)
+		return (conf_perr(p, s->capture_line, "capture: same file as "
+		    "packet-log"));
+	return (0);
+}
+
+static int
+finish_auto(struct parser *p)
+{
+	struct config_auto	*a = &p->cf->discover;
+	struct ep_spec		 ep;
+	char			 text[EP_TEXT_MAX], w[256];
+	unsigned		 last, line;
+
+	if (p->endpoint_line != 0 && p->ports_line != 0) {
+		last = p->endpoint_line > p->ports_line ? p->endpoint_line :
+		    p->ports_line;
+		return (conf_perr(p, last, "endpoint and tcp-ports exclude "
+		    "each other"));
+	}
+	if (p->pair_with_line != 0 && (p->endpoint_line | p->ports_line)) {
+		return (conf_perr(p, p->pair_with_line, "pair-with excludes "
+		    "endpoint and tcp-ports"));
+	}
+	if (a->enable && a->nmatch == 0)
+		return (conf_perr(p, p->auto_line, "[auto] enabled without a "
+		    "'match' (which VMs?)"));
+	if (p->ports_line != 0 || p->pair_with_line != 0)
+		return (0);
+	/* Check the template the way it will be used, with a sample name. */
+	line = p->endpoint_line ? p->endpoint_line : p->auto_line;
+	if (config_expand(a->endpoint, "vm", text, sizeof text) == -1)
+		return (conf_perr(p, line, "endpoint: template too long"));
+	if (ep_spec_parse(text, &ep, w, sizeof w) == -1)
+		return (conf_perr(p, line, "endpoint: %s", w));
+	return (0);
+}
+
+int
+conf_finish(struct parser *p)
+{
+	struct config	*cf = p->cf;
+	size_t		 i;
+
+	if (p->nsrc > 0) {
+		cf->pairs = calloc(p->nsrc, sizeof *cf->pairs);
+		if (cf->pairs == NULL)
+			return (conf_perr(p, p->line, "%s", strerror(errno)));
+	}
+	for (i = 0; i < p->nsrc; i++) {
+		if (finish_pair(p, &p->src[i], &cf->pairs[i]) == -1)
+			return (-1);
+		cf->npairs = i + 1;
+		if (check_conflicts(p, i) == -1)
+			return (-1);
+	}
+	return (finish_auto(p));
+}
