@@ -470,24 +470,8 @@ xen_state(void *arg, int up)
 static void
 pve_watch_run(struct autodisc *ad)
 {
-	char	parent[PATH_MAX], *slash;
-
-	if (ad->wd_run != -1)
-		return;
-	ad->wd_run = inotify_add_watch(ad->ino_fd, PVE_RUN_DIR, IN_CREATE |
-	    IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
-	if (ad->wd_run != -1) {
-		if (ad->wd_runparent != -1)
-			inotify_rm_watch(ad->ino_fd, ad->wd_runparent);
-		ad->wd_runparent = -1;
-		return;
-	}
-	snprintf(parent, sizeof parent, "%s", PVE_RUN_DIR);
-	if ((slash = strrchr(parent, '/')) != NULL && slash != parent)
-		*slash = '\0';
-	if (ad->wd_runparent == -1)
-		ad->wd_runparent = inotify_add_watch(ad->ino_fd, parent,
-		    IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+	pvecfg_watch_run(ad->ino_fd, IN_CREATE | IN_DELETE | IN_MOVED_FROM |
+	    IN_MOVED_TO, &ad->wd_run, &ad->wd_runparent);
 }
 
 static void

@@ -169,25 +169,8 @@ resolve(struct eppve *px)
 static void
 watch_run(struct eppve *px)
 {
-	char	parent[PATH_MAX], *slash;
-
-	if (px->wd_run != -1)
-		return;
-	px->wd_run = inotify_add_watch(px->ino_fd, PVE_RUN_DIR,
-	    IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
-	if (px->wd_run != -1) {
-		if (px->wd_runparent != -1)
-			inotify_rm_watch(px->ino_fd, px->wd_runparent);
-		px->wd_runparent = -1;
-		return;
-	}
-	/* Not there before the first VM starts: wait for it. */
-	snprintf(parent, sizeof parent, "%s", PVE_RUN_DIR);
-	if ((slash = strrchr(parent, '/')) != NULL && slash != parent)
-		*slash = '\0';
-	if (px->wd_runparent == -1)
-		px->wd_runparent = inotify_add_watch(px->ino_fd, parent,
-		    IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+	pvecfg_watch_run(px->ino_fd, IN_CREATE | IN_MOVED_TO, &px->wd_run,
+	    &px->wd_runparent);
 }
 
 static void
