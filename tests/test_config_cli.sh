@@ -170,9 +170,9 @@ usage "--auto: which VMs? give --match GLOB" --auto
 
 # --- --help and kdrelayd(8) against the source's longopts --------------
 longs=$(sed -n '/^static const struct option longopts\[\] = {/,/^};/p' \
-    "$top/src/kdrelayd.c" | sed -n 's/^[[:space:]]*{ "\([a-z0-9-]*\)",.*/\1/p')
+    "$top/src/daemon/kdrelayd.c" | sed -n 's/^[[:space:]]*{ "\([a-z0-9-]*\)",.*/\1/p')
 [ "$(printf '%s\n' "$longs" | wc -l)" -ge 10 ] ||
-    fail "could not read longopts from src/kdrelayd.c: '$longs'"
+    fail "could not read longopts from src/daemon/kdrelayd.c: '$longs'"
 run "$K" --help
 [ $rc = 0 ] || fail "--help: exit $rc"
 [ -s "$T/err" ] && fail "--help wrote to stderr: $(cat "$T/err")"
@@ -187,7 +187,7 @@ done
 [ -z "$missing" ] || fail "long options not documented:$missing"
 # Options with a short form show it beside the long one.
 shorts=$(sed -n '/^static const struct option longopts\[\] = {/,/^};/p' \
-    "$top/src/kdrelayd.c" |
+    "$top/src/daemon/kdrelayd.c" |
     sed -n "s/^[[:space:]]*{ \"\([a-z0-9-]*\)\",.*'\(.\)' },*\$/\2 \1/p")
 printf '%s\n' "$shorts" | while read -r s l; do
 	grep -q -- "-$s, --$l" "$T/help" || fail "--help: no '-$s, --$l'"
