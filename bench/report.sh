@@ -212,6 +212,29 @@ reconn_md() {
 	{ printf "| %s | %s | **%.2f** | %.2f | %.2f | %.2f |\n", $1 == "unix" ? "unix socket (bind + listen)" : "pty (link appears)", $2, $3, $4, $5, $6 }' "$D/reconn.csv"
 }
 
+watch_md() {
+	[ -s "$D/watch.csv" ] || return
+	awk -F, "$LIB"'
+	NR > 1 { n[$2]++; v[$2, n[$2]] = $5; if ($6 != 1) bad[$2]++
+		g = $8 - $7; if (g > grow[$2]) grow[$2] = g; dr[$2] += $9 }
+	END {
+		print "| watcher | MB/s median (min..max) | vs none | RSS peak growth, kB | lines dropped (all runs) |"
+		print "|---|---|---|---|---|"
+		split("none reading stopped", W, " ")
+		for (i = 1; i <= 3; i++) {
+			w = W[i]; lo = hi = ""
+			for (j = 1; j <= n[w]; j++) {
+				a[j] = v[w, j]
+				if (lo == "" || a[j] < lo) lo = a[j]
+				if (hi == "" || a[j] > hi) hi = a[j]
+			}
+			M[w] = med(a, n[w]); delete a
+			printf "| %s | **%.1f** (%.1f..%.1f)%s | %s | %d | %d |\n", w, M[w], lo, hi,
+			    bad[w] ? sprintf(", %d failed", bad[w]) : "", ratio(M[w], M["none"]), grow[w], dr[w]
+		}
+	}' "$D/watch.csv"
+}
+
 targets_md() {
 	awk '
 	{ f[$1] = $2 }
@@ -283,6 +306,7 @@ targets_md() {
 	echo
 	tput_md >"$D/tput.md.tmp"; latency_md >"$D/latency.md.tmp"; session_md >"$D/session.md.tmp"
 	idle_md >"$D/idle.md.tmp"; scale_md >"$D/scale.md.tmp"; reconn_md >"$D/reconn.md.tmp"
+	watch_md >"$D/watch.md.tmp"
 	targets_md
 	echo
 	echo "## 1. Throughput (a memory dump)"
@@ -320,6 +344,16 @@ targets_md() {
 	echo
 	cat "$D/reconn.md.tmp"
 	echo
+	if [ -s "$D/watch.md.tmp" ]; then
+		echo "## 7. A kdrelayctl watcher"
+		echo
+		echo "kdrelayd (crlf=on, corrupting lines) moving the target's dump to the debugger with no watcher,"
+		echo "with \`kdrelayctl watch\` reading, and with one stopped (SIGSTOP) for the whole run: a slow watcher"
+		echo "loses lines (counted), it must not slow the relay nor grow its memory."
+		echo
+		cat "$D/watch.md.tmp"
+		echo
+	fi
 	echo "![throughput and latency per contender](bench.png)"
 } >"$D/results.md"
 rm -f "$D"/*.md.tmp

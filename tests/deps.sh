@@ -2,7 +2,7 @@
 # Install the Debian packages the build and the tests need, when missing.
 pkgs="build-essential pkg-config libevent-dev libxen-dev check socat
 libsystemd-dev systemd xenstore-utils mandoc clang llvm procps util-linux
-iproute2 strace valgrind"
+iproute2 strace valgrind python3"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

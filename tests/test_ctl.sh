@@ -69,8 +69,13 @@ tail -n +"$((n0 + 1))" "$T/p1.log" >"$T/p1.span"
 same "$T/p1.span" "$T/w1.out"
 same "$T/p1.span" "$T/w2.out"
 grep -q '"' "$T/w1.out" || fail "no DbgPrint text in the watch output"
-stop "$w1"
-stop "$w2"
+# Interrupted, a watcher ends at once, exit 0.
+kill -INT "$w1"
+kill -TERM "$w2"
+wait_until 5 sh -c "! kill -0 $w1 && ! kill -0 $w2" ||
+    fail "watch did not end on SIGINT/SIGTERM"
+wait "$w1" || fail "watch: exit $? on SIGINT"
+wait "$w2" || fail "watch: exit $? on SIGTERM"
 note "ok: two watchers saw the $((n1 - n0)) packet-log lines of the session"
 
 # --- status, stats, metrics, pairs ---

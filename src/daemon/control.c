@@ -610,6 +610,14 @@ client_close(struct client *cl)
 	struct relay_req *q;
 
 	cl->gone = 1;
+	if (cl->ring != NULL) {		/* drops it was not told of yet */
+		uint64_t	dropped;
+		int		closed;
+		char		none;
+
+		linering_take(cl->ring, &none, 0, &dropped, &closed);
+		cl->wdropped += dropped;
+	}
 	if (cl->bev != NULL) {
 		bufferevent_free(cl->bev);
 		cl->bev = NULL;

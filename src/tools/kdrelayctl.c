@@ -91,6 +91,8 @@ die(int code, const char *fmt, ...)
 
 /* ---- the connection ---- */
 
+static volatile sig_atomic_t	stop;	/* watch: interrupted */
+
 static int	 sock = -1;
 static char	 rbuf[65536];
 static size_t	 rlen;
@@ -155,7 +157,7 @@ next_line(void)
 			die(EXIT_SOFTWARE, "a reply line longer than %zu bytes",
 			    sizeof rbuf);
 		k = read(sock, rbuf + rlen, sizeof rbuf - rlen);
-		if (k == -1 && errno == EINTR)
+		if (k == -1 && errno == EINTR && !stop)
 			continue;
 		if (k <= 0)
 			return NULL;
@@ -543,8 +545,6 @@ need(size_t n, int lo, int hi, const char *synopsis)
 }
 
 /* ---- watch ---- */
-
-static volatile sig_atomic_t	stop;
 
 static void
 on_signal(int sig)
