@@ -32,8 +32,7 @@ KD_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -D_GNU_SOURCE -DKDRELAY_VERSION='"$(VERSION)"' -MMD -MP \
 	   $(LAYERS:%=-Iinclude/%) \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) $(HAVE_PKGS)) \
-	   $(if $(filter xenstore,$(HAVE_PKGS)),-DHAVE_XENSTORE -DHAVE_EP_XEN) \
-	   -DHAVE_EP_PVE \
+	   $(if $(filter xenstore,$(HAVE_PKGS)),-DHAVE_XENSTORE) \
 	   $(if $(filter libsystemd,$(HAVE_PKGS)),-DHAVE_SYSTEMD)
 KD_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) $(HAVE_PKGS)) -lpthread
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)

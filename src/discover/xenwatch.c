@@ -8,9 +8,7 @@
  * is reached through /dev/xen/xenbus, a device that does not go away).
  */
 #include <sys/types.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +19,8 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "retry.h"
+#include "sock.h"
 #include "xendom.h"
 #include "xenwatch.h"
 
@@ -45,9 +45,8 @@ struct xenwatch {
 	int			 sfd;		/* the sentinel, -1 none */
 	struct event		*ev_watch;
 	struct event		*ev_sentinel;
-	struct event		*ev_retry;
+	struct retry		 retry;		/* connecting */
 	struct event		*ev_notify;
-	unsigned		 backoff_ms;
 	unsigned		 gen;		/* bumped on every loss */
 	int			 up;
 	int			 ever_up;
@@ -55,18 +54,6 @@ struct xenwatch {
 };
 
 static void	connect_cb(evutil_socket_t, short, void *);
-
-static void
-arm_retry(struct xenwatch *xw)
-{
-	struct timeval	tv;
-	unsigned	ms = xw->backoff_ms;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(xw->ev_retry, &tv);
-	xw->backoff_ms = ms >= BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS : ms * 2;
-}
 
 static void
 teardown(struct xenwatch *xw)
@@ -97,11 +84,11 @@ lose(struct xenwatch *xw, const char *why)
 	teardown(xw);
 	xw->up = 0;
 	xw->gen++;
-	xw->backoff_ms = BACKOFF_MIN_MS;
+	retry_reset(&xw->retry);
 	xw->fail_logged = 1;		/* "reconnecting" says it all */
 	log_notice("%s: lost the connection to xenstored (%s); reconnecting",
 	    xw->who, why);
-	arm_retry(xw);
+	retry_backoff(&xw->retry);
 	event_active(xw->ev_notify, 0, 0);
 }
 
@@ -186,25 +173,12 @@ sentinel_cb(evutil_socket_t fd, short what, void *arg)
 static int
 sentinel_open(void)
 {
-	struct sockaddr_un	 sun;
-	struct stat		 st;
-	const char		*path = xs_daemon_socket();
-	int			 fd;
+	struct stat	 st;
+	const char	*path = xs_daemon_socket();
 
-	if (path == NULL || stat(path, &st) == -1 || !S_ISSOCK(st.st_mode) ||
-	    strlen(path) >= sizeof sun.sun_path)
+	if (path == NULL || stat(path, &st) == -1 || !S_ISSOCK(st.st_mode))
 		return -1;
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return sock_unix_connect(path);
 }
 
 static int
@@ -261,11 +235,11 @@ connect_cb(evutil_socket_t fd, short what, void *arg)
 			    xw->who, strerror(err));
 			xw->fail_logged = 1;
 		}
-		arm_retry(xw);
+		retry_backoff(&xw->retry);
 		return;
 	}
 	xw->up = 1;
-	xw->backoff_ms = BACKOFF_MIN_MS;
+	retry_reset(&xw->retry);
 	if (xw->ever_up)
 		log_notice("%s: connected to xenstored again", xw->who);
 	else if (xw->fail_logged)
@@ -294,7 +268,6 @@ xenwatch_new(struct event_base *base, const char *who,
     xenwatch_state_cb state, void *arg)
 {
 	struct xenwatch	*xw;
-	struct timeval	 now = { 0, 0 };
 	size_t		 i;
 
 	if ((xw = calloc(1, sizeof *xw)) == NULL)
@@ -305,7 +278,6 @@ xenwatch_new(struct event_base *base, const char *who,
 	xw->state = state;
 	xw->arg = arg;
 	xw->sfd = -1;
-	xw->backoff_ms = BACKOFF_MIN_MS;
 	if ((xw->paths = calloc(npaths + 1, sizeof *xw->paths)) == NULL ||
 	    (xw->initial = calloc(npaths + 1, 1)) == NULL)
 		goto fail;
@@ -314,11 +286,11 @@ xenwatch_new(struct event_base *base, const char *who,
 			goto fail;
 		xw->npaths = i + 1;
 	}
-	xw->ev_retry = evtimer_new(base, connect_cb, xw);
 	xw->ev_notify = event_new(base, -1, 0, notify_cb, xw);
-	if (xw->ev_retry == NULL || xw->ev_notify == NULL)
+	if (retry_init(&xw->retry, base, BACKOFF_MIN_MS, BACKOFF_MAX_MS,
+	    connect_cb, xw) == -1 || xw->ev_notify == NULL)
 		goto fail;
-	evtimer_add(xw->ev_retry, &now);
+	retry_in(&xw->retry, 0);
 	return xw;
 fail:
 	xenwatch_free(xw);
@@ -333,8 +305,7 @@ xenwatch_free(struct xenwatch *xw)
 	if (xw == NULL)
 		return;
 	teardown(xw);
-	if (xw->ev_retry != NULL)
-		event_free(xw->ev_retry);
+	retry_free(&xw->retry);
 	if (xw->ev_notify != NULL)
 		event_free(xw->ev_notify);
 	for (i = 0; i < xw->npaths; i++)
