@@ -72,7 +72,8 @@ resolve(struct eppve *px)
 		return;
 	}
 	if (pvecfg_scan(PVE_CONF_DIR, &vms, &n) == -1) {
-		endpoint_note(px->ep, LOG_LVL_WARN, "cannot read %s (%s); waiting",
+		endpoint_note(px->ep, LOG_LVL_WARN,
+		    "cannot read %s (%s); waiting",
 		    PVE_CONF_DIR, strerror(errno));
 		endpoint_set_status(px->ep, EP_WAITING, PVE_CONF_DIR,
 		    "waiting for %s", PVE_CONF_DIR);
@@ -82,7 +83,8 @@ resolve(struct eppve *px)
 	}
 	switch (pvecfg_lookup(vms, n, sp->name, ids)) {
 	case 0:
-		endpoint_note(px->ep, LOG_LVL_NOTICE, "no VM named %s in %s; waiting for "
+		endpoint_note(px->ep, LOG_LVL_NOTICE,
+		    "no VM named %s in %s; waiting for "
 		    "one", sp->name, PVE_CONF_DIR);
 		endpoint_set_status(px->ep, EP_WAITING, sp->name,
 		    "waiting for a VM named %s", sp->name);
@@ -91,13 +93,15 @@ resolve(struct eppve *px)
 		break;
 	case 1:
 		if (ids[0] != px->vmid || !px->started)
-			endpoint_note(px->ep, LOG_LVL_NOTICE, "VM %s is VMID %u: following "
+			endpoint_note(px->ep, LOG_LVL_NOTICE,
+			    "VM %s is VMID %u: following "
 			    "%s/%u.serial%d", sp->name, ids[0], PVE_RUN_DIR,
 			    ids[0], sp->serial);
 		follow(px, ids[0]);
 		break;
 	default:
-		endpoint_note(px->ep, LOG_LVL_WARN, "refusing: the name %s is used by VMIDs "
+		endpoint_note(px->ep, LOG_LVL_WARN,
+		    "refusing: the name %s is used by VMIDs "
 		    "%u and %u (ambiguous)", sp->name, ids[0], ids[1]);
 		endpoint_set_status(px->ep, EP_REFUSED, sp->name,
 		    "refused: %s is ambiguous", sp->name);

@@ -220,11 +220,13 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 
 	if (lock_take(ex, domid) == -1) {
 		if (errno == EWOULDBLOCK)
-			endpoint_note(ex->ep, LOG_LVL_WARN, "%s: %s is locked by another "
+			endpoint_note(ex->ep, LOG_LVL_WARN,
+			    "%s: %s is locked by another "
 			    "reader (xl console attached?); not opening %s, "
 			    "retrying", what, ex->lockpath, tty);
 		else
-			endpoint_note(ex->ep, LOG_LVL_WARN, "%s: cannot lock %s (%s); not "
+			endpoint_note(ex->ep, LOG_LVL_WARN,
+			    "%s: cannot lock %s (%s); not "
 			    "opening %s, retrying", what, ex->lockpath,
 			    strerror(errno), tty);
 		endpoint_retry_backoff(ex->ep);
@@ -236,7 +238,8 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 		err = errno;
 		lock_release(ex);
 		if (open_transient(err)) {
-			endpoint_note(ex->ep, LOG_LVL_WARN, "%s: cannot open %s (%s); "
+			endpoint_note(ex->ep, LOG_LVL_WARN,
+			    "%s: cannot open %s (%s); "
 			    "retrying", what, tty, strerror(err));
 			endpoint_retry_backoff(ex->ep);
 			endpoint_set_status(ex->ep, EP_RETRYING, tty,
@@ -244,7 +247,8 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 			return;
 		}
 		spend(ex, tty);
-		endpoint_note(ex->ep, LOG_LVL_WARN, "%s: cannot open %s (%s); waiting for "
+		endpoint_note(ex->ep, LOG_LVL_WARN,
+		    "%s: cannot open %s (%s); waiting for "
 		    "%s to be written again", what, tty, strerror(err),
 		    ex->node);
 		endpoint_set_status(ex->ep, EP_WAITING, ex->node,
@@ -255,7 +259,8 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 		close(fd);
 		lock_release(ex);
 		spend(ex, tty);
-		endpoint_note(ex->ep, LOG_LVL_WARN, "%s: refusing %s: not a pty slave (mode "
+		endpoint_note(ex->ep, LOG_LVL_WARN,
+		    "%s: refusing %s: not a pty slave (mode "
 		    "%o, device %u:%u); waiting for %s to be written again",
 		    what, tty, (unsigned)st.st_mode, major(st.st_rdev),
 		    minor(st.st_rdev), ex->node);
@@ -338,7 +343,8 @@ pick_console(struct epxen *ex, unsigned domid, unsigned *cons, int *stub,
 	}
 	n = xendoms_find(&ex->doms, ex->stubname, dm, 2);
 	if (n > 1) {
-		endpoint_note(ex->ep, LOG_LVL_WARN, "refusing domain %s: its stubdomain "
+		endpoint_note(ex->ep, LOG_LVL_WARN,
+		    "refusing domain %s: its stubdomain "
 		    "name %s is claimed by domains %u and %u (ambiguous)",
 		    sp->name, ex->stubname, dm[0], dm[1]);
 		endpoint_set_status(ex->ep, EP_REFUSED, ex->stubname,
@@ -346,7 +352,8 @@ pick_console(struct epxen *ex, unsigned domid, unsigned *cons, int *stub,
 		return 1;
 	}
 	if (n == 1 && have_decl && declared != dm[0]) {
-		endpoint_note(ex->ep, LOG_LVL_WARN, "refusing domain %s: %s is domain %u "
+		endpoint_note(ex->ep, LOG_LVL_WARN,
+		    "refusing domain %s: %s is domain %u "
 		    "but %s names domain %u", sp->name, ex->stubname, dm[0],
 		    ex->dmnode, declared);
 		endpoint_set_status(ex->ep, EP_REFUSED, ex->stubname,
@@ -382,7 +389,8 @@ keep_open(struct epxen *ex, const char *state)
 {
 	if (endpoint_fd(ex->ep) == -1 || ex->gone)
 		return 0;
-	endpoint_note(ex->ep, LOG_LVL_NOTICE, "%s; keeping %s open while it works", state,
+	endpoint_note(ex->ep, LOG_LVL_NOTICE,
+	    "%s; keeping %s open while it works", state,
 	    ex->tty);
 	return 1;
 }
@@ -408,7 +416,8 @@ reconcile(struct epxen *ex)
 		if (keep_open(ex, state))
 			return;
 		release(ex, "the domain is gone");
-		endpoint_note(ex->ep, LOG_LVL_NOTICE, "domain %s is not running; waiting "
+		endpoint_note(ex->ep, LOG_LVL_NOTICE,
+		    "domain %s is not running; waiting "
 		    "for it", sp->name);
 		endpoint_set_status(ex->ep, EP_WAITING, sp->name,
 		    "waiting for domain %s", sp->name);
@@ -417,7 +426,8 @@ reconcile(struct epxen *ex)
 	if (n > 1) {
 		ex->node[0] = ex->dmnode[0] = '\0';
 		release(ex, "the domain name is ambiguous");
-		endpoint_note(ex->ep, LOG_LVL_WARN, "refusing: the name %s is claimed by "
+		endpoint_note(ex->ep, LOG_LVL_WARN,
+		    "refusing: the name %s is claimed by "
 		    "domains %u and %u (ambiguous)", sp->name, ids[0], ids[1]);
 		endpoint_set_status(ex->ep, EP_REFUSED, sp->name,
 		    "refused: %s is ambiguous", sp->name);
@@ -437,7 +447,8 @@ reconcile(struct epxen *ex)
 		if (keep_open(ex, state))
 			return;
 		release(ex, "its tty node is gone");
-		endpoint_note(ex->ep, LOG_LVL_INFO, "%s: waiting for %s", what, ex->node);
+		endpoint_note(ex->ep, LOG_LVL_INFO,
+		    "%s: waiting for %s", what, ex->node);
 		endpoint_set_status(ex->ep, EP_WAITING, ex->node,
 		    "waiting for %s", ex->node);
 		return;
@@ -446,7 +457,8 @@ reconcile(struct epxen *ex)
 		xendom_quote(v, len, q, sizeof q);
 		free(v);
 		release(ex, "its tty value is not acceptable");
-		endpoint_note(ex->ep, LOG_LVL_WARN, "%s: refusing %s = \"%s\" (%s); waiting "
+		endpoint_note(ex->ep, LOG_LVL_WARN,
+		    "%s: refusing %s = \"%s\" (%s); waiting "
 		    "for a valid value", what, ex->node, q, why);
 		endpoint_set_status(ex->ep, EP_REFUSED, ex->node,
 		    "refused the value of %s", ex->node);
@@ -459,7 +471,8 @@ reconcile(struct epxen *ex)
 	}
 	release(ex, "the domain's tty changed");
 	if (is_spent(ex, v)) {
-		endpoint_note(ex->ep, LOG_LVL_NOTICE, "%s: waiting for %s to be written "
+		endpoint_note(ex->ep, LOG_LVL_NOTICE,
+		    "%s: waiting for %s to be written "
 		    "again (%s closed or cannot be used)", what, ex->node, v);
 		endpoint_set_status(ex->ep, EP_WAITING, ex->node,
 		    "waiting for %s", ex->node);
