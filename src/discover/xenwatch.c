@@ -1,11 +1,12 @@
 /*
  * xenwatch.c - a xenstore connection on a libevent loop, with reconnect.
  *
- * libxenstore's reader thread queues watch events and makes xs_fileno()
- * readable; we drain them from the loop.  When xenstored dies that thread
- * just stops, without a word on the watch fd, so an idle second connection
- * to the daemon's socket is watched for EOF instead (none when the store
- * is reached through /dev/xen/xenbus, a device that does not go away).
+ * libxenstore (loaded on first use: xsapi.h) has a reader thread that
+ * queues watch events and makes xs_fileno() readable; we drain them from
+ * the loop.  When xenstored dies that thread just stops, without a word on
+ * the watch fd, so an idle second connection to the daemon's socket is
+ * watched for EOF instead (none when the store is reached through
+ * /dev/xen/xenbus, a device that does not go away).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -25,11 +26,16 @@
 #include "xenwatch.h"
 
 #ifdef HAVE_XENSTORE
-#include <xenstore.h>
+#include "xsapi.h"
 
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	2000
 #define BATCH_MAX	256	/* events per wakeup: let the relay breathe */
+/*
+ * libxenstore's own default, to recognise a Xen host whose libxenstore is
+ * missing (so that the admin is told to install it).
+ */
+#define XS_SOCKET_DEFAULT	"/var/run/xenstored/socket"
 
 struct xenwatch {
 	struct event_base	*base;
@@ -71,7 +77,7 @@ teardown(struct xenwatch *xw)
 		xw->sfd = -1;
 	}
 	if (xw->xs != NULL) {
-		xs_close(xw->xs);	/* cancels and joins its reader */
+		xsapi.close(xw->xs);	/* cancels and joins its reader */
 		xw->xs = NULL;
 	}
 }
@@ -143,7 +149,7 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	for (i = 0; i < BATCH_MAX && xw->up && xw->gen == gen; i++) {
-		if ((w = xs_check_watch(xw->xs)) == NULL) {
+		if ((w = xsapi.check_watch(xw->xs)) == NULL) {
 			if (errno != EAGAIN)
 				lose(xw, "the watch queue failed");
 			return;
@@ -174,7 +180,7 @@ static int
 sentinel_open(void)
 {
 	struct stat	 st;
-	const char	*path = xs_daemon_socket();
+	const char	*path = xsapi.daemon_socket();
 
 	if (path == NULL || stat(path, &st) == -1 || !S_ISSOCK(st.st_mode))
 		return -1;
@@ -188,15 +194,15 @@ try_connect(struct xenwatch *xw)
 	size_t	i;
 	int	fd;
 
-	if ((xw->xs = xs_open(0)) == NULL)
+	if ((xw->xs = xsapi.open(0)) == NULL)
 		return -1;
 	memset(xw->initial, 1, xw->npaths);
 	for (i = 0; i < xw->npaths; i++) {
 		snprintf(tok, sizeof tok, "%zu", i);
-		if (!xs_watch(xw->xs, xw->paths[i], tok))
+		if (!xsapi.watch(xw->xs, xw->paths[i], tok))
 			return -1;
 	}
-	if ((fd = xs_fileno(xw->xs)) == -1)
+	if ((fd = xsapi.fileno(xw->xs)) == -1)
 		return -1;
 	xw->ev_watch = event_new(xw->base, fd, EV_READ | EV_PERSIST, watch_cb,
 	    xw);
@@ -269,7 +275,12 @@ xenwatch_new(struct event_base *base, const char *who,
 {
 	struct xenwatch	*xw;
 	size_t		 i;
+	char		 err[1];
 
+	if (xsapi_load(err, sizeof err) == -1) {
+		errno = ELIBACC;
+		return NULL;
+	}
 	if ((xw = calloc(1, sizeof *xw)) == NULL)
 		return NULL;
 	xw->base = base;
@@ -330,7 +341,7 @@ xenwatch_read(struct xenwatch *xw, const char *path, unsigned *len)
 		errno = ENOTCONN;
 		return NULL;
 	}
-	if ((v = xs_read(xw->xs, XBT_NULL, path, len)) == NULL)
+	if ((v = xsapi.read(xw->xs, XBT_NULL, path, len)) == NULL)
 		check_errno(xw, errno);
 	return v;
 }
@@ -344,7 +355,7 @@ xenwatch_directory(struct xenwatch *xw, const char *path, unsigned *n)
 		errno = ENOTCONN;
 		return NULL;
 	}
-	if ((v = xs_directory(xw->xs, XBT_NULL, path, n)) == NULL)
+	if ((v = xsapi.directory(xw->xs, XBT_NULL, path, n)) == NULL)
 		check_errno(xw, errno);
 	return v;
 }
@@ -359,7 +370,7 @@ xenwatch_owner(struct xenwatch *xw, const char *path, unsigned *domid)
 		errno = ENOTCONN;
 		return -1;
 	}
-	if ((p = xs_get_permissions(xw->xs, XBT_NULL, path, &n)) == NULL) {
+	if ((p = xsapi.get_permissions(xw->xs, XBT_NULL, path, &n)) == NULL) {
 		check_errno(xw, errno);
 		return -1;
 	}
@@ -422,15 +433,23 @@ xenwatch_scan_domains(struct xenwatch *xw, struct xendoms *t)
 }
 
 int
+xenwatch_load(char *err, size_t errlen)
+{
+	return xsapi_load(err, errlen);
+}
+
+int
 xenwatch_available(void)
 {
-	const char	*s = xs_daemon_socket();
-	char		 dir[PATH_MAX], *slash;
+	const char	*s = XS_SOCKET_DEFAULT;
+	char		 dir[PATH_MAX], *slash, err[1];
 
 	if (getenv("XENSTORED_PATH") != NULL ||
 	    access("/dev/xen/xenbus", F_OK) == 0 ||
 	    access("/proc/xen/xenbus", F_OK) == 0)
 		return 1;
+	if (xsapi_load(err, sizeof err) == 0)
+		s = xsapi.daemon_socket();
 	if (s == NULL)
 		return 0;
 	if (access(s, F_OK) == 0)
@@ -521,6 +540,13 @@ xenwatch_read_domain(struct xenwatch *xw, struct xendoms *t, unsigned domid)
 	(void)t;
 	(void)domid;
 	errno = ENOSYS;
+	return -1;
+}
+
+int
+xenwatch_load(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "xenstore is not supported in this build");
 	return -1;
 }
 

@@ -571,8 +571,12 @@ xen_start(struct endpoint *ep, char *err, size_t errlen)
 {
 	const struct ep_spec	*sp = endpoint_spec(ep);
 	struct epxen		*ex;
-	char			 who[256];
+	char			 who[256], why[512];
 
+	if (xenwatch_load(why, sizeof why) == -1) {
+		snprintf(err, errlen, "%s: %s", endpoint_name(ep), why);
+		return -1;
+	}
 	if ((ex = calloc(1, sizeof *ex)) == NULL)
 		goto nomem;
 	ex->ep = ep;
