@@ -31,6 +31,7 @@ struct relay_opts {
 	unsigned	hold_ms;		/* trailing 0x0d hold time */
 	size_t		bufsize;		/* per direction */
 	int		validate;		/* run the KDCOM validator */
+	int		target_shutdown;	/* tell the debugger it is gone */
 	char		packet_log[PATH_MAX];	/* "" for none */
 	char		capture[PATH_MAX];	/* "" for none */
 };
@@ -44,6 +45,8 @@ struct relay_dir_stats {
 	uint64_t		written;	/* delivered to the peer */
 	uint64_t		dropped;	/* discarded, peer absent */
 	uint64_t		reconnects;	/* of the source endpoint */
+	uint64_t		shutdowns;	/* target shutdowns sent (target) */
+	uint64_t		injected;	/* their packets to the debugger */
 	int			repairing;
 };
 
