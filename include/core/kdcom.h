@@ -139,6 +139,21 @@ void	kd_parser_reset(struct kd_parser *);
 size_t	kd_parser_want(const struct kd_parser *);
 size_t	kd_parser_span(const struct kd_parser *, const uint8_t *buf, size_t n);
 
+/*
+ * A data packet judged as it arrives, from the byte after its leader
+ * "0000", without buffering it: the verdict the parser will give, for
+ * looking at bytes before they are fed (stream.c's lossless detection).
+ */
+struct kd_check {
+	int		verdict;	/* -1 until judged, else kd_verdict */
+	size_t		have, need;
+	uint8_t		hdr[KD_HEADER_SIZE - 4];
+	uint32_t	sum;
+};
+
+void	kd_check_init(struct kd_check *);
+/* Returns the bytes taken: all of them, or up to the one that judged. */
+size_t	kd_check_feed(struct kd_check *, const uint8_t *, size_t);
 uint32_t kd_checksum(const uint8_t *, size_t);
 /*
  * Serialise a packet into out (room KD_MAX_PACKET); returns its length, or 0

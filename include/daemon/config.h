@@ -52,6 +52,7 @@ struct config {
 	size_t		 bufsize;
 	int		 validate;
 	int		 allow_remote;
+	int		 target_shutdown;
 
 	struct config_auto discover;
 

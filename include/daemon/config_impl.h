@@ -26,7 +26,7 @@ struct pair_src {
 	unsigned	 packet_log_line, capture_line;
 	long		 hold_ms;
 	long long	 bufsize;
-	int		 validate, allow_remote;
+	int		 validate, allow_remote, target_shutdown;
 };
 
 struct parser {

@@ -23,11 +23,13 @@ struct pair_opts {
 	unsigned	hold_ms;		/* trailing 0x0d hold time */
 	size_t		bufsize;		/* per direction */
 	int		validate;		/* run the KDCOM validator */
+	int		target_shutdown;	/* tell the debugger it is gone */
 	char		packet_log[PATH_MAX];	/* "" for none */
 	char		capture[PATH_MAX];	/* "" for none */
 };
 
-/* Name "kd", the defaults above, validation on, no specs. */
+/* Name "kd", the defaults above, validation and target shutdown on,
+ * no specs. */
 void	pair_opts_init(struct pair_opts *);
 int	pair_opts_equal(const struct pair_opts *, const struct pair_opts *);
 

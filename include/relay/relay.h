@@ -26,6 +26,8 @@ struct relay_dir_stats {
 	uint64_t		written;	/* delivered to the peer */
 	uint64_t		dropped;	/* discarded, peer absent */
 	uint64_t		reconnects;	/* of the source endpoint */
+	uint64_t		shutdowns;	/* target shutdowns sent (target) */
+	uint64_t		injected;	/* their packets to the debugger */
 	int			repairing;
 };
 

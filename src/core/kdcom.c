@@ -252,6 +252,47 @@ body_done(struct kd_parser *p)
 		finish(p, KD_OK);
 }
 
+void
+kd_check_init(struct kd_check *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->verdict = -1;
+	k->need = sizeof(k->hdr);
+}
+
+size_t
+kd_check_feed(struct kd_check *k, const uint8_t *d, size_t n)
+{
+	size_t		i = 0;
+	unsigned	type, len;
+
+	for (; i < n && k->verdict == -1; i++) {
+		if (k->have < sizeof(k->hdr))
+			k->hdr[k->have] = d[i];
+		else if (k->have + 1 < k->need)
+			k->sum += d[i];
+		k->have++;
+		if (k->have == sizeof(k->hdr)) {
+			/* The header after the leader: type, ByteCount, id, sum. */
+			type = le16_get(k->hdr);
+			len = le16_get(k->hdr + 2);
+			if (!type_on_wire(type) || kd_type_is_control(type))
+				k->verdict = KD_BAD_TYPE;
+			else if (len > KD_MAX_PAYLOAD)
+				k->verdict = KD_OVERSIZE;
+			k->need = sizeof(k->hdr) + len + 1;
+		} else if (k->have == k->need) {
+			if (d[i] != KD_TRAILER)
+				k->verdict = KD_BAD_TRAILER;
+			else if (k->sum != le32_get(k->hdr + 8))
+				k->verdict = KD_BAD_CHECKSUM;
+			else
+				k->verdict = KD_OK;
+		}
+	}
+	return (i);
+}
+
 /* Bytes that matter between packets: leader bytes and the break-in. */
 static int
 special(uint8_t b)

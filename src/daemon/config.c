@@ -64,7 +64,7 @@ new_pair(struct parser *p, const char *name)
 	s->crlf[0] = s->crlf[1] = -1;
 	s->hold_ms = -1;
 	s->bufsize = -1;
-	s->validate = s->allow_remote = -1;
+	s->validate = s->allow_remote = s->target_shutdown = -1;
 	return (0);
 }
 
@@ -288,6 +288,7 @@ config_init(struct config *cf)
 	cf->hold_ms = o.hold_ms;
 	cf->bufsize = o.bufsize;
 	cf->validate = o.validate;
+	cf->target_shutdown = o.target_shutdown;
 	strcpy(cf->discover.endpoint, CONFIG_AUTO_ENDPOINT);
 	cf->discover.crlf = CRLF_AUTO;
 }

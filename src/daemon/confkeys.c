@@ -111,6 +111,15 @@ set_validate(struct parser *p, const char *v, char *w, size_t wl)
 }
 
 static int
+set_target_shutdown(struct parser *p, const char *v, char *w, size_t wl)
+{
+	int	*dst = p->sec == SEC_PAIR ? &cur(p)->target_shutdown :
+		    &p->cf->target_shutdown;
+
+	return (conf_bool_value(v, dst, w, wl));
+}
+
+static int
 set_allow_remote(struct parser *p, const char *v, char *w, size_t wl)
 {
 	int	*dst = p->sec == SEC_PAIR ? &cur(p)->allow_remote :
@@ -258,6 +267,7 @@ static const struct keydef keys[] = {
 	{ "buffer-size",	G | P,	0, set_bufsize },
 	{ "validate",		G | P,	0, set_validate },
 	{ "allow-remote",	G | P,	0, set_allow_remote },
+	{ "target-shutdown",	G | P,	0, set_target_shutdown },
 	{ "host",		P,	0, set_host },
 	{ "target",		P,	0, set_target },
 	{ "host-crlf",		P,	0, set_host_crlf },

@@ -91,6 +91,8 @@ finish_pair(struct parser *p, const struct pair_src *s, struct pair_opts *o)
 	o->hold_ms = s->hold_ms != -1 ? (unsigned)s->hold_ms : cf->hold_ms;
 	o->bufsize = s->bufsize != -1 ? (size_t)s->bufsize : cf->bufsize;
 	o->validate = s->validate != -1 ? s->validate : cf->validate;
+	o->target_shutdown = s->target_shutdown != -1 ? s->target_shutdown :
+	    cf->target_shutdown;
 	if (s->packet_log != NULL && resolve(p, s->packet_log_line,
 	    cf->packet_log_dir, s->packet_log, o->packet_log,
 	    "packet-log") == -1)

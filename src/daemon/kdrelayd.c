@@ -57,6 +57,8 @@ static const char usage_text[] =
 "      --hold-ms MS           hold a trailing 0x0d this long (default 5)\n"
 "      --buffer-size BYTES    per direction (default 65536)\n"
 "      --no-validate          do not parse KDCOM framing\n"
+"      --target-shutdown      tell the debugger when the target goes\n"
+"                             (the default); --no-target-shutdown: do not\n"
 "      --packet-log FILE      log every packet and DbgPrint text\n"
 "      --capture FILE         write every packet in kdtrace format\n"
 "Other options:\n"
@@ -74,6 +76,8 @@ enum {
 	OPT_HOLD = 256,
 	OPT_BUFSIZE,
 	OPT_NO_VALIDATE,
+	OPT_TSD,
+	OPT_NO_TSD,
 	OPT_PACKET_LOG,
 	OPT_CAPTURE,
 	OPT_STATS,
@@ -98,6 +102,8 @@ static const struct option longopts[] = {
 	{ "hold-ms",		required_argument,	NULL, OPT_HOLD },
 	{ "buffer-size",	required_argument,	NULL, OPT_BUFSIZE },
 	{ "no-validate",	no_argument,		NULL, OPT_NO_VALIDATE },
+	{ "target-shutdown",	no_argument,		NULL, OPT_TSD },
+	{ "no-target-shutdown",	no_argument,		NULL, OPT_NO_TSD },
 	{ "packet-log",		required_argument,	NULL, OPT_PACKET_LOG },
 	{ "capture",		required_argument,	NULL, OPT_CAPTURE },
 	{ "stats-interval",	required_argument,	NULL, OPT_STATS },
@@ -403,6 +409,12 @@ main(int argc, char **argv)
 		case OPT_NO_VALIDATE:
 			o.validate = 0;
 			c.pair_opt = "--no-validate";
+			break;
+		case OPT_TSD:
+		case OPT_NO_TSD:
+			o.target_shutdown = ch == OPT_TSD;
+			c.pair_opt = ch == OPT_TSD ? "--target-shutdown" :
+			    "--no-target-shutdown";
 			break;
 		case OPT_PACKET_LOG:
 			copy_path("--packet-log", o.packet_log,

@@ -14,6 +14,7 @@ pair_opts_init(struct pair_opts *o)
 	o->hold_ms = PAIR_HOLD_MS;
 	o->bufsize = PAIR_BUFSIZE;
 	o->validate = 1;
+	o->target_shutdown = 1;
 }
 
 int
@@ -24,6 +25,7 @@ pair_opts_equal(const struct pair_opts *a, const struct pair_opts *b)
 	    ep_spec_equal(&a->side[1], &b->side[1]) &&
 	    a->hold_ms == b->hold_ms && a->bufsize == b->bufsize &&
 	    a->validate == b->validate &&
+	    a->target_shutdown == b->target_shutdown &&
 	    strcmp(a->packet_log, b->packet_log) == 0 &&
 	    strcmp(a->capture, b->capture) == 0;
 }
