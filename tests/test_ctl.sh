@@ -31,7 +31,7 @@ host = $T/h2.vm
 target = $T/t2.vm
 packet-log = $T/p2.log
 EOF
-relay -c "$T/kd.conf"
+relay -c "$T/kd.conf" --control "$T/control"
 for s in p1/host p1/target p2/host p2/target; do
 	wait_log "$T/relay.log" "$s: .*connected" || fail "$s did not connect"
 done
@@ -102,7 +102,7 @@ assert set(one) == {"p1"}, one.keys()
 for p in ("p1", "p2"):
     for side in ("host", "target"):
         s = st[p][side]
-        assert s["state"] == "connected", (p, side, s)
+        assert s["state"] == "up", (p, side, s)
         assert s["since"] > 1e9 and s["status"].startswith("connected"), s
     for d, x in (("host->target", "D"), ("target->host", "T")):
         c = st[p][d]
@@ -203,8 +203,14 @@ note "ok: reload: $(cat "$T/out"); a bad file: $(cat "$T/err")"
 
 # --- break refused while the target is away ---
 kill "$VM_t2"
-wait_until 10 sh -c "'$CTL' -s '$T/control' --json status p2 |
-    grep -q '\"state\": \"waiting\"'" || fail "p2's target still connected"
+wait_until 10 sh -c "'$CTL' -s '$T/control' --json status p2 | python3 -c '
+import json, sys; assert json.load(sys.stdin)[\"p2\"][\"target\"][\"state\"] != \"up\"'" ||
+    fail "p2's target still connected"
+# kdaware's target shutdown, told to p2's debugger, is in the counters.
+ctl --json stats p2 | python3 -c '
+import json, sys; d = json.load(sys.stdin)["p2"]["target->host"]
+assert d["target_shutdowns"] == 1 and d["shutdown_packets_injected"] >= 1, d' ||
+    fail "the target shutdown is not in the stats"
 ctl break p2 2>"$T/err"; rc=$?
 [ $rc = 75 ] && grep -q 'target side is not connected' "$T/err" ||
     fail "break without a target: exit $rc, $(cat "$T/err")"

@@ -34,6 +34,7 @@
 #include "control.h"
 #include "crlf.h"
 #include "ctlproto.h"
+#include "endpoint.h"
 #include "kdcom.h"
 #include "linering.h"
 #include "log.h"
@@ -235,21 +236,23 @@ static void
 put_side(struct client *cl, struct relay *r, int i)
 {
 	static const char	*side[2] = { "host", "target" };
-	struct relay_side_info	 si;
+	struct endpoint_state	 st;
 	char			 k[256];
 	const char		*name = relay_get_opts(r)->name;
 
-	relay_side_info(r, i, &si);
+	relay_side_state(r, i, &st);
 	snprintf(k, sizeof k, "%s/%s/endpoint", name, side[i]);
 	put_str(cl, k, relay_get_opts(r)->side[i].text);
 	snprintf(k, sizeof k, "%s/%s/state", name, side[i]);
-	put_str(cl, k, si.up ? "connected" : "waiting");
+	put_str(cl, k, ep_state_name(st.state));
+	snprintf(k, sizeof k, "%s/%s/what", name, side[i]);
+	put_str(cl, k, st.what);
 	snprintf(k, sizeof k, "%s/%s/status", name, side[i]);
-	put_str(cl, k, si.status);
+	put_str(cl, k, st.text);
 	snprintf(k, sizeof k, "%s/%s/since", name, side[i]);
-	put_time(cl, k, si.since);
+	put_time(cl, k, (double)st.since);
 	snprintf(k, sizeof k, "%s/%s/backoff_ms", name, side[i]);
-	put_u64(cl, k, si.backoff_ms);
+	put_u64(cl, k, st.backoff_ms);
 }
 
 static void
@@ -271,7 +274,9 @@ put_dir(struct client *cl, struct relay *r, int i,
 		{ "cr_removed", st->s.cr_removed },
 		{ "dropped", st->dropped },
 		{ "reconnects", st->reconnects },
-		{ "breakins_injected", st->injected },
+		{ "breakins_injected", st->breaks_sent },
+		{ "target_shutdowns", st->shutdowns },
+		{ "shutdown_packets_injected", st->injected },
 		{ "data", kd->data },
 		{ "control", kd->control },
 		{ "breakins", kd->breakins },
@@ -308,7 +313,7 @@ static void
 put_pair(struct client *cl, struct relay *r)
 {
 	struct relay_dir_stats	st[2];
-	char			k[RELAY_NAME_MAX + 64];
+	char			k[PAIR_NAME_MAX + 64];
 	int			i;
 
 	relay_get_stats(r, st);
@@ -463,7 +468,7 @@ do_request(struct client *cl)
 	case CTL_PAIRS:
 		all = c->ops->pairs(c->arg, &n);
 		for (i = 0; i < n; i++) {
-			char	key[RELAY_NAME_MAX + 8];
+			char	key[PAIR_NAME_MAX + 8];
 
 			snprintf(key, sizeof key, "pair/%zu", i);
 			put_str(cl, key, relay_get_opts(all[i])->name);
@@ -843,7 +848,7 @@ clear_path(const char *path)
 	rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
 	close(fd);
 	if (rc == 0) {
-		log_err("control: %s is served by another kdrelayd; no "
+		log_warn("control: %s is served by another kdrelayd; no "
 		    "control socket here (see --control)", path);
 		return -1;
 	}

@@ -128,6 +128,10 @@ send_line(const char *line)
 		if ((k = write(sock, line + o, n - o)) <= 0) {
 			if (k == -1 && errno == EINTR)
 				continue;
+			/* It may have refused us and closed: its reply says
+			 * why (read_reply), or it is gone. */
+			if (k == -1 && errno == EPIPE)
+				return;
 			die(EXIT_UNAVAIL, "write to kdrelayd: %s",
 			    strerror(errno));
 		}
@@ -389,9 +393,10 @@ print_status(void)
 			    t, sizeof t);
 			printf("  %-7s %s\n", side[s],
 			    text(get("%s/%s/endpoint", p, side[s])));
-			printf("          %s since %s: %s", text(get(
-			    "%s/%s/state", p, side[s])), t, text(get(
-			    "%s/%s/status", p, side[s])));
+			v = text(get("%s/%s/state", p, side[s]));
+			printf("          %s since %s: %s", strcmp(v, "up") == 0 ?
+			    "connected" : v, t, text(get("%s/%s/status", p,
+			    side[s])));
 			v = get("%s/%s/backoff_ms", p, side[s]);
 			if (v != NULL && strcmp(v, "0") != 0)
 				printf(", backoff %s ms", v);
@@ -454,7 +459,7 @@ numeric(const char *v)
 static void
 print_metrics(void)
 {
-	char	**names, fam[128], lab[256], pair[RELAY_NAME_MAX], part[64];
+	char	**names, fam[128], lab[256], pair[PAIR_NAME_MAX], part[64];
 	char	  leaf[64], **done = NULL;
 	size_t	  n, i, j, ndone = 0, k;
 
@@ -502,7 +507,7 @@ print_metrics(void)
 		    "counter" : "gauge");
 		/* Every sample of this family, in pair order. */
 		for (j = 0; j < nrecs; j++) {
-			char	p2[RELAY_NAME_MAX], pt2[64], lf2[64];
+			char	p2[PAIR_NAME_MAX], pt2[64], lf2[64];
 			const char *v2 = recs[j].val;
 
 			if (sscanf(recs[j].key, "%63[^/]/%63[^/]/%63s", p2,
@@ -519,8 +524,7 @@ print_metrics(void)
 			    is_type ? ",type=\"" : "", is_type ? lf2 + 5 : "",
 			    is_type ? "\"" : "");
 			if (strcmp(fam, "kdrelay_side_up") == 0)
-				v2 = strcmp(text(v2), "connected") == 0 ? "1" :
-				    "0";
+				v2 = strcmp(text(v2), "up") == 0 ? "1" : "0";
 			else if (strcmp(v2, "true") == 0)
 				v2 = "1";
 			else if (strcmp(v2, "false") == 0 ||
