@@ -881,10 +881,15 @@ control_new(struct event_base *base, const char *path, const char *group,
 		log_err("control: group %s: no such group; the socket stays "
 		    "root's", group);
 	}
+	/* /run/kdrelay as the units make it (0700), or let the group in. */
 	snprintf(dir, sizeof dir, "%s", path);
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
-		if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		if (mkdir(dir, g != NULL ? 0750 : 0700) == 0) {
+			if (g != NULL && chown(dir, (uid_t)-1, g->gr_gid) == -1)
+				log_warn("control: %s: %s", dir,
+				    strerror(errno));
+		} else if (errno != EEXIST) {
 			log_err("control: %s: %s", dir, strerror(errno));
 			return NULL;
 		}
