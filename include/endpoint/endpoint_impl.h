@@ -56,6 +56,14 @@ struct endpoint {
 	char			 tpath[PATH_MAX];
 	int			 tflags;
 	int			 last_err;	/* last reported, 0 none */
+	char			 why[160];	/* tty_open's reason, "" none */
+	struct tty_claim	 claim;		/* the tty held, if any */
+	/* A pty lost: not reopened by number (see endpoint_lost). */
+	unsigned long long	 pty_rdev;	/* of the tty up, 0 not a pty */
+	int			 bare_pty;	/* named by no link: spent */
+	int			 spent;		/* lost for good (locked) */
+	struct timespec		 link_ctime;	/* the link to the lost pty */
+	unsigned long long	 link_ino;	/* 0: none to avoid */
 	char			 lost_why[128];	/* loss not yet logged */
 	unsigned		 backoff_ms;
 	unsigned		 quick_ms;	/* next quick retry, 0 none */

@@ -126,6 +126,7 @@ endpoint_new(struct event_base *base, const struct ep_spec *spec,
 	ep->down = down;
 	ep->arg = arg;
 	ep->fd = ep->cfd = -1;
+	tty_claim_init(&ep->claim);
 	pathwatch_init(&ep->watch, base, watch_hit, ep);
 	ep->backoff_ms = BACKOFF_MIN_MS;
 	ep->state = EPS_IDLE;
@@ -182,15 +183,27 @@ static void
 report_fail(struct endpoint *ep, int err, const char *reason,
     const char *action)
 {
+	enum log_level	lvl = LOG_LVL_NOTICE;
+	char		what[PATH_MAX + 2] = "";
+
 	if (err == ep->last_err && ep->lost_why[0] == '\0')
 		return;
 	ep->last_err = err;
+	/* Not what it must be (a file where a tty was): someone's mistake. */
+	if (err == ENOTTY || err == EISDIR || err == ENOTSOCK)
+		lvl = LOG_LVL_ERR;
+	else if (err == EBUSY || err == ESTALE)
+		lvl = LOG_LVL_WARN;
+	/* pve:999 waits for /var/run/qemu-server/999.serial0: say which. */
+	if (ep->tkind != EP_TCP && ep->tpath[0] != '\0' &&
+	    strcmp(ep->tpath, ep->spec.path) != 0)
+		snprintf(what, sizeof what, "%s: ", ep->tpath);
 	if (ep->lost_why[0] != '\0') {
-		log_notice("%s: lost (%s); %s; %s", ep->name, ep->lost_why,
-		    reason, action);
+		log_msg(lvl, "%s: lost (%s); %s%s; %s", ep->name, ep->lost_why,
+		    what, reason, action);
 		ep->lost_why[0] = '\0';
 	} else
-		log_notice("%s: %s; %s", ep->name, reason, action);
+		log_msg(lvl, "%s: %s%s; %s", ep->name, what, reason, action);
 }
 
 /* ---- the connect machinery ---- */
@@ -201,6 +214,40 @@ target_text(const struct endpoint *ep)
 	if (ep->tkind == EP_TCP || ep->tpath[0] == '\0')
 		return ep->label;
 	return ep->tpath;
+}
+
+/*
+ * Pty numbers are reused: remember how a pty slave was named, so that
+ * after a loss it is reopened only through a link made again since.
+ */
+static void
+note_pty(struct endpoint *ep, int fd)
+{
+	struct stat	st, lst;
+
+	ep->pty_rdev = 0;
+	ep->bare_pty = 0;
+	ep->link_ino = 0;
+	if (fstat(fd, &st) == -1 || !tty_is_pty(st.st_rdev))
+		return;
+	ep->pty_rdev = st.st_rdev;
+	if (lstat(ep->tpath, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		ep->link_ino = lst.st_ino;
+		ep->link_ctime = lst.st_ctim;
+	} else
+		ep->bare_pty = 1;
+}
+
+/* The link still names the pty that was lost (its number may be reused). */
+static int
+stale_link(const struct endpoint *ep)
+{
+	struct stat	lst;
+
+	return ep->link_ino != 0 && lstat(ep->tpath, &lst) == 0 &&
+	    lst.st_ino == ep->link_ino &&
+	    lst.st_ctim.tv_sec == ep->link_ctime.tv_sec &&
+	    lst.st_ctim.tv_nsec == ep->link_ctime.tv_nsec;
 }
 
 void
@@ -217,6 +264,8 @@ endpoint_conn_up(struct endpoint *ep, int fd)
 		endpoint_conn_failed(ep, err, NULL, 0);
 		return;
 	}
+	if (ep->tkind == EP_TTY)
+		note_pty(ep, fd);
 	pathwatch_disarm(&ep->watch);
 	eptcp_cleanup(ep);
 	ep->quick_ms = 0;
@@ -248,6 +297,14 @@ endpoint_conn_failed(struct endpoint *ep, int err, const char *reason,
 	ep->state = EPS_WAITING;
 	if (ep->tkind != EP_TCP && watching)
 		missing = lstat(ep->tpath, &st) == -1 && errno == ENOENT;
+	if (ep->tkind == EP_UNIX && err == ECONNREFUSED &&
+	    stat(ep->tpath, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(ep->why, sizeof ep->why, "%s, not a socket",
+		    tty_mode_name(st.st_mode));
+		err = ENOTSOCK;
+	}
+	if (reason == NULL && ep->why[0] != '\0')
+		reason = ep->why;
 	if (reason == NULL) {
 		if (ep->tkind == EP_TTY && err == ENXIO)
 			reason = "no such device (a socket? use unix:PATH)";
@@ -305,9 +362,27 @@ unix_connect(const char *path)
 static int
 conn_open(struct endpoint *ep)
 {
-	if (ep->tkind == EP_TTY)
-		return tty_open_raw(ep->tpath, ep->tflags);
-	return unix_connect(ep->tpath);
+	int	fd, err;
+
+	ep->why[0] = '\0';
+	if (ep->tkind != EP_TTY)
+		return unix_connect(ep->tpath);
+	if (stale_link(ep)) {
+		snprintf(ep->why, sizeof ep->why, "still the link to the pty "
+		    "that was lost, whose number may be reused; waiting for it "
+		    "to be made again");
+		errno = ESTALE;
+		return -1;
+	}
+	fd = tty_open(ep->tpath, ep->tflags, ep->why, sizeof ep->why);
+	if (fd != -1 && tty_claim(&ep->claim, fd, 1, ep->why,
+	    sizeof ep->why) == -1) {
+		err = errno;
+		close(fd);
+		errno = err;
+		fd = -1;
+	}
+	return fd;
 }
 
 static void
@@ -403,6 +478,7 @@ endpoint_attach(struct endpoint *ep, int fd)
 static void
 close_fd(struct endpoint *ep)
 {
+	tty_release(&ep->claim);
 	close(ep->fd);
 	ep->fd = -1;
 	ep->is_tty = 0;
@@ -434,6 +510,21 @@ endpoint_lost(struct endpoint *ep, const char *why)
 		return;
 	}
 	ep->state = EPS_WAITING;
+	if (ep->bare_pty) {
+		/* Its number goes to the next pty opened: an admin's shell. */
+		log_warn("%s: lost (%s); not reopened: a pty named by its "
+		    "number alone may next be another program's terminal; "
+		    "reload or restart the pair, or name it by a link (socat "
+		    "link=) or by its VM (xen:, pve:)", ep->name,
+		    why != NULL && *why != '\0' ? why : "gone");
+		ep->tpath[0] = '\0';
+		endpoint_set_status(ep, "lost %s; not reopened (a bare pty)",
+		    ep->label);
+		pthread_mutex_lock(&ep->lock);
+		ep->spent = 1;
+		pthread_mutex_unlock(&ep->lock);
+		return;
+	}
 	snprintf(ep->lost_why, sizeof ep->lost_why, "%s",
 	    why != NULL && *why != '\0' ? why : "gone");
 	ep->last_err = 0;
@@ -457,7 +548,7 @@ endpoint_free(struct endpoint *ep)
 	pathwatch_free(&ep->watch);
 	event_free(ep->ev_retry);
 	if (ep->fd != -1)
-		close(ep->fd);
+		close_fd(ep);
 	pthread_mutex_destroy(&ep->lock);
 	free(ep);
 }
@@ -495,6 +586,18 @@ endpoint_reconnects(const struct endpoint *ep)
 	n = ep->opens > 0 ? ep->opens - 1 : 0;
 	pthread_mutex_unlock(&w->lock);
 	return n;
+}
+
+int
+endpoint_spent(const struct endpoint *ep)
+{
+	struct endpoint	*w = (struct endpoint *)ep;
+	int		 spent;
+
+	pthread_mutex_lock(&w->lock);
+	spent = ep->spent;
+	pthread_mutex_unlock(&w->lock);
+	return spent;
 }
 
 int
