@@ -70,7 +70,7 @@ END_TEST
 
 START_TEST(full_file)
 {
-	const struct relay_opts	*a, *b;
+	const struct pair_opts	*a, *b;
 	static const char	*text =
 	    "# all keys\n"
 	    "[global]\n"
@@ -176,7 +176,7 @@ END_TEST
 
 START_TEST(defaults_follow_global)
 {
-	struct relay_opts	o;
+	struct pair_opts	o;
 
 	/* [global] after the pair still applies to it. */
 	ck_assert_msg(parse(PAIR "[global]\nhold-ms = 7\nvalidate = no\n"
@@ -187,8 +187,8 @@ START_TEST(defaults_follow_global)
 	ck_assert_str_eq(cf.pairs[1].packet_log, "/x/p");
 	config_free(&cf);
 
-	/* Untouched defaults are relay_opts_init()'s. */
-	relay_opts_init(&o);
+	/* Untouched defaults are pair_opts_init()'s. */
+	pair_opts_init(&o);
 	ck_assert_int_eq(parse(PAIR), 0);
 	ck_assert_uint_eq(cf.pairs[0].hold_ms, o.hold_ms);
 	ck_assert_uint_eq(cf.pairs[0].bufsize, o.bufsize);
@@ -524,7 +524,7 @@ START_TEST(many_pairs)
 	/* The daemon takes the array; what is left is an empty config. */
 	buf = (char *)config_take_pairs(&cf, &len);
 	ck_assert_uint_eq(len, n);
-	ck_assert_str_eq(((struct relay_opts *)buf)[7].name, "p7");
+	ck_assert_str_eq(((struct pair_opts *)buf)[7].name, "p7");
 	ck_assert_uint_eq(cf.npairs, 0);
 	ck_assert_ptr_null(config_find_pair(&cf, "p7"));
 	free(buf);
@@ -533,7 +533,7 @@ END_TEST
 
 START_TEST(sample_file)
 {
-	const struct relay_opts	*o;
+	const struct pair_opts	*o;
 
 	/* Tests run from the repository root. */
 	ck_assert_msg(config_load("kdrelay.conf", &cf, err, sizeof err) == 0,

@@ -76,6 +76,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "kdcom.h"
 #include "../peers/kddmem.h"
 
@@ -118,51 +119,6 @@ struct drv {
 	uint64_t	 shutdowns, shutdown_bad;
 	uint32_t	 shutdown_id;	/* of the last one */
 };
-
-static const char *type_names[KD_TYPE_MAX] = {
-	"UNUSED", "STATE_CHANGE32", "STATE_MANIPULATE", "DEBUG_IO",
-	"ACKNOWLEDGE", "RESEND", "RESET", "STATE_CHANGE64", "POLL_BREAKIN",
-	"TRACE_IO", "CONTROL_REQUEST", "FILE_IO",
-};
-
-static void
-le16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void
-le32(uint8_t *p, uint32_t v)
-{
-	le16(p, v);
-	le16(p + 2, v >> 16);
-}
-
-static void
-le64(uint8_t *p, uint64_t v)
-{
-	le32(p, v);
-	le32(p + 4, v >> 32);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return p[0] | p[1] << 8;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 static void
 fail(struct drv *d, const char *why)
@@ -397,7 +353,7 @@ xmit(struct drv *d, const uint8_t *buf, size_t len, unsigned type)
 	d->sent_type[type]++;
 	if (d->verbose)
 		fprintf(stderr, "kddrive: sent %s (%zu bytes)\n",
-		    type_names[type], len);
+		    kd_type_name(type), len);
 }
 
 static void
@@ -405,11 +361,11 @@ send_control(struct drv *d, uint16_t type, uint32_t id)
 {
 	uint8_t	h[KD_HEADER_SIZE];
 
-	le32(h, KD_LEADER_CONTROL);
-	le16(h + 4, type);
-	le16(h + 6, 0);
-	le32(h + 8, id);
-	le32(h + 12, 0);
+	le32_put(h, KD_LEADER_CONTROL);
+	le16_put(h + 4, type);
+	le16_put(h + 6, 0);
+	le32_put(h + 8, id);
+	le32_put(h + 12, 0);
 	xmit(d, h, sizeof h, type);
 }
 
@@ -422,11 +378,11 @@ send_data(struct drv *d, uint16_t type, const uint8_t *payload, uint16_t len)
 
 	for (i = 0; i < len; i++)
 		sum += payload[i];
-	le32(p, KD_LEADER_DATA);
-	le16(p + 4, type);
-	le16(p + 6, len);
-	le32(p + 8, d->next_id);
-	le32(p + 12, sum);
+	le32_put(p, KD_LEADER_DATA);
+	le16_put(p + 4, type);
+	le16_put(p + 6, len);
+	le32_put(p + 8, d->next_id);
+	le32_put(p + 12, sum);
 	memcpy(p + KD_HEADER_SIZE, payload, len);
 	p[KD_HEADER_SIZE + len] = KD_TRAILER;
 	d->pendlen = KD_HEADER_SIZE + len + 1;
@@ -474,9 +430,9 @@ parse(struct drv *d, struct pkt *p)
 		if (d->have < KD_HEADER_SIZE)
 			return 0;
 		p->control = b[0] == 0x69;
-		p->type = get16(b + 4);
-		p->len = get16(b + 6);
-		p->id = get32(b + 8);
+		p->type = le16_get(b + 4);
+		p->len = le16_get(b + 6);
+		p->id = le32_get(b + 8);
 		p->payload = b + KD_HEADER_SIZE;
 		if (p->control) {
 			d->consumed = KD_HEADER_SIZE;
@@ -493,8 +449,8 @@ parse(struct drv *d, struct pkt *p)
 			return 0;
 		for (sum = 0, i = 0; i < p->len; i++)
 			sum += p->payload[i];
-		if (sum != get32(b + 12) || b[need - 1] != KD_TRAILER) {
-			if (sum != get32(b + 12))
+		if (sum != le32_get(b + 12) || b[need - 1] != KD_TRAILER) {
+			if (sum != le32_get(b + 12))
 				d->bad_sum++;
 			else
 				d->bad_trailer++;
@@ -515,13 +471,13 @@ check_state_change(struct drv *d, const struct pkt *p)
 	uint32_t	ilen, i;
 
 	d->sc_count++;
-	if (p->len != SC64_SIZE || get32(p->payload) != 0x3030) {
+	if (p->len != SC64_SIZE || le32_get(p->payload) != KD_API_EXCEPTION) {
 		fail(d, "STATE_CHANGE64 is not a 240-byte exception");
 		return;
 	}
 	/* ProgramCounter at 24; kdd puts ilen at 200, the bytes from 204. */
-	rip = get64(p->payload + 24);
-	ilen = get32(p->payload + 200);
+	rip = le64_get(p->payload + 24);
+	ilen = le32_get(p->payload + 200);
 	if (ilen != KDDMEM_INST_LEN) {
 		fail(d, "STATE_CHANGE64 instruction length is not 36");
 		return;
@@ -571,11 +527,11 @@ check_dbgprint(struct drv *d, const struct pkt *p)
 	uint32_t	n;
 
 	d->dbg_count++;
-	if (p->len < 16 || get32(p->payload) != KD_API_PRINT_STRING) {
+	if (p->len < 16 || le32_get(p->payload) != KD_API_PRINT_STRING) {
 		fail(d, "DEBUG_IO is not a print string");
 		return;
 	}
-	n = get32(p->payload + 8);
+	n = le32_get(p->payload + 8);
 	if (n + 16 != p->len || n < 2) {
 		fail(d, "DbgPrint length disagrees with its packet");
 		return;
@@ -657,8 +613,7 @@ next_packet(struct drv *d, struct pkt *p)
 		d->recv_type[p->type]++;
 	if (d->verbose)
 		fprintf(stderr, "kddrive: received %s id %#" PRIx32
-		    " (%u bytes)\n", p->type < KD_TYPE_MAX ?
-		    type_names[p->type] : "?", p->id, p->len);
+		    " (%u bytes)\n", kd_type_name(p->type), p->id, p->len);
 	if (p->control)
 		return 1;
 	if ((p->id & ~1u) != KD_ID_INITIAL ||
@@ -689,12 +644,12 @@ expect(struct drv *d, uint16_t type, uint32_t api, uint32_t ackid,
 	while (next_packet(d, p)) {
 		if (p->type == type && (type != KD_TYPE_ACKNOWLEDGE ||
 		    p->id == ackid) && (api == 0 || (p->len >= 4 &&
-		    get32(p->payload) == api)))
+		    le32_get(p->payload) == api)))
 			return 1;
 		if (p->type == KD_TYPE_DEBUG_IO || (lenient && !p->control))
 			continue;
 		if (p->type == KD_TYPE_RESEND && d->pendlen > 0) {
-			xmit(d, d->pending, d->pendlen, get16(d->pending + 4));
+			xmit(d, d->pending, d->pendlen, le16_get(d->pending + 4));
 			continue;
 		}
 		d->unexpected++;
@@ -749,8 +704,8 @@ get_version(struct drv *d)
 	uint8_t		req[MANIP_SIZE] = { 0 };
 	struct pkt	p;
 
-	le32(req, KD_API_GET_VERSION);
-	le32(req + 8, STATUS_PENDING);
+	le32_put(req, KD_API_GET_VERSION);
+	le32_put(req + 8, STATUS_PENDING);
 	if (!request(d, req, sizeof req))
 		return 0;
 	if (!expect(d, KD_TYPE_STATE_MANIPULATE, KD_API_GET_VERSION, 0, &p,
@@ -759,8 +714,8 @@ get_version(struct drv *d)
 		return 0;
 	}
 	/* DBGKD_GET_VERSION64 at 16: MajorVersion 0xf, protocol 6. */
-	if (p.len != MANIP_SIZE || get32(p.payload + 8) != 0 ||
-	    get16(p.payload + 16) != 0xf || p.payload[20] != 6) {
+	if (p.len != MANIP_SIZE || le32_get(p.payload + 8) != 0 ||
+	    le16_get(p.payload + 16) != 0xf || p.payload[20] != 6) {
 		fail(d, "GetVersion reply is malformed");
 		return 0;
 	}
@@ -775,10 +730,10 @@ read_virtual(struct drv *d, uint64_t addr, uint32_t len)
 	struct pkt	p;
 	uint32_t	i;
 
-	le32(req, KD_API_READ_VIRTUAL);
-	le32(req + 8, STATUS_PENDING);
-	le64(req + 16, addr);
-	le32(req + 24, len);
+	le32_put(req, KD_API_READ_VIRTUAL);
+	le32_put(req + 8, STATUS_PENDING);
+	le64_put(req + 16, addr);
+	le32_put(req + 24, len);
 	if (!request(d, req, sizeof req))
 		return 0;
 	if (!expect(d, KD_TYPE_STATE_MANIPULATE, KD_API_READ_VIRTUAL, 0, &p,
@@ -786,9 +741,9 @@ read_virtual(struct drv *d, uint64_t addr, uint32_t len)
 		fail(d, "no ReadVirtualMemory reply");
 		return 0;
 	}
-	if (p.len != MANIP_SIZE + len || get32(p.payload + 8) != 0 ||
-	    get64(p.payload + 16) != addr || get32(p.payload + 24) != len ||
-	    get32(p.payload + 28) != len) {
+	if (p.len != MANIP_SIZE + len || le32_get(p.payload + 8) != 0 ||
+	    le64_get(p.payload + 16) != addr || le32_get(p.payload + 24) != len ||
+	    le32_get(p.payload + 28) != len) {
 		d->reads_bad++;
 		fail(d, "ReadVirtualMemory reply header is wrong");
 		return 1;
@@ -898,13 +853,13 @@ report(const struct drv *d)
 	    d->sent_pkts, d->sent_bytes);
 	for (t = 1; t < KD_TYPE_MAX; t++)
 		if (d->sent_type[t])
-			printf("sent.%s=%" PRIu64 "\n", type_names[t],
+			printf("sent.%s=%" PRIu64 "\n", kd_type_name(t),
 			    d->sent_type[t]);
 	printf("recv.packets=%" PRIu64 "\nrecv.bytes=%" PRIu64 "\n",
 	    d->recv_pkts, d->recv_bytes);
 	for (t = 1; t < KD_TYPE_MAX; t++)
 		if (d->recv_type[t])
-			printf("recv.%s=%" PRIu64 "\n", type_names[t],
+			printf("recv.%s=%" PRIu64 "\n", kd_type_name(t),
 			    d->recv_type[t]);
 	printf("recv.garbage=%" PRIu64 "\nrecv.bad_checksum=%" PRIu64
 	    "\nrecv.bad_trailer=%" PRIu64 "\nrecv.oversize=%" PRIu64
