@@ -496,18 +496,18 @@ check_shutdown(struct drv *d, const struct pkt *p)
 {
 	uint8_t		want[SC64_SIZE];
 
-	if (p->len != SC64_SIZE || get32(p->payload) != 0x3031)
+	if (p->len != SC64_SIZE || le32_get(p->payload) != KD_API_LOAD_SYMBOLS)
 		return 0;
 	memset(want, 0xff, sizeof want);
-	le32(want, 0x3031);
-	le16(want + 4, 6);
-	le16(want + 6, 0);
-	le32(want + 8, 1);
-	le32(want + 32, 0);
-	le32(want + 36, 0);
-	le64(want + 48, 0);
-	le32(want + 56, 0);
-	le32(want + 60, 0);
+	le32_put(want, KD_API_LOAD_SYMBOLS);
+	le16_put(want + 4, 6);
+	le16_put(want + 6, 0);
+	le32_put(want + 8, 1);
+	le32_put(want + 32, 0);
+	le32_put(want + 36, 0);
+	le64_put(want + 48, 0);
+	le32_put(want + 56, 0);
+	le32_put(want + 60, 0);
 	want[64] = 1;
 	d->shutdowns++;
 	d->shutdown_id = p->id;
@@ -779,9 +779,9 @@ cont(struct drv *d)
 {
 	uint8_t	req[MANIP_SIZE] = { 0 };
 
-	le32(req, 0x313c);
-	le32(req + 8, STATUS_PENDING);
-	le32(req + 16, 0x00010001);
+	le32_put(req, KD_API_CONTINUE2);
+	le32_put(req + 8, STATUS_PENDING);
+	le32_put(req + 16, 0x00010001);
 	return request(d, req, sizeof req);
 }
 
@@ -800,7 +800,8 @@ quiet_for(struct drv *d, int ms, uint64_t *other)
 		d->deadline.tv_nsec -= 1000000000L;
 	}
 	while (next_packet(d, &p))
-		if (p.type != KD_TYPE_STATE_CHANGE64 || get32(p.payload) != 0x3031)
+		if (p.type != KD_TYPE_STATE_CHANGE64 ||
+		    le32_get(p.payload) != KD_API_LOAD_SYMBOLS)
 			(*other)++;
 	d->deadline = saved;
 }
@@ -818,7 +819,7 @@ target_shutdown(struct drv *d, int mode)
 			fail(d, "something came with target-shutdown off");
 		return;
 	}
-	if (!expect(d, KD_TYPE_STATE_CHANGE64, 0x3031, 0, &p, 0)) {
+	if (!expect(d, KD_TYPE_STATE_CHANGE64, KD_API_LOAD_SYMBOLS, 0, &p, 0)) {
 		fail(d, "no target shutdown");
 		return;
 	}
@@ -830,7 +831,7 @@ target_shutdown(struct drv *d, int mode)
 		return;
 	}
 	if (mode == SD_STOP) {
-		if (!expect(d, KD_TYPE_STATE_CHANGE64, 0x3031, 0, &p, 0)) {
+		if (!expect(d, KD_TYPE_STATE_CHANGE64, KD_API_LOAD_SYMBOLS, 0, &p, 0)) {
 			fail(d, "no second target shutdown after Continue");
 			return;
 		}
