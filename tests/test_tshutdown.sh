@@ -51,6 +51,9 @@ run() {
 	kdd_start "$_port"
 	wait "$_drv"
 	RC=$?
+	# The debugger left first: killing this kdd then says nothing.
+	wait_log "$T/relay.log" "$_n/host: .*client left" ||
+	    fail "$_n: the relay did not see the debugger leave"
 	kdd_stop
 	kill -USR1 "$RELAY"
 	wait_log "$T/relay.log" "$_n: target->host: " ||
