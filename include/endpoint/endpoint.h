@@ -11,9 +11,9 @@
 #ifndef KDRELAY_ENDPOINT_H
 #define KDRELAY_ENDPOINT_H
 
-#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "epspec.h"
 
@@ -68,55 +68,51 @@ void	endpoint_free(struct endpoint *);
 
 int	endpoint_fd(const struct endpoint *);	/* -1 when down */
 int	endpoint_is_tty(const struct endpoint *);
+/* What an endpoint is doing, for the status line and a control socket. */
+enum ep_state {
+	EP_IDLE,	/* not started, or could not start */
+	EP_WAITING,	/* for something to appear (a path, a domain, a VM) */
+	EP_CONNECTING,	/* opening, resolving, connecting */
+	EP_RETRYING,	/* an attempt failed: again after a backoff */
+	EP_LISTENING,	/* for a client */
+	EP_REFUSED,	/* what was found is not acceptable: waiting for news */
+	EP_UP,		/* the relay has the fd */
+};
+
+#define EP_STATUS_MAX	256
+
+struct endpoint_state {
+	enum ep_state	state;
+	time_t		since;		/* wall clock: state or what changed */
+	char		what[EP_STATUS_MAX];	/* waited for, connected to */
+	char		text[EP_STATUS_MAX];	/* the status line */
+	unsigned	backoff_ms;	/* a retry is armed after this, or 0 */
+	uint64_t	reconnects;	/* as endpoint_reconnects() */
+};
+
+/* "idle", "waiting", "connecting", "retrying", "listening", "refused",
+ * "up". */
+const char *ep_state_name(enum ep_state);
+/* A snapshot (any thread). */
+void	endpoint_get_state(const struct endpoint *, struct endpoint_state *);
+/* Served by a peer: the relay has an fd (any thread). */
+int	endpoint_is_up(const struct endpoint *);
 /*
- * For systemd STATUS: "connected to /dev/pts/3", "waiting for /run/x.sock",
- * "retrying tcp:h:9 (Connection refused)", "listening on 127.0.0.1:9000",
- * "client connected on 127.0.0.1:9000".
+ * The status line (any thread): "connected to /dev/pts/3", "waiting for
+ * /run/x.sock", "retrying tcp:h:9 (Connection refused)", "listening on
+ * 127.0.0.1:9000", "client connected on 127.0.0.1:9000".
  */
 const char *endpoint_status(const struct endpoint *, char *buf, size_t len);
-/* Lost for good (a bare pty): only a new endpoint opens it again.  Any
- * thread. */
+/* Lost for good (a bare pty): only a new endpoint opens it again (any
+ * thread). */
 int	endpoint_spent(const struct endpoint *);
-/* Successful opens (accepted clients for a listener) after the first. */
+/* Successful opens (accepted clients for a listener) after the first
+ * (any thread). */
 uint64_t endpoint_reconnects(const struct endpoint *);
 struct event;
 /* ev (any loop's) is activated whenever the status line changes. */
 void	endpoint_set_watcher(struct endpoint *, struct event *ev);
 /* Initial CRLF guess for crlf=auto: 1 for a Xen stubdomain console. */
 int	endpoint_crlf_guess(const struct endpoint *);
-
-/*
- * Open a tty path raw (cfmakeraw, TCSANOW), refusing what is not a tty
- * (ENOTTY) or is a session's controlling terminal (EBUSY); why (may be
- * NULL) says which in words.  tty_open_raw: the same, no words.
- */
-int	tty_open(const char *path, int extra_flags, char *why, size_t len);
-int	tty_open_raw(const char *path, int extra_flags);
-
-/*
- * One reader per tty: refuse (EBUSY, why names the holder) a tty another
- * process has open, other than its pty master's holder, or whose UUCP lock
- * (uucp_lock: $KDRELAY_LOCK_DIR or /run/lock, LCK..NAME) is held; else
- * take that lock and TIOCEXCL.  tty_release undoes it; call it before
- * closing the fd.
- */
-struct tty_claim {
-	int	fd;			/* -1: nothing claimed */
-	char	lockpath[PATH_MAX];	/* "" none */
-};
-void	tty_claim_init(struct tty_claim *);
-int	tty_claim(struct tty_claim *, int fd, int uucp_lock, char *why,
-	    size_t len);
-void	tty_release(struct tty_claim *);
-
-/*
- * A tty or unix spec's path, if it exists, is a character device or a
- * socket: -1 with a reason in err (the fd is checked again on open).
- */
-int	ep_path_check(const struct ep_spec *, char *err, size_t errlen);
-/* "a regular file", "a directory"... for messages. */
-const char *tty_mode_name(unsigned mode);
-/* A UNIX98 pty slave (pty numbers are reused). */
-int	tty_is_pty(unsigned long long rdev);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * confpairs.c - the end of kdrelay.conf: pairs as written become
- * relay_opts, with the [global] defaults that may have come after them,
+ * pair_opts, with the [global] defaults that may have come after them,
  * and are checked against each other (no endpoint or log file used twice);
  * [auto] is checked as a whole.
  */
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "config_impl.h"
-#include "endpoint.h"
+#include "tty.h"
 
 static int
 resolve(struct parser *p, unsigned line, const char *dir, const char *f,
@@ -54,12 +54,12 @@ finish_spec(struct parser *p, const struct pair_src *s, int side,
 }
 
 static int
-finish_pair(struct parser *p, const struct pair_src *s, struct relay_opts *o)
+finish_pair(struct parser *p, const struct pair_src *s, struct pair_opts *o)
 {
 	const struct config	*cf = p->cf;
 	int			 side, remote;
 
-	relay_opts_init(o);
+	pair_opts_init(o);
 	strcpy(o->name, s->name);
 	for (side = 0; side < 2; side++) {
 		if (s->spec[side] == NULL)
@@ -74,6 +74,8 @@ finish_pair(struct parser *p, const struct pair_src *s, struct relay_opts *o)
 	o->hold_ms = s->hold_ms != -1 ? (unsigned)s->hold_ms : cf->hold_ms;
 	o->bufsize = s->bufsize != -1 ? (size_t)s->bufsize : cf->bufsize;
 	o->validate = s->validate != -1 ? s->validate : cf->validate;
+	o->target_shutdown = s->target_shutdown != -1 ? s->target_shutdown :
+	    cf->target_shutdown;
 	if (s->packet_log != NULL && resolve(p, s->packet_log_line,
 	    cf->packet_log_dir, s->packet_log, o->packet_log,
 	    "packet-log") == -1)
@@ -87,7 +89,7 @@ finish_pair(struct parser *p, const struct pair_src *s, struct relay_opts *o)
 static int
 check_conflicts(struct parser *p, size_t i)
 {
-	const struct relay_opts	*o = &p->cf->pairs[i], *q;
+	const struct pair_opts	*o = &p->cf->pairs[i], *q;
 	const struct pair_src	*s = &p->src[i];
 	size_t			 j;
 	int			 a, b;

@@ -33,7 +33,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "endpoint.h"
+#include "tty.h"
 
 #define LOCK_DIR_ENV		"KDRELAY_LOCK_DIR"
 #define LOCK_DIR_DEFAULT	"/run/lock"
