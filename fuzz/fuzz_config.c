@@ -97,7 +97,7 @@ level_name(enum log_level l)
  * Returns 1 when the file (not the text) turned allow-remote on.
  */
 static int
-check_side(const struct relay_opts *o, int side)
+check_side(const struct pair_opts *o, int side)
 {
 	const struct ep_spec	*sp = &o->side[side];
 	struct ep_spec		 alone0, *alone = &alone0;
@@ -119,7 +119,7 @@ check_side(const struct relay_opts *o, int side)
 }
 
 static void
-write_pair(struct out *w, const struct relay_opts *o)
+write_pair(struct out *w, const struct pair_opts *o)
 {
 	int	side, remote = 0;
 
@@ -210,7 +210,7 @@ same_config(const struct config *a, const struct config *b, const char *what)
 	CHECK(a->npairs == b->npairs, "%s: %zu pairs, then %zu", what,
 	    a->npairs, b->npairs);
 	for (i = 0; i < a->npairs; i++)
-		CHECK(relay_opts_equal(&a->pairs[i], &b->pairs[i]),
+		CHECK(pair_opts_equal(&a->pairs[i], &b->pairs[i]),
 		    "%s: pair %s differs", what, a->pairs[i].name);
 }
 

@@ -39,9 +39,27 @@ enum kd_type {
 	KD_TYPE_MAX = 12,
 };
 
-#define KD_API_READ_VIRTUAL	0x3130
-#define KD_API_GET_VERSION	0x3146
-#define KD_API_PRINT_STRING	0x3230
+/* The API numbers a packet's payload starts with (kd_api_name). */
+enum kd_api {
+	/* STATE_CHANGE32/64: why the target stopped. */
+	KD_API_EXCEPTION = 0x3030,
+	KD_API_LOAD_SYMBOLS = 0x3031,
+	/* STATE_MANIPULATE: the debugger's requests, echoed in replies. */
+	KD_API_READ_VIRTUAL = 0x3130,
+	KD_API_WRITE_VIRTUAL = 0x3131,
+	KD_API_GET_CONTEXT = 0x3132,
+	KD_API_SET_CONTEXT = 0x3133,
+	KD_API_WRITE_BREAKPOINT = 0x3134,
+	KD_API_RESTORE_BREAKPOINT = 0x3135,
+	KD_API_CONTINUE = 0x3136,
+	KD_API_READ_CONTROL = 0x3137,
+	KD_API_WRITE_CONTROL = 0x3138,
+	KD_API_CONTINUE2 = 0x313c,
+	KD_API_GET_VERSION = 0x3146,
+	KD_API_GET_CONTEXT_EX = 0x315f,
+	/* DEBUG_IO */
+	KD_API_PRINT_STRING = 0x3230,
+};
 
 /* Verdicts on what the parser saw. */
 enum kd_verdict {

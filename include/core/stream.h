@@ -84,6 +84,12 @@ void	stream_init(struct stream *, enum crlf_mode mode, int guess,
 	    int validate, stream_event_cb, stream_switch_cb, void *arg);
 
 /*
+ * Auto mode, while no packet has decided: the repair state to start from
+ * (a new source: 1 for a Xen stubdomain console).  Otherwise nothing.
+ */
+void	stream_guess(struct stream *, int guess);
+
+/*
  * Process n bytes read from the source into out (room n + stream_slack()).
  * out may alias in as for crlf_repair: out <= in - stream_slack(), or out ==
  * in while stream_slack() is 1 and !stream_holding().  Returns the bytes to

@@ -24,10 +24,6 @@
 #define TSD_LINGER_MS	1500	/* answer the debugger this long */
 #define TSD_OUT_MAX	(2 * KD_HEADER_SIZE + KD_MAX_PACKET)
 
-#define KD_API_CONTINUE		0x3136
-#define KD_API_CONTINUE2	0x313c
-#define KD_STATE_LOAD_SYMBOLS	0x3031
-
 enum tsd_state {
 	TSD_IDLE = 0,		/* the target is there, or it is over */
 	TSD_WAIT_ACK,		/* our state change sent, not yet ACKed */

@@ -103,10 +103,8 @@ stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
 {
 	memset(s, 0, sizeof(*s));
 	s->mode = mode;
-	if (mode == CRLF_AUTO)
-		s->repairing = guess != 0;
-	else
-		s->repairing = mode == CRLF_ON;
+	s->repairing = mode == CRLF_ON;
+	stream_guess(s, guess);
 	s->validate = validate;
 	s->on_event = on_event;
 	s->on_switch = on_switch;
@@ -115,6 +113,13 @@ stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
 	kd_parser_init(&s->as_read, got_raw, s);
 	kd_parser_init(&s->repaired, got_rep, s);
 	views_clear(s);
+}
+
+void
+stream_guess(struct stream *s, int guess)
+{
+	if (s->mode == CRLF_AUTO && !s->decided)
+		s->repairing = guess != 0;
 }
 
 static int

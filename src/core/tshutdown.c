@@ -13,24 +13,11 @@
  */
 #include <string.h>
 
+#include "le.h"
 #include "tshutdown.h"
 
 #define RETURN_STATUS	8	/* u32 in a STATE_MANIPULATE payload */
 #define MANIP_MIN	16
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
 
 size_t
 tsd_build(uint8_t *out, uint32_t id)
@@ -38,16 +25,16 @@ tsd_build(uint8_t *out, uint32_t id)
 	uint8_t	sc[TSD_PAYLOAD];
 
 	memset(sc, 0xff, sizeof(sc));
-	put32(sc + 0, KD_STATE_LOAD_SYMBOLS);	/* NewState */
-	put16(sc + 4, 6);			/* ProcessorLevel */
-	put16(sc + 6, 0);			/* Processor */
-	put32(sc + 8, 1);			/* NumberProcessors */
+	le32_put(sc + 0, KD_API_LOAD_SYMBOLS);	/* NewState */
+	le16_put(sc + 4, 6);			/* ProcessorLevel */
+	le16_put(sc + 6, 0);			/* Processor */
+	le32_put(sc + 8, 1);			/* NumberProcessors */
 	/* DBGKD_LOAD_SYMBOLS64 at 32; BaseOfDll stays all ones. */
-	put32(sc + 32, 0);			/* PathNameLength */
-	put32(sc + 36, 0);			/* padding */
+	le32_put(sc + 32, 0);			/* PathNameLength */
+	le32_put(sc + 36, 0);			/* padding */
 	memset(sc + 48, 0, 8);			/* ProcessId */
-	put32(sc + 56, 0);			/* CheckSum */
-	put32(sc + 60, 0);			/* SizeOfImage */
+	le32_put(sc + 56, 0);			/* CheckSum */
+	le32_put(sc + 60, 0);			/* SizeOfImage */
 	sc[64] = 1;				/* UnloadSymbols */
 	return (kd_build(out, KD_TYPE_STATE_CHANGE64, id, sc, sizeof(sc)));
 }
@@ -171,7 +158,7 @@ echo(struct tsd *t, const struct kd_packet *p)
 	uint8_t	pay[KD_MAX_PAYLOAD], b[KD_MAX_PACKET];
 
 	memcpy(pay, p->payload, p->len);
-	put32(pay + RETURN_STATUS, 0);
+	le32_put(pay + RETURN_STATUS, 0);
 	emit(t, b, kd_build(b, KD_TYPE_STATE_MANIPULATE, t->next_id, pay,
 	    p->len));
 	t->injected++;

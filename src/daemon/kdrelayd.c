@@ -237,7 +237,7 @@ copy_path(const char *opt, char *dst, size_t len, const char *src)
 		usage_error("%s: path too long", opt);
 }
 
-/* What the command line says, beside the pair options in relay_opts. */
+/* What the command line says, beside the pair options in pair_opts. */
 struct cli {
 	const char	*config;
 	const char	*pair;
@@ -281,8 +281,8 @@ static int
 load(void *arg, struct config *cf, char *err, size_t errlen)
 {
 	struct cli		*c = arg;
-	const struct relay_opts	*one;
-	struct relay_opts	*all;
+	const struct pair_opts	*one;
+	struct pair_opts	*all;
 	char			 text[8300];
 	size_t			 n;
 
@@ -351,7 +351,7 @@ load(void *arg, struct config *cf, char *err, size_t errlen)
 int
 main(int argc, char **argv)
 {
-	struct relay_opts	o;
+	struct pair_opts	o;
 	struct daemon_opts	d;
 	struct config		cf;
 	struct cli		c;
@@ -359,7 +359,7 @@ main(int argc, char **argv)
 	char			 err[1024];
 	int			 ch, i, verbose = 0, quiet = 0, rc;
 
-	relay_opts_init(&o);
+	pair_opts_init(&o);
 	memset(&d, 0, sizeof d);
 	memset(&c, 0, sizeof c);
 	opterr = 0;		/* our own one-line reasons */

@@ -58,7 +58,7 @@ struct dir {
 };
 
 struct relay {
-	struct relay_opts	 o;
+	struct pair_opts	 o;
 	struct event_base	*base;
 	pthread_t		 thread;
 	int			 started;
@@ -97,30 +97,6 @@ static size_t	dir_room(struct dir *);
 static void	dir_commit(struct dir *, size_t);
 static void	dir_arm_hold(struct dir *);
 static void	read_cb(evutil_socket_t, short, void *);
-
-void
-relay_opts_init(struct relay_opts *o)
-{
-	memset(o, 0, sizeof *o);
-	snprintf(o->name, sizeof o->name, "kd");
-	o->hold_ms = RELAY_HOLD_MS;
-	o->bufsize = RELAY_BUFSIZE;
-	o->validate = 1;
-	o->target_shutdown = 1;
-}
-
-int
-relay_opts_equal(const struct relay_opts *a, const struct relay_opts *b)
-{
-	return strcmp(a->name, b->name) == 0 &&
-	    ep_spec_equal(&a->side[0], &b->side[0]) &&
-	    ep_spec_equal(&a->side[1], &b->side[1]) &&
-	    a->hold_ms == b->hold_ms && a->bufsize == b->bufsize &&
-	    a->validate == b->validate &&
-	    a->target_shutdown == b->target_shutdown &&
-	    strcmp(a->packet_log, b->packet_log) == 0 &&
-	    strcmp(a->capture, b->capture) == 0;
-}
 
 static double
 now(void)
@@ -564,8 +540,7 @@ side_up(void *arg, int fd)
 		tsd_pump(r);
 	}
 	/* A rebooted VM corrupts as before: keep what detection learnt. */
-	if (from->st.mode == CRLF_AUTO && !from->st.decided)
-		from->st.repairing = endpoint_crlf_guess(s->ep);
+	stream_guess(&from->st, endpoint_crlf_guess(s->ep));
 	s->reading = 0;
 	side_set_reading(s, 1);
 	if (r->pktlog != NULL)
@@ -669,7 +644,7 @@ relay_set_watcher(struct relay *r, struct event *ev)
 }
 
 struct relay *
-relay_new(const struct relay_opts *o, char *err, size_t errlen)
+relay_new(const struct pair_opts *o, char *err, size_t errlen)
 {
 	struct relay	*r;
 	struct dir	*d;
@@ -865,7 +840,7 @@ relay_is_up(struct relay *r)
 	return endpoint_is_up(r->side[0].ep) && endpoint_is_up(r->side[1].ep);
 }
 
-const struct relay_opts *
+const struct pair_opts *
 relay_get_opts(const struct relay *r)
 {
 	return &r->o;
