@@ -7,7 +7,8 @@
 #    comment saying why);
 #  - contents: what `make install` installs, plus README, changelog and
 #    copyright; owners root, modes 0755 for programs and 0644 for the rest;
-#    a man page for every program; /etc/kdrelay.conf the only conffile;
+#    a man page for every program; /etc/kdrelay.conf and the logrotate
+#    snippet the only conffiles;
 #    Depends names neither libxenstore nor libvirt, nor any Xen library;
 #  - on this machine (root; it is left as found, purged also on failure):
 #    dpkg -i with systemd not running succeeds, kdrelayd.service enabled and
@@ -132,9 +133,9 @@ printf '%s\n' "$dep" | grep -qi -e xenstore -e libxen -e virt &&
     fail "Depends names a platform's library: $dep"
 printf '%s\n' "$dep" | grep -q libevent || fail "Depends lacks libevent: $dep"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles >"$T/conffiles"
-[ "$(cat "$T/conffiles")" = /etc/kdrelay.conf ] ||
+[ "$(sort "$T/conffiles" | tr '\n' ' ')" = "/etc/kdrelay.conf /etc/logrotate.d/kdrelayd " ] ||
     fail "conffiles: $(cat "$T/conffiles")"
-note "contents: $(wc -l <"$T/files") files as make install lays them out; conffile /etc/kdrelay.conf"
+note "contents: $(wc -l <"$T/files") files as make install lays them out; conffiles /etc/kdrelay.conf, /etc/logrotate.d/kdrelayd"
 note "Depends: $dep"
 
 # ---- on this machine ----
