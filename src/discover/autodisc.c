@@ -7,10 +7,9 @@
  * configs give names, and a VM counts as running while its serial0 socket
  * exists; inotify on both directories says when to look again.
  *
- * Whenever the set of pairs this makes changes, the daemon gets all of it.
- * The pairs are built from templates only: the VM's own endpoint follows
- * it across restarts, so a restart changes nothing here.  A TCP port given
- * to a VM stays its own while the VM runs.
+ * Which pairs the running VMs make is wanted.c's (pure) policy; this file
+ * watches, makes the directory of a unix-listen socket, and whenever the
+ * set of pairs changes, gives the daemon all of it.
  */
 #include <sys/types.h>
 #include <sys/inotify.h>
@@ -28,6 +27,8 @@
 
 #include "autodisc.h"
 #include "log.h"
+#include "sock.h"
+#include "wanted.h"
 #include "pvecfg.h"
 #include "xendom.h"
 #include "xenwatch.h"
@@ -38,20 +39,11 @@ static const char *const watch_paths[] = {
 	"@introduceDomain", "@releaseDomain", "/local/domain",
 };
 
-struct cand {
-	char		name[PAIR_NAME_MAX];
-	int		pve;
-	unsigned	vmid;
-};
-
-struct port {
-	char		name[PAIR_NAME_MAX];
-	unsigned	port;
-};
-
 struct autodisc {
 	struct event_base	*base;
-	struct config		 cf;		/* [auto] and the defaults */
+	struct config_auto	 policy;	/* [auto] */
+	struct pair_opts	 defaults;	/* what every pair starts as */
+	int			 allow_remote;
 	autodisc_cb		 cb;
 	void			*arg;
 	struct event		*ev_work;
@@ -74,8 +66,7 @@ struct autodisc {
 	struct pair_opts	*cur;
 	size_t			 ncur;
 	int			 reported;
-	struct port		*ports;
-	size_t			 nports;
+	struct wanted_ports	 ports;
 	char			*noted[NOTED_MAX];	/* said once already */
 	size_t			 nnoted;
 };
@@ -110,216 +101,61 @@ note_once(struct autodisc *ad, const char *fmt, ...)
 
 /* ---- the wanted set ---- */
 
-/* Names were checked with config_valid_name: they fit. */
 static void
-copy_name(char *dst, const char *src)
+wanted_note(void *arg, int once, const char *msg)
 {
-	size_t	len = strnlen(src, PAIR_NAME_MAX - 1);
-
-	memcpy(dst, src, len);
-	dst[len] = '\0';
+	if (once)
+		note_once(arg, "%s", msg);
+	else
+		log_notice("auto: %s", msg);
 }
 
-static int
-has_cand(const struct cand *c, size_t n, const char *name)
+/* The running VMs: Xen domains first (once read), then Proxmox VMs. */
+static struct wanted_vm *
+running(struct autodisc *ad, char (*num)[16], size_t *np)
 {
-	size_t	i;
+	struct wanted_vm	*v;
+	size_t			 i, n = 0;
 
-	for (i = 0; i < n; i++) {
-		if (strcmp(c[i].name, name) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static const struct cand *
-find_cand(const struct cand *c, size_t n, const char *name, int pve)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		if (c[i].pve == pve && strcmp(c[i].name, name) == 0)
-			return &c[i];
-	}
-	return NULL;
-}
-
-/* Every running VM that could be named in a pair. */
-static struct cand *
-candidates(struct autodisc *ad, size_t *np)
-{
-	struct cand	*c;
-	size_t		 i, n = 0;
-	const char	*name;
-	char		 num[16];
-
-	if ((c = calloc(ad->doms.n + ad->nvms + 1, sizeof *c)) == NULL)
+	if ((v = calloc(ad->doms.n + ad->nvms + 1, sizeof *v)) == NULL)
 		return NULL;
 	for (i = 0; ad->xen_synced && i < ad->doms.n; i++) {
-		name = ad->doms.v[i].name;
-		if (ad->doms.v[i].truncated || xendom_is_infra(name))
+		if (ad->doms.v[i].truncated ||
+		    xendom_is_infra(ad->doms.v[i].name))
 			continue;
-		if (!config_valid_name(name)) {
-			note_once(ad, "domain %u: its name cannot name a pair "
-			    "(letters, digits, '_', '.', '-'); skipped",
-			    ad->doms.v[i].domid);
-			continue;
-		}
-		if (has_cand(c, n, name))
-			continue;	/* ambiguous: its endpoint says so */
-		copy_name(c[n].name, name);
-		c[n++].vmid = ad->doms.v[i].domid;
+		v[n].name = ad->doms.v[i].name;
+		v[n++].id = ad->doms.v[i].domid;
 	}
 	for (i = 0; i < ad->nvms; i++) {
 		if (!ad->running[i])
 			continue;
-		snprintf(num, sizeof num, "%u", ad->vms[i].vmid);
-		name = ad->vms[i].name[0] != '\0' ? ad->vms[i].name : num;
-		if (has_cand(c, n, name))
-			continue;
-		copy_name(c[n].name, name);
-		c[n].pve = 1;
-		c[n++].vmid = ad->vms[i].vmid;
+		snprintf(num[i], sizeof num[i], "%u", ad->vms[i].vmid);
+		v[n].name = ad->vms[i].name[0] != '\0' ? ad->vms[i].name :
+		    num[i];
+		v[n].pve = 1;
+		v[n++].id = ad->vms[i].vmid;
 	}
 	*np = n;
-	return c;
+	return v;
 }
 
-/* Forget the ports of VMs that are no longer wanted. */
-static void
-ports_prune(struct autodisc *ad, const struct cand *t, size_t nt)
+/* Drop the pairs whose socket directory cannot be made. */
+static size_t
+make_dirs(struct autodisc *ad, struct pair_opts *w, size_t n)
 {
 	size_t	i, k = 0;
 
-	for (i = 0; i < ad->nports; i++) {
-		if (has_cand(t, nt, ad->ports[i].name))
-			ad->ports[k++] = ad->ports[i];
-	}
-	ad->nports = k;
-}
-
-/* The VM's port: the one it has, else the lowest free one; 0 if none. */
-static unsigned
-port_for(struct autodisc *ad, const char *name)
-{
-	struct port	*np;
-	unsigned	 p;
-	size_t		 i;
-
-	for (i = 0; i < ad->nports; i++) {
-		if (strcmp(ad->ports[i].name, name) == 0)
-			return ad->ports[i].port;
-	}
-	for (p = ad->cf.discover.port_lo; p <= ad->cf.discover.port_hi; p++) {
-		for (i = 0; i < ad->nports && ad->ports[i].port != p; i++)
-			;
-		if (i == ad->nports)
-			break;
-	}
-	if (p > ad->cf.discover.port_hi)
-		return 0;
-	if ((np = reallocarray(ad->ports, ad->nports + 1, sizeof *np)) == NULL)
-		return 0;
-	ad->ports = np;
-	copy_name(np[ad->nports].name, name);
-	np[ad->nports++].port = p;
-	log_notice("auto: %s: port %u", name, p);
-	return p;
-}
-
-/* mkdir -p with mode 0700 for the directory of a unix-listen socket. */
-static int
-make_dir(const char *sock)
-{
-	char		 dir[PATH_MAX], *p, c;
-	struct stat	 st;
-
-	snprintf(dir, sizeof dir, "%s", sock);
-	if ((p = strrchr(dir, '/')) == NULL || p == dir)
-		return 0;
-	*p = '\0';
-	if (stat(dir, &st) == 0)
-		return 0;
-	for (p = dir + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
+	for (i = 0; i < n; i++) {
+		if (w[i].side[SIDE_HOST].kind == EP_UNIX_LISTEN &&
+		    sock_make_dir(w[i].side[SIDE_HOST].path) == -1) {
+			note_once(ad, "%s: cannot create the directory of %s: "
+			    "%s; skipped", w[i].name, w[i].side[SIDE_HOST].path,
+			    strerror(errno));
 			continue;
-		c = *p;
-		*p = '\0';
-		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-			return -1;
-		if ((*p = c) == '\0')
-			break;
-	}
-	return 0;
-}
-
-static const char *
-crlf_opt(enum crlf_mode m)
-{
-	switch (m) {
-	case CRLF_ON:
-		return ",crlf=on";
-	case CRLF_OFF:
-		return ",crlf=off";
-	default:
-		return "";
-	}
-}
-
-/* The pair for target t (partner: the debugger VM, or NULL). */
-static int
-make_pair(struct autodisc *ad, const struct cand *t, const struct cand *partner,
-    struct pair_opts *o)
-{
-	const struct config_auto	*a = &ad->cf.discover;
-	char				 host[EP_TEXT_MAX], target[EP_TEXT_MAX];
-	char				 err[512];
-	unsigned			 port;
-
-	pair_opts_init(o);
-	copy_name(o->name, t->name);
-	o->hold_ms = ad->cf.hold_ms;
-	o->bufsize = ad->cf.bufsize;
-	o->validate = ad->cf.validate;
-	if (t->pve)
-		snprintf(target, sizeof target, "pve:%u%s", t->vmid,
-		    crlf_opt(a->crlf));
-	else
-		snprintf(target, sizeof target, "xen:%s%s", t->name,
-		    crlf_opt(a->crlf));
-	if (partner != NULL && partner->pve)
-		snprintf(host, sizeof host, "pve:%u", partner->vmid);
-	else if (partner != NULL)
-		snprintf(host, sizeof host, "xen:%s", partner->name);
-	else if (a->port_lo != 0) {
-		if ((port = port_for(ad, t->name)) == 0) {
-			note_once(ad, "%s: no free port in %u-%u; skipped",
-			    t->name, a->port_lo, a->port_hi);
-			return -1;
 		}
-		snprintf(host, sizeof host, ad->cf.allow_remote ?
-		    "tcp-listen:0.0.0.0:%u,allow-remote" :
-		    "tcp-listen:127.0.0.1:%u", port);
-	} else if (config_expand(a->endpoint, t->name, host,
-	    sizeof host) == -1) {
-		note_once(ad, "%s: the endpoint template is too long for this "
-		    "name; skipped", t->name);
-		return -1;
+		w[k++] = w[i];
 	}
-	if (ep_spec_parse(host, &o->side[SIDE_HOST], err, sizeof err) == -1 ||
-	    ep_spec_parse(target, &o->side[SIDE_TARGET], err,
-	    sizeof err) == -1) {
-		note_once(ad, "%s: %s; skipped", t->name, err);
-		return -1;
-	}
-	if (o->side[SIDE_HOST].kind == EP_UNIX_LISTEN &&
-	    make_dir(o->side[SIDE_HOST].path) == -1) {
-		note_once(ad, "%s: cannot create the directory of %s: %s; "
-		    "skipped", t->name, o->side[SIDE_HOST].path,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
+	return k;
 }
 
 static const struct pair_opts *
@@ -371,64 +207,31 @@ adopt(struct autodisc *ad, struct pair_opts *w, size_t n)
 static void
 compute(struct autodisc *ad)
 {
-	const struct config_auto	*a = &ad->cf.discover;
-	struct cand			*c, *t = NULL;
-	const struct cand		*partner;
-	struct pair_opts		*w = NULL;
-	char				 pname[PAIR_NAME_MAX + EP_NAME_MAX];
-	unsigned char			*is_partner = NULL;
-	size_t				 n, i, j, nt = 0, nw = 0;
+	struct wanted_vm	*v;
+	struct pair_opts	*w;
+	char			(*num)[16];
+	size_t			 n, nw;
 
-	if ((c = candidates(ad, &n)) == NULL ||
-	    (t = calloc(n + 1, sizeof *t)) == NULL ||
-	    (w = calloc(n + 1, sizeof *w)) == NULL ||
-	    (is_partner = calloc(n + 1, 1)) == NULL)
-		goto nomem;
-	/* A debugger VM is some target's partner, never a target itself. */
-	for (i = 0; a->pair_with[0] != '\0' && i < n; i++) {
-		if (!config_auto_match(&ad->cf, c[i].name) ||
-		    config_expand(a->pair_with, c[i].name, pname,
-		    sizeof pname) == -1)
-			continue;
-		for (j = 0; j < n; j++) {
-			if (j != i && c[j].pve == c[i].pve &&
-			    strcmp(c[j].name, pname) == 0)
-				is_partner[j] = 1;
-		}
+	if ((num = calloc(ad->nvms + 1, sizeof *num)) == NULL ||
+	    (v = running(ad, num, &n)) == NULL) {
+		free(num);
+		log_err("auto: out of memory");
+		return;
 	}
-	for (i = 0; i < n; i++) {
-		if (!is_partner[i] && config_auto_match(&ad->cf, c[i].name))
-			t[nt++] = c[i];
+	if (wanted_pairs(&ad->policy, &ad->defaults, ad->allow_remote, v, n,
+	    &ad->ports, wanted_note, ad, &w, &nw) == -1) {
+		log_err("auto: out of memory");
+		free(v);
+		free(num);
+		return;
 	}
-	ports_prune(ad, t, nt);
-	for (i = 0; i < nt; i++) {
-		partner = NULL;
-		if (a->pair_with[0] != '\0') {
-			if (config_expand(a->pair_with, t[i].name, pname,
-			    sizeof pname) == -1 || (partner = find_cand(c, n,
-			    pname, t[i].pve)) == NULL) {
-				log_debug("auto: %s: no debugger VM %s yet",
-				    t[i].name, pname);
-				continue;
-			}
-		}
-		if (make_pair(ad, &t[i], partner, &w[nw]) == 0)
-			nw++;
-	}
-	free(c);
-	free(t);
-	free(is_partner);
+	free(v);
+	free(num);
+	nw = make_dirs(ad, w, nw);
 	if (adopt(ad, w, nw) || !ad->reported) {
 		ad->reported = 1;
 		ad->cb(ad->arg, ad->cur, ad->ncur);
 	}
-	return;
-nomem:
-	log_err("auto: out of memory");
-	free(c);
-	free(t);
-	free(w);
-	free(is_partner);
 }
 
 /* ---- Xen ---- */
@@ -596,34 +399,6 @@ work_cb(evutil_socket_t fd, short what, void *arg)
 	compute(ad);
 }
 
-static int
-copy_config(struct config *dst, const struct config *src)
-{
-	size_t	i;
-
-	config_init(dst);
-	dst->hold_ms = src->hold_ms;
-	dst->bufsize = src->bufsize;
-	dst->validate = src->validate;
-	dst->allow_remote = src->allow_remote;
-	dst->discover = src->discover;
-	dst->discover.match = NULL;
-	dst->discover.nmatch = 0;
-	if (src->discover.nmatch == 0)
-		return 0;
-	dst->discover.match = calloc(src->discover.nmatch,
-	    sizeof *dst->discover.match);
-	if (dst->discover.match == NULL)
-		return -1;
-	for (i = 0; i < src->discover.nmatch; i++) {
-		dst->discover.match[i] = strdup(src->discover.match[i]);
-		if (dst->discover.match[i] == NULL)
-			return -1;
-		dst->discover.nmatch = i + 1;
-	}
-	return 0;
-}
-
 struct autodisc *
 autodisc_new(struct event_base *base, const struct config *cf, autodisc_cb cb,
     void *arg, char *err, size_t errlen)
@@ -657,7 +432,12 @@ autodisc_new(struct event_base *base, const struct config *cf, autodisc_cb cb,
 	ad->arg = arg;
 	ad->ino_fd = ad->wd_conf = ad->wd_run = ad->wd_runparent = -1;
 	xendoms_init(&ad->doms);
-	if (copy_config(&ad->cf, cf) == -1)
+	pair_opts_init(&ad->defaults);
+	ad->defaults.hold_ms = cf->hold_ms;
+	ad->defaults.bufsize = cf->bufsize;
+	ad->defaults.validate = cf->validate;
+	ad->allow_remote = cf->allow_remote;
+	if (config_auto_copy(&ad->policy, &cf->discover) == -1)
 		goto nomem;
 	if ((ad->ev_work = event_new(base, -1, 0, work_cb, ad)) == NULL)
 		goto nomem;
@@ -700,9 +480,9 @@ autodisc_free(struct autodisc *ad)
 	free(ad->vms);
 	free(ad->running);
 	free(ad->cur);
-	free(ad->ports);
+	wanted_ports_free(&ad->ports);
 	for (i = 0; i < ad->nnoted; i++)
 		free(ad->noted[i]);
-	config_free(&ad->cf);
+	config_auto_free(&ad->policy);
 	free(ad);
 }
