@@ -16,7 +16,7 @@ UNITDIR	?= $(PREFIX)/lib/systemd/system
 DESTDIR	?=
 
 VERSION	:= 0.1.0
-LAYERS	:= util core endpoint discover relay daemon
+LAYERS	:= util core platform endpoint discover relay daemon
 PKG_CONFIG ?= pkg-config
 PKGS	:= libevent libevent_pthreads
 OPT_PKGS := xenstore libsystemd

@@ -30,14 +30,12 @@
 #include "sock.h"
 #include "wanted.h"
 #include "pvecfg.h"
+#include "pvewatch.h"
 #include "xendom.h"
+#include "xentrack.h"
 #include "xenwatch.h"
 
 #define NOTED_MAX	256
-
-static const char *const watch_paths[] = {
-	"@introduceDomain", "@releaseDomain", "/local/domain",
-};
 
 struct autodisc {
 	struct event_base	*base;
@@ -49,15 +47,11 @@ struct autodisc {
 	struct event		*ev_work;
 
 	/* Xen */
-	struct xenwatch		*xw;
-	struct xendoms		 doms;
-	int			 xen_synced;
-	int			 need_xscan;
+	struct xentrack		*xt;
 
 	/* Proxmox */
 	int			 pve;
-	int			 ino_fd, wd_conf, wd_run, wd_runparent;
-	struct event		*ev_ino;
+	struct pvewatch		*pw;
 	struct pvevm		*vms;
 	size_t			 nvms;
 	unsigned char		*running;	/* per vms[] */
@@ -114,17 +108,24 @@ wanted_note(void *arg, int once, const char *msg)
 static struct wanted_vm *
 running(struct autodisc *ad, char (*num)[16], size_t *np)
 {
-	struct wanted_vm	*v;
-	size_t			 i, n = 0;
+	static const struct xendoms	 none;
+	const struct xendoms		*doms = &none;
+	struct wanted_vm		*v;
+	size_t				 i, n = 0;
 
-	if ((v = calloc(ad->doms.n + ad->nvms + 1, sizeof *v)) == NULL)
+	/*
+	 * Xen domains count once xenstore has been read; after that a lost
+	 * xenstored leaves the table as it was, so that the pairs go on.
+	 */
+	if (ad->xt != NULL && xentrack_ever_synced(ad->xt))
+		doms = xentrack_domains(ad->xt);
+	if ((v = calloc(doms->n + ad->nvms + 1, sizeof *v)) == NULL)
 		return NULL;
-	for (i = 0; ad->xen_synced && i < ad->doms.n; i++) {
-		if (ad->doms.v[i].truncated ||
-		    xendom_is_infra(ad->doms.v[i].name))
+	for (i = 0; i < doms->n; i++) {
+		if (doms->v[i].truncated || xendom_is_infra(doms->v[i].name))
 			continue;
-		v[n].name = ad->doms.v[i].name;
-		v[n++].id = ad->doms.v[i].domid;
+		v[n].name = doms->v[i].name;
+		v[n++].id = doms->v[i].domid;
 	}
 	for (i = 0; i < ad->nvms; i++) {
 		if (!ad->running[i])
@@ -237,45 +238,13 @@ compute(struct autodisc *ad)
 /* ---- Xen ---- */
 
 static void
-xen_fire(void *arg, const char *path)
+xen_work(void *arg, int released)
 {
-	struct autodisc	*ad = arg;
-	unsigned	 domid;
-
-	switch (xendom_classify(path, &domid)) {
-	case XENDOM_EV_RESCAN:
-		ad->need_xscan = 1;
-		break;
-	case XENDOM_EV_DOMAIN:
-		if (ad->xen_synced &&
-		    xenwatch_read_domain(ad->xw, &ad->doms, domid) == -1)
-			return;
-		break;
-	case XENDOM_EV_OTHER:
-		return;
-	}
-	event_active(ad->ev_work, 0, 0);
-}
-
-static void
-xen_state(void *arg, int up)
-{
-	struct autodisc	*ad = arg;
-
-	if (!up)
-		return;		/* the pairs go on; resync when it is back */
-	ad->need_xscan = 1;
-	event_active(ad->ev_work, 0, 0);
+	(void)released;
+	compute(arg);
 }
 
 /* ---- Proxmox ---- */
-
-static void
-pve_watch_run(struct autodisc *ad)
-{
-	pvecfg_watch_run(ad->ino_fd, IN_CREATE | IN_DELETE | IN_MOVED_FROM |
-	    IN_MOVED_TO, &ad->wd_run, &ad->wd_runparent);
-}
 
 static void
 pve_scan(struct autodisc *ad)
@@ -307,68 +276,43 @@ pve_scan(struct autodisc *ad)
 	ad->running = run;
 }
 
-static void
-pve_ino_cb(evutil_socket_t fd, short what, void *arg)
+static int
+pve_event(void *arg, enum pvewatch_what what, const char *name)
 {
-	struct autodisc			*ad = arg;
-	char				 buf[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event	*ie;
-	ssize_t				 n;
-	char				*p;
-	unsigned			 vmid;
-	int				 hit = 0;
+	unsigned	vmid;
 
-	(void)what;
-	while ((n = read(fd, buf, sizeof buf)) > 0) {
-		for (p = buf; p < buf + n; p += sizeof *ie + ie->len) {
-			ie = (const struct inotify_event *)p;
-			if (ie->wd == -1)
-				continue;
-			if (ie->wd == ad->wd_conf) {
-				if (ie->mask & IN_IGNORED)
-					ad->wd_conf = -1;
-				hit |= ie->len > 0 &&
-				    pvecfg_conf_vmid(ie->name, &vmid) == 0;
-			} else if (ie->wd == ad->wd_run) {
-				if (ie->mask & IN_IGNORED) {
-					ad->wd_run = -1;
-					pve_watch_run(ad);
-					hit = 1;
-				}
-				hit |= ie->len > 0 &&
-				    pvecfg_socket_vmid(ie->name, 0, &vmid) == 0;
-			} else if (ie->wd == ad->wd_runparent) {
-				pve_watch_run(ad);
-				hit = 1;
-			}
-		}
+	(void)arg;
+	switch (what) {
+	case PVEW_CONF:
+		return pvecfg_conf_vmid(name, &vmid) == 0;
+	case PVEW_SOCKET:
+		return pvecfg_socket_vmid(name, 0, &vmid) == 0;
+	case PVEW_RUNDIR:
+		break;
 	}
-	if (hit) {
-		ad->need_pscan = 1;
-		event_active(ad->ev_work, 0, 0);
-	}
+	return 1;
+}
+
+static void
+pve_look(void *arg)
+{
+	struct autodisc	*ad = arg;
+
+	ad->need_pscan = 1;
+	event_active(ad->ev_work, 0, 0);
 }
 
 static int
 pve_setup(struct autodisc *ad)
 {
-	if ((ad->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
+	ad->pw = pvewatch_new(ad->base, IN_CREATE | IN_DELETE |
+	    IN_MOVED_FROM | IN_MOVED_TO, pve_event, pve_look, ad);
+	if (ad->pw == NULL)
 		return -1;
-	ad->wd_conf = inotify_add_watch(ad->ino_fd, PVE_CONF_DIR,
-	    IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM |
-	    IN_MOVED_TO | IN_ONLYDIR);
-	if (ad->wd_conf == -1)
+	if (!pvewatch_confs_watched(ad->pw))
 		log_notice("auto: cannot watch %s (%s); VM configs are read "
 		    "again when a VM starts or stops", PVE_CONF_DIR,
 		    strerror(errno));
-	pve_watch_run(ad);
-	ad->ev_ino = event_new(ad->base, ad->ino_fd, EV_READ | EV_PERSIST,
-	    pve_ino_cb, ad);
-	if (ad->ev_ino == NULL || event_add(ad->ev_ino, NULL) == -1) {
-		errno = ENOMEM;
-		return -1;
-	}
 	ad->need_pscan = 1;
 	return 0;
 }
@@ -382,20 +326,10 @@ work_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (ad->need_xscan && ad->xw != NULL) {
-		if (xenwatch_scan_domains(ad->xw, &ad->doms) == -1)
-			return;		/* reconnecting: a rescan follows */
-		ad->need_xscan = 0;
-		ad->xen_synced = 1;
-	}
 	if (ad->need_pscan) {
 		ad->need_pscan = 0;
 		pve_scan(ad);
 	}
-	/*
-	 * Xen domains count once xenstore has been read; after that a lost
-	 * xenstored leaves the table as it was, so that the pairs go on.
-	 */
 	compute(ad);
 }
 
@@ -407,6 +341,7 @@ autodisc_new(struct event_base *base, const struct config *cf, autodisc_cb cb,
 	struct stat	 st;
 	char		 why[512];
 	int		 xen, pve;
+	const struct xentrack_cbs xcbs = { NULL, NULL, xen_work, NULL };
 
 	xen = xenwatch_available();
 	pve = stat(PVE_CONF_DIR, &st) == 0 && S_ISDIR(st.st_mode);
@@ -430,8 +365,6 @@ autodisc_new(struct event_base *base, const struct config *cf, autodisc_cb cb,
 	ad->base = base;
 	ad->cb = cb;
 	ad->arg = arg;
-	ad->ino_fd = ad->wd_conf = ad->wd_run = ad->wd_runparent = -1;
-	xendoms_init(&ad->doms);
 	pair_opts_init(&ad->defaults);
 	ad->defaults.hold_ms = cf->hold_ms;
 	ad->defaults.bufsize = cf->bufsize;
@@ -441,9 +374,7 @@ autodisc_new(struct event_base *base, const struct config *cf, autodisc_cb cb,
 		goto nomem;
 	if ((ad->ev_work = event_new(base, -1, 0, work_cb, ad)) == NULL)
 		goto nomem;
-	if (xen && (ad->xw = xenwatch_new(base, "auto", watch_paths,
-	    sizeof watch_paths / sizeof watch_paths[0], xen_fire, xen_state,
-	    ad)) == NULL)
+	if (xen && (ad->xt = xentrack_new(base, "auto", &xcbs, ad)) == NULL)
 		goto nomem;
 	if (pve && pve_setup(ad) == -1) {
 		snprintf(err, errlen, "inotify on %s: %s", PVE_CONF_DIR,
@@ -469,12 +400,8 @@ autodisc_free(struct autodisc *ad)
 
 	if (ad == NULL)
 		return;
-	xenwatch_free(ad->xw);
-	xendoms_clear(&ad->doms);
-	if (ad->ev_ino != NULL)
-		event_free(ad->ev_ino);
-	if (ad->ino_fd != -1)
-		close(ad->ino_fd);
+	xentrack_free(ad->xt);
+	pvewatch_free(ad->pw);
 	if (ad->ev_work != NULL)
 		event_free(ad->ev_work);
 	free(ad->vms);
