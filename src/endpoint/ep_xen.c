@@ -184,6 +184,19 @@ is_pty_slave(int fd, struct stat *st)
 	    maj <= PTY_SLAVE_MAJOR_HI;
 }
 
+/* Whatever the store said, st is no pty slave: wait for another value. */
+static void
+refuse_not_pty(struct epxen *ex, const char *what, const char *tty,
+    const struct stat *st)
+{
+	spend(ex, tty);
+	endpoint_note(ex->ep, LOG_LVL_WARN, "%s: refusing %s: not a pty slave "
+	    "(mode %o, device %u:%u); waiting for %s to be written again",
+	    what, tty, (unsigned)st->st_mode, major(st->st_rdev),
+	    minor(st->st_rdev), ex->node);
+	endpoint_set_status(ex->ep, EP_REFUSED, tty, "refused %s", tty);
+}
+
 /* An open that failed: worth retrying, or the value names no pty now? */
 static int
 open_transient(int err)
@@ -230,6 +243,11 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 	if ((fd = tty_open_raw(tty, O_NOFOLLOW)) == -1) {
 		err = errno;
 		lock_release(ex);
+		/* tty_open refuses what is no tty: refuse it as ours would. */
+		if (err == ENOTTY && lstat(tty, &st) == 0) {
+			refuse_not_pty(ex, what, tty, &st);
+			return;
+		}
 		if (open_transient(err)) {
 			endpoint_note(ex->ep, LOG_LVL_WARN,
 			    "%s: cannot open %s (%s); "
@@ -251,14 +269,7 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 	if (!is_pty_slave(fd, &st)) {
 		close(fd);
 		lock_release(ex);
-		spend(ex, tty);
-		endpoint_note(ex->ep, LOG_LVL_WARN,
-		    "%s: refusing %s: not a pty slave (mode "
-		    "%o, device %u:%u); waiting for %s to be written again",
-		    what, tty, (unsigned)st.st_mode, major(st.st_rdev),
-		    minor(st.st_rdev), ex->node);
-		endpoint_set_status(ex->ep, EP_REFUSED, tty, "refused %s",
-		    tty);
+		refuse_not_pty(ex, what, tty, &st);
 		return;
 	}
 	snprintf(ex->tty, sizeof ex->tty, "%s", tty);

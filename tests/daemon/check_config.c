@@ -82,6 +82,7 @@ START_TEST(full_file)
 	    "hold-ms = 20\n"
 	    "buffer-size = 1M\n"
 	    "validate = off\n"
+	    "target-shutdown = no\n"
 	    "allow-remote = false\n"
 	    "\n"
 	    "[pair win10]\n"
@@ -94,6 +95,7 @@ START_TEST(full_file)
 	    "hold-ms = 1000\n"
 	    "buffer-size = 4096\n"
 	    "validate = 1\n"
+	    "target-shutdown = on\n"
 	    "allow-remote = yes\n"
 	    "[pair b]\n"
 	    "host = tcp-listen:127.0.0.1:50001\n"
@@ -114,6 +116,7 @@ START_TEST(full_file)
 	ck_assert_uint_eq(cf.hold_ms, 20);
 	ck_assert_uint_eq(cf.bufsize, 1024 * 1024);
 	ck_assert_int_eq(cf.validate, 0);
+	ck_assert_int_eq(cf.target_shutdown, 0);
 	ck_assert_int_eq(cf.allow_remote, 0);
 	ck_assert_uint_eq(cf.npairs, 2);
 
@@ -132,6 +135,7 @@ START_TEST(full_file)
 	ck_assert_uint_eq(a->hold_ms, 1000);
 	ck_assert_uint_eq(a->bufsize, 4096);
 	ck_assert_int_eq(a->validate, 1);
+	ck_assert_int_eq(a->target_shutdown, 1);
 
 	/* b takes the [global] defaults. */
 	b = &cf.pairs[1];
@@ -145,6 +149,7 @@ START_TEST(full_file)
 	ck_assert_uint_eq(b->hold_ms, 20);
 	ck_assert_uint_eq(b->bufsize, 1024 * 1024);
 	ck_assert_int_eq(b->validate, 0);
+	ck_assert_int_eq(b->target_shutdown, 0);
 	ck_assert_str_eq(b->packet_log, "");
 	ck_assert_str_eq(b->capture, "");
 
