@@ -88,6 +88,9 @@ void	relay_submit(struct relay *, struct relay_req *q);
 /* One side's endpoint state (any thread). */
 struct endpoint_state;
 void	relay_side_state(struct relay *, int side, struct endpoint_state *);
+/* A side lost for good (a bare pty): a reload starts the pair anew (any
+ * thread). */
+int	relay_is_spent(struct relay *);
 /* Both sides served by a peer (any thread). */
 int	relay_is_up(struct relay *);
 const struct pair_opts *relay_get_opts(const struct relay *);

@@ -188,11 +188,12 @@ wanted(struct daemon *d, size_t *n)
 }
 
 /*
- * Bring the running set in line with what is wanted.  Returns -1 if a new
- * pair failed to start (it is left out; the others run).
+ * Bring the running set in line with what is wanted; reloading, a pair
+ * with a side lost for good starts anew.  Returns -1 if a new pair failed
+ * to start (it is left out; the others run).
  */
 static int
-apply(struct daemon *d)
+apply(struct daemon *d, int reloading)
 {
 	struct pair_opts	*w;
 	struct relay		**next;
@@ -210,7 +211,8 @@ apply(struct daemon *d)
 	for (i = 0; i < d->n; i++) {
 		for (j = 0; j < n; j++) {
 			if (next[j] == NULL && pair_opts_equal(
-			    relay_get_opts(d->relays[i]), &w[j]))
+			    relay_get_opts(d->relays[i]), &w[j]) &&
+			    !(reloading && relay_is_spent(d->relays[i])))
 				break;
 		}
 		if (j < n) {
@@ -259,7 +261,7 @@ discovered(void *arg, const struct pair_opts *pairs, size_t n)
 	free(d->found);
 	d->found = copy;
 	d->nfound = n;
-	apply(d);
+	apply(d, 0);
 }
 
 static void
@@ -313,9 +315,17 @@ reload(struct daemon *d, char *msg, size_t len)
 {
 	struct config	cf;
 	char		err[1024];
-	size_t		before = d->n;
+	size_t		i;
 
 	if (d->o->load == NULL) {
+		for (i = 0; i < d->n && !relay_is_spent(d->relays[i]); i++)
+			;
+		if (i < d->n) {
+			snprintf(msg, len, "restarted the pair lost for good");
+			log_notice("reload: %s", msg);
+			apply(d, 1);
+			return 0;
+		}
 		snprintf(msg, len, "nothing to reload (no configuration file)");
 		log_notice("reload: %s", msg);
 		return -1;
@@ -331,12 +341,11 @@ reload(struct daemon *d, char *msg, size_t len)
 	adopt(d, &cf);
 	start_discovery(d, &cf);
 	config_free(&cf);
-	apply(d);
+	apply(d, 1);
 	arm_stats(d);
 	snprintf(msg, len, "reloaded: %zu pair%s running (%s)", d->n,
 	    d->n == 1 ? "" : "s", d->changes[0] != '\0' ? d->changes :
 	    "nothing changed");
-	(void)before;
 	log_notice("%s", msg);
 	notify_ready();
 	return 0;
@@ -444,7 +453,7 @@ daemon_run(const struct daemon_opts *o, struct config *cf)
 		    cf->control_group, &ctl_ops, &d);
 
 	/* Nothing starts with a half-working set: all pairs or none. */
-	if (apply(&d) != 0 || start_discovery(&d, cf) != 0) {
+	if (apply(&d, 0) != 0 || start_discovery(&d, cf) != 0) {
 		for (i = 0; i < d.n; i++)
 			stop_pair(d.relays[i], "start-up failed");
 		rc = EXIT_UNAVAIL;

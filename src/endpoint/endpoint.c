@@ -359,9 +359,9 @@ path_open(struct endpoint *ep)
 	if (ep->tkind != EP_TTY)
 		return sock_unix_connect(ep->tpath);
 	if (stale_link(ep)) {
-		snprintf(ep->why, sizeof ep->why, "still the link to the pty "
-		    "that was lost, whose number may be reused; waiting for it "
-		    "to be made again");
+		snprintf(ep->why, sizeof ep->why, "the link still names the "
+		    "pty that was lost (its number may be reused): not "
+		    "followed until it is made again");
 		errno = ESTALE;
 		return -1;
 	}
