@@ -23,7 +23,7 @@ python3 -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$T/control"
 [ -S "$T/control" ] || fail "no stale socket made"
 relay --control "$T/control" -n p "$T/h.vm,crlf=off" "$T/t.vm,crlf=off"
-wait_log "$T/relay.log" "replaced the stale socket $T/control" ||
+wait_log "$T/relay.log" "control: removed the stale socket $T/control" ||
     fail "stale socket not replaced: $(cat "$T/relay.log")"
 wait_until 10 ctl pairs || fail "no answer on the replacing socket"
 first=$RELAY
@@ -31,7 +31,7 @@ first=$RELAY
     2>"$T/second.log" &
 second=$!
 track $second
-wait_log "$T/second.log" "served by another kdrelayd" ||
+wait_log "$T/second.log" "$T/control is in use by another listener; no control socket" ||
     fail "second daemon: $(cat "$T/second.log")"
 stop $second
 [ "$(ctl pairs)" = p ] || fail "the first daemon lost its socket"
