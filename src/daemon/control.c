@@ -385,9 +385,14 @@ watch_pump(struct client *cl)
 static void
 ring_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct client	*cl = arg;
+
 	(void)fd;
 	(void)what;
-	watch_pump(arg);
+	/* The client may have left, its ring on the way back from the
+	 * pair (client_close): nothing to pump into. */
+	if (cl->watching && cl->bev != NULL && cl->ring != NULL)
+		watch_pump(cl);
 }
 
 /* ---- requests ---- */
