@@ -52,6 +52,9 @@ extern const struct ep_backend ep_backend_listen;	/* eplisten.c */
 extern const struct ep_backend ep_backend_xen;		/* ep_xen.c */
 #endif
 extern const struct ep_backend ep_backend_pve;		/* ep_pve.c */
+#ifdef HAVE_LIBVIRT
+extern const struct ep_backend ep_backend_libvirt;	/* ep_libvirt.c */
+#endif
 
 struct event_base *endpoint_base(const struct endpoint *);
 const struct ep_spec *endpoint_spec(const struct endpoint *);

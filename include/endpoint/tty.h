@@ -11,4 +11,11 @@
  */
 int	tty_open_raw(const char *path, int extra_flags);
 
+struct stat;
+/*
+ * Nonzero if fd is a pty slave (st filled in): what a VM's pty path from
+ * xenstore or libvirt must turn out to be, whatever the value said.
+ */
+int	tty_is_pty_slave(int fd, struct stat *st);
+
 #endif

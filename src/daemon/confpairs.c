@@ -119,6 +119,7 @@ same_resource(const struct ep_spec *a, const struct ep_spec *b)
 		    strcmp(a->port, b->port) == 0);
 	case EP_XEN:
 	case EP_PVE:
+	case EP_LIBVIRT:
 		return (strcmp(a->name, b->name) == 0 &&
 		    a->serial == b->serial && a->console == b->console);
 	}

@@ -4,12 +4,31 @@
  * TCSANOW, never TCSAFLUSH: a guest may have written a KDCOM packet to its
  * serial port before the relay opened the pty, and flushing would eat it.
  */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "tty.h"
+
+#define PTY_SLAVE_MAJOR_LO	136	/* UNIX98_PTY_SLAVE_MAJOR */
+#define PTY_SLAVE_MAJOR_HI	143
+
+int
+tty_is_pty_slave(int fd, struct stat *st)
+{
+	unsigned	maj;
+
+	if (fstat(fd, st) == -1)
+		return 0;
+	maj = major(st->st_rdev);
+	return S_ISCHR(st->st_mode) && maj >= PTY_SLAVE_MAJOR_LO &&
+	    maj <= PTY_SLAVE_MAJOR_HI;
+}
 
 int
 tty_open_raw(const char *path, int extra_flags)
