@@ -351,8 +351,6 @@ virxml_serial(const char *xml, size_t len, int port, struct virserial *out,
 					found = 1;
 				}
 			}
-			if (depth == 0)
-				break;
 			continue;
 		}
 		if (depth == DEPTH_MAX) {

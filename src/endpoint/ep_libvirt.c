@@ -14,9 +14,9 @@
  * Other kinds (tcp, unix mode='connect', file, null...) are refused and
  * said once: use tcp: or unix-listen: with the address the XML gives.
  *
- * libvirt's console locking: `virsh console` (virDomainOpenConsole) takes
- * a UUCP-style lock file, /var/lock/LCK..pts_N holding its pid, while it
- * streams a pty.  We take the same lock while we hold the pty and do not
+ * libvirt's console locking: `virsh console` (virDomainOpenConsole) has
+ * libvirtd take a UUCP-style lock file, /var/lock/LCK.._pts_N (the path
+ * after /dev, each / an _) holding its pid, while it streams a pty.  We take the same lock while we hold the pty and do not
  * open a pty someone else has locked, so that the two do not steal each
  * other's bytes; a lock whose pid is gone is stale and removed, as libvirt
  * does.  libvirtd going away keeps what is open (the pty says when it
@@ -94,7 +94,7 @@ lock_owner(const char *path)
 }
 
 /*
- * Take /var/lock/LCK..pts_N for pty as libvirt's virChrdevOpen does.  0
+ * Take /var/lock/LCK.._pts_N for pty as libvirt's virChrdevOpen does.  0
  * (taken, or no lock directory: nothing to respect), -1 with *owner set
  * when another live process holds it, -1 with errno otherwise.
  */
@@ -103,7 +103,7 @@ lock_take(struct eplv *lv, const char *pty, long *owner)
 {
 	struct stat	st;
 	char		pid[16];
-	const char	*dev = pty + strlen("/dev/");
+	const char	*dev = pty + strlen("/dev");	/* "/pts/N" */
 	char		*p;
 	int		fd, n, tries;
 
