@@ -110,6 +110,12 @@ void	 endpoint_opened(struct endpoint *, int fd, const char *what);
  */
 void	 endpoint_failed(struct endpoint *, const char *what, int err,
 	    const char *reason);
+/*
+ * Claim a tty fd a backend opened, as a tty path is claimed (tty_claim:
+ * one reader, the UUCP lock, TIOCEXCL), released when the endpoint closes
+ * it.  -1 with errno and why (EBUSY: another reader, named).
+ */
+int	 endpoint_claim_tty(struct endpoint *, int fd, char *why, size_t len);
 /* Hand fd (nonblocking, cloexec) to the relay: calls its up callback. */
 void	 endpoint_attach(struct endpoint *, int fd);
 /* Take the fd back on the backend's own account: down callback, close. */

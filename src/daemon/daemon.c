@@ -26,12 +26,12 @@ struct daemon {
 
 	struct relay		**relays;	/* running */
 	size_t			 n;
-	struct relay_opts	*conf;		/* configured pairs */
+	struct pair_opts	*conf;		/* configured pairs */
 	size_t			 nconf;
-	struct relay_opts	*found;		/* auto-discovered pairs */
+	struct pair_opts	*found;		/* auto-discovered pairs */
 	size_t			 nfound;
 	struct autodisc		*disc;
-	char			 last_status[RELAY_NAME_MAX + 256 + 68];
+	char			 last_status[PAIR_NAME_MAX + 256 + 68];
 };
 
 static void
@@ -74,7 +74,7 @@ static void
 status_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon	*d = arg;
-	char		 one[256], down[RELAY_NAME_MAX + 256 + 4] = "";
+	char		 one[256], down[PAIR_NAME_MAX + 256 + 4] = "";
 	char		 buf[sizeof down + 64];
 	size_t		 i, up = 0;
 
@@ -101,7 +101,7 @@ status_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static struct relay *
-start_pair(struct daemon *d, const struct relay_opts *o)
+start_pair(struct daemon *d, const struct pair_opts *o)
 {
 	struct relay	*r;
 	char		 err[512];
@@ -145,10 +145,10 @@ stop_pair(struct relay *r, const char *why)
 }
 
 /* The pairs wanted now: the configured ones, then the discovered ones. */
-static struct relay_opts *
+static struct pair_opts *
 wanted(struct daemon *d, size_t *n)
 {
-	struct relay_opts	*w;
+	struct pair_opts	*w;
 	size_t			 i, j, k = 0;
 
 	if ((w = calloc(d->nconf + d->nfound + 1, sizeof *w)) == NULL)
@@ -168,13 +168,14 @@ wanted(struct daemon *d, size_t *n)
 }
 
 /*
- * Bring the running set in line with what is wanted.  Returns -1 if a new
- * pair failed to start (it is left out; the others run).
+ * Bring the running set in line with what is wanted; reloading, a pair
+ * with a side lost for good starts anew.  Returns -1 if a new pair failed
+ * to start (it is left out; the others run).
  */
 static int
-apply(struct daemon *d)
+apply(struct daemon *d, int reloading)
 {
-	struct relay_opts	*w;
+	struct pair_opts	*w;
 	struct relay		**next;
 	size_t			 n, i, j, kept = 0, k;
 	int			 rc = 0;
@@ -187,8 +188,9 @@ apply(struct daemon *d)
 	}
 	for (i = 0; i < d->n; i++) {
 		for (j = 0; j < n; j++) {
-			if (next[j] == NULL && relay_opts_equal(
-			    relay_get_opts(d->relays[i]), &w[j]))
+			if (next[j] == NULL && pair_opts_equal(
+			    relay_get_opts(d->relays[i]), &w[j]) &&
+			    !(reloading && relay_is_spent(d->relays[i])))
 				break;
 		}
 		if (j < n) {
@@ -215,10 +217,10 @@ apply(struct daemon *d)
 }
 
 static void
-discovered(void *arg, const struct relay_opts *pairs, size_t n)
+discovered(void *arg, const struct pair_opts *pairs, size_t n)
 {
 	struct daemon		*d = arg;
-	struct relay_opts	*copy = NULL;
+	struct pair_opts	*copy = NULL;
 
 	if (n > 0 && (copy = calloc(n, sizeof *copy)) == NULL) {
 		log_err("auto-discovery: out of memory");
@@ -229,7 +231,7 @@ discovered(void *arg, const struct relay_opts *pairs, size_t n)
 	free(d->found);
 	d->found = copy;
 	d->nfound = n;
-	apply(d);
+	apply(d, 0);
 }
 
 static void
@@ -281,9 +283,17 @@ reload(struct daemon *d)
 {
 	struct config	cf;
 	char		err[1024];
+	size_t		i;
 
 	if (d->o->load == NULL) {
-		log_notice("SIGHUP: nothing to reload (no configuration file)");
+		for (i = 0; i < d->n && !relay_is_spent(d->relays[i]); i++)
+			;
+		if (i < d->n) {
+			log_notice("SIGHUP: restarting the pair lost for good");
+			apply(d, 1);
+		} else
+			log_notice("SIGHUP: nothing to reload (no "
+			    "configuration file)");
 		return;
 	}
 	notify_reloading();
@@ -296,7 +306,7 @@ reload(struct daemon *d)
 	adopt(d, &cf);
 	start_discovery(d, &cf);
 	config_free(&cf);
-	apply(d);
+	apply(d, 1);
 	arm_stats(d);
 	log_notice("reloaded: %zu pairs running", d->n);
 	notify_ready();
@@ -347,7 +357,7 @@ daemon_run(const struct daemon_opts *o, struct config *cf)
 	arm_stats(&d);
 
 	/* Nothing starts with a half-working set: all pairs or none. */
-	if (apply(&d) != 0 || start_discovery(&d, cf) != 0) {
+	if (apply(&d, 0) != 0 || start_discovery(&d, cf) != 0) {
 		for (i = 0; i < d.n; i++)
 			stop_pair(d.relays[i], "start-up failed");
 		rc = EXIT_UNAVAIL;

@@ -184,6 +184,7 @@ static void
 take_pty(struct eplv *lv, const char *what, const char *pty, unsigned gen)
 {
 	struct stat	st;
+	char		why[160];
 	long		owner;
 	int		fd, err;
 
@@ -213,7 +214,8 @@ take_pty(struct eplv *lv, const char *what, const char *pty, unsigned gen)
 		    "waiting for the domain to start again");
 		return;
 	}
-	if (!tty_is_pty_slave(fd, &st)) {
+	if (fstat(fd, &st) == -1 || !S_ISCHR(st.st_mode) ||
+	    !tty_is_pty(st.st_rdev)) {
 		close(fd);
 		lock_release(lv);
 		spend(lv, pty, gen);
@@ -223,6 +225,16 @@ take_pty(struct eplv *lv, const char *what, const char *pty, unsigned gen)
 		    minor(st.st_rdev));
 		endpoint_set_status(lv->ep, EP_REFUSED, pty, "refused %s",
 		    pty);
+		return;
+	}
+	if (endpoint_claim_tty(lv->ep, fd, why, sizeof why) == -1) {
+		close(fd);
+		lock_release(lv);
+		endpoint_note(lv->ep, LOG_LVL_WARN, "%s: not opening %s: %s; "
+		    "retrying", what, pty, why);
+		endpoint_retry_backoff(lv->ep);
+		endpoint_set_status(lv->ep, EP_RETRYING, pty, "%s: %s", pty,
+		    why);
 		return;
 	}
 	lv->held = HELD_PTY;

@@ -45,6 +45,8 @@
 
 #define LOCK_DIR_ENV		"KDRELAY_XEN_LOCK_DIR"
 #define LOCK_DIR_DEFAULT	"/var/lock"
+#define PTY_SLAVE_MAJOR_LO	136	/* UNIX98_PTY_SLAVE_MAJOR */
+#define PTY_SLAVE_MAJOR_HI	143
 
 static const char *const watch_paths[] = {
 	"@introduceDomain", "@releaseDomain", "/local/domain",
@@ -176,6 +178,19 @@ is_spent(const struct epxen *ex, const char *tty)
 	return strcmp(key, ex->spent) == 0;
 }
 
+/* Whatever the store said, only a pty slave is accepted. */
+static int
+is_pty_slave(int fd, struct stat *st)
+{
+	unsigned	maj;
+
+	if (fstat(fd, st) == -1)
+		return 0;
+	maj = major(st->st_rdev);
+	return S_ISCHR(st->st_mode) && maj >= PTY_SLAVE_MAJOR_LO &&
+	    maj <= PTY_SLAVE_MAJOR_HI;
+}
+
 /* An open that failed: worth retrying, or the value names no pty now? */
 static int
 open_transient(int err)
@@ -240,8 +255,7 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 		    "waiting for %s", ex->node);
 		return;
 	}
-	/* Whatever the store said, only a pty slave is accepted. */
-	if (!tty_is_pty_slave(fd, &st)) {
+	if (!is_pty_slave(fd, &st)) {
 		close(fd);
 		lock_release(ex);
 		spend(ex, tty);
