@@ -396,7 +396,7 @@ main(int argc, char **argv)
 			auto_key(&c, "pair-with", optarg);
 			break;
 		case 'n':
-			if (!config_valid_name(optarg))
+			if (!pair_name_valid(optarg))
 				usage_error("--name: '%s' is not a name of "
 				    "letters, digits, '_', '.', '-'", optarg);
 			snprintf(o.name, sizeof o.name, "%s", optarg);
