@@ -1,7 +1,8 @@
 #!/bin/sh
-# The real WinDbg session (the fixture) through kdrelayd between two socat
-# pty pairs standing in for the debugger's and the target's VMs, played by
-# two kdreplays, one per VM:
+# A KD session through kdrelayd between two socat pty pairs standing in for
+# the debugger's and the target's VMs, played by two kdreplays, one per VM;
+# a generated session (kdgen), then the real WinDbg session (the fixture)
+# when ../shared has it:
 #  a) both VMs' lines corrupting (each guest writes with OPOST|ONLCR, every
 #     0x0a becomes 0x0d 0x0a) and crlf=on on both sides: the session goes
 #     through with no recovery at all, and the counters the relay reports
@@ -19,7 +20,6 @@
 . "$TESTS/lib/framing.sh"
 start=$(date +%s)
 
-"$KDSTAT" "$FIXTURE" >"$T/trace.kv" || fail "kdstat $FIXTURE"
 
 # session NAME HOSTOPTS TARGETOPTS [replay options...]: new VMs, a relay
 # between them, one replay of the fixture; the relay keeps running.
@@ -34,7 +34,7 @@ session() {
 	    fail "$_s: relay did not open the target's pty"
 	wait_log "$T/relay.log" "$_s/host: .*connected" ||
 	    fail "$_s: relay did not open the host's pty"
-	replay "$_s" "$FIXTURE" "$T/h$_s.guest" "$T/t$_s.guest" --timeout 300 "$@"
+	replay "$_s" "$TRACE" "$T/h$_s.guest" "$T/t$_s.guest" --timeout 300 "$@"
 	cp "$T/relay.log" "$T/$_s.relay.log"
 }
 
@@ -58,79 +58,86 @@ no_recovery() {
 	done
 }
 
-# a) crlf=on both ways, both lines corrupting.
-session on ",crlf=on" ",crlf=on" t:--onlcr d:--onlcr
-intact on
-no_recovery on
-relay_report on
-for x in D T; do
-	expect_counts "crlf=on" "$T/on.$x.kv" $x "$T/trace.kv"
-	bytes=$(get "$T/trace.kv" $x.bytes) lf=$(get "$T/trace.kv" $x.lf)
-	[ "$lf" -gt 0 ] || fail "the trace has no 0x0a from $x: nothing tested"
-	kv=$T/on.$x.kv
-	[ "$(get "$kv" bytes_in)" = $((bytes + lf)) ] &&
-	    [ "$(get "$kv" out)" = "$bytes" ] &&
-	    [ "$(get "$kv" CRs_removed)" = "$lf" ] &&
-	    [ "$(get "$kv" repair)" = on ] ||
-	    fail "crlf=on $x: $(tr '\n' ' ' <"$kv"), trace $bytes bytes $lf LF"
-done
-grep -q 'switched' "$T/relay.log" && fail "crlf=on: the relay switched"
-stop "$RELAY"
-note "ok: crlf=on both corrupting: intact, no recovery, counters = trace"
+# framing NAME TRACE: the three cases on one session.
+framing() {
+	S=$1 TRACE=$2
+	"$KDSTAT" "$TRACE" >"$T/trace.kv" || fail "kdstat $TRACE"
+	# a) crlf=on both ways, both lines corrupting.
+	session on ",crlf=on" ",crlf=on" t:--onlcr d:--onlcr
+	intact on
+	no_recovery on
+	relay_report on
+	for x in D T; do
+		expect_counts "crlf=on" "$T/on.$x.kv" $x "$T/trace.kv"
+		bytes=$(get "$T/trace.kv" $x.bytes) lf=$(get "$T/trace.kv" $x.lf)
+		[ "$lf" -gt 0 ] || fail "the trace has no 0x0a from $x: nothing tested"
+		kv=$T/on.$x.kv
+		[ "$(get "$kv" bytes_in)" = $((bytes + lf)) ] &&
+		    [ "$(get "$kv" out)" = "$bytes" ] &&
+		    [ "$(get "$kv" CRs_removed)" = "$lf" ] &&
+		    [ "$(get "$kv" repair)" = on ] ||
+		    fail "crlf=on $x: $(tr '\n' ' ' <"$kv"), trace $bytes bytes $lf LF"
+	done
+	grep -q 'switched' "$T/relay.log" && fail "crlf=on: the relay switched"
+	stop "$RELAY"
+	note "$S: ok: crlf=on both corrupting: intact, no recovery, counters = trace"
 
-# b) crlf=auto from the wrong guess, both lines corrupting.
-session auto "" "" t:--onlcr d:--onlcr
-intact auto
-for dir in "host->target t d" "target->host d t"; do
-	set -- $dir
-	n=$(grep -c "auto: $1: CRLF repair switched on" "$T/relay.log")
-	[ "$n" = 1 ] || fail "auto: $1 switched on $n times"
-	# The receiver of the direction asks, the sender retransmits.
-	rs=$(get "$T/auto.$2.kv" resends_sent)
-	rt=$(get "$T/auto.$3.kv" retransmits)
-	[ "$rs" -le 1 ] && [ "$rt" -le 1 ] ||
-	    fail "auto: $1: $rs RESENDs, $rt retransmissions"
-done
-grep -q 'switched off' "$T/relay.log" && fail "auto: a direction switched off"
-relay_report auto
-for x in D T; do
-	kv=$T/auto.$x.kv
-	[ $x = D ] && sender=d receiver=t || { sender=t receiver=d; }
-	[ "$(get "$kv" repair)" = on ] || fail "auto $x: repair is not on"
-	# What crossed: the trace, the recovery, and damaged packets that
-	# went out before the switch (one each way at most).
-	bad=$(( $(get "$kv" bad_checksum) + $(get "$kv" bad_trailer) ))
-	[ "$bad" -le 1 ] || fail "auto $x: $bad damaged packets delivered"
-	# A damaged packet is counted as such, its retransmission as data.
-	want=$(( $(get "$T/trace.kv" $x.data) + $(get "$T/auto.$sender.kv" retransmits) ))
-	[ $(( $(get "$kv" data) + bad )) = "$want" ] ||
-	    fail "auto $x: $(get "$kv" data) data + $bad damaged packets, expected $want"
-	[ "$bad" = "$(get "$T/auto.$receiver.kv" resends_sent)" ] ||
-	    fail "auto $x: $bad damaged, $(get "$T/auto.$receiver.kv" resends_sent) RESENDs"
-	want=$(( $(get "$T/trace.kv" $x.RESEND) + $(get "$T/auto.$sender.kv" resends_sent) ))
-	[ "$(get "$kv" RESEND)" = "$want" ] ||
-	    fail "auto $x: $(get "$kv" RESEND) RESENDs, expected $want"
-	[ "$(get "$kv" resets)" = "$(get "$T/trace.kv" $x.resets)" ] ||
-	    fail "auto $x: resets differ"
-	[ "$(get "$kv" CRs_removed)" -le "$(get "$T/trace.kv" $x.lf)" ] ||
-	    fail "auto $x: more CRs removed than the trace has 0x0a"
-done
-stop "$RELAY"
-note "ok: crlf=auto, wrong first guess: intact after $(get "$T/auto.d.kv" resends_sent)+$(get "$T/auto.t.kv" resends_sent) RESENDs, switched once each way"
+	# b) crlf=auto from the wrong guess, both lines corrupting.
+	session auto "" "" t:--onlcr d:--onlcr
+	intact auto
+	for dir in "host->target t d" "target->host d t"; do
+		set -- $dir
+		n=$(grep -c "auto: $1: CRLF repair switched on" "$T/relay.log")
+		[ "$n" = 1 ] || fail "auto: $1 switched on $n times"
+		# The receiver of the direction asks, the sender retransmits.
+		rs=$(get "$T/auto.$2.kv" resends_sent)
+		rt=$(get "$T/auto.$3.kv" retransmits)
+		[ "$rs" -le 1 ] && [ "$rt" -le 1 ] ||
+		    fail "auto: $1: $rs RESENDs, $rt retransmissions"
+	done
+	grep -q 'switched off' "$T/relay.log" && fail "auto: a direction switched off"
+	relay_report auto
+	for x in D T; do
+		kv=$T/auto.$x.kv
+		[ $x = D ] && sender=d receiver=t || { sender=t receiver=d; }
+		[ "$(get "$kv" repair)" = on ] || fail "auto $x: repair is not on"
+		# What crossed: the trace, the recovery, and damaged packets that
+		# went out before the switch (one each way at most).
+		bad=$(( $(get "$kv" bad_checksum) + $(get "$kv" bad_trailer) ))
+		[ "$bad" -le 1 ] || fail "auto $x: $bad damaged packets delivered"
+		# A damaged packet is counted as such, its retransmission as data.
+		want=$(( $(get "$T/trace.kv" $x.data) + $(get "$T/auto.$sender.kv" retransmits) ))
+		[ $(( $(get "$kv" data) + bad )) = "$want" ] ||
+		    fail "auto $x: $(get "$kv" data) data + $bad damaged packets, expected $want"
+		[ "$bad" = "$(get "$T/auto.$receiver.kv" resends_sent)" ] ||
+		    fail "auto $x: $bad damaged, $(get "$T/auto.$receiver.kv" resends_sent) RESENDs"
+		want=$(( $(get "$T/trace.kv" $x.RESEND) + $(get "$T/auto.$sender.kv" resends_sent) ))
+		[ "$(get "$kv" RESEND)" = "$want" ] ||
+		    fail "auto $x: $(get "$kv" RESEND) RESENDs, expected $want"
+		[ "$(get "$kv" resets)" = "$(get "$T/trace.kv" $x.resets)" ] ||
+		    fail "auto $x: resets differ"
+		[ "$(get "$kv" CRs_removed)" -le "$(get "$T/trace.kv" $x.lf)" ] ||
+		    fail "auto $x: more CRs removed than the trace has 0x0a"
+	done
+	stop "$RELAY"
+	note "$S: ok: crlf=auto, wrong first guess: intact after $(get "$T/auto.d.kv" resends_sent)+$(get "$T/auto.t.kv" resends_sent) RESENDs, switched once each way"
 
-# c) crlf=auto, clean lines.
-session clean "" ""
-intact clean
-no_recovery clean
-relay_report clean
-grep -q 'switched' "$T/relay.log" && fail "clean: the relay switched repair"
-for x in D T; do
-	expect_counts "auto, clean" "$T/clean.$x.kv" $x "$T/trace.kv"
-	kv=$T/clean.$x.kv
-	[ "$(get "$kv" CRs_removed)" = 0 ] && [ "$(get "$kv" repair)" = off ] &&
-	    [ "$(get "$kv" bytes_in)" = "$(get "$T/trace.kv" $x.bytes)" ] ||
-	    fail "clean $x: $(tr '\n' ' ' <"$kv")"
-done
-stop "$RELAY"
-note "ok: crlf=auto, clean lines: no recovery, no switch, counters = trace"
+	# c) crlf=auto, clean lines.
+	session clean "" ""
+	intact clean
+	no_recovery clean
+	relay_report clean
+	grep -q 'switched' "$T/relay.log" && fail "clean: the relay switched repair"
+	for x in D T; do
+		expect_counts "auto, clean" "$T/clean.$x.kv" $x "$T/trace.kv"
+		kv=$T/clean.$x.kv
+		[ "$(get "$kv" CRs_removed)" = 0 ] && [ "$(get "$kv" repair)" = off ] &&
+		    [ "$(get "$kv" bytes_in)" = "$(get "$T/trace.kv" $x.bytes)" ] ||
+		    fail "clean $x: $(tr '\n' ' ' <"$kv")"
+	done
+	stop "$RELAY"
+	note "$S: ok: crlf=auto, clean lines: no recovery, no switch, counters = trace"
+}
+
+each_session "the three cases" framing
 note "test_framing: passed in $(( $(date +%s) - start ))s"
