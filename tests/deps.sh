@@ -18,13 +18,18 @@
 profiles='
 build     build-essential pkg-config libevent-dev libxen-dev libsystemd-dev
 demo      @build socat
-check     @build check socat systemd xenstore-utils mandoc procps util-linux iproute2 strace
+check     @build check socat systemd xenstore-utils mandoc procps util-linux iproute2 strace @kvm @deb
+kvm       binutils qemu-system-x86 libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+deb       dpkg-dev debhelper lintian fakeroot blhc git
 asan      @check clang llvm
 valgrind  @build check valgrind
 fuzz      @build clang llvm
 bench     @build socat procps
 ci        @check @asan @valgrind @fuzz @bench
 '
+# Installed without their recommends: the KVM tests' QEMU and libvirtd (no
+# GUI, lvm2, swtpm or other hypervisor drivers), the package test's tools.
+norec=$(echo "$profiles" | awk '$1 == "kvm" || $1 == "deb" { $1 = ""; print }')
 
 # expand PROFILE...: the packages, in order (repeats left in).
 expand() {
@@ -56,17 +61,33 @@ for p in $pkgs; do
 done
 [ -z "$missing" ] && exit 0
 missing=${missing# }
+# The apt-get commands: those of $norec without their recommends.
+with="" without=""
+for p in $missing; do
+	case " $(echo $norec) " in
+	*" $p "*) without="$without $p" ;;
+	*) with="$with $p" ;;
+	esac
+done
+cmds=""
+[ -z "$with" ] || cmds="apt-get install -y$with"
+[ -z "$without" ] || cmds="$cmds${cmds:+
+}apt-get install -y --no-install-recommends$without"
 if [ "$(id -u)" != 0 ]; then
-	cat >&2 <<EOF
-deps: $* needs Debian packages that are not installed: $missing
-deps: install them as root, then run this again:
-    apt-get install -y $missing
-EOF
+	{
+		echo "deps: $* needs Debian packages that are not installed: $missing"
+		echo "deps: install them as root, then run this again:"
+		echo "$cmds" | sed 's/^/    /'
+	} >&2
 	exit 69
 fi
 echo "deps: installing $missing"
 export DEBIAN_FRONTEND=noninteractive
-# shellcheck disable=SC2086
-apt-get install -y -qq $missing >/dev/null 2>&1 ||
-    { apt-get update -qq >/dev/null && apt-get install -y -qq $missing >/dev/null; } ||
-    { echo "deps: apt-get install $missing failed" >&2; exit 69; }
+apt() {
+	echo "$cmds" | while read -r _cmd; do
+		# shellcheck disable=SC2086
+		$_cmd -qq >/dev/null || exit 1
+	done
+}
+apt 2>/dev/null || { apt-get update -qq >/dev/null && apt; } ||
+    { echo "deps: $cmds: failed" >&2; exit 69; }

@@ -5,7 +5,8 @@
 #    theirs; ci (what .ci/run installs) is all of them;
 #  - each make target asks for its own profile;
 #  - run by a user who cannot install, with a package missing: it names
-#    the package and the apt-get command, and stops with 69;
+#    the package and the apt-get command (--no-install-recommends for the
+#    KVM and package tools), and stops with 69;
 #  - an unknown profile is a usage error (64).
 . "$TESTS/lib/common.sh"
 top=$(cd "$TESTS/.." && pwd)
@@ -44,14 +45,14 @@ done
 note "ok: each make target installs its own profile"
 
 # Something missing, for a user who cannot install it.
-sed 's/^demo      @build socat$/demo      @build socat kdrelay-no-such-package/' \
-    "$deps" >"$T/deps.sh"
+sed -e 's/^demo      @build socat$/demo      @build socat kdrelay-no-such-package/' \
+    -e 's/^deb       /deb       kdrelay-no-such-tool /' "$deps" >"$T/deps.sh"
 grep -q kdrelay-no-such-package "$T/deps.sh" || fail "editing the demo profile"
 if [ "$(id -u)" = 0 ]; then
 	as="runuser -u nobody --"
-	d=$(user_copy "$T/deps.sh")
+	d=$(user_copy "$T/deps.sh") real=$(user_copy "$deps")
 else
-	as="" d=$T/deps.sh
+	as="" d=$T/deps.sh real=$deps
 fi
 $as sh "$d" demo >"$T/out" 2>"$T/err"
 rc=$?
@@ -59,7 +60,13 @@ rc=$?
 grep -qx '    apt-get install -y kdrelay-no-such-package' "$T/err" &&
     grep -q 'demo needs Debian packages that are not installed: kdrelay-no-such-package$' "$T/err" ||
     fail "missing package: $(cat "$T/err")"
-$as sh "$d" check >"$T/out" 2>&1 || fail "check's packages are installed, yet: $(cat "$T/out")"
+# The check profile has it too, and a tool installed without recommends.
+$as sh "$d" check >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 69 ] && grep -qx '    apt-get install -y kdrelay-no-such-package' "$T/err" &&
+    grep -qx '    apt-get install -y --no-install-recommends kdrelay-no-such-tool' "$T/err" ||
+    fail "check, two missing: exit $rc: $(cat "$T/err")"
+$as sh "$real" check >"$T/out" 2>&1 || fail "check's packages are installed, yet: $(cat "$T/out")"
 sh "$deps" nosuch 2>"$T/err"
 [ $? = 64 ] && grep -q "no profile 'nosuch'" "$T/err" || fail "unknown profile: $(cat "$T/err")"
 note "ok: a missing package for a user: named, with the apt-get command, exit 69"

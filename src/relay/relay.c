@@ -27,6 +27,7 @@
 #include "log.h"
 #include "pktlog.h"
 #include "relay.h"
+#include "tshutdown.h"
 
 struct relay;
 
@@ -57,7 +58,7 @@ struct dir {
 };
 
 struct relay {
-	struct relay_opts	 o;
+	struct pair_opts	 o;
 	struct event_base	*base;
 	pthread_t		 thread;
 	int			 started;
@@ -67,6 +68,8 @@ struct relay {
 	struct dir		 dir[2];
 	struct pktlog		*pktlog;
 	struct capture		*capture;
+	struct tsd		*tsd;		/* target-shutdown, when on */
+	struct event		*tsd_ev;	/* its deadlines */
 
 	struct event		*watcher;	/* told of state changes */
 	pthread_mutex_t		 lock;		/* guards the snapshot */
@@ -90,30 +93,10 @@ static void	side_up(void *, int);
 static void	side_down(void *);
 static void	side_lost(struct side *, const char *);
 static void	dir_write(struct dir *);
+static size_t	dir_room(struct dir *);
+static void	dir_commit(struct dir *, size_t);
 static void	dir_arm_hold(struct dir *);
 static void	read_cb(evutil_socket_t, short, void *);
-
-void
-relay_opts_init(struct relay_opts *o)
-{
-	memset(o, 0, sizeof *o);
-	snprintf(o->name, sizeof o->name, "kd");
-	o->hold_ms = RELAY_HOLD_MS;
-	o->bufsize = RELAY_BUFSIZE;
-	o->validate = 1;
-}
-
-int
-relay_opts_equal(const struct relay_opts *a, const struct relay_opts *b)
-{
-	return strcmp(a->name, b->name) == 0 &&
-	    ep_spec_equal(&a->side[0], &b->side[0]) &&
-	    ep_spec_equal(&a->side[1], &b->side[1]) &&
-	    a->hold_ms == b->hold_ms && a->bufsize == b->bufsize &&
-	    a->validate == b->validate &&
-	    strcmp(a->packet_log, b->packet_log) == 0 &&
-	    strcmp(a->capture, b->capture) == 0;
-}
 
 static double
 now(void)
@@ -122,6 +105,12 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t
+now_ms(void)
+{
+	return (uint64_t)(now() * 1000);
 }
 
 /* Publish the counters for other threads, tell the watcher; cheap, rare. */
@@ -137,6 +126,11 @@ publish(struct relay *r)
 		r->snap[i].dropped = r->dir[i].dropped;
 		r->snap[i].reconnects = endpoint_reconnects(r->side[i].ep);
 		r->snap[i].repairing = r->dir[i].st.repairing;
+		r->snap[i].shutdowns = r->snap[i].injected = 0;
+	}
+	if (r->tsd != NULL) {
+		r->snap[SIDE_TARGET].shutdowns = r->tsd->started;
+		r->snap[SIDE_TARGET].injected = r->tsd->injected;
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (r->watcher != NULL)
@@ -153,6 +147,71 @@ stream_event(void *arg, const struct kd_event *ev)
 		pktlog_event(r->pktlog, d->tag, now(), ev);
 	if (r->capture != NULL)
 		capture_event(r->capture, d->tag, ev);
+	if (r->tsd != NULL && ev->kind == KD_EV_PACKET) {
+		if (d->idx == SIDE_TARGET)
+			tsd_from_target(r->tsd, ev->pkt);
+		else
+			tsd_from_debugger(r->tsd, ev->pkt, now_ms());
+	}
+}
+
+/*
+ * Hand what the target-shutdown exchange has for the debugger to the
+ * target->host direction (the target is gone: nothing else uses it), and
+ * time its next step.
+ */
+static void
+tsd_pump(struct relay *r)
+{
+	struct dir	*d = &r->dir[SIDE_TARGET];
+	struct timeval	 tv;
+	uint64_t	 when, t;
+
+	if (r->tsd == NULL)
+		return;
+	if (r->tsd->outlen > 0) {
+		if (r->side[SIDE_HOST].fd == -1 ||
+		    dir_room(d) < r->tsd->outlen)
+			r->tsd->outlen = 0;	/* nobody to tell, or no room */
+		else
+			dir_commit(d, tsd_take(r->tsd, d->buf + d->off +
+			    d->len));
+	}
+	if (tsd_deadline(r->tsd, &when)) {
+		t = now_ms();
+		t = when > t ? when - t : 0;
+		tv.tv_sec = t / 1000;
+		tv.tv_usec = (t % 1000) * 1000;
+		event_add(r->tsd_ev, &tv);
+	} else if (evtimer_pending(r->tsd_ev, NULL))
+		event_del(r->tsd_ev);
+}
+
+static void
+tsd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay	*r = arg;
+
+	(void)fd;
+	(void)what;
+	tsd_timer(r->tsd, now_ms());
+	tsd_pump(r);
+}
+
+/* The target is gone: tell an attached debugger, once per session. */
+static void
+target_gone(struct relay *r)
+{
+	if (r->tsd == NULL || r->side[SIDE_HOST].fd == -1 ||
+	    !tsd_target_lost(r->tsd, now_ms()))
+		return;
+	log_notice("%s: target gone: sending the debugger a target shutdown "
+	    "(id %#x)", r->o.name, (unsigned)r->tsd->wait_id);
+	if (r->pktlog != NULL)
+		pktlog_note(r->pktlog, now(), "target shutdown sent to the "
+		    "debugger, id 0x%08x", (unsigned)r->tsd->wait_id);
+	tsd_pump(r);
+	publish(r);
 }
 
 static void
@@ -269,6 +328,7 @@ hold_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	dir_commit(d, stream_flush(&d->st, d->buf + d->off + d->len));
 	dir_arm_quiet(d);
+	tsd_pump(d->r);
 }
 
 /* The line went quiet: a partial packet was cut short. */
@@ -285,7 +345,17 @@ quiet_cb(evutil_socket_t fd, short what, void *arg)
 		dir_arm_quiet(d);
 		return;
 	}
+	/* A packet held for auto detection goes out as the guess reads it. */
+	if (stream_held(&d->st)) {
+		if (dir_room(d) < stream_slack(&d->st)) {
+			dir_arm_quiet(d);
+			return;
+		}
+		dir_commit(d, stream_release(&d->st, d->buf + d->off + d->len));
+		dir_arm_hold(d);
+	}
 	stream_expire(&d->st);
+	tsd_pump(d->r);
 }
 
 static void
@@ -294,23 +364,29 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	struct side	*s = arg;
 	struct dir	*d = &s->r->dir[s->idx];
 	uint8_t		*tail;
-	size_t		 room;
+	size_t		 room, slack;
 	ssize_t		 n;
 
 	(void)what;
 	room = dir_room(d);
-	if (room < 2) {			/* full: wait for the writer */
+	slack = stream_slack(&d->st);
+	if (room <= slack) {		/* full: wait for the writer */
 		side_set_reading(s, 0);
 		return;
 	}
-	/* Read one byte past the tail so repair can work in place. */
+	/*
+	 * Read past the tail so repair can work in place: one byte, or a
+	 * held packet's worth until auto detection has settled.
+	 */
 	tail = d->buf + d->off + d->len;
-	n = read(fd, tail + 1, room - 1);
+	n = read(fd, tail + slack, room - slack);
 	if (n > 0) {
-		dir_commit(d, stream_process(&d->st, tail + 1, (size_t)n,
+		dir_commit(d, stream_process(&d->st, tail + slack, (size_t)n,
 		    tail));
 		dir_arm_hold(d);
 		dir_arm_quiet(d);
+		if (s->r->tsd != NULL && s->r->tsd->outlen > 0)
+			tsd_pump(s->r);
 		return;
 	}
 	if (n == 0)
@@ -344,7 +420,8 @@ dir_write(struct dir *d)
 			 * after: each side then waits for the other.
 			 */
 			event_add(to->wr, NULL);
-			side_set_reading(from, d->cap - d->len >= 2);
+			side_set_reading(from,
+			    d->cap - d->len > stream_slack(&d->st));
 			return;
 		}
 		side_lost(to, n == 0 ? "wrote nothing" : strerror(errno));
@@ -383,6 +460,9 @@ side_detach(struct side *s)
 	s->reading = 0;
 
 	/* What it sent last still goes to the peer, a held 0x0d too. */
+	if (dir_room(from) >= stream_slack(&from->st))
+		dir_commit(from, stream_release(&from->st, from->buf +
+		    from->off + from->len));
 	dir_room(from);
 	dir_commit(from, stream_flush(&from->st, from->buf + from->off +
 	    from->len));
@@ -403,17 +483,32 @@ side_detach(struct side *s)
 	publish(r);
 }
 
+/* Gone for good (not replaced by a new fd): the exchange may begin. */
+static void
+side_gone(struct side *s)
+{
+	side_detach(s);
+	if (s->r->tsd == NULL)
+		return;
+	if (s->idx == SIDE_TARGET)
+		target_gone(s->r);
+	else {
+		tsd_host_down(s->r->tsd);
+		tsd_pump(s->r);
+	}
+}
+
 static void
 side_lost(struct side *s, const char *why)
 {
-	side_detach(s);
+	side_gone(s);
 	endpoint_lost(s->ep, why);
 }
 
 static void
 side_down(void *arg)
 {
-	side_detach(arg);
+	side_gone(arg);
 }
 
 static void
@@ -439,9 +534,13 @@ side_up(void *arg, int fd)
 		return;
 	}
 	stream_reset(&from->st);
+	if (r->tsd != NULL && s->idx == SIDE_TARGET) {
+		/* A new session: the exchange, if any, is over. */
+		tsd_target_up(r->tsd);
+		tsd_pump(r);
+	}
 	/* A rebooted VM corrupts as before: keep what detection learnt. */
-	if (from->st.mode == CRLF_AUTO && !from->st.decided)
-		from->st.repairing = endpoint_crlf_guess(s->ep);
+	stream_guess(&from->st, endpoint_crlf_guess(s->ep));
 	s->reading = 0;
 	side_set_reading(s, 1);
 	if (r->pktlog != NULL)
@@ -487,6 +586,12 @@ relay_format_stats(const char *pair, int idx, const struct relay_dir_stats *st,
 	    (unsigned long long)k->bad_trailer,
 	    (unsigned long long)k->bad_type, (unsigned long long)k->oversize,
 	    (unsigned long long)k->garbage);
+	if (idx == SIDE_TARGET && n >= 0 && (size_t)n < len - o) {
+		o += (size_t)n;
+		n = snprintf(buf + o, len - o, ", %llu target shutdowns sent "
+		    "(%llu packets)", (unsigned long long)st->shutdowns,
+		    (unsigned long long)st->injected);
+	}
 	for (t = 1; t < KD_TYPE_MAX && n >= 0 && (size_t)n < len - o; t++) {
 		if (k->packets[t] == 0)
 			continue;
@@ -539,7 +644,7 @@ relay_set_watcher(struct relay *r, struct event *ev)
 }
 
 struct relay *
-relay_new(const struct relay_opts *o, char *err, size_t errlen)
+relay_new(const struct pair_opts *o, char *err, size_t errlen)
 {
 	struct relay	*r;
 	struct dir	*d;
@@ -578,7 +683,9 @@ relay_new(const struct relay_opts *o, char *err, size_t errlen)
 		d->idx = i;
 		d->tag = i == SIDE_HOST ? KDTRACE_DEBUGGER : KDTRACE_TARGET;
 		d->name = dir_name[i];
-		d->cap = o->bufsize;
+		/* Room for a packet held by auto detection, and more. */
+		d->cap = o->bufsize > 2 * STREAM_SLACK ? o->bufsize :
+		    2 * STREAM_SLACK;
 		if ((d->buf = malloc(d->cap)) == NULL)
 			goto nomem;
 		if ((d->hold = evtimer_new(r->base, hold_cb, d)) == NULL)
@@ -587,6 +694,13 @@ relay_new(const struct relay_opts *o, char *err, size_t errlen)
 			goto nomem;
 		stream_init(&d->st, o->side[i].crlf, 0, o->validate,
 		    stream_event, stream_switch, d);
+	}
+	if (o->target_shutdown && o->validate) {
+		if ((r->tsd = malloc(sizeof *r->tsd)) == NULL)
+			goto nomem;
+		tsd_init(r->tsd);
+		if ((r->tsd_ev = evtimer_new(r->base, tsd_cb, r)) == NULL)
+			goto nomem;
 	}
 	publish(r);
 	return r;
@@ -674,6 +788,9 @@ relay_free(struct relay *r)
 		event_free(r->stop_ev);
 	if (r->report_ev != NULL)
 		event_free(r->report_ev);
+	if (r->tsd_ev != NULL)
+		event_free(r->tsd_ev);
+	free(r->tsd);
 	if (r->base != NULL)
 		event_base_free(r->base);
 	pktlog_close(r->pktlog);
@@ -718,12 +835,12 @@ relay_status(struct relay *r, char *buf, size_t len)
 }
 
 int
-relay_ready(struct relay *r)
+relay_is_up(struct relay *r)
 {
-	return r->started;
+	return endpoint_is_up(r->side[0].ep) && endpoint_is_up(r->side[1].ep);
 }
 
-const struct relay_opts *
+const struct pair_opts *
 relay_get_opts(const struct relay *r)
 {
 	return &r->o;
