@@ -88,8 +88,8 @@ kt_have_fixture(const char *what)
 	snprintf(path, sizeof(path), "%s/%s", shared, KT_FIXTURE);
 	if (access(path, R_OK) == 0)
 		return (1);
-	printf("SKIP: %s: the real WinDbg session %s is absent (a clone "
-	    "without ../shared)\n", what, path);
+	printf("SKIP: %s: %s is absent (a clone without ../shared)\n", what,
+	    path);
 	fflush(stdout);
 	return (0);
 }

@@ -929,7 +929,7 @@ suite(void)
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, session_tcase("generated", setup_generated));
-	if (kt_have_fixture("check_kdcom: the session cases on the real WinDbg session"))
+	if (kt_have_fixture("the session cases on the real WinDbg session"))
 		suite_add_tcase(s, session_tcase("real", setup_real));
 	return (s);
 }

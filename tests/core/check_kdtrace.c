@@ -178,7 +178,7 @@ suite(void)
 {
 	Suite	*s = suite_create("kdtrace");
 	TCase	*tc = tcase_create("core");
-	int	 nsessions = 1 + kt_have_fixture("check_kdtrace: loading and "
+	int	 nsessions = 1 + kt_have_fixture("loading and "
 	    "writing the real WinDbg session");
 
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -558,7 +558,7 @@ main(void)
 	tcase_add_test(tc, test_unexpected_after_end);
 	tcase_add_test(tc, test_check_trace_rejects);
 	tcase_add_loop_test(tc, test_session, 0, 1 + kt_have_fixture(
-	    "check_player: the real WinDbg session played by both sides"));
+	    "the real WinDbg session played by both sides"));
 	tcase_add_test(tc, test_describe);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
