@@ -17,7 +17,7 @@ DESTDIR	?=
 
 # The version is said once, in debian/changelog.
 VERSION	:= $(shell sed -n '1s/^[^ ]* .\([0-9A-Za-z.+~:-]*\).*/\1/p' debian/changelog)
-LAYERS	:= util core endpoint discover relay daemon
+LAYERS	:= util core platform endpoint discover relay daemon
 PKG_CONFIG ?= pkg-config
 PKGS	:= libevent libevent_pthreads
 OPT_PKGS := xenstore libsystemd

@@ -86,7 +86,7 @@ wait_path() {
 in_list() { case " $2 " in *" $1 "*) return 0;; esac; return 1; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
-for p in tput pingpong ptycrlf scale reconn; do
+for p in tput pingpong ptycrlf scale reconn autocost; do
 	[ -x "$BUILD/bench/$p" ] || die "$BUILD/bench/$p missing: run make bench"
 done
 [ -x "$BUILD/kdrelayd" ] || die "$BUILD/kdrelayd missing"
@@ -419,6 +419,21 @@ run_auto() {
 			say "auto rep $rep $c: $(tail -n 1 "$f")"
 		done
 		rep=$((rep + 1))
+	done
+	# The core alone under callgrind, deterministic: instructions at two
+	# sizes give the cost per byte (the slope) and the one-time cost.
+	command -v valgrind >/dev/null || { say "bench: no valgrind: no autocost"; return; }
+	f=$OUT/autocost.csv
+	echo "mode,guess,bytes,instructions" >"$f"
+	for m in "on 0" "auto 1" "auto 0"; do
+		set -- $m
+		for sz in 16M 32M; do
+			ir=$(valgrind --tool=callgrind --callgrind-out-file="$T/cg" \
+			    "$BUILD/bench/autocost" "$1" -g "$2" -s $sz 2>&1 |
+			    sed -n 's/.*Collected : *//p')
+			echo "$1,$2,$(( ${sz%M} << 20 )),$ir" >>"$f"
+		done
+		say "autocost $1 guess $2: $(tail -n 2 "$f" | tr '\n' ' ')"
 	done
 }
 

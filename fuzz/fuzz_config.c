@@ -125,7 +125,7 @@ write_pair(struct out *w, const struct pair_opts *o)
 
 	for (side = 0; side < 2; side++)
 		remote |= check_side(o, side);
-	CHECK(config_valid_name(o->name), "pair name '%s'", o->name);
+	CHECK(pair_name_valid(o->name), "pair name '%s'", o->name);
 	CHECK(o->hold_ms >= CONFIG_HOLD_MIN && o->hold_ms <= CONFIG_HOLD_MAX,
 	    "hold %u", o->hold_ms);
 	CHECK(o->bufsize >= CONFIG_BUFSIZE_MIN &&

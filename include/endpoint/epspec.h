@@ -51,6 +51,10 @@ struct ep_spec {
 /* Returns 0, or -1 with a one-line reason in err. */
 int	ep_spec_parse(const char *, struct ep_spec *, char *err, size_t errlen);
 int	ep_spec_equal(const struct ep_spec *, const struct ep_spec *);
+/* The same serial port or socket: two readers would split its bytes. */
+int	ep_spec_same_resource(const struct ep_spec *, const struct ep_spec *);
+/* A tcp-listen reachable from the network without allow-remote. */
+int	ep_spec_exposed(const struct ep_spec *);
 const char *ep_kind_name(enum ep_kind);
 /* A listening kind (the relay accepts on it). */
 int	ep_is_listen(enum ep_kind);

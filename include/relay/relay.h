@@ -51,6 +51,9 @@ void	relay_request_report(struct relay *);
 void	relay_get_stats(struct relay *, struct relay_dir_stats out[2]);
 /* "host connected, target waiting for /dev/pts/9" (any thread). */
 void	relay_status(struct relay *, char *buf, size_t len);
+/* A side lost for good (a bare pty): a reload starts the pair anew (any
+ * thread). */
+int	relay_is_spent(struct relay *);
 /* Both sides served by a peer (any thread). */
 int	relay_is_up(struct relay *);
 const struct pair_opts *relay_get_opts(const struct relay *);

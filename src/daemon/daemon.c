@@ -168,11 +168,12 @@ wanted(struct daemon *d, size_t *n)
 }
 
 /*
- * Bring the running set in line with what is wanted.  Returns -1 if a new
- * pair failed to start (it is left out; the others run).
+ * Bring the running set in line with what is wanted; reloading, a pair
+ * with a side lost for good starts anew.  Returns -1 if a new pair failed
+ * to start (it is left out; the others run).
  */
 static int
-apply(struct daemon *d)
+apply(struct daemon *d, int reloading)
 {
 	struct pair_opts	*w;
 	struct relay		**next;
@@ -188,7 +189,8 @@ apply(struct daemon *d)
 	for (i = 0; i < d->n; i++) {
 		for (j = 0; j < n; j++) {
 			if (next[j] == NULL && pair_opts_equal(
-			    relay_get_opts(d->relays[i]), &w[j]))
+			    relay_get_opts(d->relays[i]), &w[j]) &&
+			    !(reloading && relay_is_spent(d->relays[i])))
 				break;
 		}
 		if (j < n) {
@@ -229,7 +231,7 @@ discovered(void *arg, const struct pair_opts *pairs, size_t n)
 	free(d->found);
 	d->found = copy;
 	d->nfound = n;
-	apply(d);
+	apply(d, 0);
 }
 
 static void
@@ -281,9 +283,17 @@ reload(struct daemon *d)
 {
 	struct config	cf;
 	char		err[1024];
+	size_t		i;
 
 	if (d->o->load == NULL) {
-		log_notice("SIGHUP: nothing to reload (no configuration file)");
+		for (i = 0; i < d->n && !relay_is_spent(d->relays[i]); i++)
+			;
+		if (i < d->n) {
+			log_notice("SIGHUP: restarting the pair lost for good");
+			apply(d, 1);
+		} else
+			log_notice("SIGHUP: nothing to reload (no "
+			    "configuration file)");
 		return;
 	}
 	notify_reloading();
@@ -296,7 +306,7 @@ reload(struct daemon *d)
 	adopt(d, &cf);
 	start_discovery(d, &cf);
 	config_free(&cf);
-	apply(d);
+	apply(d, 1);
 	arm_stats(d);
 	log_notice("reloaded: %zu pairs running", d->n);
 	notify_ready();
@@ -347,7 +357,7 @@ daemon_run(const struct daemon_opts *o, struct config *cf)
 	arm_stats(&d);
 
 	/* Nothing starts with a half-working set: all pairs or none. */
-	if (apply(&d) != 0 || start_discovery(&d, cf) != 0) {
+	if (apply(&d, 0) != 0 || start_discovery(&d, cf) != 0) {
 		for (i = 0; i < d.n; i++)
 			stop_pair(d.relays[i], "start-up failed");
 		rc = EXIT_UNAVAIL;

@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "epspec.h"
 #include "exitcodes.h"
+#include "tty.h"
 #include "log.h"
 #include "relay.h"
 
@@ -223,10 +224,12 @@ number(const char *opt, const char *s, unsigned long long lo,
 		v *= 1024 * 1024;
 		end++;
 	}
-	if (errno != 0 || end == s || *end != '\0' || *s == '-' || v < lo ||
-	    v > hi)
+	if (errno != 0 || end == s || *end != '\0' || *s == '-')
 		usage_error("%s: '%s' is not a number from %llu to %llu", opt,
 		    s, lo, hi);
+	if (v < lo || v > hi)
+		usage_error("%s: '%s' is too %s: from %llu to %llu", opt, s,
+		    v < lo ? "small" : "large", lo, hi);
 	return v;
 }
 
@@ -348,6 +351,8 @@ load(void *arg, struct config *cf, char *err, size_t errlen)
 	return 0;
 }
 
+static const char *const side_word[2] = { "HOST", "TARGET" };
+
 int
 main(int argc, char **argv)
 {
@@ -391,7 +396,7 @@ main(int argc, char **argv)
 			auto_key(&c, "pair-with", optarg);
 			break;
 		case 'n':
-			if (!config_valid_name(optarg))
+			if (!pair_name_valid(optarg))
 				usage_error("--name: '%s' is not a name of "
 				    "letters, digits, '_', '.', '-'", optarg);
 			snprintf(o.name, sizeof o.name, "%s", optarg);
@@ -490,10 +495,23 @@ main(int argc, char **argv)
 		for (i = 0; i < 2; i++) {
 			spec = &o.side[i];
 			if (ep_spec_parse(argv[i], spec, err, sizeof err) != 0)
-				usage_error("%s endpoint '%s': %s",
-				    i == SIDE_HOST ? "HOST" : "TARGET",
-				    argv[i], err);
+				usage_error("%s endpoint: %s", side_word[i],
+				    err);
 		}
+		for (i = 0; i < 2; i++) {
+			spec = &o.side[i];
+			if (ep_path_check(spec, err, sizeof err) != 0)
+				usage_error("%s endpoint: %s", side_word[i],
+				    err);
+			if (ep_spec_exposed(spec))
+				usage_error("%s endpoint: %s listens on %s, "
+				    "reachable from the network: add "
+				    ",allow-remote to mean it", side_word[i],
+				    spec->text, spec->host);
+		}
+		if (ep_spec_same_resource(&o.side[0], &o.side[1]))
+			usage_error("TARGET endpoint: %s is the same endpoint "
+			    "as HOST", o.side[1].text);
 		if ((cf.pairs = malloc(sizeof *cf.pairs)) == NULL)
 			return EXIT_OSERR;
 		cf.pairs[0] = o;

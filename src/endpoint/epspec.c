@@ -4,6 +4,9 @@
  * Pure: no I/O.  Every rejection says exactly what is wrong, since the text
  * comes from a command line or a config file a person wrote.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -380,6 +383,46 @@ ep_spec_parse(const char *s, struct ep_spec *sp, char *err, size_t errlen)
 		return errf(err, errlen, "%s: console and serial= exclude each "
 		    "other (console is PV console 0)", s);
 	return 0;
+}
+
+int
+ep_spec_same_resource(const struct ep_spec *a, const struct ep_spec *b)
+{
+	if (a->kind != b->kind)
+		return 0;
+	switch (a->kind) {
+	case EP_TTY:
+	case EP_UNIX:
+	case EP_UNIX_LISTEN:
+		return strcmp(a->path, b->path) == 0;
+	case EP_TCP:
+		return 0;	/* a remote server may take many clients */
+	case EP_TCP_LISTEN:
+		return strcmp(a->host, b->host) == 0 &&
+		    strcmp(a->port, b->port) == 0;
+	case EP_XEN:
+	case EP_PVE:
+		return strcmp(a->name, b->name) == 0 &&
+		    a->serial == b->serial && a->console == b->console;
+	}
+	return 0;
+}
+
+int
+ep_spec_exposed(const struct ep_spec *sp)
+{
+	struct in_addr	a4;
+	struct in6_addr	a6;
+	const char	*h = sp->host;
+
+	if (sp->kind != EP_TCP_LISTEN || sp->allow_remote ||
+	    strcasecmp(h, "localhost") == 0)
+		return 0;
+	if (inet_pton(AF_INET, h, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) != 127;
+	if (inet_pton(AF_INET6, h, &a6) == 1)
+		return !IN6_IS_ADDR_LOOPBACK(&a6);
+	return 1;
 }
 
 int

@@ -835,6 +835,12 @@ relay_status(struct relay *r, char *buf, size_t len)
 }
 
 int
+relay_is_spent(struct relay *r)
+{
+	return endpoint_spent(r->side[0].ep) || endpoint_spent(r->side[1].ep);
+}
+
+int
 relay_is_up(struct relay *r)
 {
 	return endpoint_is_up(r->side[0].ep) && endpoint_is_up(r->side[1].ep);
