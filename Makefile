@@ -11,6 +11,8 @@ PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
 SYSCONFDIR ?= /etc
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 DESTDIR	?=
@@ -47,7 +49,8 @@ BUILD	?= build
 # The shared fixtures and docs live beside the checkout (CI has them too).
 SHARED	?= $(abspath $(CURDIR)/../shared)
 export KDRELAY_SHARED := $(SHARED)
-PROG_SRC := src/daemon/kdrelayd.c src/tools/kdreplay.c src/tools/kdgen.c
+PROG_SRC := src/daemon/kdrelayd.c src/tools/kdreplay.c src/tools/kdgen.c \
+	src/tools/kdrelayctl.c
 PROGS	:= $(notdir $(PROG_SRC:.c=))
 LIBSRC	:= $(filter-out $(PROG_SRC),$(wildcard src/*/*.c))
 LIBOBJ	:= $(LIBSRC:src/%.c=$(BUILD)/obj/%.o)
@@ -69,6 +72,7 @@ $(BUILD)/libkdrelay.a: $(LIBOBJ)
 $(BUILD)/kdrelayd: $(BUILD)/obj/daemon/kdrelayd.o
 $(BUILD)/kdreplay: $(BUILD)/obj/tools/kdreplay.o
 $(BUILD)/kdgen: $(BUILD)/obj/tools/kdgen.o
+$(BUILD)/kdrelayctl: $(BUILD)/obj/tools/kdrelayctl.o
 $(PROGS:%=$(BUILD)/%): $(BUILD)/libkdrelay.a
 	$(CC) $(CFLAGS) $(KD_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) \
 	    $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS)
@@ -135,8 +139,14 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(LOGROTATEDIR) \
 	    $(if $(MAN1),$(DESTDIR)$(MANDIR)/man1)
 	install -m 0755 $(BUILD)/kdrelayd $(DESTDIR)$(SBINDIR)/kdrelayd
+	install -m 0755 $(BUILD)/kdrelayctl $(DESTDIR)$(SBINDIR)/kdrelayctl
+	install -m 0644 completion/kdrelayctl $(DESTDIR)$(COMPLETIONDIR)/kdrelayctl
+	sed 's|/usr/sbin/kdrelayctl|$(SBINDIR)/kdrelayctl|' logrotate/kdrelayd \
+	    >$(DESTDIR)$(LOGROTATEDIR)/kdrelayd
+	chmod 0644 $(DESTDIR)$(LOGROTATEDIR)/kdrelayd
 	install -m 0755 $(BUILD)/kdreplay $(DESTDIR)$(BINDIR)/kdreplay
 	install -m 0755 $(BUILD)/kdgen $(DESTDIR)$(BINDIR)/kdgen
 	for u in $(SERVICES); do \
@@ -160,7 +170,9 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/kdrelayd $(DESTDIR)$(BINDIR)/kdreplay \
-	    $(DESTDIR)$(BINDIR)/kdgen \
+	    $(DESTDIR)$(BINDIR)/kdgen $(DESTDIR)$(SBINDIR)/kdrelayctl \
+	    $(DESTDIR)$(COMPLETIONDIR)/kdrelayctl \
+	    $(DESTDIR)$(LOGROTATEDIR)/kdrelayd \
 	    $(SERVICES:systemd/%=$(DESTDIR)$(UNITDIR)/%) \
 	    $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
 	    $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
