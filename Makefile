@@ -22,7 +22,7 @@ VERSION	:= $(shell sed -n '1s/^[^ ]* .\([0-9A-Za-z.+~:-]*\).*/\1/p' debian/chang
 LAYERS	:= util core platform endpoint discover relay daemon
 PKG_CONFIG ?= pkg-config
 PKGS	:= libevent libevent_pthreads
-OPT_PKGS := xenstore libsystemd
+OPT_PKGS := xenstore libvirt libsystemd
 HAVE_PKGS := $(foreach p,$(OPT_PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),$(p)))
 
 CC	?= cc
@@ -36,10 +36,11 @@ KD_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   $(LAYERS:%=-Iinclude/%) \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) $(HAVE_PKGS)) \
 	   $(if $(filter xenstore,$(HAVE_PKGS)),-DHAVE_XENSTORE) \
+	   $(if $(filter libvirt,$(HAVE_PKGS)),-DHAVE_LIBVIRT) \
 	   $(if $(filter libsystemd,$(HAVE_PKGS)),-DHAVE_SYSTEMD)
-# libxenstore is opened at run time (src/util/dynlib.c), so that the
-# binary needs no Xen library on a host without Xen: its headers only.
-LINK_PKGS := $(filter-out xenstore,$(HAVE_PKGS))
+# libxenstore and libvirt are opened at run time (src/util/dynlib.c), so
+# that the binary needs neither on a host without them: their headers only.
+LINK_PKGS := $(filter-out xenstore libvirt,$(HAVE_PKGS))
 KD_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) $(LINK_PKGS)) -lpthread
 XS_LIBS	:= $(if $(filter xenstore,$(HAVE_PKGS)),$(shell $(PKG_CONFIG) --libs xenstore))
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
