@@ -11,6 +11,8 @@ PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
 SYSCONFDIR ?= /etc
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 DESTDIR	?=
@@ -20,7 +22,7 @@ VERSION	:= $(shell sed -n '1s/^[^ ]* .\([0-9A-Za-z.+~:-]*\).*/\1/p' debian/chang
 LAYERS	:= util core platform endpoint discover relay daemon
 PKG_CONFIG ?= pkg-config
 PKGS	:= libevent libevent_pthreads
-OPT_PKGS := xenstore libsystemd
+OPT_PKGS := xenstore libvirt libsystemd
 HAVE_PKGS := $(foreach p,$(OPT_PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),$(p)))
 
 CC	?= cc
@@ -34,10 +36,11 @@ KD_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   $(LAYERS:%=-Iinclude/%) \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) $(HAVE_PKGS)) \
 	   $(if $(filter xenstore,$(HAVE_PKGS)),-DHAVE_XENSTORE) \
+	   $(if $(filter libvirt,$(HAVE_PKGS)),-DHAVE_LIBVIRT) \
 	   $(if $(filter libsystemd,$(HAVE_PKGS)),-DHAVE_SYSTEMD)
-# libxenstore is opened at run time (src/util/dynlib.c), so that the
-# binary needs no Xen library on a host without Xen: its headers only.
-LINK_PKGS := $(filter-out xenstore,$(HAVE_PKGS))
+# libxenstore and libvirt are opened at run time (src/util/dynlib.c), so
+# that the binary needs neither on a host without them: their headers only.
+LINK_PKGS := $(filter-out xenstore libvirt,$(HAVE_PKGS))
 KD_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) $(LINK_PKGS)) -lpthread
 XS_LIBS	:= $(if $(filter xenstore,$(HAVE_PKGS)),$(shell $(PKG_CONFIG) --libs xenstore))
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
@@ -47,7 +50,8 @@ BUILD	?= build
 # The shared fixtures and docs live beside the checkout (CI has them too).
 SHARED	?= $(abspath $(CURDIR)/../shared)
 export KDRELAY_SHARED := $(SHARED)
-PROG_SRC := src/daemon/kdrelayd.c src/tools/kdreplay.c src/tools/kdgen.c
+PROG_SRC := src/daemon/kdrelayd.c src/tools/kdreplay.c src/tools/kdgen.c \
+	src/tools/kdrelayctl.c
 PROGS	:= $(notdir $(PROG_SRC:.c=))
 LIBSRC	:= $(filter-out $(PROG_SRC),$(wildcard src/*/*.c))
 LIBOBJ	:= $(LIBSRC:src/%.c=$(BUILD)/obj/%.o)
@@ -69,6 +73,7 @@ $(BUILD)/libkdrelay.a: $(LIBOBJ)
 $(BUILD)/kdrelayd: $(BUILD)/obj/daemon/kdrelayd.o
 $(BUILD)/kdreplay: $(BUILD)/obj/tools/kdreplay.o
 $(BUILD)/kdgen: $(BUILD)/obj/tools/kdgen.o
+$(BUILD)/kdrelayctl: $(BUILD)/obj/tools/kdrelayctl.o
 $(PROGS:%=$(BUILD)/%): $(BUILD)/libkdrelay.a
 	$(CC) $(CFLAGS) $(KD_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) \
 	    $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS)
@@ -127,8 +132,14 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(LOGROTATEDIR) \
 	    $(if $(MAN1),$(DESTDIR)$(MANDIR)/man1)
 	install -m 0755 $(BUILD)/kdrelayd $(DESTDIR)$(SBINDIR)/kdrelayd
+	install -m 0755 $(BUILD)/kdrelayctl $(DESTDIR)$(SBINDIR)/kdrelayctl
+	install -m 0644 completion/kdrelayctl $(DESTDIR)$(COMPLETIONDIR)/kdrelayctl
+	sed 's|/usr/sbin/kdrelayctl|$(SBINDIR)/kdrelayctl|' logrotate/kdrelayd \
+	    >$(DESTDIR)$(LOGROTATEDIR)/kdrelayd
+	chmod 0644 $(DESTDIR)$(LOGROTATEDIR)/kdrelayd
 	install -m 0755 $(BUILD)/kdreplay $(DESTDIR)$(BINDIR)/kdreplay
 	install -m 0755 $(BUILD)/kdgen $(DESTDIR)$(BINDIR)/kdgen
 	for u in $(SERVICES); do \
@@ -152,7 +163,9 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/kdrelayd $(DESTDIR)$(BINDIR)/kdreplay \
-	    $(DESTDIR)$(BINDIR)/kdgen \
+	    $(DESTDIR)$(BINDIR)/kdgen $(DESTDIR)$(SBINDIR)/kdrelayctl \
+	    $(DESTDIR)$(COMPLETIONDIR)/kdrelayctl \
+	    $(DESTDIR)$(LOGROTATEDIR)/kdrelayd \
 	    $(SERVICES:systemd/%=$(DESTDIR)$(UNITDIR)/%) \
 	    $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
 	    $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \

@@ -2,7 +2,7 @@
 # Install the Debian packages the build and the tests need, when missing.
 pkgs="build-essential pkg-config libevent-dev libxen-dev check socat
 libsystemd-dev systemd xenstore-utils mandoc clang llvm procps util-linux
-iproute2 strace valgrind"
+iproute2 strace valgrind python3"
 # The KVM tests' QEMU and libvirtd, without their recommends (a GUI, lvm2,
 # swtpm, the other hypervisor drivers); the package test's tools likewise.
 norec="binutils qemu-system-x86 libvirt-dev libvirt-daemon

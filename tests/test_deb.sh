@@ -7,7 +7,8 @@
 #    comment saying why);
 #  - contents: what `make install` installs, plus README, changelog and
 #    copyright; owners root, modes 0755 for programs and 0644 for the rest;
-#    a man page for every program; /etc/kdrelay.conf the only conffile;
+#    a man page for every program; every file in /etc a conffile
+#    (kdrelay.conf, the logrotate snippet);
 #    Depends names neither libxenstore nor libvirt, nor any Xen library;
 #  - on this machine (root; it is left as found, purged also on failure):
 #    dpkg -i with systemd not running succeeds, kdrelayd.service enabled and

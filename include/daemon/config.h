@@ -29,6 +29,8 @@
 #define CONFIG_BUFSIZE_MIN	4096
 #define CONFIG_BUFSIZE_MAX	(16 * 1024 * 1024)
 #define CONFIG_STATS_MAX	86400
+#define CONFIG_CONTROL_PATH	"/run/kdrelay/control"
+#define CONFIG_GROUP_MAX	64
 
 struct config {
 	enum log_level	 log_level;
@@ -36,6 +38,8 @@ struct config {
 	unsigned	 stats_interval;	/* seconds, 0 = off */
 	char		 packet_log_dir[PATH_MAX];
 	char		 capture_dir[PATH_MAX];
+	char		 control_path[108];	/* "" for none (sun_path) */
+	char		 control_group[CONFIG_GROUP_MAX]; /* "" for root only */
 
 	/* [global] defaults for every pair, auto pairs included. */
 	unsigned	 hold_ms;

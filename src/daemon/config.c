@@ -285,6 +285,7 @@ config_init(struct config *cf)
 	cf->log_level = LOG_LVL_INFO;
 	strcpy(cf->packet_log_dir, CONFIG_LOG_DIR);
 	strcpy(cf->capture_dir, CONFIG_LOG_DIR);
+	strcpy(cf->control_path, CONFIG_CONTROL_PATH);
 	cf->hold_ms = o.hold_ms;
 	cf->bufsize = o.bufsize;
 	cf->validate = o.validate;

@@ -58,6 +58,12 @@ backend_for(enum ep_kind kind)
 #endif
 	case EP_PVE:
 		return &ep_backend_pve;
+	case EP_LIBVIRT:
+#ifdef HAVE_LIBVIRT
+		return &ep_backend_libvirt;
+#else
+		return NULL;
+#endif
 	}
 	return NULL;
 }

@@ -100,6 +100,13 @@ path_open(struct endpoint *ep)
 	return fd;
 }
 
+int
+endpoint_claim_tty(struct endpoint *ep, int fd, char *why, size_t len)
+{
+	tty_release(&ep->claim);
+	return tty_claim(&ep->claim, fd, 1, why, len);
+}
+
 /* A path known missing while its directory is watched needs no timer. */
 static void
 path_failed(struct endpoint *ep, int err, int watching)

@@ -18,7 +18,8 @@
 #   wait_until SECS CMD...     poll CMD every 20 ms up to SECS (an integer)
 #   wait_log FILE PATTERN [N]  until PATTERN is in FILE N times (10 s)
 #   vm NAME                    a socat pty pair: $T/NAME.vm, $T/NAME.guest
-#   relay ARGS...              kdrelayd -v ARGS, log $T/relay.log, $RELAY
+#   relay ARGS...              kdrelayd -v --no-control ARGS, log
+#                              $T/relay.log, $RELAY
 #   random FILE BYTES / same A B
 #   free_port                  print a free TCP port on 127.0.0.1
 #   kv FILE KEY                the value of a key=value line in FILE
@@ -116,7 +117,10 @@ vm() {
 
 # kdrelayd ARGS...: start the daemon, log in $T/relay.log, pid in $RELAY.
 relay() {
-	bg "$BUILD/kdrelayd" -v "$@" 2>>"$T/relay.log"
+	# No control socket unless the test asks (--control after this wins):
+	# tests must not share /run/kdrelay/control, with each other or a
+	# daemon of the machine.
+	bg "$BUILD/kdrelayd" -v --no-control "$@" 2>>"$T/relay.log"
 	RELAY=$LAST
 }
 
