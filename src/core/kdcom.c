@@ -8,6 +8,7 @@
  * 0x62 there is a break-in.  Bytes that belong to no packet are garbage,
  * coalesced and reported just before the next packet or break-in starts.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "bytescan.h"
@@ -184,7 +185,8 @@ kd_verdict_name(enum kd_verdict v)
 void
 kd_parser_init(struct kd_parser *p, kd_event_cb cb, void *arg)
 {
-	memset(p, 0, sizeof(*p));
+	/* Not the packet buffer: pages a parser never uses stay untouched. */
+	memset(p, 0, offsetof(struct kd_parser, buf));
 	p->cb = cb;
 	p->arg = arg;
 	p->state = S_LEADER;

@@ -30,6 +30,7 @@
  * read the repaired bytes go through a 4 KiB scratch buffer on the stack,
  * which bounds a step.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "stream.h"
@@ -90,7 +91,15 @@ void
 stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
     stream_event_cb on_event, stream_switch_cb on_switch, void *arg)
 {
-	memset(s, 0, sizeof(*s));
+	size_t	parsers = offsetof(struct stream, as_read),
+		after = parsers + 2 * sizeof(struct kd_parser);
+
+	/* All but the parsers, whose packet buffers stay untouched till used. */
+	_Static_assert(offsetof(struct stream, repaired) ==
+	    offsetof(struct stream, as_read) + sizeof(struct kd_parser),
+	    "the two parsers are adjacent");
+	memset(s, 0, parsers);
+	memset((char *)s + after, 0, sizeof(*s) - after);
 	s->mode = mode;
 	if (mode == CRLF_AUTO)
 		s->repairing = guess != 0;

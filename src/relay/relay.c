@@ -1,13 +1,21 @@
 /*
  * relay.c - one pair: endpoint -> repair -> validator -> peer, both ways.
  *
- * Each pair has its own event_base and thread.  A direction owns one fixed
+ * Each pair has its own event_base and thread.  A direction owns one
  * buffer: bytes are read straight into it, repaired in place and written
  * to the peer in the same callback, so a byte normally leaves in the read
  * that brought it.  Only when the peer will not take it all does the write
  * event go on, and only when the buffer is full does reading stop:
  * backpressure instead of growth.
+ *
+ * The buffer is a ring of two runs (the older at off, the newer wrapped to
+ * the front), so nothing is ever moved.  It is mapped at buffer-size but
+ * used up to a limit that starts small and doubles while reads fill all
+ * the room offered (a pty hands over at most 4 KiB a read and never needs
+ * more) or while both directions stay full.  A direction idle for IDLE_MS
+ * gives its pages back.
  */
+#include <sys/mman.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -48,8 +56,14 @@ struct dir {
 	char		 tag;		/* kdtrace direction, 'D' or 'T' */
 	const char	*name;		/* "host->target" */
 	struct stream	 st;
-	uint8_t		*buf;
-	size_t		 cap, off, len;
+	uint8_t		*buf;		/* mapped, cap bytes */
+	size_t		 cap, lim;	/* used up to lim */
+	size_t		 off, len;	/* the older run */
+	size_t		 wrap;		/* the newer run, at the front */
+	int		 front;		/* reads go to the front run */
+	int		 touched;	/* pages in use: idle timer on */
+	int		 active;	/* read since the idle timer */
+	struct event	*idle;
 	struct event	*hold;
 	struct event	*quiet;		/* silence with bytes unreported */
 	uint64_t	 written;	/* to the peer */
@@ -63,6 +77,8 @@ struct relay {
 	int			 started;
 	struct event		*stop_ev;
 	struct event		*report_ev;
+	struct event		*stuck;		/* both ways full */
+	uint64_t		 stuck_mark;	/* bytes written when armed */
 	struct side		 side[2];
 	struct dir		 dir[2];
 	struct pktlog		*pktlog;
@@ -82,6 +98,13 @@ struct relay {
  * next packet (boot text on the line, say) is counted then too.
  */
 #define QUIET_MS	200
+/* Buffer limit to start from, and the silence that gives pages back. */
+#define BUF_START	16384
+#define IDLE_MS		5000
+/* Both ways full this long: a deadlock of blocking peers, not slowness. */
+#define STUCK_MS	100
+/* Enough for libevent, the core's 4 KiB scratch and the logging. */
+#define STACK_SIZE	(256 * 1024)
 
 static const char *side_label[2] = { "host", "target" };
 static const char *dir_name[2] = { "host->target", "target->host" };
@@ -167,17 +190,73 @@ stream_switch(void *arg, int repairing)
 		    d->name, repairing ? "on" : "off");
 }
 
-/* Room to read into: compact when the tail is short. */
+/* Bytes waiting for the peer, in both runs. */
 static size_t
-dir_room(struct dir *d)
+dir_queued(const struct dir *d)
 {
+	return d->len + d->wrap;
+}
+
+/*
+ * Where processed bytes go next and how many fit there.  The ring wraps to
+ * the front when the tail is short and the front is longer: no byte is
+ * ever moved.
+ */
+static uint8_t *
+dir_tail(struct dir *d, size_t *room)
+{
+	size_t	end;
+
+	if (d->front) {
+		*room = d->off - d->wrap;
+		return d->buf + d->wrap;
+	}
 	if (d->len == 0)
 		d->off = 0;
-	else if (d->cap - (d->off + d->len) < d->cap / 4) {
-		memmove(d->buf, d->buf + d->off, d->len);
-		d->off = 0;
+	end = d->off + d->len;
+	*room = end < d->lim ? d->lim - end : 0;
+	if (d->len > 0 && *room < d->lim / 4 && d->off > *room) {
+		d->front = 1;
+		*room = d->off;
+		return d->buf;
 	}
-	return d->cap - (d->off + d->len);
+	return d->buf + end;
+}
+
+static void
+dir_arm_idle(struct dir *d)
+{
+	struct timeval	tv = { IDLE_MS / 1000, (IDLE_MS % 1000) * 1000 };
+
+	d->active = 1;
+	if (!d->touched) {
+		d->touched = 1;
+		event_add(d->idle, &tv);
+	}
+}
+
+/*
+ * Give an idle direction's pages back (they come back zeroed on the next
+ * read), and start small again.  Otherwise look again later: one wake-up
+ * per IDLE_MS while bytes flow, none once idle.
+ */
+static void
+idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dir	*d = arg;
+	struct timeval	 tv = { IDLE_MS / 1000, (IDLE_MS % 1000) * 1000 };
+
+	(void)fd;
+	(void)what;
+	if (d->active || dir_queued(d) > 0 || stream_holding(&d->st)) {
+		d->active = 0;
+		event_add(d->idle, &tv);
+		return;
+	}
+	madvise(d->buf, d->cap, MADV_DONTNEED);
+	d->lim = d->cap < BUF_START ? d->cap : BUF_START;
+	d->off = 0;
+	d->touched = 0;
 }
 
 static void
@@ -205,9 +284,13 @@ dir_commit(struct dir *d, size_t n)
 		return;
 	if (to->fd == -1) {
 		d->dropped += n;
+		d->front = d->front && d->wrap > 0;
 		return;
 	}
-	d->len += n;
+	if (d->front)
+		d->wrap += n;
+	else
+		d->len += n;
 	dir_write(d);
 }
 
@@ -256,6 +339,8 @@ hold_cb(evutil_socket_t fd, short what, void *arg)
 	struct dir	*d = arg;
 	struct side	*s = &d->r->side[d->idx];
 	uint64_t	 before = d->st.c.bytes_in;
+	uint8_t		*tail;
+	size_t		 room;
 
 	(void)fd;
 	(void)what;
@@ -265,10 +350,47 @@ hold_cb(evutil_socket_t fd, short what, void *arg)
 		return;			/* decided, or timed anew */
 	if (s->fd != -1 && !s->reading)
 		return;			/* side_set_reading() re-arms */
-	if (dir_room(d) == 0)
+	tail = dir_tail(d, &room);
+	if (room == 0)
 		return;
-	dir_commit(d, stream_flush(&d->st, d->buf + d->off + d->len));
+	dir_commit(d, stream_flush(&d->st, tail));
 	dir_arm_quiet(d);
+}
+
+/*
+ * Both directions stayed full with no byte taken either way: each peer may
+ * be blocked writing to us until we read (a single-threaded console
+ * backend does that), so the buffers take more pages, up to buffer-size,
+ * and reading goes on.  Full one way, or both while the peers still take
+ * bytes, is plain backpressure.
+ */
+static void
+stuck_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay	*r = arg;
+	struct dir	*d;
+	int		 i;
+
+	(void)fd;
+	(void)what;
+	struct timeval	 tv = { 0, STUCK_MS * 1000 };
+	uint64_t	 written = r->dir[0].written + r->dir[1].written;
+
+	for (i = 0; i < 2; i++) {
+		if (r->side[i].fd == -1 || r->side[i].reading)
+			return;
+	}
+	if (written != r->stuck_mark) {
+		/* Slow, not stuck: the peers are taking bytes. */
+		r->stuck_mark = written;
+		event_add(r->stuck, &tv);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		d = &r->dir[i];
+		d->lim = d->lim * 2 < d->cap ? d->lim * 2 : d->cap;
+		side_set_reading(&r->side[i], 1);
+	}
 }
 
 /* The line went quiet: a partial packet was cut short. */
@@ -292,21 +414,34 @@ static void
 read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct side	*s = arg;
+	struct side	*other = &s->r->side[!s->idx];
 	struct dir	*d = &s->r->dir[s->idx];
 	uint8_t		*tail;
 	size_t		 room;
 	ssize_t		 n;
 
 	(void)what;
-	room = dir_room(d);
+	tail = dir_tail(d, &room);
 	if (room < 2) {			/* full: wait for the writer */
 		side_set_reading(s, 0);
+		if (other->fd != -1 && !other->reading &&
+		    !evtimer_pending(s->r->stuck, NULL)) {
+			struct timeval tv = { 0, STUCK_MS * 1000 };
+
+			s->r->stuck_mark = s->r->dir[0].written +
+			    s->r->dir[1].written;
+			event_add(s->r->stuck, &tv);
+		}
 		return;
 	}
 	/* Read one byte past the tail so repair can work in place. */
-	tail = d->buf + d->off + d->len;
 	n = read(fd, tail + 1, room - 1);
 	if (n > 0) {
+		/* Reads limited by the buffer, not the source: grow. */
+		if ((size_t)n == room - 1 && dir_queued(d) == 0 &&
+		    d->lim < d->cap)
+			d->lim = d->lim * 2 < d->cap ? d->lim * 2 : d->cap;
+		dir_arm_idle(d);
 		dir_commit(d, stream_process(&d->st, tail + 1, (size_t)n,
 		    tail));
 		dir_arm_hold(d);
@@ -326,7 +461,16 @@ dir_write(struct dir *d)
 	struct side	*from = &d->r->side[d->idx];
 	ssize_t		 n;
 
-	while (d->len > 0) {
+	for (;;) {
+		if (d->len == 0 && d->wrap > 0) {
+			/* The older run is out: the newer one is next. */
+			d->off = 0;
+			d->len = d->wrap;
+			d->wrap = 0;
+			d->front = 0;
+		}
+		if (d->len == 0)
+			break;
 		n = write(to->fd, d->buf + d->off, d->len);
 		if (n > 0) {
 			d->off += (size_t)n;
@@ -344,13 +488,14 @@ dir_write(struct dir *d)
 			 * after: each side then waits for the other.
 			 */
 			event_add(to->wr, NULL);
-			side_set_reading(from, d->cap - d->len >= 2);
+			side_set_reading(from, d->lim - dir_queued(d) >= 2);
 			return;
 		}
 		side_lost(to, n == 0 ? "wrote nothing" : strerror(errno));
 		return;
 	}
 	d->off = 0;
+	d->front = 0;
 	if (event_pending(to->wr, EV_WRITE, NULL))
 		event_del(to->wr);
 	side_set_reading(from, 1);
@@ -372,7 +517,8 @@ side_detach(struct side *s)
 {
 	struct relay	*r = s->r;
 	struct dir	*from = &r->dir[s->idx], *to = &r->dir[!s->idx];
-	uint8_t		 cr;
+	uint8_t		 cr, *tail;
+	size_t		 room;
 
 	if (s->fd == -1)
 		return;
@@ -383,9 +529,9 @@ side_detach(struct side *s)
 	s->reading = 0;
 
 	/* What it sent last still goes to the peer, a held 0x0d too. */
-	dir_room(from);
-	dir_commit(from, stream_flush(&from->st, from->buf + from->off +
-	    from->len));
+	tail = dir_tail(from, &room);
+	if (room > 0)
+		dir_commit(from, stream_flush(&from->st, tail));
 	if (evtimer_pending(from->hold, NULL))
 		event_del(from->hold);
 	if (evtimer_pending(from->quiet, NULL))
@@ -393,8 +539,9 @@ side_detach(struct side *s)
 	stream_reset(&from->st);
 
 	/* What was on its way to it belongs to the old session: drop it. */
-	to->dropped += to->len + stream_flush(&to->st, &cr);
-	to->off = to->len = 0;
+	to->dropped += dir_queued(to) + stream_flush(&to->st, &cr);
+	to->off = to->len = to->wrap = 0;
+	to->front = 0;
 	if (evtimer_pending(to->hold, NULL))
 		event_del(to->hold);
 	side_set_reading(&r->side[!s->idx], 1);
@@ -560,7 +707,8 @@ relay_new(const struct relay_opts *o, char *err, size_t errlen)
 		goto nomem;
 	r->stop_ev = event_new(r->base, -1, 0, stop_cb, r);
 	r->report_ev = event_new(r->base, -1, 0, report_cb, r);
-	if (r->stop_ev == NULL || r->report_ev == NULL)
+	r->stuck = evtimer_new(r->base, stuck_cb, r);
+	if (r->stop_ev == NULL || r->report_ev == NULL || r->stuck == NULL)
 		goto nomem;
 	for (i = 0; i < 2; i++) {
 		s = &r->side[i];
@@ -579,7 +727,14 @@ relay_new(const struct relay_opts *o, char *err, size_t errlen)
 		d->tag = i == SIDE_HOST ? KDTRACE_DEBUGGER : KDTRACE_TARGET;
 		d->name = dir_name[i];
 		d->cap = o->bufsize;
-		if ((d->buf = malloc(d->cap)) == NULL)
+		d->lim = d->cap < BUF_START ? d->cap : BUF_START;
+		d->buf = mmap(NULL, d->cap, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (d->buf == MAP_FAILED) {
+			d->buf = NULL;
+			goto nomem;
+		}
+		if ((d->idle = evtimer_new(r->base, idle_cb, d)) == NULL)
 			goto nomem;
 		if ((d->hold = evtimer_new(r->base, hold_cb, d)) == NULL)
 			goto nomem;
@@ -610,6 +765,7 @@ int
 relay_start(struct relay *r, char *err, size_t errlen)
 {
 	sigset_t	all, old;
+	pthread_attr_t	attr;
 	int		i, rc;
 
 	if (r->o.packet_log[0] != '\0' &&
@@ -626,9 +782,13 @@ relay_start(struct relay *r, char *err, size_t errlen)
 
 	/* Signals belong to the main thread, never to a pair's. */
 	sigfillset(&all);
+	pthread_attr_init(&attr);
+	/* Not the default 8 MiB each: a thousand pairs are a thousand. */
+	pthread_attr_setstacksize(&attr, STACK_SIZE);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&r->thread, NULL, relay_main, r);
+	rc = pthread_create(&r->thread, &attr, relay_main, r);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: cannot start thread: %s", r->o.name,
 		    strerror(rc));
@@ -668,12 +828,17 @@ relay_free(struct relay *r)
 			event_free(r->dir[i].hold);
 		if (r->dir[i].quiet != NULL)
 			event_free(r->dir[i].quiet);
-		free(r->dir[i].buf);
+		if (r->dir[i].idle != NULL)
+			event_free(r->dir[i].idle);
+		if (r->dir[i].buf != NULL)
+			munmap(r->dir[i].buf, r->dir[i].cap);
 	}
 	if (r->stop_ev != NULL)
 		event_free(r->stop_ev);
 	if (r->report_ev != NULL)
 		event_free(r->report_ev);
+	if (r->stuck != NULL)
+		event_free(r->stuck);
 	if (r->base != NULL)
 		event_base_free(r->base);
 	pktlog_close(r->pktlog);
