@@ -389,6 +389,13 @@ stuck_cb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < 2; i++) {
 		d = &r->dir[i];
 		d->lim = d->lim * 2 < d->cap ? d->lim * 2 : d->cap;
+		if (d->front && d->off + d->len + d->wrap <= d->lim) {
+			/* The newer run goes after the older: room behind. */
+			memcpy(d->buf + d->off + d->len, d->buf, d->wrap);
+			d->len += d->wrap;
+			d->wrap = 0;
+			d->front = 0;
+		}
 		side_set_reading(&r->side[i], 1);
 	}
 }
