@@ -32,10 +32,13 @@ KD_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -D_GNU_SOURCE -DKDRELAY_VERSION='"$(VERSION)"' -MMD -MP \
 	   $(LAYERS:%=-Iinclude/%) \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) $(HAVE_PKGS)) \
-	   $(if $(filter xenstore,$(HAVE_PKGS)),-DHAVE_XENSTORE -DHAVE_EP_XEN) \
-	   -DHAVE_EP_PVE \
+	   $(if $(filter xenstore,$(HAVE_PKGS)),-DHAVE_XENSTORE) \
 	   $(if $(filter libsystemd,$(HAVE_PKGS)),-DHAVE_SYSTEMD)
-KD_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) $(HAVE_PKGS)) -lpthread
+# libxenstore is opened at run time (src/util/dynlib.c), so that the
+# binary needs no Xen library on a host without Xen: its headers only.
+LINK_PKGS := $(filter-out xenstore,$(HAVE_PKGS))
+KD_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) $(LINK_PKGS)) -lpthread
+XS_LIBS	:= $(if $(filter xenstore,$(HAVE_PKGS)),$(shell $(PKG_CONFIG) --libs xenstore))
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
@@ -72,9 +75,11 @@ $(PROGS:%=$(BUILD)/%): $(BUILD)/libkdrelay.a
 $(BUILD)/check_%: check_%.c $(BUILD)/libkdrelay.a | $(BUILD)
 	$(CC) $(CFLAGS) $(KD_CFLAGS) $(CHECK_CFLAGS) -Itests -o $@ $< $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS) $(CHECK_LIBS)
 
+# The test helper that drives xenstored links libxenstore directly.
+$(BUILD)/helpers/xsctl: HELPER_LIBS = $(XS_LIBS)
 $(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libkdrelay.a | $(BUILD)
 	@mkdir -p $(BUILD)/helpers
-	$(CC) $(CFLAGS) $(KD_CFLAGS) -o $@ $< $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(KD_CFLAGS) -o $@ $< $(BUILD)/libkdrelay.a $(KD_LIBS) $(HELPER_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libkdrelay.a | $(BUILD)
 	@mkdir -p $(BUILD)/bench

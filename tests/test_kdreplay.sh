@@ -150,6 +150,53 @@ play tcp "$T/small.kdtrace" "$T/small.kdtrace" "tcp-listen:127.0.0.1:$port" \
     "tcp:127.0.0.1:$port" --timeout 500
 intact tcp "$T/small.kdtrace" "kdgen over tcp"
 
+# (a2) The listening kinds follow the daemon's rules: no tcp listener off
+# loopback without allow-remote, a live unix socket (or any other file) is
+# never replaced, and our socket is mode 0600 whatever the umask.
+"$rep" --as target --timeout 100 --retries 1 "$T/small.kdtrace" \
+    "tcp-listen:0.0.0.0:$port" >/dev/null 2>"$T/remote.err"
+rc=$?
+[ $rc = 69 ] || fail "tcp-listen:0.0.0.0 without allow-remote: exit $rc, not 69"
+grep -q "not a loopback address; add ,allow-remote" "$T/remote.err" ||
+    fail "tcp-listen:0.0.0.0: not refused as remote: $(cat "$T/remote.err")"
+"$rep" --as target --timeout 100 --retries 1 "$T/small.kdtrace" \
+    "tcp-listen:0.0.0.0:$port,allow-remote" >/dev/null 2>"$T/remote2.err"
+rc=$?
+[ $rc = 75 ] || fail "tcp-listen:0.0.0.0,allow-remote: exit $rc, not 75 (no client)"
+echo "ok: tcp-listen off loopback only with allow-remote"
+
+live=$T/live.sock
+socat "UNIX-LISTEN:$live,fork" /dev/null 2>"$T/live.socat.err" &
+pids="$pids $!"
+wait_for "$live"
+ino=$(stat -c %i "$live")
+"$rep" --as target --timeout 100 --retries 1 "$T/small.kdtrace" \
+    "unix-listen:$live" >/dev/null 2>"$T/live.err"
+rc=$?
+[ $rc = 69 ] || fail "unix-listen over a live socket: exit $rc, not 69"
+grep -q "in use by another listener" "$T/live.err" ||
+    fail "unix-listen over a live socket: $(cat "$T/live.err")"
+[ -S "$live" ] && [ "$(stat -c %i "$live")" = "$ino" ] ||
+    fail "unix-listen replaced a live socket"
+socat -u /dev/null "UNIX-CONNECT:$live" ||
+    fail "the live socket no longer accepts"
+echo data >"$T/file.sock"
+"$rep" --as target --timeout 100 --retries 1 "$T/small.kdtrace" \
+    "unix-listen:$T/file.sock" >/dev/null 2>"$T/file.err"
+rc=$?
+[ $rc = 69 ] || fail "unix-listen over a file: exit $rc, not 69"
+[ "$(cat "$T/file.sock")" = data ] || fail "unix-listen touched a file"
+msock=$T/mode.sock
+(umask 0; exec timeout 20 "$rep" --as target --timeout 2000 --retries 1 \
+    "$T/small.kdtrace" "unix-listen:$msock" >/dev/null 2>"$T/mode.err") &
+mp=$!
+wait_for "$msock"
+mode=$(stat -c %a "$msock")
+kill $mp 2>/dev/null
+wait $mp 2>/dev/null
+[ "$mode" = 600 ] || fail "unix-listen socket mode $mode, not 600"
+echo "ok: unix-listen never replaces a live socket or a file; mode 0600"
+
 # (b) The real WinDbg session, both sides, over a pty pair.
 if [ -r "$fixture" ]; then
 	ptypair b

@@ -28,8 +28,15 @@ typedef void (*xenwatch_fire_cb)(void *arg, const char *path);
 typedef void (*xenwatch_state_cb)(void *arg, int up);
 
 /*
+ * Load libxenstore (once; see xsapi.h).  0, or -1 with err naming the
+ * Debian package to install.
+ */
+int	xenwatch_load(char *err, size_t errlen);
+
+/*
  * who prefixes log messages.  paths (copied) are watched on every
- * connection.  Connecting starts from the loop.  NULL on ENOMEM.
+ * connection.  Connecting starts from the loop.  NULL on ENOMEM, or
+ * ELIBACC when libxenstore cannot be loaded (xenwatch_load says why).
  */
 struct xenwatch *xenwatch_new(struct event_base *, const char *who,
 	    const char *const *paths, size_t npaths, xenwatch_fire_cb,

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "epspec.h"
 
@@ -67,21 +68,48 @@ void	endpoint_free(struct endpoint *);
 
 int	endpoint_fd(const struct endpoint *);	/* -1 when down */
 int	endpoint_is_tty(const struct endpoint *);
+/* What an endpoint is doing, for the status line and a control socket. */
+enum ep_state {
+	EP_IDLE,	/* not started, or could not start */
+	EP_WAITING,	/* for something to appear (a path, a domain, a VM) */
+	EP_CONNECTING,	/* opening, resolving, connecting */
+	EP_RETRYING,	/* an attempt failed: again after a backoff */
+	EP_LISTENING,	/* for a client */
+	EP_REFUSED,	/* what was found is not acceptable: waiting for news */
+	EP_UP,		/* the relay has the fd */
+};
+
+#define EP_STATUS_MAX	256
+
+struct endpoint_state {
+	enum ep_state	state;
+	time_t		since;		/* wall clock: state or what changed */
+	char		what[EP_STATUS_MAX];	/* waited for, connected to */
+	char		text[EP_STATUS_MAX];	/* the status line */
+	unsigned	backoff_ms;	/* a retry is armed after this, or 0 */
+	uint64_t	reconnects;	/* as endpoint_reconnects() */
+};
+
+/* "idle", "waiting", "connecting", "retrying", "listening", "refused",
+ * "up". */
+const char *ep_state_name(enum ep_state);
+/* A snapshot (any thread). */
+void	endpoint_get_state(const struct endpoint *, struct endpoint_state *);
+/* Served by a peer: the relay has an fd (any thread). */
+int	endpoint_is_up(const struct endpoint *);
 /*
- * For systemd STATUS: "connected to /dev/pts/3", "waiting for /run/x.sock",
- * "retrying tcp:h:9 (Connection refused)", "listening on 127.0.0.1:9000",
- * "client connected on 127.0.0.1:9000".
+ * The status line (any thread): "connected to /dev/pts/3", "waiting for
+ * /run/x.sock", "retrying tcp:h:9 (Connection refused)", "listening on
+ * 127.0.0.1:9000", "client connected on 127.0.0.1:9000".
  */
 const char *endpoint_status(const struct endpoint *, char *buf, size_t len);
-/* Successful opens (accepted clients for a listener) after the first. */
+/* Successful opens (accepted clients for a listener) after the first
+ * (any thread). */
 uint64_t endpoint_reconnects(const struct endpoint *);
 struct event;
 /* ev (any loop's) is activated whenever the status line changes. */
 void	endpoint_set_watcher(struct endpoint *, struct event *ev);
 /* Initial CRLF guess for crlf=auto: 1 for a Xen stubdomain console. */
 int	endpoint_crlf_guess(const struct endpoint *);
-
-/* Open a tty path raw (cfmakeraw, TCSANOW).  Shared with tests and tools. */
-int	tty_open_raw(const char *path, int extra_flags);
 
 #endif

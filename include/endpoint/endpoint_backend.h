@@ -1,17 +1,21 @@
 /*
  * endpoint_backend.h - the inside of the endpoint layer, for the files that
- * implement a kind of endpoint (eplisten.c; later ep_xen.c, ep_pve.c).
+ * implement a kind of endpoint (eppath in endpoint.c, eptcp.c, eplisten.c,
+ * ep_xen.c, ep_pve.c).
  *
- * endpoint.c owns the lifecycle, the fd handed to the relay, the status
- * line and the reopen machinery for a tty or unix path (inotify watch plus
- * capped backoff) or a tcp address.  A backend adds what is particular to
- * its kind: a listening socket, or finding the path to open (a xenstore
- * watch, a Proxmox config) and pointing the machinery at it.
+ * endpoint.c owns the lifecycle: the fd handed to the relay, the state and
+ * status line, the log-once notes, the one retry timer with its capped
+ * backoff, and "lost too soon" (an fd that lived less than a second does
+ * not reset the backoff: a peer that accepts and hangs up at once must not
+ * spin us).  It also keeps a path (a tty or a unix socket) open, watching
+ * a missing one with inotify.  A backend adds only what is particular to
+ * its kind: a listening socket, a tcp connect, or finding the path to open
+ * (a xenstore watch, a Proxmox config).
  *
- * Everything here runs on the pair's event loop.  endpoint_attach() and
- * endpoint_drop() call the relay's callbacks, so a backend calls them only
- * from its own event callbacks and touches nothing of the endpoint after
- * they return.
+ * Everything here runs on the pair's event loop.  endpoint_attach(),
+ * endpoint_opened() and endpoint_drop() call the relay's callbacks, so a
+ * backend calls them only from its own event callbacks and touches nothing
+ * of the endpoint after they return.
  */
 #ifndef KDRELAY_ENDPOINT_BACKEND_H
 #define KDRELAY_ENDPOINT_BACKEND_H
@@ -19,50 +23,90 @@
 #include <stddef.h>
 
 #include "endpoint.h"
+#include "log.h"
 
 struct ep_backend {
 	/* Set up and begin; -1 with err for an error retrying cannot fix. */
 	int	(*start)(struct endpoint *, char *err, size_t errlen);
 	/*
-	 * The relay lost the fd; endpoint.c has closed it already.  NULL:
-	 * reopen the current target (see endpoint_set_target).
+	 * The relay lost the fd; endpoint.c has closed it and, if the fd
+	 * lived long enough (stable), reset the backoff.  NULL: reopen the
+	 * target (endpoint_reopen).
 	 */
-	void	(*lost)(struct endpoint *, const char *why);
+	void	(*lost)(struct endpoint *, const char *why, int stable);
+	/* The retry timer fired while down.  NULL: nothing to do. */
+	void	(*retry)(struct endpoint *);
 	/* Release what the backend owns; no callbacks.  May be NULL. */
 	void	(*stop)(struct endpoint *);
 	/*
-	 * Check a freshly opened target fd before it goes up (e.g. that a
-	 * xenstore path gave a pty slave); -1 with errno to refuse it, which
-	 * counts as a failed open.  May be NULL.
+	 * Check a freshly opened fd before it goes up; -1 with errno to
+	 * refuse it, which counts as a failed attempt.  May be NULL.
 	 */
 	int	(*check)(struct endpoint *, int fd);
 };
 
+extern const struct ep_backend ep_backend_path;		/* endpoint.c */
+extern const struct ep_backend ep_backend_tcp;		/* eptcp.c */
 extern const struct ep_backend ep_backend_listen;	/* eplisten.c */
-#ifdef HAVE_EP_XEN
-extern const struct ep_backend ep_backend_xen;
+#ifdef HAVE_XENSTORE
+extern const struct ep_backend ep_backend_xen;		/* ep_xen.c */
 #endif
-#ifdef HAVE_EP_PVE
-extern const struct ep_backend ep_backend_pve;
-#endif
+extern const struct ep_backend ep_backend_pve;		/* ep_pve.c */
 
 struct event_base *endpoint_base(const struct endpoint *);
 const struct ep_spec *endpoint_spec(const struct endpoint *);
 /* "pair/side: spec" to start each log message with. */
 const char *endpoint_name(const struct endpoint *);
+/* The spec without its options: "tcp:host:9". */
+const char *endpoint_label(const struct endpoint *);
 void	*endpoint_data(const struct endpoint *);
 void	 endpoint_set_data(struct endpoint *, void *);
-void	 endpoint_set_status(struct endpoint *, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
+/* State, what it is about (a path, an address; may be NULL), the line. */
+void	 endpoint_set_status(struct endpoint *, enum ep_state,
+	    const char *what, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
 void	 endpoint_set_crlf_guess(struct endpoint *, int);
+/*
+ * Log "NAME: message" once: not again until something else is said or the
+ * endpoint goes up.  A loss not yet logged comes first ("lost (EOF); ").
+ */
+void	 endpoint_note(struct endpoint *, enum log_level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* The one retry timer: its backoff, a delay, or none. */
+void	 endpoint_retry_backoff(struct endpoint *);
+void	 endpoint_retry_in(struct endpoint *, unsigned ms);
+void	 endpoint_retry_cancel(struct endpoint *);
+void	 endpoint_retry_reset(struct endpoint *);
 
 /*
  * Keep (re)opening a path: kind EP_TTY (tty_open_raw with open_flags, e.g.
  * O_NOFOLLOW) or EP_UNIX; path NULL stops trying.  The first attempt runs
  * from the loop, not inside this call.  Does not touch an fd that is up.
+ * The backoff starts anew only for another path.
  */
 void	 endpoint_set_target(struct endpoint *, enum ep_kind,
 	    const char *path, int open_flags);
+/* Try the target now (a backend's retry hook, when it has a path). */
+void	 endpoint_target_attempt(struct endpoint *);
+/*
+ * After a loss: open what was lost again ("reconnecting to what"), at once
+ * if it was stable, else after the backoff.
+ */
+void	 endpoint_reopen(struct endpoint *, const char *what, int stable);
+
+/*
+ * An attempt gave fd: check it (the backend's check), log "connected"
+ * (after a loss not yet logged: "lost (why); connected again"), status
+ * "connected to what", hand it to the relay.
+ */
+void	 endpoint_opened(struct endpoint *, int fd, const char *what);
+/*
+ * An attempt at what failed with err (reason NULL: strerror).  Noted once
+ * as "reason; retrying", and retried after the backoff.
+ */
+void	 endpoint_failed(struct endpoint *, const char *what, int err,
+	    const char *reason);
 /* Hand fd (nonblocking, cloexec) to the relay: calls its up callback. */
 void	 endpoint_attach(struct endpoint *, int fd);
 /* Take the fd back on the backend's own account: down callback, close. */

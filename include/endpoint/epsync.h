@@ -4,8 +4,9 @@
  * Blocking, no event loop.  A connect kind (tty, unix, tcp) is tried again
  * while the peer is not there yet (ENOENT, ECONNREFUSED, ...), with a
  * doubling pause, until the deadline.  A listening kind (unix-listen,
- * tcp-listen) waits until the deadline for one client, then closes the
- * listener.  xen: and pve: are the daemon's, not opened here.
+ * tcp-listen) listens by the daemon's rules (sock.h: loopback unless
+ * allow-remote, a live socket never replaced), waits until the deadline
+ * for one client, then closes the listener.  xen: and pve: are the daemon's, not opened here.
  */
 #ifndef KDRELAY_EPSYNC_H
 #define KDRELAY_EPSYNC_H
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 #include "epspec.h"
+#include "sock.h"
 
 struct epsync {
 	const struct ep_spec	*spec;
@@ -28,8 +30,7 @@ struct epsync {
 	void			(*note)(void *arg, const char *msg);
 	void			*arg;
 
-	int			 lfd;		/* listening socket, -1 */
-	int			 unlink_path;	/* we made spec->path */
+	struct sock_listener	 sl;		/* a listening kind's */
 };
 
 /* CLOCK_MONOTONIC in milliseconds, the clock of the deadline. */

@@ -67,8 +67,8 @@ void	relay_request_report(struct relay *);
 void	relay_get_stats(struct relay *, struct relay_dir_stats out[2]);
 /* "host connected, target waiting for /dev/pts/9" (any thread). */
 void	relay_status(struct relay *, char *buf, size_t len);
-/* Nonzero once every endpoint is being served (listening or connected). */
-int	relay_ready(struct relay *);
+/* Both sides served by a peer (any thread). */
+int	relay_is_up(struct relay *);
 const struct relay_opts *relay_get_opts(const struct relay *);
 /* One log line of a direction's counters (idx: SIDE_HOST = host->target). */
 void	relay_format_stats(const char *pair, int idx,

@@ -65,24 +65,6 @@ stats_cb(evutil_socket_t fd, short what, void *arg)
 	arm_stats(d);
 }
 
-/* One side of relay_status(): served by a peer, not waiting or listening. */
-static int
-side_connected(const char *s)
-{
-	return strncmp(s, "connected ", 10) == 0 ||
-	    strncmp(s, "client connected ", 17) == 0;
-}
-
-/* relay_status() is "host STATE, target STATE". */
-static int
-both_connected(const char *status)
-{
-	const char	*t = strstr(status, ", target ");
-
-	return strncmp(status, "host ", 5) == 0 && t != NULL &&
-	    side_connected(status + 5) && side_connected(t + 9);
-}
-
 /*
  * STATUS= for systemd: one pair in words; many pairs counted, with the
  * first one not fully connected in words.  Run whenever an endpoint's
@@ -100,7 +82,7 @@ status_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (i = 0; i < d->n; i++) {
 		relay_status(d->relays[i], one, sizeof one);
-		if (both_connected(one))
+		if (relay_is_up(d->relays[i]))
 			up++;
 		else if (*down == '\0')
 			snprintf(down, sizeof down, "; %s: %s",

@@ -13,7 +13,8 @@
 #include <systemd/sd-daemon.h>
 #else
 #include <sys/socket.h>
-#include <sys/un.h>
+
+#include "sock.h"
 #endif
 
 #include "notify.h"
@@ -31,22 +32,12 @@ send_state(const char *state)
 {
 	struct sockaddr_un	 sun;
 	const char		*path = getenv("NOTIFY_SOCKET");
-	size_t			 n;
 	socklen_t		 len;
 	int			 fd;
 
-	if (path == NULL || (*path != '/' && *path != '@'))
+	if (path == NULL || (*path != '/' && *path != '@') ||
+	    strlen(path) < 2 || sock_unix_addr(&sun, &len, path) == -1)
 		return;
-	n = strlen(path);
-	if (n < 2 || n > sizeof sun.sun_path)
-		return;
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, n);
-	if (*path == '@')
-		sun.sun_path[0] = '\0';
-	/* An abstract name is exactly n bytes; a path may end with a NUL. */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return;
 	(void)sendto(fd, state, strlen(state), MSG_NOSIGNAL,

@@ -630,10 +630,20 @@ autodisc_new(struct event_base *base, const struct config *cf, autodisc_cb cb,
 {
 	struct autodisc	*ad;
 	struct stat	 st;
+	char		 why[512];
 	int		 xen, pve;
 
 	xen = xenwatch_available();
 	pve = stat(PVE_CONF_DIR, &st) == 0 && S_ISDIR(st.st_mode);
+	if (xen && xenwatch_load(why, sizeof why) == -1) {
+		if (!pve) {
+			snprintf(err, errlen, "xenstore: %s", why);
+			return NULL;
+		}
+		log_warn("auto: xenstore: %s; watching %s only", why,
+		    PVE_CONF_DIR);
+		xen = 0;
+	}
 	if (!xen && !pve) {
 		snprintf(err, errlen, "neither xenstore (no xenstored socket "
 		    "or xenbus) nor Proxmox VE (no %s) on this host",

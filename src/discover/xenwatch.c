@@ -1,16 +1,15 @@
 /*
  * xenwatch.c - a xenstore connection on a libevent loop, with reconnect.
  *
- * libxenstore's reader thread queues watch events and makes xs_fileno()
- * readable; we drain them from the loop.  When xenstored dies that thread
- * just stops, without a word on the watch fd, so an idle second connection
- * to the daemon's socket is watched for EOF instead (none when the store
- * is reached through /dev/xen/xenbus, a device that does not go away).
+ * libxenstore (loaded on first use: xsapi.h) has a reader thread that
+ * queues watch events and makes xs_fileno() readable; we drain them from
+ * the loop.  When xenstored dies that thread just stops, without a word on
+ * the watch fd, so an idle second connection to the daemon's socket is
+ * watched for EOF instead (none when the store is reached through
+ * /dev/xen/xenbus, a device that does not go away).
  */
 #include <sys/types.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,15 +20,22 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "retry.h"
+#include "sock.h"
 #include "xendom.h"
 #include "xenwatch.h"
 
 #ifdef HAVE_XENSTORE
-#include <xenstore.h>
+#include "xsapi.h"
 
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	2000
 #define BATCH_MAX	256	/* events per wakeup: let the relay breathe */
+/*
+ * libxenstore's own default, to recognise a Xen host whose libxenstore is
+ * missing (so that the admin is told to install it).
+ */
+#define XS_SOCKET_DEFAULT	"/var/run/xenstored/socket"
 
 struct xenwatch {
 	struct event_base	*base;
@@ -45,9 +51,8 @@ struct xenwatch {
 	int			 sfd;		/* the sentinel, -1 none */
 	struct event		*ev_watch;
 	struct event		*ev_sentinel;
-	struct event		*ev_retry;
+	struct retry		 retry;		/* connecting */
 	struct event		*ev_notify;
-	unsigned		 backoff_ms;
 	unsigned		 gen;		/* bumped on every loss */
 	int			 up;
 	int			 ever_up;
@@ -55,18 +60,6 @@ struct xenwatch {
 };
 
 static void	connect_cb(evutil_socket_t, short, void *);
-
-static void
-arm_retry(struct xenwatch *xw)
-{
-	struct timeval	tv;
-	unsigned	ms = xw->backoff_ms;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(xw->ev_retry, &tv);
-	xw->backoff_ms = ms >= BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS : ms * 2;
-}
 
 static void
 teardown(struct xenwatch *xw)
@@ -84,7 +77,7 @@ teardown(struct xenwatch *xw)
 		xw->sfd = -1;
 	}
 	if (xw->xs != NULL) {
-		xs_close(xw->xs);	/* cancels and joins its reader */
+		xsapi.close(xw->xs);	/* cancels and joins its reader */
 		xw->xs = NULL;
 	}
 }
@@ -97,11 +90,11 @@ lose(struct xenwatch *xw, const char *why)
 	teardown(xw);
 	xw->up = 0;
 	xw->gen++;
-	xw->backoff_ms = BACKOFF_MIN_MS;
+	retry_reset(&xw->retry);
 	xw->fail_logged = 1;		/* "reconnecting" says it all */
 	log_notice("%s: lost the connection to xenstored (%s); reconnecting",
 	    xw->who, why);
-	arm_retry(xw);
+	retry_backoff(&xw->retry);
 	event_active(xw->ev_notify, 0, 0);
 }
 
@@ -156,7 +149,7 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	for (i = 0; i < BATCH_MAX && xw->up && xw->gen == gen; i++) {
-		if ((w = xs_check_watch(xw->xs)) == NULL) {
+		if ((w = xsapi.check_watch(xw->xs)) == NULL) {
 			if (errno != EAGAIN)
 				lose(xw, "the watch queue failed");
 			return;
@@ -186,25 +179,12 @@ sentinel_cb(evutil_socket_t fd, short what, void *arg)
 static int
 sentinel_open(void)
 {
-	struct sockaddr_un	 sun;
-	struct stat		 st;
-	const char		*path = xs_daemon_socket();
-	int			 fd;
+	struct stat	 st;
+	const char	*path = xsapi.daemon_socket();
 
-	if (path == NULL || stat(path, &st) == -1 || !S_ISSOCK(st.st_mode) ||
-	    strlen(path) >= sizeof sun.sun_path)
+	if (path == NULL || stat(path, &st) == -1 || !S_ISSOCK(st.st_mode))
 		return -1;
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return sock_unix_connect(path);
 }
 
 static int
@@ -214,15 +194,15 @@ try_connect(struct xenwatch *xw)
 	size_t	i;
 	int	fd;
 
-	if ((xw->xs = xs_open(0)) == NULL)
+	if ((xw->xs = xsapi.open(0)) == NULL)
 		return -1;
 	memset(xw->initial, 1, xw->npaths);
 	for (i = 0; i < xw->npaths; i++) {
 		snprintf(tok, sizeof tok, "%zu", i);
-		if (!xs_watch(xw->xs, xw->paths[i], tok))
+		if (!xsapi.watch(xw->xs, xw->paths[i], tok))
 			return -1;
 	}
-	if ((fd = xs_fileno(xw->xs)) == -1)
+	if ((fd = xsapi.fileno(xw->xs)) == -1)
 		return -1;
 	xw->ev_watch = event_new(xw->base, fd, EV_READ | EV_PERSIST, watch_cb,
 	    xw);
@@ -261,11 +241,11 @@ connect_cb(evutil_socket_t fd, short what, void *arg)
 			    xw->who, strerror(err));
 			xw->fail_logged = 1;
 		}
-		arm_retry(xw);
+		retry_backoff(&xw->retry);
 		return;
 	}
 	xw->up = 1;
-	xw->backoff_ms = BACKOFF_MIN_MS;
+	retry_reset(&xw->retry);
 	if (xw->ever_up)
 		log_notice("%s: connected to xenstored again", xw->who);
 	else if (xw->fail_logged)
@@ -294,9 +274,13 @@ xenwatch_new(struct event_base *base, const char *who,
     xenwatch_state_cb state, void *arg)
 {
 	struct xenwatch	*xw;
-	struct timeval	 now = { 0, 0 };
 	size_t		 i;
+	char		 err[1];
 
+	if (xsapi_load(err, sizeof err) == -1) {
+		errno = ELIBACC;
+		return NULL;
+	}
 	if ((xw = calloc(1, sizeof *xw)) == NULL)
 		return NULL;
 	xw->base = base;
@@ -305,7 +289,6 @@ xenwatch_new(struct event_base *base, const char *who,
 	xw->state = state;
 	xw->arg = arg;
 	xw->sfd = -1;
-	xw->backoff_ms = BACKOFF_MIN_MS;
 	if ((xw->paths = calloc(npaths + 1, sizeof *xw->paths)) == NULL ||
 	    (xw->initial = calloc(npaths + 1, 1)) == NULL)
 		goto fail;
@@ -314,11 +297,11 @@ xenwatch_new(struct event_base *base, const char *who,
 			goto fail;
 		xw->npaths = i + 1;
 	}
-	xw->ev_retry = evtimer_new(base, connect_cb, xw);
 	xw->ev_notify = event_new(base, -1, 0, notify_cb, xw);
-	if (xw->ev_retry == NULL || xw->ev_notify == NULL)
+	if (retry_init(&xw->retry, base, BACKOFF_MIN_MS, BACKOFF_MAX_MS,
+	    connect_cb, xw) == -1 || xw->ev_notify == NULL)
 		goto fail;
-	evtimer_add(xw->ev_retry, &now);
+	retry_in(&xw->retry, 0);
 	return xw;
 fail:
 	xenwatch_free(xw);
@@ -333,8 +316,7 @@ xenwatch_free(struct xenwatch *xw)
 	if (xw == NULL)
 		return;
 	teardown(xw);
-	if (xw->ev_retry != NULL)
-		event_free(xw->ev_retry);
+	retry_free(&xw->retry);
 	if (xw->ev_notify != NULL)
 		event_free(xw->ev_notify);
 	for (i = 0; i < xw->npaths; i++)
@@ -359,7 +341,7 @@ xenwatch_read(struct xenwatch *xw, const char *path, unsigned *len)
 		errno = ENOTCONN;
 		return NULL;
 	}
-	if ((v = xs_read(xw->xs, XBT_NULL, path, len)) == NULL)
+	if ((v = xsapi.read(xw->xs, XBT_NULL, path, len)) == NULL)
 		check_errno(xw, errno);
 	return v;
 }
@@ -373,7 +355,7 @@ xenwatch_directory(struct xenwatch *xw, const char *path, unsigned *n)
 		errno = ENOTCONN;
 		return NULL;
 	}
-	if ((v = xs_directory(xw->xs, XBT_NULL, path, n)) == NULL)
+	if ((v = xsapi.directory(xw->xs, XBT_NULL, path, n)) == NULL)
 		check_errno(xw, errno);
 	return v;
 }
@@ -388,7 +370,7 @@ xenwatch_owner(struct xenwatch *xw, const char *path, unsigned *domid)
 		errno = ENOTCONN;
 		return -1;
 	}
-	if ((p = xs_get_permissions(xw->xs, XBT_NULL, path, &n)) == NULL) {
+	if ((p = xsapi.get_permissions(xw->xs, XBT_NULL, path, &n)) == NULL) {
 		check_errno(xw, errno);
 		return -1;
 	}
@@ -451,15 +433,23 @@ xenwatch_scan_domains(struct xenwatch *xw, struct xendoms *t)
 }
 
 int
+xenwatch_load(char *err, size_t errlen)
+{
+	return xsapi_load(err, errlen);
+}
+
+int
 xenwatch_available(void)
 {
-	const char	*s = xs_daemon_socket();
-	char		 dir[PATH_MAX], *slash;
+	const char	*s = XS_SOCKET_DEFAULT;
+	char		 dir[PATH_MAX], *slash, err[1];
 
 	if (getenv("XENSTORED_PATH") != NULL ||
 	    access("/dev/xen/xenbus", F_OK) == 0 ||
 	    access("/proc/xen/xenbus", F_OK) == 0)
 		return 1;
+	if (xsapi_load(err, sizeof err) == 0)
+		s = xsapi.daemon_socket();
 	if (s == NULL)
 		return 0;
 	if (access(s, F_OK) == 0)
@@ -550,6 +540,13 @@ xenwatch_read_domain(struct xenwatch *xw, struct xendoms *t, unsigned domid)
 	(void)t;
 	(void)domid;
 	errno = ENOSYS;
+	return -1;
+}
+
+int
+xenwatch_load(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "xenstore is not supported in this build");
 	return -1;
 }
 

@@ -1,29 +1,27 @@
 /*
- * endpoint.c - one side of a pair: its lifecycle and the reopen machinery.
+ * endpoint.c - one side of a pair: its lifecycle, and the reopening of a
+ * path.
  *
- * A connect-style endpoint (tty, unix, tcp) that is down waits for the
- * cheapest thing that can bring it back.  A missing path is watched with
- * inotify on its directory (or the nearest existing ancestor) and nothing
- * else: an idle relay must not wake up periodically.  A path that exists
- * but cannot be opened (ECONNREFUSED, EIO, EACCES), a tcp address, or a
- * directory that cannot be watched gets a capped exponential backoff.
- * The watch is pathwatch.c's, the tcp connect (with asynchronous DNS)
- * eptcp.c's.
+ * The lifecycle is the same for every kind: the backend finds something
+ * to open and reports attempts (endpoint_opened, endpoint_failed); this
+ * file hands the fd to the relay, takes it back when it is lost, retries
+ * with one capped backoff, keeps the state and status line, and logs each
+ * change once.
+ *
+ * A path (a tty, a unix socket) that is down waits for the cheapest thing
+ * that can bring it back.  A missing path is watched with inotify on its
+ * directory (or the nearest existing ancestor) and nothing else: an idle
+ * relay must not wake up periodically.  A path that exists but cannot be
+ * opened (ECONNREFUSED, EIO, EACCES), or a directory that cannot be
+ * watched, gets the backoff.
  *
  * Callbacks to the relay run only from the event loop, never from inside
  * an endpoint_*() call, so the relay never sees them re-entrantly.
  */
 #include <sys/types.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/un.h>
-
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -34,23 +32,58 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/util.h>
 
-#include "endpoint_impl.h"
-#include "log.h"
+#include "endpoint_backend.h"
+#include "pathwatch.h"
+#include "retry.h"
+#include "sock.h"
+#include "tty.h"
 
 #define BACKOFF_MIN_MS		100
+#define BACKOFF_MAX_MS		5000
 /* A socket that has just appeared is retried this soon, doubling. */
 #define QUICK_MIN_MS		1
-#define BACKOFF_MAX_MS		5000
 /* An fd that lived less than this before it was lost does not reset the
  * backoff: a peer that accepts and hangs up at once must not spin us. */
 #define STABLE_MS		1000
+#define NOTE_MAX		1024
+#define NAME_MAX_LEN		(64 + 16 + EP_TEXT_MAX)
 
-static const struct ep_backend ep_backend_connect = { NULL, NULL, NULL, NULL };
+struct endpoint {
+	struct event_base	*base;
+	struct ep_spec		 spec;
+	char			 name[NAME_MAX_LEN];	/* "pair/side: spec" */
+	char			 label[EP_TEXT_MAX];	/* spec sans options */
+	endpoint_up_cb		 up;
+	endpoint_down_cb	 down;
+	void			*arg;
+	const struct ep_backend	*be;
+	void			*be_data;
+	int			 started;
 
-static void	conn_attempt(struct endpoint *);
-static void	conn_retry_cb(evutil_socket_t, short, void *);
+	int			 fd;		/* the relay's, -1 when down */
+	int			 is_tty;
+	int			 crlf_guess;
+	struct timespec		 up_since;
+	struct retry		 retry;
+	char			 note[NOTE_MAX];	/* last logged */
+	char			 lost_why[128];		/* not yet logged */
+
+	/* A path to keep open (endpoint_set_target). */
+	enum ep_kind		 tkind;		/* EP_TTY, EP_UNIX */
+	char			 tpath[PATH_MAX];	/* "" none */
+	int			 tflags;
+	unsigned		 quick_ms;	/* next quick retry, 0 none */
+	struct pathwatch	 watch;
+
+	/* Read by other threads (status, stats). */
+	pthread_mutex_t		 lock;
+	struct endpoint_state	 st;
+	struct event		*watcher;	/* told of status changes */
+	uint64_t		 opens;
+};
+
+static void	retry_cb(evutil_socket_t, short, void *);
 static void	watch_hit(void *);
 
 static const struct ep_backend *
@@ -59,55 +92,22 @@ backend_for(enum ep_kind kind)
 	switch (kind) {
 	case EP_TTY:
 	case EP_UNIX:
+		return &ep_backend_path;
 	case EP_TCP:
-		return &ep_backend_connect;
+		return &ep_backend_tcp;
 	case EP_UNIX_LISTEN:
 	case EP_TCP_LISTEN:
 		return &ep_backend_listen;
 	case EP_XEN:
-#ifdef HAVE_EP_XEN
+#ifdef HAVE_XENSTORE
 		return &ep_backend_xen;
 #else
 		return NULL;
 #endif
 	case EP_PVE:
-#ifdef HAVE_EP_PVE
 		return &ep_backend_pve;
-#else
-		return NULL;
-#endif
 	}
 	return NULL;
-}
-
-static unsigned
-elapsed_ms(const struct timespec *since)
-{
-	struct timespec	now;
-	long long	ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(now.tv_sec - since->tv_sec) * 1000 +
-	    (now.tv_nsec - since->tv_nsec) / 1000000;
-	return ms < 0 ? 0 : ms > UINT_MAX ? UINT_MAX : (unsigned)ms;
-}
-
-void
-endpoint_arm_timer(struct endpoint *ep, unsigned ms)
-{
-	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	evtimer_add(ep->ev_retry, &tv);
-}
-
-/* The next backoff delay; doubles up to the cap. */
-static unsigned
-backoff_next(struct endpoint *ep)
-{
-	unsigned	ms = ep->backoff_ms;
-
-	ep->backoff_ms = ms >= BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS : ms * 2;
-	return ms;
 }
 
 struct endpoint *
@@ -125,10 +125,8 @@ endpoint_new(struct event_base *base, const struct ep_spec *spec,
 	ep->up = up;
 	ep->down = down;
 	ep->arg = arg;
-	ep->fd = ep->cfd = -1;
+	ep->fd = -1;
 	pathwatch_init(&ep->watch, base, watch_hit, ep);
-	ep->backoff_ms = BACKOFF_MIN_MS;
-	ep->state = EPS_IDLE;
 	n = strcspn(spec->text, ",");		/* options are noise here */
 	memcpy(ep->label, spec->text, n);
 	ep->label[n] = '\0';
@@ -136,8 +134,11 @@ endpoint_new(struct event_base *base, const struct ep_spec *spec,
 	    pair != NULL ? pair : "", pair != NULL && side != NULL ? "/" : "",
 	    side != NULL ? side : "", ep->label);
 	pthread_mutex_init(&ep->lock, NULL);
-	snprintf(ep->status, sizeof ep->status, "not started");
-	if ((ep->ev_retry = evtimer_new(base, conn_retry_cb, ep)) == NULL) {
+	ep->st.state = EP_IDLE;
+	ep->st.since = time(NULL);
+	snprintf(ep->st.text, sizeof ep->st.text, "not started");
+	if (retry_init(&ep->retry, base, BACKOFF_MIN_MS, BACKOFF_MAX_MS,
+	    retry_cb, ep) == -1) {
 		pthread_mutex_destroy(&ep->lock);
 		free(ep);
 		return NULL;
@@ -148,196 +149,238 @@ endpoint_new(struct event_base *base, const struct ep_spec *spec,
 int
 endpoint_start(struct endpoint *ep, char *err, size_t errlen)
 {
-	if (ep->state != EPS_IDLE)
+	if (ep->started)
 		return 0;
 	if ((ep->be = backend_for(ep->spec.kind)) == NULL) {
 		snprintf(err, errlen, "%s: %s endpoints are not supported in "
 		    "this build", ep->name, ep_kind_name(ep->spec.kind));
-		endpoint_set_status(ep, "not supported");
+		endpoint_set_status(ep, EP_IDLE, NULL, "not supported");
 		return -1;
 	}
-	if (ep->be->start != NULL) {
-		ep->state = EPS_OTHER;
-		if (ep->be->start(ep, err, errlen) == -1) {
-			ep->state = EPS_IDLE;
-			endpoint_set_status(ep, "failed");
-			return -1;
-		}
-		return 0;
+	if (ep->be->start(ep, err, errlen) == -1) {
+		endpoint_set_status(ep, EP_IDLE, NULL, "failed");
+		return -1;
 	}
-	/* A connect kind: the spec is the target. */
-	if (ep->spec.kind == EP_TCP) {
-		ep->tkind = EP_TCP;
-		ep->state = EPS_WAITING;
-		endpoint_set_status(ep, "connecting to %s", ep->label);
-		endpoint_arm_timer(ep, 0);
-	} else
-		endpoint_set_target(ep, ep->spec.kind, ep->spec.path, 0);
+	ep->started = 1;
 	return 0;
 }
 
-/* ---- reporting: each state change once ---- */
+/* ---- reporting ---- */
 
-static void
-report_fail(struct endpoint *ep, int err, const char *reason,
-    const char *action)
+void
+endpoint_note(struct endpoint *ep, enum log_level lvl, const char *fmt, ...)
 {
-	if (err == ep->last_err && ep->lost_why[0] == '\0')
-		return;
-	ep->last_err = err;
+	char	buf[NOTE_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
 	if (ep->lost_why[0] != '\0') {
-		log_notice("%s: lost (%s); %s; %s", ep->name, ep->lost_why,
-		    reason, action);
+		log_msg(lvl, "%s: lost (%s); %s", ep->name, ep->lost_why, buf);
 		ep->lost_why[0] = '\0';
-	} else
-		log_notice("%s: %s; %s", ep->name, reason, action);
-}
-
-/* ---- the connect machinery ---- */
-
-static const char *
-target_text(const struct endpoint *ep)
-{
-	if (ep->tkind == EP_TCP || ep->tpath[0] == '\0')
-		return ep->label;
-	return ep->tpath;
+	} else if (strcmp(buf, ep->note) != 0)
+		log_msg(lvl, "%s: %s", ep->name, buf);
+	strcpy(ep->note, buf);
 }
 
 void
-endpoint_conn_up(struct endpoint *ep, int fd)
+endpoint_set_status(struct endpoint *ep, enum ep_state state,
+    const char *what, const char *fmt, ...)
 {
-	int	one = 1;
+	va_list	ap;
 
-	if (ep->tkind == EP_TCP)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (what == NULL)
+		what = "";
+	pthread_mutex_lock(&ep->lock);
+	if (state != ep->st.state || strcmp(what, ep->st.what) != 0)
+		ep->st.since = time(NULL);
+	ep->st.state = state;
+	snprintf(ep->st.what, sizeof ep->st.what, "%s", what);
+	va_start(ap, fmt);
+	vsnprintf(ep->st.text, sizeof ep->st.text, fmt, ap);
+	va_end(ap);
+	ep->st.backoff_ms = retry_pending(&ep->retry) ?
+	    ep->retry.armed_ms : 0;
+	pthread_mutex_unlock(&ep->lock);
+	if (ep->watcher != NULL)
+		event_active(ep->watcher, 0, 0);
+}
+
+/* ---- the retry timer ---- */
+
+static void
+show_backoff(struct endpoint *ep)
+{
+	pthread_mutex_lock(&ep->lock);
+	ep->st.backoff_ms = retry_pending(&ep->retry) ?
+	    ep->retry.armed_ms : 0;
+	pthread_mutex_unlock(&ep->lock);
+}
+
+void
+endpoint_retry_backoff(struct endpoint *ep)
+{
+	retry_backoff(&ep->retry);
+	show_backoff(ep);
+}
+
+void
+endpoint_retry_in(struct endpoint *ep, unsigned ms)
+{
+	retry_in(&ep->retry, ms);
+	show_backoff(ep);
+}
+
+void
+endpoint_retry_cancel(struct endpoint *ep)
+{
+	retry_cancel(&ep->retry);
+	show_backoff(ep);
+}
+
+void
+endpoint_retry_reset(struct endpoint *ep)
+{
+	retry_reset(&ep->retry);
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct endpoint	*ep = arg;
+
+	(void)fd;
+	(void)what;
+	show_backoff(ep);
+	if (ep->be->retry != NULL)
+		ep->be->retry(ep);
+}
+
+/* ---- attempts ---- */
+
+void
+endpoint_opened(struct endpoint *ep, int fd, const char *what)
+{
+	int	err;
+
 	if (ep->be->check != NULL && ep->be->check(ep, fd) == -1) {
-		int	err = errno;
-
+		err = errno;
 		close(fd);
-		endpoint_conn_failed(ep, err, NULL, 0);
+		endpoint_failed(ep, what, err, NULL);
 		return;
 	}
-	pathwatch_disarm(&ep->watch);
-	eptcp_cleanup(ep);
-	ep->quick_ms = 0;
-	/* No resolver timers (nameserver probes) while connected. */
-	eptcp_free_resolver(ep);
-	ep->last_err = 0;
-	if (ep->lost_why[0] != '\0') {
+	if (ep->lost_why[0] != '\0')
 		log_notice("%s: lost (%s); connected again", ep->name,
 		    ep->lost_why);
-		ep->lost_why[0] = '\0';
-	} else
+	else
 		log_notice("%s: connected", ep->name);
-	endpoint_set_status(ep, "connected to %s", target_text(ep));
+	ep->lost_why[0] = ep->note[0] = '\0';
+	endpoint_set_status(ep, EP_UP, what, "connected to %s", what);
 	endpoint_attach(ep, fd);
 }
 
-/*
- * An attempt failed with err.  A path known missing while its directory is
- * watched needs no timer; everything else retries with backoff.
- */
 void
-endpoint_conn_failed(struct endpoint *ep, int err, const char *reason,
-    int watching)
+endpoint_failed(struct endpoint *ep, const char *what, int err,
+    const char *reason)
 {
-	struct stat	st;
-	int		missing = 0;
+	if (reason == NULL)
+		reason = strerror(err);
+	endpoint_retry_backoff(ep);
+	endpoint_set_status(ep, EP_RETRYING, what, "retrying %s (%s)", what,
+	    reason);
+	endpoint_note(ep, LOG_LVL_NOTICE, "%s; retrying", reason);
+}
 
-	eptcp_cleanup(ep);
-	ep->state = EPS_WAITING;
-	if (ep->tkind != EP_TCP && watching)
-		missing = lstat(ep->tpath, &st) == -1 && errno == ENOENT;
-	if (reason == NULL) {
-		if (ep->tkind == EP_TTY && err == ENXIO)
-			reason = "no such device (a socket? use unix:PATH)";
-		else
-			reason = strerror(err);
-	}
-	if (missing) {
-		evtimer_del(ep->ev_retry);
-		endpoint_set_status(ep, "waiting for %s", target_text(ep));
-		report_fail(ep, err, reason, "waiting for it to appear");
+void
+endpoint_reopen(struct endpoint *ep, const char *why, int stable)
+{
+	const char	*what = ep->tpath[0] != '\0' ? ep->tpath : ep->label;
+
+	snprintf(ep->lost_why, sizeof ep->lost_why, "%s",
+	    why != NULL && *why != '\0' ? why : "gone");
+	ep->note[0] = '\0';
+	if (stable)
+		endpoint_retry_in(ep, 0);
+	else
+		endpoint_retry_backoff(ep);
+	endpoint_set_status(ep, stable ? EP_CONNECTING : EP_RETRYING, what,
+	    "reconnecting to %s", what);
+}
+
+/* ---- a path: tty or unix socket ---- */
+
+static int
+path_open(struct endpoint *ep)
+{
+	if (ep->tkind == EP_TTY)
+		return tty_open_raw(ep->tpath, ep->tflags);
+	return sock_unix_connect(ep->tpath);
+}
+
+/* A path known missing while its directory is watched needs no timer. */
+static void
+path_failed(struct endpoint *ep, int err, int watching)
+{
+	struct stat	 st;
+	const char	*reason;
+
+	if (ep->tkind == EP_TTY && err == ENXIO)
+		reason = "no such device (a socket? use unix:PATH)";
+	else
+		reason = strerror(err);
+	if (watching && lstat(ep->tpath, &st) == -1 && errno == ENOENT) {
+		endpoint_retry_cancel(ep);
+		endpoint_set_status(ep, EP_WAITING, ep->tpath,
+		    "waiting for %s", ep->tpath);
+		endpoint_note(ep, LOG_LVL_NOTICE, "%s; waiting for it to "
+		    "appear", reason);
 		return;
 	}
-	endpoint_set_status(ep, "retrying %s (%s)", target_text(ep), reason);
-	report_fail(ep, err, reason, "retrying");
 	if (ep->quick_ms != 0 && err == ECONNREFUSED) {
 		/*
 		 * The socket has just appeared and refuses: its server (QEMU)
 		 * binds, then listens, and the watch woke us in between.
 		 * Nothing tells when it listens: look again soon.
 		 */
-		endpoint_arm_timer(ep, ep->quick_ms);
+		endpoint_retry_in(ep, ep->quick_ms);
 		ep->quick_ms = ep->quick_ms * 2 < BACKOFF_MIN_MS ?
 		    ep->quick_ms * 2 : 0;
+		endpoint_set_status(ep, EP_RETRYING, ep->tpath,
+		    "retrying %s (%s)", ep->tpath, reason);
+		endpoint_note(ep, LOG_LVL_NOTICE, "%s; retrying", reason);
 		return;
 	}
 	ep->quick_ms = 0;
-	endpoint_arm_timer(ep, backoff_next(ep));
+	endpoint_failed(ep, ep->tpath, err, reason);
 }
 
-static int
-unix_connect(const char *path)
-{
-	struct sockaddr_un	sun;
-	int			fd, saved;
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun.sun_path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	/* A unix connect completes at once or fails (EAGAIN: backlog). */
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0)
-		return fd;
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return -1;
-}
-
-static int
-conn_open(struct endpoint *ep)
-{
-	if (ep->tkind == EP_TTY)
-		return tty_open_raw(ep->tpath, ep->tflags);
-	return unix_connect(ep->tpath);
-}
-
-static void
-conn_attempt(struct endpoint *ep)
+void
+endpoint_target_attempt(struct endpoint *ep)
 {
 	int	fd, watching = 0;
 
-	evtimer_del(ep->ev_retry);
-	if (ep->tkind == EP_TCP) {
-		eptcp_attempt(ep);
+	if (ep->fd != -1 || ep->tpath[0] == '\0')
 		return;
-	}
-	if (ep->tpath[0] == '\0')
-		return;
+	endpoint_retry_cancel(ep);
 	/*
 	 * Look first: a path that is there needs no watch, and a user has
 	 * few inotify instances (128 by default) for hundreds of endpoints.
 	 * Else watch, then look again: a path created in between is not
 	 * missed.
 	 */
-	if ((fd = conn_open(ep)) == -1) {
+	if ((fd = path_open(ep)) == -1) {
 		watching = pathwatch_arm(&ep->watch, ep->tpath,
 		    ep->name) == 0;
-		fd = conn_open(ep);
+		fd = path_open(ep);
 	}
 	if (fd == -1) {
-		endpoint_conn_failed(ep, errno, NULL, watching);
+		path_failed(ep, errno, watching);
 		return;
 	}
-	endpoint_conn_up(ep, fd);
+	pathwatch_disarm(&ep->watch);
+	ep->quick_ms = 0;
+	endpoint_opened(ep, fd, ep->tpath);
 }
 
 static void
@@ -345,55 +388,59 @@ watch_hit(void *arg)
 {
 	struct endpoint	*ep = arg;
 
-	if (ep->state == EPS_WAITING && ep->tpath[0] != '\0') {
+	if (ep->fd == -1 && ep->tpath[0] != '\0') {
 		ep->quick_ms = QUICK_MIN_MS;
-		conn_attempt(ep);
+		endpoint_target_attempt(ep);
 	}
-}
-
-static void
-conn_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct endpoint	*ep = arg;
-
-	(void)fd;
-	(void)what;
-	if (ep->state == EPS_WAITING)
-		conn_attempt(ep);
 }
 
 void
 endpoint_set_target(struct endpoint *ep, enum ep_kind kind, const char *path,
     int open_flags)
 {
-	evtimer_del(ep->ev_retry);
+	endpoint_retry_cancel(ep);
 	pathwatch_disarm(&ep->watch);
-	eptcp_cleanup(ep);
-	ep->last_err = 0;
-	ep->backoff_ms = BACKOFF_MIN_MS;
 	if (path == NULL) {
 		ep->tpath[0] = '\0';
 		return;
 	}
+	if (kind != ep->tkind || strcmp(path, ep->tpath) != 0) {
+		endpoint_retry_reset(ep);
+		ep->note[0] = '\0';
+	}
 	ep->tkind = kind;
 	ep->tflags = open_flags;
 	snprintf(ep->tpath, sizeof ep->tpath, "%s", path);
-	if (ep->state == EPS_UP)
+	if (ep->fd != -1)
 		return;			/* takes effect when it is lost */
-	ep->state = EPS_WAITING;
-	endpoint_set_status(ep, "opening %s", ep->tpath);
-	endpoint_arm_timer(ep, 0);
+	endpoint_set_status(ep, EP_CONNECTING, ep->tpath, "opening %s",
+	    ep->tpath);
+	endpoint_retry_in(ep, 0);
 }
+
+static int
+path_start(struct endpoint *ep, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	endpoint_set_target(ep, ep->spec.kind, ep->spec.path, 0);
+	return 0;
+}
+
+const struct ep_backend ep_backend_path = {
+	.start = path_start,
+	.retry = endpoint_target_attempt,
+};
 
 /* ---- the relay's side ---- */
 
 void
 endpoint_attach(struct endpoint *ep, int fd)
 {
-	ep->state = EPS_UP;
 	ep->fd = fd;
 	ep->is_tty = isatty(fd);
 	clock_gettime(CLOCK_MONOTONIC, &ep->up_since);
+	endpoint_retry_cancel(ep);
 	pthread_mutex_lock(&ep->lock);
 	ep->opens++;
 	pthread_mutex_unlock(&ep->lock);
@@ -411,38 +458,28 @@ close_fd(struct endpoint *ep)
 void
 endpoint_drop(struct endpoint *ep, const char *why)
 {
-	if (ep->state != EPS_UP)
+	if (ep->fd == -1)
 		return;
 	log_notice("%s: closed (%s)", ep->name, why);
 	if (ep->down != NULL)
 		ep->down(ep->arg);
 	close_fd(ep);
-	ep->state = EPS_OTHER;		/* the backend says what next */
 }
 
 void
 endpoint_lost(struct endpoint *ep, const char *why)
 {
-	unsigned	delay = 0;
+	int	stable;
 
-	if (ep->state != EPS_UP)
+	if (ep->fd == -1)
 		return;
 	close_fd(ep);
-	if (ep->be->lost != NULL) {
-		ep->state = EPS_OTHER;
-		ep->be->lost(ep, why);
-		return;
-	}
-	ep->state = EPS_WAITING;
-	snprintf(ep->lost_why, sizeof ep->lost_why, "%s",
-	    why != NULL && *why != '\0' ? why : "gone");
-	ep->last_err = 0;
-	if (elapsed_ms(&ep->up_since) >= STABLE_MS)
-		ep->backoff_ms = BACKOFF_MIN_MS;
+	if ((stable = ms_since(&ep->up_since) >= STABLE_MS))
+		endpoint_retry_reset(ep);
+	if (ep->be->lost != NULL)
+		ep->be->lost(ep, why, stable);
 	else
-		delay = backoff_next(ep);
-	endpoint_set_status(ep, "reconnecting to %s", target_text(ep));
-	endpoint_arm_timer(ep, delay);
+		endpoint_reopen(ep, why, stable);
 }
 
 void
@@ -450,17 +487,17 @@ endpoint_free(struct endpoint *ep)
 {
 	if (ep == NULL)
 		return;
-	if (ep->be != NULL && ep->be->stop != NULL)
+	if (ep->started && ep->be->stop != NULL)
 		ep->be->stop(ep);
-	eptcp_cleanup(ep);
-	eptcp_free_resolver(ep);
 	pathwatch_free(&ep->watch);
-	event_free(ep->ev_retry);
+	retry_free(&ep->retry);
 	if (ep->fd != -1)
 		close(ep->fd);
 	pthread_mutex_destroy(&ep->lock);
 	free(ep);
 }
+
+/* ---- what the others see ---- */
 
 int
 endpoint_fd(const struct endpoint *ep)
@@ -475,12 +512,48 @@ endpoint_is_tty(const struct endpoint *ep)
 }
 
 const char *
-endpoint_status(const struct endpoint *ep, char *buf, size_t len)
+ep_state_name(enum ep_state s)
+{
+	static const char *const names[] = {
+		[EP_IDLE] = "idle", [EP_WAITING] = "waiting",
+		[EP_CONNECTING] = "connecting", [EP_RETRYING] = "retrying",
+		[EP_LISTENING] = "listening", [EP_REFUSED] = "refused",
+		[EP_UP] = "up",
+	};
+
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+void
+endpoint_get_state(const struct endpoint *ep, struct endpoint_state *out)
 {
 	struct endpoint	*w = (struct endpoint *)ep;	/* the lock only */
 
 	pthread_mutex_lock(&w->lock);
-	snprintf(buf, len, "%s", ep->status);
+	*out = ep->st;
+	out->reconnects = ep->opens > 0 ? ep->opens - 1 : 0;
+	pthread_mutex_unlock(&w->lock);
+}
+
+int
+endpoint_is_up(const struct endpoint *ep)
+{
+	struct endpoint	*w = (struct endpoint *)ep;
+	int		 up;
+
+	pthread_mutex_lock(&w->lock);
+	up = ep->st.state == EP_UP;
+	pthread_mutex_unlock(&w->lock);
+	return up;
+}
+
+const char *
+endpoint_status(const struct endpoint *ep, char *buf, size_t len)
+{
+	struct endpoint	*w = (struct endpoint *)ep;
+
+	pthread_mutex_lock(&w->lock);
+	snprintf(buf, len, "%s", ep->st.text);
 	pthread_mutex_unlock(&w->lock);
 	return buf;
 }
@@ -503,6 +576,12 @@ endpoint_crlf_guess(const struct endpoint *ep)
 	return ep->crlf_guess;
 }
 
+void
+endpoint_set_watcher(struct endpoint *ep, struct event *ev)
+{
+	ep->watcher = ev;
+}
+
 /* ---- for backends ---- */
 
 struct event_base *
@@ -523,6 +602,12 @@ endpoint_name(const struct endpoint *ep)
 	return ep->name;
 }
 
+const char *
+endpoint_label(const struct endpoint *ep)
+{
+	return ep->label;
+}
+
 void *
 endpoint_data(const struct endpoint *ep)
 {
@@ -533,26 +618,6 @@ void
 endpoint_set_data(struct endpoint *ep, void *data)
 {
 	ep->be_data = data;
-}
-
-void
-endpoint_set_status(struct endpoint *ep, const char *fmt, ...)
-{
-	va_list	ap;
-
-	pthread_mutex_lock(&ep->lock);
-	va_start(ap, fmt);
-	vsnprintf(ep->status, sizeof ep->status, fmt, ap);
-	va_end(ap);
-	pthread_mutex_unlock(&ep->lock);
-	if (ep->watcher != NULL)
-		event_active(ep->watcher, 0, 0);
-}
-
-void
-endpoint_set_watcher(struct endpoint *ep, struct event *ev)
-{
-	ep->watcher = ev;
 }
 
 void

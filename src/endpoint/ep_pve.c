@@ -14,84 +14,28 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
-#include "endpoint.h"
 #include "endpoint_backend.h"
 #include "log.h"
 #include "pvecfg.h"
 
-#ifdef HAVE_EP_PVE
-
-#define RETRY_MIN_MS	100
-#define RETRY_MAX_MS	5000
-#define STABLE_MS	1000
-#define NOTE_MAX	512
-
 struct eppve {
 	struct endpoint	*ep;
 	int		 byname;
+	int		 started;	/* followed something yet */
 	unsigned	 vmid;		/* followed now, 0 none */
 	char		 sock[PATH_MAX];
-	int		 active;	/* the endpoint has the target */
 
 	int		 ino_fd;
 	int		 wd_conf, wd_run, wd_runparent;
 	struct event	*ev_ino;
-	struct event	*ev_retry;
-	unsigned	 backoff_ms;
-	struct timespec	 up_at;
-	char		 note[NOTE_MAX];
 };
-
-static void	note(struct eppve *, enum log_level, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-note(struct eppve *px, enum log_level lvl, const char *fmt, ...)
-{
-	char	buf[NOTE_MAX];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (strcmp(buf, px->note) == 0)
-		return;
-	strcpy(px->note, buf);
-	log_msg(lvl, "%s: %s", endpoint_name(px->ep), buf);
-}
-
-static unsigned
-ms_since(const struct timespec *t)
-{
-	struct timespec	now;
-	long long	ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(now.tv_sec - t->tv_sec) * 1000 +
-	    (now.tv_nsec - t->tv_nsec) / 1000000;
-	return ms < 0 ? 0 : ms > UINT_MAX ? UINT_MAX : (unsigned)ms;
-}
-
-static void
-arm_retry(struct eppve *px)
-{
-	struct timeval	tv;
-	unsigned	ms = px->backoff_ms;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(px->ev_retry, &tv);
-	px->backoff_ms = ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS : ms * 2;
-}
 
 /* Point the endpoint at vmid's socket (0: at nothing). */
 static void
@@ -99,18 +43,18 @@ follow(struct eppve *px, unsigned vmid)
 {
 	const struct ep_spec	*sp = endpoint_spec(px->ep);
 
-	if (vmid == px->vmid && (px->active || vmid == 0))
-		return;
+	if (vmid == px->vmid && px->started)
+		return;			/* the lifecycle reopens it */
+	px->started = 1;
 	if (vmid != px->vmid && endpoint_fd(px->ep) != -1)
 		endpoint_drop(px->ep, "the VM name now means another VMID");
 	px->vmid = vmid;
 	if (vmid == 0 || pvecfg_socket_path(vmid, sp->serial, px->sock,
 	    sizeof px->sock) == -1) {
-		px->active = 0;
+		px->sock[0] = '\0';
 		endpoint_set_target(px->ep, EP_UNIX, NULL, 0);
 		return;
 	}
-	px->active = 1;
 	endpoint_set_target(px->ep, EP_UNIX, px->sock, 0);
 }
 
@@ -128,34 +72,39 @@ resolve(struct eppve *px)
 		return;
 	}
 	if (pvecfg_scan(PVE_CONF_DIR, &vms, &n) == -1) {
-		note(px, LOG_LVL_WARN, "cannot read %s (%s); waiting",
+		endpoint_note(px->ep, LOG_LVL_WARN,
+		    "cannot read %s (%s); waiting",
 		    PVE_CONF_DIR, strerror(errno));
-		endpoint_set_status(px->ep, "waiting for %s", PVE_CONF_DIR);
+		endpoint_set_status(px->ep, EP_WAITING, PVE_CONF_DIR,
+		    "waiting for %s", PVE_CONF_DIR);
 		if (endpoint_fd(px->ep) == -1)
 			follow(px, 0);
 		return;
 	}
 	switch (pvecfg_lookup(vms, n, sp->name, ids)) {
 	case 0:
-		note(px, LOG_LVL_NOTICE, "no VM named %s in %s; waiting for "
+		endpoint_note(px->ep, LOG_LVL_NOTICE,
+		    "no VM named %s in %s; waiting for "
 		    "one", sp->name, PVE_CONF_DIR);
-		endpoint_set_status(px->ep, "waiting for a VM named %s",
-		    sp->name);
+		endpoint_set_status(px->ep, EP_WAITING, sp->name,
+		    "waiting for a VM named %s", sp->name);
 		if (endpoint_fd(px->ep) == -1)	/* an open one may go on */
 			follow(px, 0);
 		break;
 	case 1:
-		if (ids[0] != px->vmid || !px->active)
-			note(px, LOG_LVL_NOTICE, "VM %s is VMID %u: following "
+		if (ids[0] != px->vmid || !px->started)
+			endpoint_note(px->ep, LOG_LVL_NOTICE,
+			    "VM %s is VMID %u: following "
 			    "%s/%u.serial%d", sp->name, ids[0], PVE_RUN_DIR,
 			    ids[0], sp->serial);
 		follow(px, ids[0]);
 		break;
 	default:
-		note(px, LOG_LVL_WARN, "refusing: the name %s is used by VMIDs "
+		endpoint_note(px->ep, LOG_LVL_WARN,
+		    "refusing: the name %s is used by VMIDs "
 		    "%u and %u (ambiguous)", sp->name, ids[0], ids[1]);
-		endpoint_set_status(px->ep, "refused: %s is ambiguous",
-		    sp->name);
+		endpoint_set_status(px->ep, EP_REFUSED, sp->name,
+		    "refused: %s is ambiguous", sp->name);
 		if (endpoint_fd(px->ep) != -1)
 			endpoint_drop(px->ep, "the VM name is ambiguous");
 		follow(px, 0);
@@ -215,16 +164,6 @@ ino_cb(evutil_socket_t fd, short what, void *arg)
 		resolve(px);
 }
 
-static void
-retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct eppve	*px = arg;
-
-	(void)fd;
-	(void)what;
-	resolve(px);
-}
-
 /* ---- the backend ---- */
 
 static void	pve_stop(struct endpoint *);
@@ -265,15 +204,7 @@ pve_start(struct endpoint *ep, char *err, size_t errlen)
 	}
 	px->ep = ep;
 	px->ino_fd = px->wd_conf = px->wd_run = px->wd_runparent = -1;
-	px->backoff_ms = RETRY_MIN_MS;
 	endpoint_set_data(ep, px);
-	if ((px->ev_retry = evtimer_new(endpoint_base(ep), retry_cb,
-	    px)) == NULL) {
-		snprintf(err, errlen, "%s: %s", endpoint_name(ep),
-		    strerror(ENOMEM));
-		pve_stop(ep);
-		return -1;
-	}
 	if (pvecfg_parse_vmid(sp->name, &px->vmid) == -1) {
 		px->byname = 1;
 		px->vmid = 0;
@@ -288,23 +219,21 @@ pve_start(struct endpoint *ep, char *err, size_t errlen)
 	return 0;
 }
 
-/* QEMU closed the connection (the VM stopped, or it dropped us). */
+/*
+ * QEMU closed the connection (the VM stopped, or it dropped us).  The name
+ * may mean another VM now; else the socket is opened again.
+ */
 static void
-pve_lost(struct endpoint *ep, const char *why)
+pve_lost(struct endpoint *ep, const char *why, int stable)
 {
 	struct eppve	*px = endpoint_data(ep);
+	unsigned	 before = px->vmid;
 
-	log_notice("%s: lost (%s)", endpoint_name(ep), why);
-	px->active = 0;
-	evtimer_del(px->ev_retry);
-	/* A socket that hangs up at once is not reconnected in a loop. */
-	if (ms_since(&px->up_at) >= STABLE_MS) {
-		px->backoff_ms = RETRY_MIN_MS;
-		resolve(px);
-	} else {
-		endpoint_set_status(ep, "reconnecting to %s", px->sock);
-		arm_retry(px);
-	}
+	resolve(px);
+	if (px->vmid != 0 && px->vmid == before)
+		endpoint_reopen(ep, why, stable);
+	else
+		log_notice("%s: lost (%s)", endpoint_name(ep), why);
 }
 
 static void
@@ -318,25 +247,13 @@ pve_stop(struct endpoint *ep)
 		event_free(px->ev_ino);
 	if (px->ino_fd != -1)
 		close(px->ino_fd);
-	if (px->ev_retry != NULL)
-		event_free(px->ev_retry);
 	free(px);
 	endpoint_set_data(ep, NULL);
 }
 
-static int
-pve_check(struct endpoint *ep, int fd)
-{
-	struct eppve	*px = endpoint_data(ep);
-
-	(void)fd;
-	clock_gettime(CLOCK_MONOTONIC, &px->up_at);
-	px->note[0] = '\0';
-	return 0;
-}
-
 const struct ep_backend ep_backend_pve = {
-	pve_start, pve_lost, pve_stop, pve_check,
+	.start = pve_start,
+	.lost = pve_lost,
+	.retry = endpoint_target_attempt,
+	.stop = pve_stop,
 };
-
-#endif /* HAVE_EP_PVE */

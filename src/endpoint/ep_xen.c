@@ -35,19 +35,16 @@
 
 #include <event2/event.h>
 
-#include "endpoint.h"
 #include "endpoint_backend.h"
 #include "log.h"
+#include "tty.h"
 #include "xendom.h"
 #include "xenwatch.h"
 
-#ifdef HAVE_EP_XEN
+#ifdef HAVE_XENSTORE
 
 #define LOCK_DIR_ENV		"KDRELAY_XEN_LOCK_DIR"
 #define LOCK_DIR_DEFAULT	"/var/lock"
-#define RETRY_MIN_MS		100
-#define RETRY_MAX_MS		5000
-#define NOTE_MAX		1024
 #define PTY_SLAVE_MAJOR_LO	136	/* UNIX98_PTY_SLAVE_MAJOR */
 #define PTY_SLAVE_MAJOR_HI	143
 
@@ -81,44 +78,10 @@ struct epxen {
 	char		 spent[XENDOM_PATH_MAX + XENDOM_TTY_MAX + 2];
 	int		 node_written;
 
-	struct event	*ev_retry;	/* lock busy, a transient open error */
-	unsigned	 backoff_ms;
-	char		 note[NOTE_MAX];	/* last state logged */
 	char		 owner_note[XENDOM_PATH_MAX + XENDOM_TTY_MAX + 2];
 };
 
 static void	reconcile(struct epxen *);
-
-/* Log a state or a refusal once: not again until something else is said. */
-static void	note(struct epxen *, enum log_level, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-note(struct epxen *ex, enum log_level lvl, const char *fmt, ...)
-{
-	char	buf[NOTE_MAX];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	if (strcmp(buf, ex->note) == 0)
-		return;
-	strcpy(ex->note, buf);
-	log_msg(lvl, "%s: %s", endpoint_name(ex->ep), buf);
-}
-
-static void
-arm_retry(struct epxen *ex)
-{
-	struct timeval	tv;
-	unsigned	ms = ex->backoff_ms;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(ex->ev_retry, &tv);
-	ex->backoff_ms = ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS : ms * 2;
-}
 
 /* ---- xl console's lock ---- */
 
@@ -190,7 +153,7 @@ lock_release(struct epxen *ex)
 static void
 release(struct epxen *ex, const char *why)
 {
-	evtimer_del(ex->ev_retry);
+	endpoint_retry_cancel(ex->ep);
 	if (ex->tty[0] == '\0')
 		return;
 	ex->tty[0] = '\0';
@@ -257,60 +220,64 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 
 	if (lock_take(ex, domid) == -1) {
 		if (errno == EWOULDBLOCK)
-			note(ex, LOG_LVL_WARN, "%s: %s is locked by another "
+			endpoint_note(ex->ep, LOG_LVL_WARN,
+			    "%s: %s is locked by another "
 			    "reader (xl console attached?); not opening %s, "
 			    "retrying", what, ex->lockpath, tty);
 		else
-			note(ex, LOG_LVL_WARN, "%s: cannot lock %s (%s); not "
+			endpoint_note(ex->ep, LOG_LVL_WARN,
+			    "%s: cannot lock %s (%s); not "
 			    "opening %s, retrying", what, ex->lockpath,
 			    strerror(errno), tty);
-		endpoint_set_status(ex->ep, "waiting for the lock %s",
-		    ex->lockpath);
-		arm_retry(ex);
+		endpoint_retry_backoff(ex->ep);
+		endpoint_set_status(ex->ep, EP_RETRYING, ex->lockpath,
+		    "waiting for the lock %s", ex->lockpath);
 		return;
 	}
 	if ((fd = tty_open_raw(tty, O_NOFOLLOW)) == -1) {
 		err = errno;
 		lock_release(ex);
 		if (open_transient(err)) {
-			note(ex, LOG_LVL_WARN, "%s: cannot open %s (%s); "
+			endpoint_note(ex->ep, LOG_LVL_WARN,
+			    "%s: cannot open %s (%s); "
 			    "retrying", what, tty, strerror(err));
-			endpoint_set_status(ex->ep, "retrying %s (%s)", tty,
-			    strerror(err));
-			arm_retry(ex);
+			endpoint_retry_backoff(ex->ep);
+			endpoint_set_status(ex->ep, EP_RETRYING, tty,
+			    "retrying %s (%s)", tty, strerror(err));
 			return;
 		}
 		spend(ex, tty);
-		note(ex, LOG_LVL_WARN, "%s: cannot open %s (%s); waiting for "
+		endpoint_note(ex->ep, LOG_LVL_WARN,
+		    "%s: cannot open %s (%s); waiting for "
 		    "%s to be written again", what, tty, strerror(err),
 		    ex->node);
-		endpoint_set_status(ex->ep, "waiting for %s", ex->node);
+		endpoint_set_status(ex->ep, EP_WAITING, ex->node,
+		    "waiting for %s", ex->node);
 		return;
 	}
 	if (!is_pty_slave(fd, &st)) {
 		close(fd);
 		lock_release(ex);
 		spend(ex, tty);
-		note(ex, LOG_LVL_WARN, "%s: refusing %s: not a pty slave (mode "
+		endpoint_note(ex->ep, LOG_LVL_WARN,
+		    "%s: refusing %s: not a pty slave (mode "
 		    "%o, device %u:%u); waiting for %s to be written again",
 		    what, tty, (unsigned)st.st_mode, major(st.st_rdev),
 		    minor(st.st_rdev), ex->node);
-		endpoint_set_status(ex->ep, "refused %s", tty);
+		endpoint_set_status(ex->ep, EP_REFUSED, tty, "refused %s",
+		    tty);
 		return;
 	}
 	snprintf(ex->tty, sizeof ex->tty, "%s", tty);
 	ex->guest = guest;
 	ex->domid = domid;
 	ex->gone = 0;
-	ex->backoff_ms = RETRY_MIN_MS;
+	endpoint_retry_reset(ex->ep);
 	ex->spent[0] = '\0';
 	endpoint_set_crlf_guess(ex->ep, stub);
-	note(ex, LOG_LVL_NOTICE, "%s: opening %s%s", what, tty,
+	endpoint_note(ex->ep, LOG_LVL_NOTICE, "%s: opening %s%s", what, tty,
 	    stub ? " (a stubdomain console: CRLF repair guessed on)" : "");
-	ex->note[0] = '\0';	/* a later refusal is news again */
-	log_notice("%s: connected", endpoint_name(ex->ep));
-	endpoint_set_status(ex->ep, "connected to %s", tty);
-	endpoint_attach(ex->ep, fd);	/* last: it may call xen_lost */
+	endpoint_opened(ex->ep, fd, tty);	/* last: it may call xen_lost */
 }
 
 /* ---- reading the store ---- */
@@ -376,19 +343,21 @@ pick_console(struct epxen *ex, unsigned domid, unsigned *cons, int *stub,
 	}
 	n = xendoms_find(&ex->doms, ex->stubname, dm, 2);
 	if (n > 1) {
-		note(ex, LOG_LVL_WARN, "refusing domain %s: its stubdomain "
+		endpoint_note(ex->ep, LOG_LVL_WARN,
+		    "refusing domain %s: its stubdomain "
 		    "name %s is claimed by domains %u and %u (ambiguous)",
 		    sp->name, ex->stubname, dm[0], dm[1]);
-		endpoint_set_status(ex->ep, "refused: %s is ambiguous",
-		    ex->stubname);
+		endpoint_set_status(ex->ep, EP_REFUSED, ex->stubname,
+		    "refused: %s is ambiguous", ex->stubname);
 		return 1;
 	}
 	if (n == 1 && have_decl && declared != dm[0]) {
-		note(ex, LOG_LVL_WARN, "refusing domain %s: %s is domain %u "
+		endpoint_note(ex->ep, LOG_LVL_WARN,
+		    "refusing domain %s: %s is domain %u "
 		    "but %s names domain %u", sp->name, ex->stubname, dm[0],
 		    ex->dmnode, declared);
-		endpoint_set_status(ex->ep, "refused: inconsistent "
-		    "stubdomain");
+		endpoint_set_status(ex->ep, EP_REFUSED, ex->stubname,
+		    "refused: inconsistent stubdomain");
 		return 1;
 	}
 	if (n == 1) {
@@ -420,7 +389,8 @@ keep_open(struct epxen *ex, const char *state)
 {
 	if (endpoint_fd(ex->ep) == -1 || ex->gone)
 		return 0;
-	note(ex, LOG_LVL_NOTICE, "%s; keeping %s open while it works", state,
+	endpoint_note(ex->ep, LOG_LVL_NOTICE,
+	    "%s; keeping %s open while it works", state,
 	    ex->tty);
 	return 1;
 }
@@ -446,18 +416,21 @@ reconcile(struct epxen *ex)
 		if (keep_open(ex, state))
 			return;
 		release(ex, "the domain is gone");
-		note(ex, LOG_LVL_NOTICE, "domain %s is not running; waiting "
+		endpoint_note(ex->ep, LOG_LVL_NOTICE,
+		    "domain %s is not running; waiting "
 		    "for it", sp->name);
-		endpoint_set_status(ex->ep, "waiting for domain %s", sp->name);
+		endpoint_set_status(ex->ep, EP_WAITING, sp->name,
+		    "waiting for domain %s", sp->name);
 		return;
 	}
 	if (n > 1) {
 		ex->node[0] = ex->dmnode[0] = '\0';
 		release(ex, "the domain name is ambiguous");
-		note(ex, LOG_LVL_WARN, "refusing: the name %s is claimed by "
+		endpoint_note(ex->ep, LOG_LVL_WARN,
+		    "refusing: the name %s is claimed by "
 		    "domains %u and %u (ambiguous)", sp->name, ids[0], ids[1]);
-		endpoint_set_status(ex->ep, "refused: %s is ambiguous",
-		    sp->name);
+		endpoint_set_status(ex->ep, EP_REFUSED, sp->name,
+		    "refused: %s is ambiguous", sp->name);
 		return;
 	}
 	if ((r = pick_console(ex, ids[0], &cons, &stub, what,
@@ -474,18 +447,21 @@ reconcile(struct epxen *ex)
 		if (keep_open(ex, state))
 			return;
 		release(ex, "its tty node is gone");
-		note(ex, LOG_LVL_INFO, "%s: waiting for %s", what, ex->node);
-		endpoint_set_status(ex->ep, "waiting for %s", ex->node);
+		endpoint_note(ex->ep, LOG_LVL_INFO,
+		    "%s: waiting for %s", what, ex->node);
+		endpoint_set_status(ex->ep, EP_WAITING, ex->node,
+		    "waiting for %s", ex->node);
 		return;
 	}
 	if (xendom_tty_valid(v, len, &why) == -1) {
 		xendom_quote(v, len, q, sizeof q);
 		free(v);
 		release(ex, "its tty value is not acceptable");
-		note(ex, LOG_LVL_WARN, "%s: refusing %s = \"%s\" (%s); waiting "
+		endpoint_note(ex->ep, LOG_LVL_WARN,
+		    "%s: refusing %s = \"%s\" (%s); waiting "
 		    "for a valid value", what, ex->node, q, why);
-		endpoint_set_status(ex->ep, "refused the value of %s",
-		    ex->node);
+		endpoint_set_status(ex->ep, EP_REFUSED, ex->node,
+		    "refused the value of %s", ex->node);
 		return;
 	}
 	if (strcmp(v, ex->tty) == 0 && cons == ex->domid) {
@@ -495,9 +471,11 @@ reconcile(struct epxen *ex)
 	}
 	release(ex, "the domain's tty changed");
 	if (is_spent(ex, v)) {
-		note(ex, LOG_LVL_NOTICE, "%s: waiting for %s to be written "
+		endpoint_note(ex->ep, LOG_LVL_NOTICE,
+		    "%s: waiting for %s to be written "
 		    "again (%s closed or cannot be used)", what, ex->node, v);
-		endpoint_set_status(ex->ep, "waiting for %s", ex->node);
+		endpoint_set_status(ex->ep, EP_WAITING, ex->node,
+		    "waiting for %s", ex->node);
 		free(v);
 		return;
 	}
@@ -584,16 +562,6 @@ state_cb(void *arg, int up)
 	event_active(ex->ev_work, 0, 0);
 }
 
-static void
-retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct epxen	*ex = arg;
-
-	(void)fd;
-	(void)what;
-	reconcile(ex);
-}
-
 /* ---- the backend ---- */
 
 static void	xen_stop(struct endpoint *);
@@ -603,27 +571,31 @@ xen_start(struct endpoint *ep, char *err, size_t errlen)
 {
 	const struct ep_spec	*sp = endpoint_spec(ep);
 	struct epxen		*ex;
-	char			 who[256];
+	char			 who[256], why[512];
 
+	if (xenwatch_load(why, sizeof why) == -1) {
+		snprintf(err, errlen, "%s: %s", endpoint_name(ep), why);
+		return -1;
+	}
 	if ((ex = calloc(1, sizeof *ex)) == NULL)
 		goto nomem;
 	ex->ep = ep;
 	ex->lockfd = -1;
-	ex->backoff_ms = RETRY_MIN_MS;
+	endpoint_retry_reset(ex->ep);
 	xendoms_init(&ex->doms);
 	snprintf(ex->stubname, sizeof ex->stubname, "%s%s", sp->name,
 	    XENDOM_STUB_SUFFIX);
 	endpoint_set_data(ep, ex);
 	snprintf(who, sizeof who, "%s", endpoint_name(ep));
 	ex->ev_work = event_new(endpoint_base(ep), -1, 0, work_cb, ex);
-	ex->ev_retry = evtimer_new(endpoint_base(ep), retry_cb, ex);
-	if (ex->ev_work == NULL || ex->ev_retry == NULL)
+	if (ex->ev_work == NULL)
 		goto nomem;
 	ex->xw = xenwatch_new(endpoint_base(ep), who, watch_paths,
 	    sizeof watch_paths / sizeof watch_paths[0], fire_cb, state_cb, ex);
 	if (ex->xw == NULL)
 		goto nomem;
-	endpoint_set_status(ep, "connecting to xenstore");
+	endpoint_set_status(ep, EP_CONNECTING, "xenstore",
+	    "connecting to xenstore");
 	return 0;
 nomem:
 	snprintf(err, errlen, "%s: %s", endpoint_name(ep), strerror(ENOMEM));
@@ -636,16 +608,18 @@ nomem:
  * good: a pty with its number later is another one.
  */
 static void
-xen_lost(struct endpoint *ep, const char *why)
+xen_lost(struct endpoint *ep, const char *why, int stable)
 {
 	struct epxen	*ex = endpoint_data(ep);
 
+	(void)stable;		/* nothing is reopened by path */
 	log_notice("%s: lost (%s)", endpoint_name(ep), why);
 	if (ex->tty[0] != '\0')
 		spend(ex, ex->tty);
 	ex->tty[0] = '\0';
 	lock_release(ex);
-	endpoint_set_status(ep, "waiting for %s", ex->node);
+	endpoint_set_status(ep, EP_WAITING, ex->node, "waiting for %s",
+	    ex->node);
 	event_active(ex->ev_work, 0, 0);	/* is its domain going? */
 }
 
@@ -659,16 +633,24 @@ xen_stop(struct endpoint *ep)
 	xenwatch_free(ex->xw);
 	if (ex->ev_work != NULL)
 		event_free(ex->ev_work);
-	if (ex->ev_retry != NULL)
-		event_free(ex->ev_retry);
 	lock_release(ex);
 	xendoms_clear(&ex->doms);
 	free(ex);
 	endpoint_set_data(ep, NULL);
 }
 
+/* The lock was busy, or an open failed for a while. */
+static void
+xen_retry(struct endpoint *ep)
+{
+	reconcile(endpoint_data(ep));
+}
+
 const struct ep_backend ep_backend_xen = {
-	xen_start, xen_lost, xen_stop, NULL,
+	.start = xen_start,
+	.lost = xen_lost,
+	.retry = xen_retry,
+	.stop = xen_stop,
 };
 
-#endif /* HAVE_EP_XEN */
+#endif /* HAVE_XENSTORE */

@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include "epspec.h"
+#include "errbuf.h"
 
 #define XEN_NAME_MAX	64
 #define XEN_SERIAL_MAX	255
@@ -32,23 +33,6 @@ static const struct {
 	{ "xen",		EP_XEN },
 	{ "pve",		EP_PVE },
 };
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 const char *
 ep_kind_name(enum ep_kind kind)
@@ -80,17 +64,17 @@ parse_port(const char *spec, const char *s, struct ep_spec *sp, char *err,
 	const char	*p;
 
 	if (*s == '\0')
-		return fail(err, errlen, "%s: missing port", spec);
+		return errf(err, errlen, "%s: missing port", spec);
 	for (p = s; *p != '\0'; p++) {
 		if (!isdigit((unsigned char)*p))
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "%s: bad port \"%s\": not a number", spec, s);
 		v = v * 10 + (unsigned long)(*p - '0');
 		if (v > 65535)
 			break;
 	}
 	if (v == 0 || v > 65535)
-		return fail(err, errlen,
+		return errf(err, errlen,
 		    "%s: bad port \"%s\": must be 1 to 65535", spec, s);
 	snprintf(sp->port, sizeof sp->port, "%lu", v);
 	return 0;
@@ -104,17 +88,17 @@ parse_path(const char *spec, const char *s, struct ep_spec *sp, char *err,
 	size_t	len = strlen(s);
 
 	if (len == 0)
-		return fail(err, errlen, "%s: empty path", spec);
+		return errf(err, errlen, "%s: empty path", spec);
 	if (s[0] != '/')
-		return fail(err, errlen,
+		return errf(err, errlen,
 		    "%s: relative path \"%s\": use an absolute path", spec, s);
 	if ((sp->kind == EP_UNIX || sp->kind == EP_UNIX_LISTEN) &&
 	    len >= SUN_PATH_MAX)
-		return fail(err, errlen, "%s: socket path is %zu bytes long, "
+		return errf(err, errlen, "%s: socket path is %zu bytes long, "
 		    "more than a unix socket allows (%zu)", spec, len,
 		    SUN_PATH_MAX - 1);
 	if (len >= sizeof sp->path)
-		return fail(err, errlen, "%s: path too long", spec);
+		return errf(err, errlen, "%s: path too long", spec);
 	memcpy(sp->path, s, len + 1);
 	return 0;
 }
@@ -131,37 +115,37 @@ parse_hostport(const char *spec, char *s, int allow_bare, struct ep_spec *sp,
 
 	if (*s == '[') {
 		if ((end = strchr(s, ']')) == NULL)
-			return fail(err, errlen,
+			return errf(err, errlen,
 			    "%s: missing ']' after IPv6 address", spec);
 		*end = '\0';
 		host = s + 1;
 		if (end[1] != ':')
-			return fail(err, errlen, "%s: missing port after "
+			return errf(err, errlen, "%s: missing port after "
 			    "[%s]", spec, host);
 		port = end + 2;
 		if (*host == '\0')
-			return fail(err, errlen, "%s: empty host", spec);
+			return errf(err, errlen, "%s: empty host", spec);
 	} else if ((port = strrchr(s, ':')) != NULL) {
 		*port++ = '\0';
 		host = s;
 		if (*host == '\0')
-			return fail(err, errlen, "%s: empty host", spec);
+			return errf(err, errlen, "%s: empty host", spec);
 		if (strchr(host, ':') != NULL)
-			return fail(err, errlen, "%s: an IPv6 address must be "
+			return errf(err, errlen, "%s: an IPv6 address must be "
 			    "in brackets, as [%s]", spec, host);
 	} else if (allow_bare) {
 		host = NULL;
 		port = s;
 	} else {
 		if (*s == '\0')
-			return fail(err, errlen, "%s: missing host and port",
+			return errf(err, errlen, "%s: missing host and port",
 			    spec);
-		return fail(err, errlen, "%s: missing port (HOST:PORT)",
+		return errf(err, errlen, "%s: missing port (HOST:PORT)",
 		    spec);
 	}
 	if (host != NULL) {
 		if (strlen(host) >= sizeof sp->host)
-			return fail(err, errlen, "%s: host name too long",
+			return errf(err, errlen, "%s: host name too long",
 			    spec);
 		strcpy(sp->host, host);
 	}
@@ -178,17 +162,17 @@ parse_name(const char *spec, const char *s, struct ep_spec *sp, char *err,
 
 	max = xen ? XEN_NAME_MAX : sizeof sp->name - 1;
 	if (len == 0)
-		return fail(err, errlen, "%s: empty %s", spec,
+		return errf(err, errlen, "%s: empty %s", spec,
 		    xen ? "domain name" : "VM id or name");
 	if (len > max)
-		return fail(err, errlen, "%s: name is %zu characters long, "
+		return errf(err, errlen, "%s: name is %zu characters long, "
 		    "more than %zu", spec, len, max);
 	for (p = s; *p != '\0'; p++) {
 		if (isalnum((unsigned char)*p) || *p == '-')
 			continue;
 		if (xen && (*p == '_' || *p == '.'))
 			continue;
-		return fail(err, errlen, "%s: bad character '%c' in %s "
+		return errf(err, errlen, "%s: bad character '%c' in %s "
 		    "(allowed: %s)", spec, *p, xen ? "domain name" : "VM name",
 		    xen ? "A-Z a-z 0-9 _ . -" : "A-Z a-z 0-9 -");
 	}
@@ -207,7 +191,7 @@ parse_crlf(const char *spec, const char *v, struct ep_spec *sp, char *err,
 	else if (strcasecmp(v, "auto") == 0)
 		sp->crlf = CRLF_AUTO;
 	else
-		return fail(err, errlen, "%s: bad crlf value \"%s\" (on, off "
+		return errf(err, errlen, "%s: bad crlf value \"%s\" (on, off "
 		    "or auto)", spec, v);
 	sp->crlf_set = 1;
 	return 0;
@@ -222,16 +206,16 @@ parse_serial(const char *spec, const char *v, struct ep_spec *sp, char *err,
 	const char	*p;
 
 	if (*v == '\0')
-		return fail(err, errlen, "%s: serial= needs a number", spec);
+		return errf(err, errlen, "%s: serial= needs a number", spec);
 	for (p = v; *p != '\0'; p++) {
 		if (!isdigit((unsigned char)*p))
-			return fail(err, errlen, "%s: bad serial \"%s\": not "
+			return errf(err, errlen, "%s: bad serial \"%s\": not "
 			    "a number", spec, v);
 		if ((n = n * 10 + (*p - '0')) > max)
 			break;
 	}
 	if (n > max)
-		return fail(err, errlen, "%s: bad serial \"%s\": must be 0 to "
+		return errf(err, errlen, "%s: bad serial \"%s\": must be 0 to "
 		    "%d for %s", spec, v, max, ep_kind_name(sp->kind));
 	sp->serial = (int)n;
 	return 0;
@@ -258,7 +242,7 @@ parse_option(const char *spec, char *opt, unsigned *seen, struct ep_spec *sp,
 	int	 i;
 
 	if (*opt == '\0')
-		return fail(err, errlen, "%s: empty option", spec);
+		return errf(err, errlen, "%s: empty option", spec);
 	if ((value = strchr(opt, '=')) != NULL)
 		*value++ = '\0';
 	for (i = 0; i < OPT_N; i++) {
@@ -266,20 +250,20 @@ parse_option(const char *spec, char *opt, unsigned *seen, struct ep_spec *sp,
 			break;
 	}
 	if (i == OPT_N)
-		return fail(err, errlen, "%s: unknown option \"%s\"", spec, opt);
+		return errf(err, errlen, "%s: unknown option \"%s\"", spec, opt);
 	if (*seen & 1u << i)
-		return fail(err, errlen, "%s: option \"%s\" given twice", spec,
+		return errf(err, errlen, "%s: option \"%s\" given twice", spec,
 		    ep_opts[i].name);
 	*seen |= 1u << i;
 	if (ep_opts[i].kinds != 0 && !(ep_opts[i].kinds & 1u << sp->kind))
-		return fail(err, errlen, "%s: option \"%s\" is not valid for "
+		return errf(err, errlen, "%s: option \"%s\" is not valid for "
 		    "a %s endpoint", spec, ep_opts[i].name,
 		    ep_kind_name(sp->kind));
 	if (ep_opts[i].has_value && value == NULL)
-		return fail(err, errlen, "%s: option \"%s\" needs a value "
+		return errf(err, errlen, "%s: option \"%s\" needs a value "
 		    "(%s=...)", spec, ep_opts[i].name, ep_opts[i].name);
 	if (!ep_opts[i].has_value && value != NULL)
-		return fail(err, errlen, "%s: option \"%s\" takes no value",
+		return errf(err, errlen, "%s: option \"%s\" takes no value",
 		    spec, ep_opts[i].name);
 	switch (i) {
 	case OPT_CRLF:
@@ -310,11 +294,11 @@ parse_kind(const char *spec, char *main, char **rest, struct ep_spec *sp,
 		return 0;
 	}
 	if (*main == '.')
-		return fail(err, errlen, "%s: relative path: use an absolute "
+		return errf(err, errlen, "%s: relative path: use an absolute "
 		    "path (/dev/..., pty:/..., unix:/...)", spec);
 	if ((colon = strchr(main, ':')) == NULL) {
 		if (strchr(main, '/') != NULL)
-			return fail(err, errlen, "%s: relative path: use an "
+			return errf(err, errlen, "%s: relative path: use an "
 			    "absolute path (/dev/..., pty:/..., unix:/...)",
 			    spec);
 		sp->kind = EP_XEN;		/* a bare domain name */
@@ -330,9 +314,9 @@ parse_kind(const char *spec, char *main, char **rest, struct ep_spec *sp,
 		}
 	}
 	if (*main == '\0')
-		return fail(err, errlen, "%s: missing endpoint kind before ':'",
+		return errf(err, errlen, "%s: missing endpoint kind before ':'",
 		    spec);
-	return fail(err, errlen, "%s: unknown endpoint kind \"%s:\" (known: "
+	return errf(err, errlen, "%s: unknown endpoint kind \"%s:\" (known: "
 	    "pty, unix, unix-listen, tcp, tcp-listen, xen, pve, or a /dev "
 	    "path)", spec, main);
 }
@@ -355,7 +339,7 @@ parse_address(const char *spec, char *rest, struct ep_spec *sp, char *err,
 	case EP_PVE:
 		return parse_name(spec, rest, sp, err, errlen);
 	}
-	return fail(err, errlen, "%s: unknown endpoint kind", spec);
+	return errf(err, errlen, "%s: unknown endpoint kind", spec);
 }
 
 int
@@ -371,15 +355,15 @@ ep_spec_parse(const char *s, struct ep_spec *sp, char *err, size_t errlen)
 	if (err != NULL && errlen > 0)
 		*err = '\0';
 	if (s == NULL || *s == '\0')
-		return fail(err, errlen, "empty endpoint spec");
+		return errf(err, errlen, "empty endpoint spec");
 	for (p = s; *p != '\0'; p++) {
 		if (iscntrl((unsigned char)*p))
-			return fail(err, errlen, "endpoint spec has a control "
+			return errf(err, errlen, "endpoint spec has a control "
 			    "character (0x%02x) at offset %zu",
 			    (unsigned char)*p, (size_t)(p - s));
 	}
 	if ((len = strlen(s)) >= sizeof sp->text)
-		return fail(err, errlen, "endpoint spec is %zu bytes long, "
+		return errf(err, errlen, "endpoint spec is %zu bytes long, "
 		    "more than %zu", len, sizeof sp->text - 1);
 	memcpy(sp->text, s, len + 1);
 	memcpy(buf, s, len + 1);
@@ -388,7 +372,7 @@ ep_spec_parse(const char *s, struct ep_spec *sp, char *err, size_t errlen)
 	if ((next = strchr(buf, ',')) != NULL)
 		*next++ = '\0';
 	if (*main == '\0')
-		return fail(err, errlen, "%s: empty endpoint before ','", s);
+		return errf(err, errlen, "%s: empty endpoint before ','", s);
 	if (parse_kind(s, main, &rest, sp, err, errlen) == -1 ||
 	    parse_address(s, rest, sp, err, errlen) == -1)
 		return -1;
@@ -399,7 +383,7 @@ ep_spec_parse(const char *s, struct ep_spec *sp, char *err, size_t errlen)
 			return -1;
 	}
 	if (sp->console && (seen & 1u << OPT_SERIAL))
-		return fail(err, errlen, "%s: console and serial= exclude each "
+		return errf(err, errlen, "%s: console and serial= exclude each "
 		    "other (console is PV console 0)", s);
 	return 0;
 }

@@ -7,15 +7,9 @@
  * the deadline, never for ever.
  */
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,9 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "endpoint.h"
 #include "epsync.h"
 #include "exitcodes.h"
+#include "sock.h"
+#include "tty.h"
 
 #define RETRY_MS	50	/* first pause between connect attempts */
 
@@ -64,7 +59,7 @@ epsync_init(struct epsync *es, const struct ep_spec *spec)
 {
 	memset(es, 0, sizeof *es);
 	es->spec = spec;
-	es->lfd = -1;
+	es->sl.fd = -1;
 }
 
 static int
@@ -73,31 +68,6 @@ set_nonblock(int fd)
 	int	fl = fcntl(fd, F_GETFL);
 
 	return fl == -1 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-/* Close fd after a failure, keeping its errno; -1. */
-static int
-close_fail(int fd)
-{
-	int	e = errno;
-
-	close(fd);
-	errno = e;
-	return -1;
-}
-
-/* -1 with ENAMETOOLONG if path does not fit. */
-static int
-unix_addr(struct sockaddr_un *sun, const char *path)
-{
-	memset(sun, 0, sizeof *sun);
-	sun->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof sun->sun_path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sun->sun_path, path);
-	return 0;
 }
 
 /* The peer may not be there yet: errors worth another try. */
@@ -135,127 +105,37 @@ fail:
 }
 
 static int
-open_unix(struct epsync *es)
-{
-	struct sockaddr_un	sun;
-	int			fd;
-
-	if (unix_addr(&sun, es->spec->path) == -1)
-		return -1;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
-	    set_nonblock(fd) == -1)
-		return close_fail(fd);
-	return fd;
-}
-
-static int
 open_tcp(struct epsync *es)
 {
-	struct addrinfo	 hints, *res, *ai;
-	int		 fd = -1, e = ECONNREFUSED, on = 1, rc;
+	char	why[256];
+	int	fd;
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(es->spec->host, es->spec->port, &hints, &res);
-	if (rc != 0) {
-		note(es, gai_strerror(rc));
-		errno = EADDRNOTAVAIL;
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd == -1) {
-			e = errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		e = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd == -1) {
-		errno = e;
-		return -1;
-	}
-	/* Ping-pong traffic: latency matters, not segment count. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-	if (set_nonblock(fd) == -1)
-		return close_fail(fd);
+	if ((fd = sock_tcp_connect(es->spec->host, es->spec->port, why,
+	    sizeof why)) == -1 && errno == EADDRNOTAVAIL)
+		note(es, why);
 	return fd;
 }
 
+/* By the daemon's rules (sock.c): loopback unless allow-remote, never
+ * over a live socket, mode 0600 from the start. */
 static int
-listen_unix(struct epsync *es)
+listen_spec(struct epsync *es, char *err, size_t errlen)
 {
-	struct sockaddr_un	sun;
-	struct stat		st;
-	int			fd;
+	const struct ep_spec	*sp = es->spec;
 
-	if (unix_addr(&sun, es->spec->path) == -1)
-		return -1;
-	/* A socket left behind by an earlier run, never anything else. */
-	if (lstat(es->spec->path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(es->spec->path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		close(fd);
-		return -1;
-	}
-	es->unlink_path = 1;
-	if (chmod(es->spec->path, 0600) == -1 || listen(fd, 1) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-listen_tcp(struct epsync *es)
-{
-	struct addrinfo	 hints, *res;
-	const char	*host = es->spec->host[0] ? es->spec->host :
-			    "127.0.0.1";
-	int		 fd, on = 1, rc;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	rc = getaddrinfo(host, es->spec->port, &hints, &res);
-	if (rc != 0) {
-		note(es, gai_strerror(rc));
-		errno = EADDRNOTAVAIL;
-		return -1;
-	}
-	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC,
-	    res->ai_protocol);
-	if (fd == -1) {
-		freeaddrinfo(res);
-		return -1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
-	    listen(fd, 1) == -1) {
-		freeaddrinfo(res);
-		return close_fail(fd);
-	}
-	freeaddrinfo(res);
-	return fd;
+	if (sp->kind == EP_UNIX_LISTEN)
+		return sock_listen_unix(&es->sl, sp->path, 0600, NULL, err,
+		    errlen);
+	return sock_listen_tcp(&es->sl, sp->host, sp->port, sp->allow_remote,
+	    NULL, err, errlen);
 }
 
 /* Wait for one client on the listening socket; the listener then goes. */
 static int
 accept_one(struct epsync *es)
 {
-	struct pollfd	pfd = { es->lfd, POLLIN, 0 };
-	int		fd, n, on = 1;
+	struct pollfd	pfd = { es->sl.fd, POLLIN, 0 };
+	int		fd, n;
 
 	for (;;) {
 		if (stopped(es)) {
@@ -272,16 +152,17 @@ accept_one(struct epsync *es)
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		fd = accept4(es->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		fd = accept4(es->sl.fd, NULL, NULL,
+		    SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd >= 0)
 			break;
 		if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR)
 			return -1;
 	}
 	if (es->spec->kind == EP_TCP_LISTEN)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-	close(es->lfd);
-	es->lfd = -1;
+		sock_nodelay(fd);
+	close(es->sl.fd);	/* the socket file stays until epsync_close */
+	es->sl.fd = -1;
 	return fd;
 }
 
@@ -289,17 +170,15 @@ accept_one(struct epsync *es)
 int
 epsync_open(struct epsync *es, int *fd, char *err, size_t errlen)
 {
+	char	 why[SOCK_TEXT_MAX + 256];
 	int	 wait = RETRY_MS;
 
 	*fd = -1;
 	switch (es->spec->kind) {
 	case EP_UNIX_LISTEN:
 	case EP_TCP_LISTEN:
-		es->lfd = es->spec->kind == EP_UNIX_LISTEN ? listen_unix(es) :
-		    listen_tcp(es);
-		if (es->lfd == -1) {
-			snprintf(err, errlen, "cannot listen: %s",
-			    strerror(errno));
+		if (listen_spec(es, why, sizeof why) == -1) {
+			snprintf(err, errlen, "cannot listen: %s", why);
 			return EXIT_UNAVAIL;
 		}
 		*fd = accept_one(es);
@@ -324,7 +203,7 @@ epsync_open(struct epsync *es, int *fd, char *err, size_t errlen)
 		if (es->spec->kind == EP_TTY)
 			*fd = open_tty(es);
 		else if (es->spec->kind == EP_UNIX)
-			*fd = open_unix(es);
+			*fd = sock_unix_connect(es->spec->path);
 		else
 			*fd = open_tcp(es);
 		if (*fd >= 0)
@@ -344,10 +223,5 @@ epsync_open(struct epsync *es, int *fd, char *err, size_t errlen)
 void
 epsync_close(struct epsync *es)
 {
-	if (es->lfd >= 0)
-		close(es->lfd);
-	es->lfd = -1;
-	if (es->unlink_path)
-		unlink(es->spec->path);
-	es->unlink_path = 0;
+	sock_listener_close(&es->sl);
 }

@@ -1,10 +1,10 @@
 /*
- * eptcp.c - the tcp connect of an endpoint, with asynchronous DNS.
+ * eptcp.c - tcp:HOST:PORT, a connect with asynchronous DNS.
  *
  * A numeric address is used at once; a name is resolved with evdns so the
  * pair's loop never blocks.  The addresses are tried in order, each
  * connect nonblocking with a timeout; success or the last failure goes
- * back to endpoint.c's machinery (endpoint_conn_up, endpoint_conn_failed).
+ * to the lifecycle (endpoint_opened, endpoint_failed), which retries.
  * The resolver is freed while connected: its nameserver probes would keep
  * timers armed in an idle relay.
  */
@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,102 +22,139 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
-#include "endpoint_impl.h"
+#include "endpoint_backend.h"
+#include "errbuf.h"
+#include "sock.h"
 
 #define CONNECT_TIMEOUT_S	10
 
-void
-eptcp_cleanup(struct endpoint *ep)
+struct eptcp {
+	struct endpoint			*ep;
+	struct evdns_base		*dns;
+	struct evdns_getaddrinfo_request *dnsreq;
+	int				 resolving;
+	struct evutil_addrinfo		*ai, *ai_next;
+	int				 cfd;
+	int				 cerr;
+	struct event			*ev_conn;
+};
+
+/* Abandon an attempt in progress: socket, DNS request, addresses. */
+static void
+tcp_cleanup(struct eptcp *t)
 {
-	if (ep->ev_conn != NULL) {
-		event_free(ep->ev_conn);
-		ep->ev_conn = NULL;
+	if (t->ev_conn != NULL) {
+		event_free(t->ev_conn);
+		t->ev_conn = NULL;
 	}
-	if (ep->cfd != -1) {
-		close(ep->cfd);
-		ep->cfd = -1;
+	if (t->cfd != -1) {
+		close(t->cfd);
+		t->cfd = -1;
 	}
-	if (ep->dnsreq != NULL) {
-		evdns_getaddrinfo_cancel(ep->dnsreq);
-		ep->dnsreq = NULL;
+	if (t->dnsreq != NULL) {
+		evdns_getaddrinfo_cancel(t->dnsreq);
+		t->dnsreq = NULL;
 	}
-	ep->resolving = 0;
-	if (ep->ai != NULL) {
-		evutil_freeaddrinfo(ep->ai);
-		ep->ai = ep->ai_next = NULL;
+	t->resolving = 0;
+	if (t->ai != NULL) {
+		evutil_freeaddrinfo(t->ai);
+		t->ai = t->ai_next = NULL;
 	}
 }
 
-static void	tcp_try_next(struct endpoint *);
+static void
+tcp_free_resolver(struct eptcp *t)
+{
+	if (t->dns != NULL) {
+		evdns_base_free(t->dns, 0);
+		t->dns = NULL;
+	}
+}
+
+static void
+tcp_up(struct eptcp *t, int s)
+{
+	tcp_cleanup(t);
+	tcp_free_resolver(t);	/* no nameserver probes while connected */
+	sock_nodelay(s);
+	endpoint_opened(t->ep, s, endpoint_label(t->ep));
+}
+
+static void
+tcp_failed(struct eptcp *t, int err, const char *reason)
+{
+	tcp_cleanup(t);
+	endpoint_failed(t->ep, endpoint_label(t->ep), err, reason);
+}
+
+static void	tcp_try_next(struct eptcp *);
 
 static void
 tcp_connected_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct endpoint	*ep = arg;
-	socklen_t	 len = sizeof ep->cerr;
+	struct eptcp	*t = arg;
+	socklen_t	 len = sizeof t->cerr;
 	int		 s;
 
 	if (what & EV_TIMEOUT)
-		ep->cerr = ETIMEDOUT;
-	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &ep->cerr, &len) == -1)
-		ep->cerr = errno;
-	event_free(ep->ev_conn);
-	ep->ev_conn = NULL;
-	s = ep->cfd;
-	ep->cfd = -1;
-	if (ep->cerr == 0) {
-		endpoint_conn_up(ep, s);
+		t->cerr = ETIMEDOUT;
+	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &t->cerr, &len) == -1)
+		t->cerr = errno;
+	event_free(t->ev_conn);
+	t->ev_conn = NULL;
+	s = t->cfd;
+	t->cfd = -1;
+	if (t->cerr == 0) {
+		tcp_up(t, s);
 		return;
 	}
 	close(s);
-	tcp_try_next(ep);
+	tcp_try_next(t);
 }
 
 /* Try the resolved addresses in order; report the last error. */
 static void
-tcp_try_next(struct endpoint *ep)
+tcp_try_next(struct eptcp *t)
 {
 	struct evutil_addrinfo	*a;
 	struct timeval		 tv = { CONNECT_TIMEOUT_S, 0 };
 	int			 s;
 
-	while ((a = ep->ai_next) != NULL) {
-		ep->ai_next = a->ai_next;
+	while ((a = t->ai_next) != NULL) {
+		t->ai_next = a->ai_next;
 		s = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (s == -1) {
-			ep->cerr = errno;
+			t->cerr = errno;
 			continue;
 		}
 		if (connect(s, a->ai_addr, a->ai_addrlen) == 0) {
-			endpoint_conn_up(ep, s);
+			tcp_up(t, s);
 			return;
 		}
 		if (errno == EINPROGRESS) {
-			ep->ev_conn = event_new(ep->base, s, EV_WRITE,
-			    tcp_connected_cb, ep);
-			if (ep->ev_conn != NULL &&
-			    event_add(ep->ev_conn, &tv) == 0) {
-				ep->cfd = s;
-				ep->state = EPS_CONNECTING;
+			t->ev_conn = event_new(endpoint_base(t->ep), s,
+			    EV_WRITE, tcp_connected_cb, t);
+			if (t->ev_conn != NULL &&
+			    event_add(t->ev_conn, &tv) == 0) {
+				t->cfd = s;
 				return;
 			}
-			if (ep->ev_conn != NULL)
-				event_free(ep->ev_conn);
-			ep->ev_conn = NULL;
+			if (t->ev_conn != NULL)
+				event_free(t->ev_conn);
+			t->ev_conn = NULL;
 			errno = ENOMEM;
 		}
-		ep->cerr = errno;
+		t->cerr = errno;
 		close(s);
 	}
-	endpoint_conn_failed(ep, ep->cerr != 0 ? ep->cerr : ECONNREFUSED, NULL,
-	    0);
+	tcp_failed(t, t->cerr != 0 ? t->cerr : ECONNREFUSED, NULL);
 }
 
 static void
 tcp_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
 {
-	struct endpoint	*ep = arg;
+	struct eptcp	*t = arg;
 	char		 why[EP_HOST_MAX + 128];
 
 	if (result == EVUTIL_EAI_CANCEL) {	/* endpoint going away */
@@ -124,69 +162,101 @@ tcp_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
 			evutil_freeaddrinfo(res);
 		return;
 	}
-	ep->dnsreq = NULL;
-	ep->resolving = 0;
+	t->dnsreq = NULL;
+	t->resolving = 0;
 	if (result != 0) {
 		snprintf(why, sizeof why, "cannot resolve %s: %s",
-		    ep->spec.host, evutil_gai_strerror(result));
-		endpoint_conn_failed(ep, 100000 + result, why, 0);
+		    endpoint_spec(t->ep)->host, evutil_gai_strerror(result));
+		tcp_failed(t, 0, why);
 		return;
 	}
-	ep->ai = ep->ai_next = res;
-	ep->cerr = 0;
-	ep->state = EPS_WAITING;
+	t->ai = t->ai_next = res;
+	t->cerr = 0;
 	/* Connect from the loop, not from here. */
-	endpoint_arm_timer(ep, 0);
+	endpoint_retry_in(t->ep, 0);
 }
 
-void
-eptcp_attempt(struct endpoint *ep)
+/* Connect to the next resolved address, else resolve (numerically at
+ * once, a name without blocking the loop). */
+static void
+tcp_attempt(struct endpoint *ep)
 {
+	struct eptcp			*t = endpoint_data(ep);
+	const struct ep_spec		*sp = endpoint_spec(ep);
 	struct evutil_addrinfo		 hints;
 	struct evdns_getaddrinfo_request *req;
 	int				 r;
 
-	if (ep->ai_next != NULL) {
-		tcp_try_next(ep);
+	if (endpoint_fd(ep) != -1 || t->ev_conn != NULL || t->resolving)
+		return;
+	if (t->ai_next != NULL) {
+		tcp_try_next(t);
 		return;
 	}
-	eptcp_cleanup(ep);
+	tcp_cleanup(t);
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
 	hints.ai_flags = EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV;
-	r = evutil_getaddrinfo(ep->spec.host, ep->spec.port, &hints, &ep->ai);
+	r = evutil_getaddrinfo(sp->host, sp->port, &hints, &t->ai);
 	if (r == 0) {
-		ep->ai_next = ep->ai;
-		ep->cerr = 0;
-		tcp_try_next(ep);
+		t->ai_next = t->ai;
+		t->cerr = 0;
+		tcp_try_next(t);
 		return;
 	}
 	/* A name: resolve without blocking the pair's loop. */
-	if (ep->dns == NULL)
-		ep->dns = evdns_base_new(ep->base,
+	if (t->dns == NULL)
+		t->dns = evdns_base_new(endpoint_base(ep),
 		    EVDNS_BASE_INITIALIZE_NAMESERVERS |
 		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	if (ep->dns == NULL) {
-		tcp_resolved_cb(EVUTIL_EAI_FAIL, NULL, ep);
+	if (t->dns == NULL) {
+		tcp_resolved_cb(EVUTIL_EAI_FAIL, NULL, t);
 		return;
 	}
 	hints.ai_flags = EVUTIL_AI_NUMERICSERV;
-	ep->state = EPS_CONNECTING;
-	endpoint_set_status(ep, "resolving %s", ep->spec.host);
-	ep->resolving = 1;
-	req = evdns_getaddrinfo(ep->dns, ep->spec.host, ep->spec.port, &hints,
-	    tcp_resolved_cb, ep);
-	if (ep->resolving)		/* else answered already */
-		ep->dnsreq = req;
+	endpoint_set_status(ep, EP_CONNECTING, sp->host, "resolving %s",
+	    sp->host);
+	t->resolving = 1;
+	req = evdns_getaddrinfo(t->dns, sp->host, sp->port, &hints,
+	    tcp_resolved_cb, t);
+	if (t->resolving)		/* else answered already */
+		t->dnsreq = req;
 }
 
-void
-eptcp_free_resolver(struct endpoint *ep)
+static void
+tcp_stop(struct endpoint *ep)
 {
-	if (ep->dns != NULL) {
-		evdns_base_free(ep->dns, 0);
-		ep->dns = NULL;
-	}
+	struct eptcp	*t = endpoint_data(ep);
+
+	if (t == NULL)
+		return;
+	tcp_cleanup(t);
+	tcp_free_resolver(t);
+	free(t);
+	endpoint_set_data(ep, NULL);
 }
+
+static int
+tcp_start(struct endpoint *ep, char *err, size_t errlen)
+{
+	struct eptcp	*t;
+
+	if ((t = calloc(1, sizeof *t)) == NULL)
+		return errf(err, errlen, "%s: %s", endpoint_name(ep),
+		    strerror(errno));
+	t->ep = ep;
+	t->cfd = -1;
+	endpoint_set_data(ep, t);
+	endpoint_set_status(ep, EP_CONNECTING, endpoint_label(ep),
+	    "connecting to %s", endpoint_label(ep));
+	endpoint_retry_in(ep, 0);
+	return 0;
+}
+
+const struct ep_backend ep_backend_tcp = {
+	.start = tcp_start,
+	.retry = tcp_attempt,
+	.stop = tcp_stop,
+};

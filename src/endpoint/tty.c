@@ -9,7 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "endpoint.h"
+#include "tty.h"
 
 int
 tty_open_raw(const char *path, int extra_flags)

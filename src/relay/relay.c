@@ -890,9 +890,9 @@ relay_status(struct relay *r, char *buf, size_t len)
 }
 
 int
-relay_ready(struct relay *r)
+relay_is_up(struct relay *r)
 {
-	return r->started;
+	return endpoint_is_up(r->side[0].ep) && endpoint_is_up(r->side[1].ep);
 }
 
 const struct relay_opts *

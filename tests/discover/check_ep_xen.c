@@ -14,6 +14,9 @@
 
 #include "pvecfg.h"
 #include "xendom.h"
+#ifdef HAVE_XENSTORE
+#include "xsapi.h"
+#endif
 
 /* ---- tty values ---- */
 
@@ -438,6 +441,32 @@ START_TEST(test_pve_scan)
 }
 END_TEST
 
+#ifdef HAVE_XENSTORE
+/* The table names every function right: the real libxenstore fills it. */
+START_TEST(test_xsapi_load)
+{
+	char	 err[512] = "";
+	size_t	 i;
+
+	ck_assert_msg(xsapi_load(err, sizeof err) == 0, "%s", err);
+	{
+		void	*const ptrs[] = {
+			(void *)xsapi.open, (void *)xsapi.close,
+			(void *)xsapi.daemon_socket, (void *)xsapi.watch,
+			(void *)xsapi.fileno, (void *)xsapi.check_watch,
+			(void *)xsapi.read, (void *)xsapi.directory,
+			(void *)xsapi.get_permissions,
+		};
+
+		ck_assert_uint_eq(sizeof ptrs, sizeof xsapi);
+		for (i = 0; i < sizeof ptrs / sizeof ptrs[0]; i++)
+			ck_assert_msg(ptrs[i] != NULL, "pointer %zu", i);
+	}
+	ck_assert(xsapi.daemon_socket() != NULL);
+}
+END_TEST
+#endif
+
 static Suite *
 ep_xen_suite(void)
 {
@@ -464,6 +493,9 @@ ep_xen_suite(void)
 	tcase_add_test(tp, test_pve_lookup);
 	tcase_add_test(tp, test_pve_scan);
 	suite_add_tcase(s, tp);
+#ifdef HAVE_XENSTORE
+	tcase_add_test(tc, test_xsapi_load);
+#endif
 	return s;
 }
 
