@@ -285,6 +285,9 @@ body_done(struct kd_parser *p)
 static size_t
 skip(const uint8_t *d, size_t i, size_t n)
 {
+	/* Between packets on a KD line the next leader is usually here. */
+	if (i < n && (d[i] == LEADER_DATA_BYTE || d[i] == LEADER_CONTROL_BYTE))
+		return (i);
 	return (i + bs_find3(d + i, n - i, LEADER_DATA_BYTE,
 	    LEADER_CONTROL_BYTE, KD_BREAKIN));
 }
