@@ -20,6 +20,7 @@
 
 #include "bench.h"
 #include "endpoint.h"
+#include "tty.h"
 
 #define ROUND_TIMEOUT_MS	5000
 

@@ -212,6 +212,32 @@ reconn_md() {
 	{ printf "| %s | %s | **%.2f** | %.2f | %.2f | %.2f |\n", $1 == "unix" ? "unix socket (bind + listen)" : "pty (link appears)", $2, $3, $4, $5, $6 }' "$D/reconn.csv"
 }
 
+# crlf=auto after detection against crlf=on (bench/run.sh, section 7).
+auto_md() {
+	[ -s "$D/auto.csv" ] || return
+	awk -F, "$LIB"'
+	NR > 1 {
+		c = $2; n[c]++
+		for (i = 3; i <= 8; i++) v[c, i, n[c]] = $i
+	}
+	END {
+		split("kdrelayd kdrelayd-auto", K, " ")
+		for (x = 1; x <= 2; x++) for (i = 3; i <= 8; i++) {
+			c = K[x]; delete a
+			for (j = 1; j <= n[c]; j++) a[j] = v[c, i, j]
+			M[c, i] = med(a, n[c])
+		}
+		print "| kdrelayd | throughput MB/s | ACK p50 / p99 us | 1 KiB data p50 / p99 us | relay CPU us per data round trip |"
+		print "|---|---|---|---|---|"
+		for (x = 1; x <= 2; x++) {
+			c = K[x]
+			printf "| %s | %.1f | %.0f / %.0f | %.0f / %.0f | %.1f |\n", c == "kdrelayd" ? "crlf=on" : "crlf=auto (detected)", M[c, 3], M[c, 4], M[c, 5], M[c, 6], M[c, 7], M[c, 8]
+		}
+		printf "| auto / on | %s | %s / %s | %s / %s | %s |\n", ratio(M["kdrelayd-auto", 3], M["kdrelayd", 3]), ratio(M["kdrelayd-auto", 4], M["kdrelayd", 4]), ratio(M["kdrelayd-auto", 5], M["kdrelayd", 5]), ratio(M["kdrelayd-auto", 6], M["kdrelayd", 6]), ratio(M["kdrelayd-auto", 7], M["kdrelayd", 7]), ratio(M["kdrelayd-auto", 8], M["kdrelayd", 8])
+		printf "\nMedians over %d repetitions, the two alternating on the same corrupting lines.\n", n["kdrelayd"]
+	}' "$D/auto.csv"
+}
+
 targets_md() {
 	awk '
 	{ f[$1] = $2 }
@@ -283,6 +309,7 @@ targets_md() {
 	echo
 	tput_md >"$D/tput.md.tmp"; latency_md >"$D/latency.md.tmp"; session_md >"$D/session.md.tmp"
 	idle_md >"$D/idle.md.tmp"; scale_md >"$D/scale.md.tmp"; reconn_md >"$D/reconn.md.tmp"
+	auto_md >"$D/auto.md.tmp"
 	targets_md
 	echo
 	echo "## 1. Throughput (a memory dump)"
@@ -319,6 +346,15 @@ targets_md() {
 	echo "so up to 0.1 ms of each figure is that wait). socat and ptycrlf do not reconnect at all: they exit."
 	echo
 	cat "$D/reconn.md.tmp"
+	if [ -s "$D/auto.md.tmp" ]; then
+		echo
+		echo "## 7. crlf=auto after detection"
+		echo
+		echo "The default, crlf=auto, holds the first data packet each way until it validates under one reading;"
+		echo "after that a direction streams exactly as with crlf=on. Same corrupting lines, same programs as 1 and 2."
+		echo
+		cat "$D/auto.md.tmp"
+	fi
 	echo
 	echo "![throughput and latency per contender](bench.png)"
 } >"$D/results.md"

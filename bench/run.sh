@@ -34,7 +34,7 @@
 #                               (make all): ipb, cpu and scale1k run it too,
 #                               as "before", in the same run
 #   BENCH_ONLY [all]            a subset: ipb tput cpu latency session idle
-#                               scale scale1k reconn (space separated)
+#                               scale scale1k reconn auto (space separated)
 #   BENCH_MAX_LOAD []           wait (10 min at most) for the 1-minute load
 #                               average to fall below this before starting
 #   BENCH_OUT [bench/results]   where the CSV, results.md and bench.png go
@@ -59,7 +59,7 @@ RECONN_REPS=${BENCH_RECONN_REPS:-10}
 CPU_SIZE=${BENCH_CPU_SIZE:-256M}
 PAIRS_BIG=${BENCH_PAIRS_BIG:-1024}
 BEFORE=${BENCH_BEFORE:-}
-ONLY=${BENCH_ONLY:-ipb tput cpu latency session idle scale scale1k reconn}
+ONLY=${BENCH_ONLY:-ipb tput cpu latency session idle scale scale1k reconn auto}
 OUT=${BENCH_OUT:-$HERE/results}
 SHARED=${KDRELAY_SHARED:-$HERE/../../shared}
 FIXTURE=$SHARED/fixtures/windbg-session.kdtrace
@@ -154,6 +154,10 @@ up() {
 	kdrelayd|before)
 		d=$BUILD; [ $1 = before ] && d=$BEFORE/build
 		bg "$d/kdrelayd" -q "pty:$T/a.vm,crlf=on" "pty:$T/b.vm,crlf=on" \
+		    2>>"$T/kdrelayd.log"
+		RELAY_PIDS=$LAST REPAIR=-r ;;
+	kdrelayd-auto)
+		bg "$BUILD/kdrelayd" -q "pty:$T/a.vm" "pty:$T/b.vm" \
 		    2>>"$T/kdrelayd.log"
 		RELAY_PIDS=$LAST REPAIR=-r ;;
 	socat)
@@ -461,7 +465,44 @@ run_reconn() {
 	done
 }
 
-for s in ipb tput cpu latency session idle scale scale1k reconn; do
+# ---- 7. crlf=auto after detection ----
+
+# kdrelayd with crlf=auto (the default: detected, the first packet each
+# way held until it validates) against crlf=on, on the same corrupting
+# lines, alternating: once detected, auto must cost nothing.  The 1 KiB
+# round trips run first, so detection is done (in pingpong's warm-up) by
+# the time anything is timed; the throughput run starts on a fresh relay
+# and pays detection inside its first packet.
+run_auto() {
+	f=$OUT/auto.csv
+	echo "rep,contender,tput_mbps,ack_p50_us,ack_p99_us,data_p50_us,data_p99_us,relay_cpu_us_per_rt" >"$f"
+	rep=1
+	while [ $rep -le "$REPS" ]; do
+		set -- kdrelayd kdrelayd-auto
+		[ $((rep % 2)) = 0 ] && set -- kdrelayd-auto kdrelayd
+		for c; do
+			up $c
+			n0=$(relay_ns)
+			d=$("$BUILD/bench/pingpong" -c -r -n "$ROUNDS" -s 1024 \
+			    "$GA" "$GB" 2>>"$T/pingpong.err")
+			cpu=$(awk -v a="$n0" -v b="$(relay_ns)" -v n="$ROUNDS" \
+			    'BEGIN { printf "%.1f", (b - a) / n / 1000 }')
+			a=$("$BUILD/bench/pingpong" -c -r -n "$ROUNDS" -s 0 \
+			    "$GA" "$GB" 2>>"$T/pingpong.err")
+			down
+			up $c
+			t=$("$BUILD/bench/tput" -c -r -d ab -s "$SIZE" -t 600 \
+			    "$GA" "$GB" 2>>"$T/tput.err")
+			down
+			[ "$(kv ok "$t")" = 1 ] || t="tput mbps=0"
+			echo "$rep,$c,$(kv mbps "$t"),$(kv p50_us "$a"),$(kv p99_us "$a"),$(kv p50_us "$d"),$(kv p99_us "$d"),$cpu" >>"$f"
+			say "auto rep $rep $c: $(tail -n 1 "$f")"
+		done
+		rep=$((rep + 1))
+	done
+}
+
+for s in ipb tput cpu latency session idle scale scale1k reconn auto; do
 	in_list $s "$ONLY" && run_$s
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)

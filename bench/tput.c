@@ -23,6 +23,7 @@
 
 #include "bench.h"
 #include "endpoint.h"
+#include "tty.h"
 
 #define NPKT	256		/* packets in a cycle (even: ids alternate) */
 #define CHUNK	65536

@@ -97,7 +97,7 @@ level_name(enum log_level l)
  * Returns 1 when the file (not the text) turned allow-remote on.
  */
 static int
-check_side(const struct relay_opts *o, int side)
+check_side(const struct pair_opts *o, int side)
 {
 	const struct ep_spec	*sp = &o->side[side];
 	struct ep_spec		 alone0, *alone = &alone0;
@@ -119,7 +119,7 @@ check_side(const struct relay_opts *o, int side)
 }
 
 static void
-write_pair(struct out *w, const struct relay_opts *o)
+write_pair(struct out *w, const struct pair_opts *o)
 {
 	int	side, remote = 0;
 
@@ -142,6 +142,7 @@ write_pair(struct out *w, const struct relay_opts *o)
 	line(w, "hold-ms = %u", o->hold_ms);
 	line(w, "buffer-size = %zu", o->bufsize);
 	line(w, "validate = %s", yn(o->validate));
+	line(w, "target-shutdown = %s", yn(o->target_shutdown));
 	line(w, "allow-remote = %s", yn(remote));
 	if (o->packet_log[0] != '\0')
 		quoted(w, "packet-log", o->packet_log);
@@ -164,6 +165,7 @@ write_config(struct out *w, const struct config *cf)
 	line(w, "hold-ms = %u", cf->hold_ms);
 	line(w, "buffer-size = %zu", cf->bufsize);
 	line(w, "validate = %s", yn(cf->validate));
+	line(w, "target-shutdown = %s", yn(cf->target_shutdown));
 	line(w, "allow-remote = %s", yn(cf->allow_remote));
 	for (i = 0; i < cf->npairs; i++)
 		write_pair(w, &cf->pairs[i]);
@@ -194,7 +196,8 @@ same_config(const struct config *a, const struct config *b, const char *what)
 	    strcmp(a->packet_log_dir, b->packet_log_dir) == 0 &&
 	    strcmp(a->capture_dir, b->capture_dir) == 0 &&
 	    a->hold_ms == b->hold_ms && a->bufsize == b->bufsize &&
-	    a->validate == b->validate && a->allow_remote == b->allow_remote,
+	    a->validate == b->validate && a->allow_remote == b->allow_remote &&
+	    a->target_shutdown == b->target_shutdown,
 	    "%s: [global] differs", what);
 	CHECK(x->enable == y->enable && x->nmatch == y->nmatch &&
 	    strcmp(x->endpoint, y->endpoint) == 0 &&
@@ -207,7 +210,7 @@ same_config(const struct config *a, const struct config *b, const char *what)
 	CHECK(a->npairs == b->npairs, "%s: %zu pairs, then %zu", what,
 	    a->npairs, b->npairs);
 	for (i = 0; i < a->npairs; i++)
-		CHECK(relay_opts_equal(&a->pairs[i], &b->pairs[i]),
+		CHECK(pair_opts_equal(&a->pairs[i], &b->pairs[i]),
 		    "%s: pair %s differs", what, a->pairs[i].name);
 }
 

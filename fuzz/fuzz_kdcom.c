@@ -21,6 +21,7 @@
  */
 #include <string.h>
 
+#include "le.h"
 #include "kdcom.h"
 #include "fuzz.h"
 
@@ -68,20 +69,6 @@ log_add(struct log *l, const struct kd_event *ev)
 	l->nbytes += r->len;
 }
 
-static void
-le16put(uint8_t *p, unsigned v)
-{
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-}
-
-static void
-le32put(uint8_t *p, uint32_t v)
-{
-	le16put(p, v & 0xffff);
-	le16put(p + 2, v >> 16);
-}
-
 /* Property 2, on the packet as the callback sees it. */
 static void
 check_packet(const struct kd_packet *pkt)
@@ -119,8 +106,8 @@ check_packet(const struct kd_packet *pkt)
 		n = kd_build(b, pkt->type, pkt->id, NULL, 0);
 		CHECK(n == KD_HEADER_SIZE && pkt->rawlen == n,
 		    "control packet of %zu bytes", pkt->rawlen);
-		le16put(b + 6, pkt->len);
-		le32put(b + 12, pkt->checksum);
+		le16_put(b + 6, pkt->len);
+		le32_put(b + 12, pkt->checksum);
 	} else {
 		CHECK(pkt->payload == pkt->raw + KD_HEADER_SIZE, "payload");
 		n = kd_build(b, pkt->type, pkt->id, pkt->payload, pkt->len);

@@ -5,9 +5,11 @@
  *
  * The first byte picks the mode (off, on, auto), auto's initial guess and
  * whether the validator runs; the rest is what the endpoint sends.  Each
- * read is processed in place as the relay does it (out = in - 1) in a
- * buffer of exactly n + 1 bytes, so ASan sees any write past the promised
- * room, and each call must return at most n + 1 bytes.
+ * read is processed in place as the relay does it (out = in - slack, slack
+ * 1 or, while auto mode is unsettled, a held packet's worth) in a buffer
+ * of exactly n + slack bytes, so ASan sees any write past the promised
+ * room, and each call must return at most that.  A flush point releases a
+ * held packet (the relay's quiet timer) and a held 0x0d (its hold timer).
  *
  * The bytes delivered must follow a byte-at-a-time model:
  * - off: the input itself;
@@ -16,7 +18,11 @@
  *   offset they take effect at), each byte goes out as read or repaired,
  *   and a 0x0d held when repair turns off goes out then, one already
  *   delivered when it turns on is not sent twice.
- * So whatever auto mode decides, no byte is lost, duplicated or invented.
+ *   A packet held until it decides switches at its first byte after the
+ *   leader, so the model needs nothing more: the output is always the
+ *   input in one reading or the other, piecewise.
+ * So whatever auto mode decides, no byte is lost, duplicated or invented,
+ * and no more than one packet's bytes are ever held.
  * The counters must add up (bytes in, bytes out, never more out than in).
  */
 #include <string.h>
@@ -74,6 +80,7 @@ struct model {
 	uint8_t		*out;
 	size_t		 n;
 	const struct ctx *c;
+	uint64_t	 pos;		/* input taken in */
 	size_t		 next;		/* switch */
 	unsigned	 flushes;
 };
@@ -124,20 +131,40 @@ model_flush(struct model *m)
 static size_t
 process(struct stream *s, const uint8_t *in, size_t len, uint8_t *out)
 {
+	size_t	 slack = stream_slack(s), o;
 	uint8_t	*b;
-	size_t	 o;
 
-	if ((b = malloc(len + 1)) == NULL)
+	CHECK(slack == 1 || (s->mode == CRLF_AUTO && !s->decided),
+	    "slack %zu when settled", slack);
+	if ((b = malloc(len + slack)) == NULL)
 		abort();
 	if (len > 0)
-		memcpy(b + 1, in, len);
-	o = stream_process(s, b + 1, len, b);
-	CHECK(o <= len + 1, "%zu bytes in gave %zu out", len, o);
+		memcpy(b + slack, in, len);
+	o = stream_process(s, b + slack, len, b);
+	CHECK(o <= len + slack, "%zu bytes in gave %zu out", len, o);
 	memcpy(out, b, o);
 	free(b);
 	return o;
 }
 
+/* The relay's quiet timer: a held packet goes out, into the room promised. */
+static size_t
+release(struct stream *s, uint8_t *out)
+{
+	size_t	 slack = stream_slack(s), o;
+	uint8_t	*b;
+
+	if ((b = malloc(slack)) == NULL)
+		abort();
+	o = stream_release(s, b);
+	CHECK(o <= slack, "release gave %zu bytes", o);
+	CHECK(!stream_held(s), "held after a release");
+	memcpy(out, b, o);
+	free(b);
+	return o;
+}
+
+/* Its hold timer: a held 0x0d goes out. */
 static size_t
 flush(struct stream *s, uint8_t *out)
 {
@@ -154,6 +181,39 @@ flush(struct stream *s, uint8_t *out)
 	return o;
 }
 
+/*
+ * The model takes in what the stream took in (a held packet is not, until
+ * it decides), so that a switch at its first byte finds the model there.
+ */
+static void
+model_advance(struct model *m, const uint8_t *x, uint64_t upto)
+{
+	for (; m->pos < upto; m->pos++) {
+		model_switches(m, m->pos);
+		model_byte(m, x[m->pos]);
+	}
+	model_switches(m, upto);
+}
+
+/* Release, then flush, each a step of its own for the switches. */
+static size_t
+timers(struct stream *s, struct ctx *c, struct model *m, const uint8_t *x,
+    uint8_t *out)
+{
+	size_t	o;
+
+	c->flushes++;
+	m->flushes++;
+	o = release(s, out);
+	model_advance(m, x, s->c.bytes_in);
+	c->flushes++;
+	m->flushes++;
+	o += flush(s, out + o);
+	model_flush(m);
+	model_switches(m, s->c.bytes_in);
+	return o;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -165,7 +225,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct plan	 pl;
 	const uint8_t	*x;
 	uint8_t		*got, *want;
-	size_t		 n, pos, len, o = 0, i, end;
+	size_t		 n, pos, len, o = 0, end;
 	unsigned	 op;
 	int		 tracks;
 
@@ -194,31 +254,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = plan_len(&pl, n - pos);
 		end = pos + len;
 		o += process(s, x + pos, len, got + o);
-		for (i = pos; i < end; i++) {
-			model_switches(&m, i);
-			model_byte(&m, x[i]);
-		}
-		model_switches(&m, end);
-		if (tracks)
+		model_advance(&m, x, s->c.bytes_in);
+		/* Held bytes are not yet taken in: one packet at most. */
+		CHECK(end - s->c.bytes_in <= PROBE_MAX, "%zu bytes held",
+		    (size_t)(end - s->c.bytes_in));
+		CHECK(stream_held(s) || s->c.bytes_in == end, "bytes lag "
+		    "with no packet held");
+		if (tracks && !stream_held(s))
 			CHECK(stream_holding(s) == m.held, "holding %d, model "
 			    "%d at %zu", stream_holding(s), m.held, end);
 		op = plan_byte(&pl);
 		if ((op & 0x30) != 0x30)
 			continue;
-		c->flushes++;
-		o += flush(s, got + o);
-		m.flushes++;
-		model_flush(&m);
-		model_switches(&m, end);
+		o += timers(s, c, &m, x, got + o);
+		CHECK(s->c.bytes_in == end, "input not all taken in");
 		if ((op & 0x70) == 0x70)	/* the source reconnects */
 			stream_reset(s);
 		CHECK(!stream_holding(s), "holding after a flush");
 	}
-	c->flushes++;
-	o += flush(s, got + o);
-	m.flushes++;
-	model_flush(&m);
-	model_switches(&m, n);
+	o += timers(s, c, &m, x, got + o);
 
 	if (c->nsw < MAXSW) {
 		CHECK(m.next == c->nsw, "%zu of %zu switches placed", m.next,

@@ -30,7 +30,11 @@ play() {
 	sed 's/^/    /' "$T/$1.debugger" "$T/$1.target"
 	say "    relay:"
 	grep -E 'switched|->' "$T/$1.relay.log" | sed 's/^[^:]*: [a-z]*: /      /'
-	[ $dr = 0 ] && [ $tr = 0 ]
+	# Detection holds the first packet the corruption hits: no RESEND.
+	rs=$(sed -n 's/.* resends sent=\([0-9]*\) .*/\1/p' "$T/$1.debugger" "$T/$1.target" |
+	    awk '{ n += $1 } END { print n + 0 }')
+	say "    RESENDs the players had to ask for: $rs"
+	[ $dr = 0 ] && [ $tr = 0 ] && [ "$rs" = 0 ]
 }
 
 say "kdrelayd demo: a KD session through a corrupting serial line"
@@ -53,7 +57,8 @@ say "DbgPrint text the relay logged (TraceAssist-style), first lines:"
 grep -h '"' "$T"/*.pktlog 2>/dev/null | sed 's/^.*DEBUG_IO.*PrintString /    /' | head -5
 say ""
 if [ $ok1 = 1 ] && [ $ok2 = 1 ]; then
-	say "RESULT: every packet arrived intact through the corrupting line."
+	say "RESULT: every packet arrived intact through the corrupting line,"
+	say "        the first one included: not one RESEND."
 	exit 0
 fi
 say "RESULT: FAILED (logs above)"

@@ -4,9 +4,10 @@ pkgs="build-essential pkg-config libevent-dev libxen-dev check socat
 libsystemd-dev systemd xenstore-utils mandoc clang llvm procps util-linux
 iproute2 strace valgrind"
 # The KVM tests' QEMU and libvirtd, without their recommends (a GUI, lvm2,
-# swtpm, the other hypervisor drivers).
+# swtpm, the other hypervisor drivers); the package test's tools likewise.
 norec="binutils qemu-system-x86 libvirt-dev libvirt-daemon
-libvirt-daemon-driver-qemu libvirt-clients"
+libvirt-daemon-driver-qemu libvirt-clients
+dpkg-dev debhelper lintian fakeroot blhc git"
 missing="" missing_norec=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

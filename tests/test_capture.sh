@@ -7,9 +7,9 @@
 #     API name, and the DbgPrint texts escaped (all seven of the trace's,
 #     each as often as it was sent); the capture is a kdtrace equal to the
 #     session, record for record and byte for byte, the break-in included;
-#  b) crlf=auto from the wrong guess: the capture holds exactly what
-#     crossed intact (the recovery included, the damaged packet not, the
-#     packet log says bad-trailer), agrees with the relay's counters, and
+#  b) crlf=auto from the wrong guess: detection is lossless, so the
+#     capture is the session itself, byte for byte (no damaged packet in
+#     the packet log, no recovery), agrees with the relay's counters, and
 #     is a kdtrace kdreplay accepts;
 #  c) round trip: two kdreplays play that capture through a fresh relay,
 #     whose own capture is then identical to it.
@@ -104,14 +104,20 @@ for x in D T; do
 	done
 done
 bad=$(grep -cE ' (T>D|D>T) .* bad-(trailer|checksum)' "$T/auto.pktlog")
-[ "$bad" -ge 1 ] || fail "auto: no damaged packet in the packet log"
+[ "$bad" = 0 ] || fail "auto: $bad damaged packets in the packet log"
 [ "$(grep -c 'CRLF repair on' "$T/auto.pktlog")" = 2 ] ||
     fail "auto: the switches are not in the packet log"
-# The recovery is in it: one more packet each way than the trace per
-# RESEND asked.
-[ "$(get "$T/auto.kv" T.records)" -gt "$(get "$T/trace.kv" T.records)" ] ||
-    fail "auto: the capture has no recovery"
-note "ok: crlf=auto: capture = the $bad-damage session's intact packets"
+# Detection held the first packets the corruption hit: no recovery, the
+# capture has the trace's records exactly.
+"$KDSTAT" "$FIXTURE" >"$T/fixture.kv" || fail "kdstat $FIXTURE"
+for x in D T; do
+	[ "$(get "$T/auto.kv" $x.records)" = "$(get "$T/fixture.kv" $x.records)" ] ||
+	    fail "auto: the capture has $(get "$T/auto.kv" $x.records) $x" \
+		"records, the session $(get "$T/fixture.kv" $x.records)"
+done
+cmp -s "$FIXTURE" "$T/auto.kdtrace" ||
+    fail "auto: the capture is not the session that crossed"
+note "ok: crlf=auto: capture = the session, no damage, no recovery"
 
 # c) The capture played back through a relay: captured the same again.
 session again "$T/auto.kdtrace" ",crlf=on" ",crlf=on"

@@ -10,10 +10,12 @@
 #     kdd's DbgPrints (text ending in 0d 0a inside the payload) arrive
 #     unchanged and are logged as such, and the relay's counters equal what
 #     kddrive sent and received, per packet type and in bytes;
-#  b) target crlf=auto (first guess off): the relay switches repair on at
-#     the first packet the corruption hits; kdd never retransmits, so that
-#     one packet is lost to the debugger (kddrive -B 1 forgives it), and
-#     everything after it, DbgPrints and reads included, arrives intact;
+#  b) default crlf (auto, first guess off) on both sides, and both lines
+#     corrupting (kddrive's too, through a pty slave with ONLCR): detection
+#     is lossless: each side's first packet the corruption hits is held
+#     until it validates repaired, so not one packet is damaged, nobody
+#     asks for a RESEND, and kdd's first DbgPrint ("connected", which kdd
+#     never sends again) is in the packet log, intact, with every packet;
 #  c) target crlf=off: the session breaks (the corruption is real);
 #  d) a clean line, crlf=auto: kdd's genuine CR LF inside DbgPrints must
 #     not make the relay switch; everything arrives intact.
@@ -31,6 +33,17 @@ session() {
 	_s=$1 _to=$2
 	shift 2
 	vm "h$_s"
+	_hep=$T/h$_s.guest
+	if [ "${HOSTLINE:-raw}" = crlf ]; then
+		# The debugger's writes go through a slave with OPOST|ONLCR.
+		_hport=$(free_port)
+		bg socat "TCP-LISTEN:$_hport,bind=127.0.0.1,reuseaddr" \
+		    "OPEN:$T/h$_s.guest,raw,echo=0,opost=1,onlcr=1" \
+		    >"$T/h$_s.socat.log" 2>&1
+		wait_until 5 _peers_listening "$_hport" ||
+		    fail "$_s: socat does not listen on $_hport"
+		_hep=tcp:127.0.0.1:$_hport
+	fi
 	kdd_start_tty "$T/kdd$_s" "${LINE:-crlf}" $DOM
 	: >"$T/relay.log"
 	relay -n "$_s" --packet-log "$T/$_s.pktlog" "$T/h$_s.vm" \
@@ -39,7 +52,7 @@ session() {
 	    fail "$_s: relay did not open kdd's pty"
 	wait_log "$T/relay.log" "$_s/host: .*connected" ||
 	    fail "$_s: relay did not open the host's pty"
-	timeout 20 "$KDDRIVE" -i -t 10 "$@" "$T/h$_s.guest" \
+	timeout 20 "$KDDRIVE" -i -t 10 "$@" "$_hep" \
 	    >"$T/$_s.drv" 2>"$T/$_s.drv.err"
 	RC=$?
 	# kddrive's last ACK may still be on its way through the relay.
@@ -66,7 +79,8 @@ agree() {
 	done
 	[ $(( $(get "$T/$_s.D.kv" data) + $(get "$T/$_s.D.kv" control) )) = \
 	    "$(drv "$_s" sent.packets)" ] &&
-	    [ "$(get "$T/$_s.D.kv" bytes_in)" = "$(drv "$_s" sent.bytes)" ] &&
+	    [ $(( $(get "$T/$_s.D.kv" bytes_in) - $(get "$T/$_s.D.kv" CRs_removed) )) = \
+		"$(drv "$_s" sent.bytes)" ] &&
 	    [ "$(get "$T/$_s.D.kv" out)" = "$(drv "$_s" sent.bytes)" ] ||
 	    fail "$_s: D: relay $(tr '\n' ' ' <"$T/$_s.D.kv"); kddrive sent" \
 		"$(drv "$_s" sent.packets) packets, $(drv "$_s" sent.bytes) bytes"
@@ -123,27 +137,45 @@ stop "$RELAY"
 note "ok: kdd, crlf=on: $(drv on recv.packets) packets received intact," \
     "$n DbgPrints ending in CR LF, $(get "$T/on.T.kv" CRs_removed) CRs removed"
 
-# b) crlf=auto: one packet lost to the switch, then intact.
-session auto "" -B 1 -n 4 -l 2000
+# b) crlf=auto (the default) both ways, both lines corrupting: lossless.
+HOSTLINE=crlf session auto "" -n 4 -l 2058
 [ "$RC" = 0 ] && [ "$(drv auto result)" = pass ] || {
 	cat "$T/auto.drv" "$T/auto.drv.err" >&2
 	fail "auto: kddrive failed: $(drv auto reason)"
 }
-[ "$(grep -c 'auto: target->host: CRLF repair switched on' "$T/relay.log")" = 1 ] ||
-    fail "auto: the relay did not switch repair on exactly once"
-grep -q 'host->target: CRLF repair switched' "$T/relay.log" &&
-    fail "auto: the clean direction switched"
-bad=$(( $(drv auto recv.bad_checksum) + $(drv auto recv.bad_trailer) ))
-[ "$bad" = 1 ] || fail "auto: kddrive saw $bad damaged packets, not 1"
-[ $(( $(get "$T/auto.T.kv" bad_checksum) + $(get "$T/auto.T.kv" bad_trailer) )) = 1 ] ||
-    fail "auto: the relay did not count the one damaged packet"
+for d in target-\>host host-\>target; do
+	[ "$(grep -c "auto: $d: CRLF repair switched on" "$T/relay.log")" = 1 ] ||
+	    fail "auto: $d did not switch repair on exactly once"
+done
+for k in recv.bad_checksum recv.bad_trailer recv.oversize recv.garbage \
+    recv.RESEND sent.RESEND; do
+	[ "$(drv auto $k)" = 0 ] || fail "auto: kddrive $k=$(drv auto $k)"
+done
+for k in D T; do
+	for c in bad_checksum bad_trailer RESEND; do
+		[ "$(get "$T/auto.$k.kv" $c)" = 0 ] ||
+		    fail "auto: relay $k $c=$(get "$T/auto.$k.kv" $c)"
+	done
+done
+[ "$(get "$T/auto.T.kv" CRs_removed)" -gt 0 ] &&
+    [ "$(get "$T/auto.D.kv" CRs_removed)" -gt 0 ] ||
+    fail "auto: a line did not corrupt: $(tr '\n' ' ' <"$T/auto.T.kv")"
 [ "$(drv auto getversion.ok)" = 1 ] && [ "$(drv auto reads.ok)" = 4 ] &&
-    [ "$(drv auto dbgprint.crlf)" -ge 1 ] ||
-    fail "auto: after the switch: $(tr '\n' ' ' <"$T/auto.drv")"
+    [ "$(drv auto dbgprint.crlf)" = "$(drv auto dbgprint.count)" ] ||
+    fail "auto: steps missing: $(tr '\n' ' ' <"$T/auto.drv")"
 agree auto
+# Every packet the packet log has is good, kdd's hello the first DbgPrint.
+grep -E '^[^ ]+ [DT]>[DT] ' "$T/auto.pktlog" | grep -v ' ok' |
+    grep -q . && fail "auto: bad packets logged:" \
+	"$(grep -E '[DT]>[DT] ' "$T/auto.pktlog" | grep -v ' ok' | head -3)"
+grep -F "T>D DEBUG_IO" "$T/auto.pktlog" | head -n 1 |
+    grep -qF " ok PrintString \"$hello\\r\\n\"" ||
+    fail "auto: kdd's first DbgPrint not logged intact:" \
+	"$(grep DEBUG_IO "$T/auto.pktlog" | head -n 2)"
 kdd_stop
 stop "$RELAY"
-note "ok: kdd, crlf=auto: switched once, 1 packet lost, the rest intact"
+note "ok: kdd, crlf=auto, both lines corrupting: no packet damaged, no" \
+    "RESEND, kdd's hello logged intact"
 # c) crlf=off: the corruption is real, the session breaks, the relay
 # sees the damage it forwards unrepaired.
 session off ",crlf=off" -n 1

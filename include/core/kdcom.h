@@ -39,9 +39,27 @@ enum kd_type {
 	KD_TYPE_MAX = 12,
 };
 
-#define KD_API_READ_VIRTUAL	0x3130
-#define KD_API_GET_VERSION	0x3146
-#define KD_API_PRINT_STRING	0x3230
+/* The API numbers a packet's payload starts with (kd_api_name). */
+enum kd_api {
+	/* STATE_CHANGE32/64: why the target stopped. */
+	KD_API_EXCEPTION = 0x3030,
+	KD_API_LOAD_SYMBOLS = 0x3031,
+	/* STATE_MANIPULATE: the debugger's requests, echoed in replies. */
+	KD_API_READ_VIRTUAL = 0x3130,
+	KD_API_WRITE_VIRTUAL = 0x3131,
+	KD_API_GET_CONTEXT = 0x3132,
+	KD_API_SET_CONTEXT = 0x3133,
+	KD_API_WRITE_BREAKPOINT = 0x3134,
+	KD_API_RESTORE_BREAKPOINT = 0x3135,
+	KD_API_CONTINUE = 0x3136,
+	KD_API_READ_CONTROL = 0x3137,
+	KD_API_WRITE_CONTROL = 0x3138,
+	KD_API_CONTINUE2 = 0x313c,
+	KD_API_GET_VERSION = 0x3146,
+	KD_API_GET_CONTEXT_EX = 0x315f,
+	/* DEBUG_IO */
+	KD_API_PRINT_STRING = 0x3230,
+};
 
 /* Verdicts on what the parser saw. */
 enum kd_verdict {
@@ -121,6 +139,21 @@ void	kd_parser_reset(struct kd_parser *);
 size_t	kd_parser_want(const struct kd_parser *);
 size_t	kd_parser_span(const struct kd_parser *, const uint8_t *buf, size_t n);
 
+/*
+ * A data packet judged as it arrives, from the byte after its leader
+ * "0000", without buffering it: the verdict the parser will give, for
+ * looking at bytes before they are fed (stream.c's lossless detection).
+ */
+struct kd_check {
+	int		verdict;	/* -1 until judged, else kd_verdict */
+	size_t		have, need;
+	uint8_t		hdr[KD_HEADER_SIZE - 4];
+	uint32_t	sum;
+};
+
+void	kd_check_init(struct kd_check *);
+/* Returns the bytes taken: all of them, or up to the one that judged. */
+size_t	kd_check_feed(struct kd_check *, const uint8_t *, size_t);
 uint32_t kd_checksum(const uint8_t *, size_t);
 /*
  * Serialise a packet into out (room KD_MAX_PACKET); returns its length, or 0

@@ -12,6 +12,12 @@
  * differ in length), repair switches to the reading that works, exactly
  * after that packet's last byte.  Events and counters are those of the
  * reading delivered when each event happened.
+ *
+ * Until auto mode has settled (a packet told the readings apart), no data
+ * packet goes out in a reading that may be wrong: each is held (one at a
+ * time, crlfprobe.h) until one reading validates it, and goes out in that
+ * one; control packets, break-ins and bytes between packets pass at once.
+ * Settled, the stream works as above and holds nothing.
  */
 #ifndef KDRELAY_STREAM_H
 #define KDRELAY_STREAM_H
@@ -20,7 +26,11 @@
 #include <stdint.h>
 
 #include "crlf.h"
+#include "crlfprobe.h"
 #include "kdcom.h"
+
+/* Room before the input an unsettled stream may write (stream_slack()). */
+#define STREAM_SLACK	(PROBE_MAX + 2)
 
 struct stream;
 
@@ -63,6 +73,7 @@ struct stream {
 	stream_switch_cb	 on_switch;
 	void			*arg;
 	struct stream_counters	 c;
+	struct crlf_probe	 probe;		/* auto, unsettled: a held packet */
 };
 
 /*
@@ -73,13 +84,36 @@ void	stream_init(struct stream *, enum crlf_mode mode, int guess,
 	    int validate, stream_event_cb, stream_switch_cb, void *arg);
 
 /*
- * Process n bytes read from the source into out (room n + 1).  out may alias
- * in as for crlf_repair: out <= in - 1, or out == in while !stream_holding().
- * Returns the bytes to hand to the peer.  In auto mode a switch decided
- * inside the chunk applies from the next input byte on.
+ * Auto mode, while no packet has decided: the repair state to start from
+ * (a new source: 1 for a Xen stubdomain console).  Otherwise nothing.
+ */
+void	stream_guess(struct stream *, int guess);
+
+/*
+ * Process n bytes read from the source into out (room n + stream_slack()).
+ * out may alias in as for crlf_repair: out <= in - stream_slack(), or out ==
+ * in while stream_slack() is 1 and !stream_holding().  Returns the bytes to
+ * hand to the peer.  In auto mode a switch decided inside the chunk applies
+ * from the next input byte on (from a held packet's first byte when the
+ * packet decided it).
  */
 size_t	stream_process(struct stream *, const uint8_t *in, size_t n,
 	    uint8_t *out);
+
+/*
+ * How far ahead of the input the output may run in the next call: 1, or
+ * STREAM_SLACK while auto mode has not settled (a held packet goes out
+ * whole).  Settled streams never need more than 1 again.
+ */
+size_t	stream_slack(const struct stream *);
+/* Nonzero while a data packet is held (auto mode, not settled). */
+int	stream_held(const struct stream *);
+/*
+ * The packet held will not be finished (its source fell quiet or went
+ * away): release it as the current guess reads it into out (room
+ * stream_slack()).  Call before stream_expire() and stream_reset().
+ */
+size_t	stream_release(struct stream *, uint8_t *out);
 
 /* Nonzero when a 0x0d is held and the relay should arm its hold timer. */
 int	stream_holding(const struct stream *);
@@ -97,7 +131,8 @@ size_t	stream_flush(struct stream *, uint8_t *out);
 
 /*
  * Nonzero while a parser holds bytes it has not reported (a partial
- * packet, leader bytes, garbage): the relay's quiet timer is then armed.
+ * packet, leader bytes, garbage) or a packet is held: the relay's quiet
+ * timer is then armed.
  */
 int	stream_pending(const struct stream *);
 /*

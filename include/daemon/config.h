@@ -16,7 +16,7 @@
 #include "crlf.h"
 #include "epspec.h"
 #include "log.h"
-#include "relay.h"
+#include "pairopts.h"
 
 #define CONFIG_PATH		"/etc/kdrelay.conf"
 #define CONFIG_LINE_MAX		4096		/* characters, newline excluded */
@@ -52,10 +52,11 @@ struct config {
 	size_t		 bufsize;
 	int		 validate;
 	int		 allow_remote;
+	int		 target_shutdown;
 
 	struct config_auto discover;
 
-	struct relay_opts *pairs;		/* in file order */
+	struct pair_opts *pairs;		/* in file order */
 	size_t		 npairs;
 };
 
@@ -69,17 +70,17 @@ int	config_parse_buffer(const char *name, const char *buf, size_t len,
 /* Frees and resets to config_init() state; safe to call twice. */
 void	config_free(struct config *);
 
-const struct relay_opts *config_find_pair(const struct config *,
+const struct pair_opts *config_find_pair(const struct config *,
 	    const char *name);
 /* Hand over the pairs array (malloc'd; the caller frees it). */
-struct relay_opts *config_take_pairs(struct config *, size_t *n);
+struct pair_opts *config_take_pairs(struct config *, size_t *n);
 
 /* Nonzero if name matches one of [auto]'s match globs. */
 int	config_auto_match(const struct config *, const char *name);
 /* Expand %n (name) and %% in tmpl; -1 if out is too small or bad %. */
 int	config_expand(const char *tmpl, const char *name, char *out,
 	    size_t len);
-/* A pair name: [A-Za-z0-9_.-]+, at most RELAY_NAME_MAX - 1 characters. */
+/* A pair name: [A-Za-z0-9_.-]+, at most PAIR_NAME_MAX - 1 characters. */
 int	config_valid_name(const char *);
 
 #endif

@@ -4,7 +4,7 @@
  * config.c reads the text (lines, quoting, sections) and holds the public
  * API; confkeys.c knows each key: where it belongs and what it sets;
  * confvalue.c parses the values; confpairs.c turns the pairs as written
- * into relay_opts at the end of the file and checks them together.
+ * into pair_opts at the end of the file and checks them together.
  */
 #ifndef KDRELAY_CONFIG_IMPL_H
 #define KDRELAY_CONFIG_IMPL_H
@@ -17,7 +17,7 @@ enum { SEC_NONE = 0, SEC_GLOBAL = 1, SEC_PAIR = 2, SEC_AUTO = 4 };
 
 /* A pair as written; -1 (or NULL) for a key not given. */
 struct pair_src {
-	char		 name[RELAY_NAME_MAX];
+	char		 name[PAIR_NAME_MAX];
 	unsigned	 line;
 	char		*spec[2];
 	unsigned	 spec_line[2];
@@ -26,7 +26,7 @@ struct pair_src {
 	unsigned	 packet_log_line, capture_line;
 	long		 hold_ms;
 	long long	 bufsize;
-	int		 validate, allow_remote;
+	int		 validate, allow_remote, target_shutdown;
 };
 
 struct parser {

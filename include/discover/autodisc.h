@@ -14,18 +14,18 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "relay.h"
+#include "pairopts.h"
 
 struct event_base;
 struct autodisc;
 
 /* pairs: the full desired set of auto pairs (may be empty), owned by caller
  * only for the duration of the call. */
-typedef void (*autodisc_cb)(void *arg, const struct relay_opts *pairs,
+typedef void (*autodisc_cb)(void *arg, const struct pair_opts *pairs,
 	    size_t n);
 
 /*
- * defaults: the relay_opts each generated pair starts from (hold, buffer,
+ * defaults: the pair_opts each generated pair starts from (hold, buffer,
  * validate, dirs already applied by the config).  -1 with err on a setup
  * error (e.g. no xenstore and no Proxmox).
  */

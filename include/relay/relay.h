@@ -14,29 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "epspec.h"
+#include "pairopts.h"
 #include "stream.h"
 
-#define RELAY_NAME_MAX		64
-#define RELAY_BUFSIZE		65536
-#define RELAY_HOLD_MS		5
 /* Inside a KDCOM packet the rest is sure to come: hold a 0x0d this long. */
 #define RELAY_HOLD_PACKET_MS	250
-
-enum relay_side { SIDE_HOST = 0, SIDE_TARGET = 1 };
-
-struct relay_opts {
-	char		name[RELAY_NAME_MAX];
-	struct ep_spec	side[2];		/* SIDE_HOST, SIDE_TARGET */
-	unsigned	hold_ms;		/* trailing 0x0d hold time */
-	size_t		bufsize;		/* per direction */
-	int		validate;		/* run the KDCOM validator */
-	char		packet_log[PATH_MAX];	/* "" for none */
-	char		capture[PATH_MAX];	/* "" for none */
-};
-
-void	relay_opts_init(struct relay_opts *);
-int	relay_opts_equal(const struct relay_opts *, const struct relay_opts *);
 
 /* A snapshot of one direction (from side -> to the other). */
 struct relay_dir_stats {
@@ -44,6 +26,8 @@ struct relay_dir_stats {
 	uint64_t		written;	/* delivered to the peer */
 	uint64_t		dropped;	/* discarded, peer absent */
 	uint64_t		reconnects;	/* of the source endpoint */
+	uint64_t		shutdowns;	/* target shutdowns sent (target) */
+	uint64_t		injected;	/* their packets to the debugger */
 	int			repairing;
 };
 
@@ -52,7 +36,7 @@ struct event;
 
 /* Make libevent thread-safe; before any event_base that pairs signal. */
 void	relay_global_init(void);
-struct relay *relay_new(const struct relay_opts *, char *err, size_t errlen);
+struct relay *relay_new(const struct pair_opts *, char *err, size_t errlen);
 /* Start the pair's thread and loop; -1 with err on a setup error. */
 int	relay_start(struct relay *, char *err, size_t errlen);
 /* Before start: ev (another loop's) is activated on each state change. */
@@ -69,7 +53,7 @@ void	relay_get_stats(struct relay *, struct relay_dir_stats out[2]);
 void	relay_status(struct relay *, char *buf, size_t len);
 /* Both sides served by a peer (any thread). */
 int	relay_is_up(struct relay *);
-const struct relay_opts *relay_get_opts(const struct relay *);
+const struct pair_opts *relay_get_opts(const struct relay *);
 /* One log line of a direction's counters (idx: SIDE_HOST = host->target). */
 void	relay_format_stats(const char *pair, int idx,
 	    const struct relay_dir_stats *, int validate, char *buf, size_t len);

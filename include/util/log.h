@@ -19,7 +19,7 @@ enum log_level {
 
 void	log_init(const char *ident, enum log_level, int use_syslog);
 void	log_set_level(enum log_level);
-enum log_level log_get_level(void);
+/* err (error), warning (warn), notice, info, debug; any case.  -1 else. */
 int	log_level_parse(const char *, enum log_level *);
 
 void	log_msg(enum log_level, const char *fmt, ...)

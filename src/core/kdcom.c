@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bytescan.h"
+#include "le.h"
 #include "kdcom.h"
 
 enum {
@@ -22,35 +23,6 @@ enum {
 
 #define LEADER_DATA_BYTE	0x30
 #define LEADER_CONTROL_BYTE	0x69
-
-static uint16_t
-le16(const uint8_t *p)
-{
-	return (p[0] | (uint16_t)p[1] << 8);
-}
-
-static uint32_t
-le32(const uint8_t *p)
-{
-	return (p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
 
 uint32_t
 kd_checksum(const uint8_t *p, size_t n)
@@ -86,20 +58,20 @@ kd_build(uint8_t *out, uint16_t type, uint32_t id, const uint8_t *payload,
     uint16_t len)
 {
 	if (kd_type_is_control(type)) {
-		put32(out, KD_LEADER_CONTROL);
-		put16(out + 4, type);
-		put16(out + 6, 0);
-		put32(out + 8, id);
-		put32(out + 12, 0);
+		le32_put(out, KD_LEADER_CONTROL);
+		le16_put(out + 4, type);
+		le16_put(out + 6, 0);
+		le32_put(out + 8, id);
+		le32_put(out + 12, 0);
 		return (KD_HEADER_SIZE);
 	}
 	if (len > KD_MAX_PAYLOAD)
 		return (0);
-	put32(out, KD_LEADER_DATA);
-	put16(out + 4, type);
-	put16(out + 6, len);
-	put32(out + 8, id);
-	put32(out + 12, kd_checksum(payload, len));
+	le32_put(out, KD_LEADER_DATA);
+	le16_put(out + 4, type);
+	le16_put(out + 6, len);
+	le32_put(out + 8, id);
+	le32_put(out + 12, kd_checksum(payload, len));
 	if (len != 0)
 		memcpy(out + KD_HEADER_SIZE, payload, len);
 	out[KD_HEADER_SIZE + len] = KD_TRAILER;
@@ -127,18 +99,18 @@ kd_api_name(unsigned type, uint32_t api)
 		uint32_t	 api;
 		const char	*name;
 	} manip[] = {
-		{ 0x3130, "ReadVirtualMemory" },
-		{ 0x3131, "WriteVirtualMemory" },
-		{ 0x3132, "GetContext" },
-		{ 0x3133, "SetContext" },
-		{ 0x3134, "WriteBreakPoint" },
-		{ 0x3135, "RestoreBreakPoint" },
-		{ 0x3136, "Continue" },
-		{ 0x3137, "ReadControlSpace" },
-		{ 0x3138, "WriteControlSpace" },
-		{ 0x313c, "Continue2" },
-		{ 0x3146, "GetVersion" },
-		{ 0x315f, "GetContextEx" },
+		{ KD_API_READ_VIRTUAL, "ReadVirtualMemory" },
+		{ KD_API_WRITE_VIRTUAL, "WriteVirtualMemory" },
+		{ KD_API_GET_CONTEXT, "GetContext" },
+		{ KD_API_SET_CONTEXT, "SetContext" },
+		{ KD_API_WRITE_BREAKPOINT, "WriteBreakPoint" },
+		{ KD_API_RESTORE_BREAKPOINT, "RestoreBreakPoint" },
+		{ KD_API_CONTINUE, "Continue" },
+		{ KD_API_READ_CONTROL, "ReadControlSpace" },
+		{ KD_API_WRITE_CONTROL, "WriteControlSpace" },
+		{ KD_API_CONTINUE2, "Continue2" },
+		{ KD_API_GET_VERSION, "GetVersion" },
+		{ KD_API_GET_CONTEXT_EX, "GetContextEx" },
 	};
 	size_t	i;
 
@@ -151,9 +123,9 @@ kd_api_name(unsigned type, uint32_t api)
 		break;
 	case KD_TYPE_STATE_CHANGE32:
 	case KD_TYPE_STATE_CHANGE64:
-		if (api == 0x3030)
+		if (api == KD_API_EXCEPTION)
 			return ("Exception");
-		if (api == 0x3031)
+		if (api == KD_API_LOAD_SYMBOLS)
 			return ("LoadSymbols");
 		break;
 	case KD_TYPE_DEBUG_IO:
@@ -225,18 +197,18 @@ finish(struct kd_parser *p, enum kd_verdict verdict)
 	const uint8_t		*b = p->buf;
 
 	memset(&pkt, 0, sizeof(pkt));
-	pkt.control = le32(b) == KD_LEADER_CONTROL;
-	pkt.type = le16(b + 4);
-	pkt.len = le16(b + 6);
-	pkt.id = le32(b + 8);
-	pkt.checksum = le32(b + 12);
+	pkt.control = le32_get(b) == KD_LEADER_CONTROL;
+	pkt.type = le16_get(b + 4);
+	pkt.len = le16_get(b + 6);
+	pkt.id = le32_get(b + 8);
+	pkt.checksum = le32_get(b + 12);
 	pkt.verdict = verdict;
 	pkt.raw = b;
 	pkt.rawlen = p->have;
 	if (p->state == S_BODY) {
 		pkt.payload = b + KD_HEADER_SIZE;
 		if (type_has_api(pkt.type) && pkt.len >= 4) {
-			pkt.api = le32(pkt.payload);
+			pkt.api = le32_get(pkt.payload);
 			pkt.has_api = 1;
 		}
 	}
@@ -249,7 +221,7 @@ finish(struct kd_parser *p, enum kd_verdict verdict)
 static void
 header_done(struct kd_parser *p)
 {
-	unsigned	type = le16(p->buf + 4), len = le16(p->buf + 6);
+	unsigned	type = le16_get(p->buf + 4), len = le16_get(p->buf + 6);
 	int		control = p->buf[0] == LEADER_CONTROL_BYTE;
 
 	if (!type_on_wire(type) || kd_type_is_control(type) != control)
@@ -272,10 +244,51 @@ body_done(struct kd_parser *p)
 
 	if (b[p->need - 1] != KD_TRAILER)
 		finish(p, KD_BAD_TRAILER);
-	else if (kd_checksum(b + KD_HEADER_SIZE, len) != le32(b + 12))
+	else if (kd_checksum(b + KD_HEADER_SIZE, len) != le32_get(b + 12))
 		finish(p, KD_BAD_CHECKSUM);
 	else
 		finish(p, KD_OK);
+}
+
+void
+kd_check_init(struct kd_check *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->verdict = -1;
+	k->need = sizeof(k->hdr);
+}
+
+size_t
+kd_check_feed(struct kd_check *k, const uint8_t *d, size_t n)
+{
+	size_t		i = 0;
+	unsigned	type, len;
+
+	for (; i < n && k->verdict == -1; i++) {
+		if (k->have < sizeof(k->hdr))
+			k->hdr[k->have] = d[i];
+		else if (k->have + 1 < k->need)
+			k->sum += d[i];
+		k->have++;
+		if (k->have == sizeof(k->hdr)) {
+			/* The header after the leader: type, ByteCount, id, sum. */
+			type = le16_get(k->hdr);
+			len = le16_get(k->hdr + 2);
+			if (!type_on_wire(type) || kd_type_is_control(type))
+				k->verdict = KD_BAD_TYPE;
+			else if (len > KD_MAX_PAYLOAD)
+				k->verdict = KD_OVERSIZE;
+			k->need = sizeof(k->hdr) + len + 1;
+		} else if (k->have == k->need) {
+			if (d[i] != KD_TRAILER)
+				k->verdict = KD_BAD_TRAILER;
+			else if (k->sum != le32_get(k->hdr + 8))
+				k->verdict = KD_BAD_CHECKSUM;
+			else
+				k->verdict = KD_OK;
+		}
+	}
+	return (i);
 }
 
 /*

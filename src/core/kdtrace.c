@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "le.h"
 #include "kdtrace.h"
 
 #define MAGIC_LEN	8
@@ -37,7 +38,7 @@ walk(const uint8_t *b, size_t size, struct kdtrace_rec *recs, char *err,
 			    "expected 0", off, b[off + 1]);
 			return (-1);
 		}
-		len = b[off + 2] | (size_t)b[off + 3] << 8;
+		len = le16_get(b + off + 2);
 		if (len > size - off - REC_HDR) {
 			snprintf(err, errlen, "offset %zu: record of %zu bytes "
 			    "runs past the end (%zu bytes left)", off, len,

@@ -5,20 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "le.h"
 #include "player.h"
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
 
 /* A record's shape, read from its header. */
 enum shape {
@@ -37,11 +25,11 @@ shape_of(const uint8_t *p, size_t len)
 		return SH_BREAKIN;
 	if (len < KD_HEADER_SIZE)
 		return SH_OTHER;
-	if (get32(p) == KD_LEADER_DATA)
+	if (le32_get(p) == KD_LEADER_DATA)
 		return SH_DATA;
-	if (get32(p) != KD_LEADER_CONTROL)
+	if (le32_get(p) != KD_LEADER_CONTROL)
 		return SH_OTHER;
-	switch (get16(p + 4)) {
+	switch (le16_get(p + 4)) {
 	case KD_TYPE_ACKNOWLEDGE:
 		return SH_ACK;
 	case KD_TYPE_RESEND:
@@ -55,7 +43,7 @@ shape_of(const uint8_t *p, size_t len)
 static uint32_t
 id_of(const uint8_t *p, size_t len)
 {
-	return len >= KD_HEADER_SIZE ? get32(p + 8) : 0;
+	return len >= KD_HEADER_SIZE ? le32_get(p + 8) : 0;
 }
 
 static const struct kdtrace_rec *
@@ -85,20 +73,20 @@ player_describe(const uint8_t *raw, size_t len, char *buf, size_t size)
 		snprintf(buf, size, "%zu bytes, not a packet", len);
 		return buf;
 	}
-	type = get16(raw + 4);
-	if (get32(raw) == KD_LEADER_DATA && len >= KD_HEADER_SIZE + 4) {
-		n = get32(raw + KD_HEADER_SIZE);
+	type = le16_get(raw + 4);
+	if (le32_get(raw) == KD_LEADER_DATA && len >= KD_HEADER_SIZE + 4) {
+		n = le32_get(raw + KD_HEADER_SIZE);
 		api = kd_api_name(type, n);
 	}
 	if (api != NULL)
 		snprintf(buf, size, "%s(%s) id 0x%08x len %u",
-		    kd_type_name(type), api, get32(raw + 8), get16(raw + 6));
-	else if (get32(raw) == KD_LEADER_DATA && len >= KD_HEADER_SIZE + 4)
+		    kd_type_name(type), api, le32_get(raw + 8), le16_get(raw + 6));
+	else if (le32_get(raw) == KD_LEADER_DATA && len >= KD_HEADER_SIZE + 4)
 		snprintf(buf, size, "%s(0x%04x) id 0x%08x len %u",
-		    kd_type_name(type), n, get32(raw + 8), get16(raw + 6));
+		    kd_type_name(type), n, le32_get(raw + 8), le16_get(raw + 6));
 	else
 		snprintf(buf, size, "%s id 0x%08x len %u", kd_type_name(type),
-		    get32(raw + 8), get16(raw + 6));
+		    le32_get(raw + 8), le16_get(raw + 6));
 	return buf;
 }
 

@@ -29,6 +29,17 @@
  * from the repair state (it went out as read already).  When delivering as
  * read the repaired bytes go through a 4 KiB scratch buffer on the stack,
  * which bounds a step.
+ *
+ * Until a packet has decided (unsettled), a layer in front of all this
+ * holds each data packet the delivered reading begins (crlfprobe.c), from
+ * the byte after its leader, before either parser sees it.  When one
+ * reading validates it (the delivered one first) the stream takes that
+ * reading, switching exactly at the held packet's first byte, and feeds
+ * the held bytes through as above; so the packet goes out whole and
+ * right, and its events are the right reading's.  When neither does it
+ * goes out as the guess reads it, and the quiet timer releases a packet
+ * cut short (stream_release()).  Leader bytes read the same both ways, so
+ * repair holds no 0x0d at a held packet's start.
  */
 #include <stddef.h>
 #include <string.h>
@@ -92,19 +103,25 @@ stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
     stream_event_cb on_event, stream_switch_cb on_switch, void *arg)
 {
 	size_t	parsers = offsetof(struct stream, as_read),
-		after = parsers + 2 * sizeof(struct kd_parser);
+		after = parsers + 2 * sizeof(struct kd_parser),
+		held = offsetof(struct stream, probe) +
+		    offsetof(struct crlf_probe, buf),
+		rest = held + sizeof(s->probe.buf);
 
-	/* All but the parsers, whose packet buffers stay untouched till used. */
+	/*
+	 * All but the packet buffers (the parsers', kd_parser_init() does
+	 * the rest of those; the probe's): pages a stream does not use stay
+	 * untouched, a thousand pairs' worth.
+	 */
 	_Static_assert(offsetof(struct stream, repaired) ==
 	    offsetof(struct stream, as_read) + sizeof(struct kd_parser),
 	    "the two parsers are adjacent");
 	memset(s, 0, parsers);
-	memset((char *)s + after, 0, sizeof(*s) - after);
+	memset((char *)s + after, 0, held - after);
+	memset((char *)s + rest, 0, sizeof(*s) - rest);
 	s->mode = mode;
-	if (mode == CRLF_AUTO)
-		s->repairing = guess != 0;
-	else
-		s->repairing = mode == CRLF_ON;
+	s->repairing = mode == CRLF_ON;
+	stream_guess(s, guess);
 	s->validate = validate;
 	s->on_event = on_event;
 	s->on_switch = on_switch;
@@ -113,6 +130,13 @@ stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
 	kd_parser_init(&s->as_read, got_raw, s);
 	kd_parser_init(&s->repaired, got_rep, s);
 	views_clear(s);
+}
+
+void
+stream_guess(struct stream *s, int guess)
+{
+	if (s->mode == CRLF_AUTO && !s->decided)
+		s->repairing = guess != 0;
 }
 
 static int
@@ -264,6 +288,123 @@ process_auto(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
 	return (o);
 }
 
+static struct kd_parser *
+delivered(struct stream *s)
+{
+	return (s->repairing ? &s->repaired : &s->as_read);
+}
+
+/*
+ * The held packet validates only as reading x reads it: take x from the
+ * packet's first byte.  x's parser may be elsewhere (the readings split
+ * packets differently before); it restarts at the leader, as the
+ * delivered parser stands.
+ */
+static void
+hold_switch(struct stream *s, int x)
+{
+	static const uint8_t	 leader[4] = { 0x30, 0x30, 0x30, 0x30 };
+	struct kd_parser	*p = x ? &s->repaired : &s->as_read;
+
+	kd_parser_reset(p);
+	kd_parser_feed(p, leader, sizeof(leader));
+	s->view[x].busy = 1;
+	s->view[x].start = s->c.bytes_in;
+	s->view[x].done = 0;
+	s->crlf.held = 0;
+	s->repairing = x;
+	s->c.switches++;
+	if (s->on_switch != NULL)
+		s->on_switch(s->arg, s->repairing);
+}
+
+/* Feed the held bytes through in the reading now delivered. */
+static size_t
+hold_release(struct stream *s, uint8_t *out)
+{
+	s->probe.active = 0;
+	if (s->probe.len == 0)
+		return (0);
+	return (process_auto(s, s->probe.buf, s->probe.len, out));
+}
+
+/* Judge the held packet; release it once that is settled. */
+static size_t
+hold_judge(struct stream *s, uint8_t *out)
+{
+	int	cur = s->repairing, v = probe_verdict(&s->probe, cur);
+	int	w = probe_verdict(&s->probe, !cur);
+
+	if (v == KD_OK) {
+		/* The other reading differs unless it validates too. */
+		if (w != KD_OK)
+			s->decided = 1;
+	} else if (w == KD_OK) {
+		hold_switch(s, !cur);
+		s->decided = 1;
+	} else if ((v == -1 || w == -1) && !probe_full(&s->probe))
+		return (0);
+	return (hold_release(s, out));
+}
+
+/*
+ * Unsettled: pass bytes through up to each leader the delivered reading
+ * completes, and hold a data packet from there.
+ */
+static size_t
+process_unsettled(struct stream *s, const uint8_t *in, size_t n,
+    uint8_t *out)
+{
+	struct kd_parser	*p;
+	size_t			 pos = 0, o = 0, len;
+
+	while (pos < n) {
+		if (s->probe.active) {
+			pos += probe_add(&s->probe, in + pos, n - pos);
+			o += hold_judge(s, out + o);
+			continue;
+		}
+		if (s->decided) {
+			o += process_auto(s, in + pos, n - pos, out + o);
+			break;
+		}
+		len = kd_parser_span(delivered(s), in + pos, n - pos);
+		o += process_auto(s, in + pos, len, out + o);
+		pos += len;
+		p = delivered(s);
+		/* Just past a data leader: the header is still to come. */
+		if (!s->decided && kd_parser_busy(p) &&
+		    kd_parser_want(p) == KD_HEADER_SIZE - 4 &&
+		    p->buf[0] == KD_LEADER_DATA % 256)
+			probe_start(&s->probe);
+	}
+	return (o);
+}
+
+size_t
+stream_slack(const struct stream *s)
+{
+	return (is_auto(s) && !s->decided ? STREAM_SLACK : 1);
+}
+
+int
+stream_held(const struct stream *s)
+{
+	return (s->probe.active);
+}
+
+size_t
+stream_release(struct stream *s, uint8_t *out)
+{
+	size_t	len;
+
+	if (!s->probe.active)
+		return (0);
+	len = hold_release(s, out);
+	s->c.bytes_out += len;
+	return (len);
+}
+
 size_t
 stream_process(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
 {
@@ -272,7 +413,8 @@ stream_process(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
 	if (n == 0)
 		return (0);
 	if (is_auto(s))
-		len = process_auto(s, in, n, out);
+		len = s->decided ? process_auto(s, in, n, out) :
+		    process_unsettled(s, in, n, out);
 	else {
 		s->c.bytes_in += n;
 		if (s->repairing) {
@@ -327,7 +469,7 @@ int
 stream_pending(const struct stream *s)
 {
 	return (s->validate && (kd_parser_pending(&s->as_read) ||
-	    kd_parser_pending(&s->repaired)));
+	    kd_parser_pending(&s->repaired) || s->probe.active));
 }
 
 void
@@ -338,6 +480,7 @@ stream_expire(struct stream *s)
 	kd_parser_reset(&s->as_read);
 	kd_parser_reset(&s->repaired);
 	views_clear(s);
+	s->probe.active = 0;
 }
 
 void
@@ -352,4 +495,5 @@ stream_reset(struct stream *s)
 	crlf_init(&s->crlf);
 	s->crlf.removed = removed;
 	views_clear(s);
+	s->probe.active = 0;
 }

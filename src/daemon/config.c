@@ -3,7 +3,7 @@
  *
  * Lines are checked (length, control bytes) before they are parsed, so
  * binary junk is an error with a line number, never a crash.  Pair values
- * are collected raw and turned into relay_opts at the end of the file
+ * are collected raw and turned into pair_opts at the end of the file
  * (confpairs.c): a [global] default or allow-remote may come after the
  * pairs it affects.
  */
@@ -42,7 +42,7 @@ new_pair(struct parser *p, const char *name)
 	if (!config_valid_name(name))
 		return (conf_perr(p, p->line, "bad pair name '%s' (expected "
 		    "[A-Za-z0-9_.-], at most %d characters)", name,
-		    RELAY_NAME_MAX - 1));
+		    PAIR_NAME_MAX - 1));
 	for (i = 0; i < p->nsrc; i++) {
 		if (strcmp(p->src[i].name, name) == 0)
 			return (conf_perr(p, p->line, "duplicate pair '%s' "
@@ -64,7 +64,7 @@ new_pair(struct parser *p, const char *name)
 	s->crlf[0] = s->crlf[1] = -1;
 	s->hold_ms = -1;
 	s->bufsize = -1;
-	s->validate = s->allow_remote = -1;
+	s->validate = s->allow_remote = s->target_shutdown = -1;
 	return (0);
 }
 
@@ -278,16 +278,17 @@ parse_lines(struct parser *p, const char *buf, size_t len)
 void
 config_init(struct config *cf)
 {
-	struct relay_opts	o;
+	struct pair_opts	o;
 
 	memset(cf, 0, sizeof *cf);
-	relay_opts_init(&o);
+	pair_opts_init(&o);
 	cf->log_level = LOG_LVL_INFO;
 	strcpy(cf->packet_log_dir, CONFIG_LOG_DIR);
 	strcpy(cf->capture_dir, CONFIG_LOG_DIR);
 	cf->hold_ms = o.hold_ms;
 	cf->bufsize = o.bufsize;
 	cf->validate = o.validate;
+	cf->target_shutdown = o.target_shutdown;
 	strcpy(cf->discover.endpoint, CONFIG_AUTO_ENDPOINT);
 	cf->discover.crlf = CRLF_AUTO;
 }
@@ -387,7 +388,7 @@ fail:
 	return (-1);
 }
 
-const struct relay_opts *
+const struct pair_opts *
 config_find_pair(const struct config *cf, const char *name)
 {
 	size_t	i;
@@ -399,10 +400,10 @@ config_find_pair(const struct config *cf, const char *name)
 	return (NULL);
 }
 
-struct relay_opts *
+struct pair_opts *
 config_take_pairs(struct config *cf, size_t *n)
 {
-	struct relay_opts	*pairs = cf->pairs;
+	struct pair_opts	*pairs = cf->pairs;
 
 	*n = cf->npairs;
 	cf->pairs = NULL;
@@ -456,5 +457,5 @@ config_valid_name(const char *s)
 	size_t	n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
 
-	return (n > 0 && s[n] == '\0' && n < RELAY_NAME_MAX);
+	return (n > 0 && s[n] == '\0' && n < PAIR_NAME_MAX);
 }

@@ -30,20 +30,8 @@ cur(struct parser *p)
 static int
 set_log_level(struct parser *p, const char *v, char *w, size_t wl)
 {
-	static const struct { const char *s; enum log_level l; } t[] = {
-		{ "err", LOG_LVL_ERR }, { "error", LOG_LVL_ERR },
-		{ "warning", LOG_LVL_WARN }, { "warn", LOG_LVL_WARN },
-		{ "notice", LOG_LVL_NOTICE }, { "info", LOG_LVL_INFO },
-		{ "debug", LOG_LVL_DEBUG },
-	};
-	size_t	i;
-
-	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
-		if (strcasecmp(v, t[i].s) == 0) {
-			p->cf->log_level = t[i].l;
-			return (0);
-		}
-	}
+	if (log_level_parse(v, &p->cf->log_level) == 0)
+		return (0);
 	return (conf_why(w, wl, "expected err, warning, notice, info or debug, "
 	    "not '%s'", v));
 }
@@ -118,6 +106,15 @@ set_validate(struct parser *p, const char *v, char *w, size_t wl)
 {
 	int	*dst = p->sec == SEC_PAIR ? &cur(p)->validate :
 		    &p->cf->validate;
+
+	return (conf_bool_value(v, dst, w, wl));
+}
+
+static int
+set_target_shutdown(struct parser *p, const char *v, char *w, size_t wl)
+{
+	int	*dst = p->sec == SEC_PAIR ? &cur(p)->target_shutdown :
+		    &p->cf->target_shutdown;
 
 	return (conf_bool_value(v, dst, w, wl));
 }
@@ -270,6 +267,7 @@ static const struct keydef keys[] = {
 	{ "buffer-size",	G | P,	0, set_bufsize },
 	{ "validate",		G | P,	0, set_validate },
 	{ "allow-remote",	G | P,	0, set_allow_remote },
+	{ "target-shutdown",	G | P,	0, set_target_shutdown },
 	{ "host",		P,	0, set_host },
 	{ "target",		P,	0, set_target },
 	{ "host-crlf",		P,	0, set_host_crlf },
@@ -305,7 +303,7 @@ int
 conf_do_key(struct parser *p, const char *key, const char *value)
 {
 	const struct keydef	*k = NULL;
-	char			 w[384], sn[RELAY_NAME_MAX + 8];
+	char			 w[384], sn[PAIR_NAME_MAX + 8];
 	size_t			 i;
 
 	for (i = 0; i < NKEYS; i++) {

@@ -1,6 +1,6 @@
 /*
  * confpairs.c - the end of kdrelay.conf: pairs as written become
- * relay_opts, with the [global] defaults that may have come after them,
+ * pair_opts, with the [global] defaults that may have come after them,
  * and are checked against each other (no endpoint or log file used twice);
  * [auto] is checked as a whole.
  */
@@ -71,12 +71,12 @@ finish_spec(struct parser *p, const struct pair_src *s, int side,
 }
 
 static int
-finish_pair(struct parser *p, const struct pair_src *s, struct relay_opts *o)
+finish_pair(struct parser *p, const struct pair_src *s, struct pair_opts *o)
 {
 	const struct config	*cf = p->cf;
 	int			 side, remote;
 
-	relay_opts_init(o);
+	pair_opts_init(o);
 	strcpy(o->name, s->name);
 	for (side = 0; side < 2; side++) {
 		if (s->spec[side] == NULL)
@@ -91,6 +91,8 @@ finish_pair(struct parser *p, const struct pair_src *s, struct relay_opts *o)
 	o->hold_ms = s->hold_ms != -1 ? (unsigned)s->hold_ms : cf->hold_ms;
 	o->bufsize = s->bufsize != -1 ? (size_t)s->bufsize : cf->bufsize;
 	o->validate = s->validate != -1 ? s->validate : cf->validate;
+	o->target_shutdown = s->target_shutdown != -1 ? s->target_shutdown :
+	    cf->target_shutdown;
 	if (s->packet_log != NULL && resolve(p, s->packet_log_line,
 	    cf->packet_log_dir, s->packet_log, o->packet_log,
 	    "packet-log") == -1)
@@ -128,7 +130,7 @@ same_resource(const struct ep_spec *a, const struct ep_spec *b)
 static int
 check_conflicts(struct parser *p, size_t i)
 {
-	const struct relay_opts	*o = &p->cf->pairs[i], *q;
+	const struct pair_opts	*o = &p->cf->pairs[i], *q;
 	const struct pair_src	*s = &p->src[i];
 	size_t			 j;
 	int			 a, b;

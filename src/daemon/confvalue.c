@@ -69,15 +69,12 @@ conf_bool_value(const char *v, int *out, char *w, size_t wl)
 int
 conf_crlf_value(const char *v, int *out, char *w, size_t wl)
 {
-	if (strcasecmp(v, "on") == 0)
-		*out = CRLF_ON;
-	else if (strcasecmp(v, "off") == 0)
-		*out = CRLF_OFF;
-	else if (strcasecmp(v, "auto") == 0)
-		*out = CRLF_AUTO;
-	else
+	enum crlf_mode	m;
+
+	if (crlf_mode_parse(v, &m) == -1)
 		return (conf_why(w, wl, "expected on, off or auto, not '%s'",
 		    v));
+	*out = m;
 	return (0);
 }
 

@@ -26,12 +26,12 @@ struct daemon {
 
 	struct relay		**relays;	/* running */
 	size_t			 n;
-	struct relay_opts	*conf;		/* configured pairs */
+	struct pair_opts	*conf;		/* configured pairs */
 	size_t			 nconf;
-	struct relay_opts	*found;		/* auto-discovered pairs */
+	struct pair_opts	*found;		/* auto-discovered pairs */
 	size_t			 nfound;
 	struct autodisc		*disc;
-	char			 last_status[RELAY_NAME_MAX + 256 + 68];
+	char			 last_status[PAIR_NAME_MAX + 256 + 68];
 };
 
 static void
@@ -74,7 +74,7 @@ static void
 status_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon	*d = arg;
-	char		 one[256], down[RELAY_NAME_MAX + 256 + 4] = "";
+	char		 one[256], down[PAIR_NAME_MAX + 256 + 4] = "";
 	char		 buf[sizeof down + 64];
 	size_t		 i, up = 0;
 
@@ -101,7 +101,7 @@ status_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static struct relay *
-start_pair(struct daemon *d, const struct relay_opts *o)
+start_pair(struct daemon *d, const struct pair_opts *o)
 {
 	struct relay	*r;
 	char		 err[512];
@@ -145,10 +145,10 @@ stop_pair(struct relay *r, const char *why)
 }
 
 /* The pairs wanted now: the configured ones, then the discovered ones. */
-static struct relay_opts *
+static struct pair_opts *
 wanted(struct daemon *d, size_t *n)
 {
-	struct relay_opts	*w;
+	struct pair_opts	*w;
 	size_t			 i, j, k = 0;
 
 	if ((w = calloc(d->nconf + d->nfound + 1, sizeof *w)) == NULL)
@@ -174,7 +174,7 @@ wanted(struct daemon *d, size_t *n)
 static int
 apply(struct daemon *d)
 {
-	struct relay_opts	*w;
+	struct pair_opts	*w;
 	struct relay		**next;
 	size_t			 n, i, j, kept = 0, k;
 	int			 rc = 0;
@@ -187,7 +187,7 @@ apply(struct daemon *d)
 	}
 	for (i = 0; i < d->n; i++) {
 		for (j = 0; j < n; j++) {
-			if (next[j] == NULL && relay_opts_equal(
+			if (next[j] == NULL && pair_opts_equal(
 			    relay_get_opts(d->relays[i]), &w[j]))
 				break;
 		}
@@ -215,10 +215,10 @@ apply(struct daemon *d)
 }
 
 static void
-discovered(void *arg, const struct relay_opts *pairs, size_t n)
+discovered(void *arg, const struct pair_opts *pairs, size_t n)
 {
 	struct daemon		*d = arg;
-	struct relay_opts	*copy = NULL;
+	struct pair_opts	*copy = NULL;
 
 	if (n > 0 && (copy = calloc(n, sizeof *copy)) == NULL) {
 		log_err("auto-discovery: out of memory");

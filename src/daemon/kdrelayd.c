@@ -57,6 +57,8 @@ static const char usage_text[] =
 "      --hold-ms MS           hold a trailing 0x0d this long (default 5)\n"
 "      --buffer-size BYTES    per direction (default 65536)\n"
 "      --no-validate          do not parse KDCOM framing\n"
+"      --target-shutdown      tell the debugger when the target goes\n"
+"                             (the default); --no-target-shutdown: do not\n"
 "      --packet-log FILE      log every packet and DbgPrint text\n"
 "      --capture FILE         write every packet in kdtrace format\n"
 "Other options:\n"
@@ -74,6 +76,8 @@ enum {
 	OPT_HOLD = 256,
 	OPT_BUFSIZE,
 	OPT_NO_VALIDATE,
+	OPT_TSD,
+	OPT_NO_TSD,
 	OPT_PACKET_LOG,
 	OPT_CAPTURE,
 	OPT_STATS,
@@ -98,6 +102,8 @@ static const struct option longopts[] = {
 	{ "hold-ms",		required_argument,	NULL, OPT_HOLD },
 	{ "buffer-size",	required_argument,	NULL, OPT_BUFSIZE },
 	{ "no-validate",	no_argument,		NULL, OPT_NO_VALIDATE },
+	{ "target-shutdown",	no_argument,		NULL, OPT_TSD },
+	{ "no-target-shutdown",	no_argument,		NULL, OPT_NO_TSD },
 	{ "packet-log",		required_argument,	NULL, OPT_PACKET_LOG },
 	{ "capture",		required_argument,	NULL, OPT_CAPTURE },
 	{ "stats-interval",	required_argument,	NULL, OPT_STATS },
@@ -231,7 +237,7 @@ copy_path(const char *opt, char *dst, size_t len, const char *src)
 		usage_error("%s: path too long", opt);
 }
 
-/* What the command line says, beside the pair options in relay_opts. */
+/* What the command line says, beside the pair options in pair_opts. */
 struct cli {
 	const char	*config;
 	const char	*pair;
@@ -275,8 +281,8 @@ static int
 load(void *arg, struct config *cf, char *err, size_t errlen)
 {
 	struct cli		*c = arg;
-	const struct relay_opts	*one;
-	struct relay_opts	*all;
+	const struct pair_opts	*one;
+	struct pair_opts	*all;
 	char			 text[8300];
 	size_t			 n;
 
@@ -345,7 +351,7 @@ load(void *arg, struct config *cf, char *err, size_t errlen)
 int
 main(int argc, char **argv)
 {
-	struct relay_opts	o;
+	struct pair_opts	o;
 	struct daemon_opts	d;
 	struct config		cf;
 	struct cli		c;
@@ -353,7 +359,7 @@ main(int argc, char **argv)
 	char			 err[1024];
 	int			 ch, i, verbose = 0, quiet = 0, rc;
 
-	relay_opts_init(&o);
+	pair_opts_init(&o);
 	memset(&d, 0, sizeof d);
 	memset(&c, 0, sizeof c);
 	opterr = 0;		/* our own one-line reasons */
@@ -403,6 +409,12 @@ main(int argc, char **argv)
 		case OPT_NO_VALIDATE:
 			o.validate = 0;
 			c.pair_opt = "--no-validate";
+			break;
+		case OPT_TSD:
+		case OPT_NO_TSD:
+			o.target_shutdown = ch == OPT_TSD;
+			c.pair_opt = ch == OPT_TSD ? "--target-shutdown" :
+			    "--no-target-shutdown";
 			break;
 		case OPT_PACKET_LOG:
 			copy_path("--packet-log", o.packet_log,

@@ -39,13 +39,13 @@ static const char *const watch_paths[] = {
 };
 
 struct cand {
-	char		name[RELAY_NAME_MAX];
+	char		name[PAIR_NAME_MAX];
 	int		pve;
 	unsigned	vmid;
 };
 
 struct port {
-	char		name[RELAY_NAME_MAX];
+	char		name[PAIR_NAME_MAX];
 	unsigned	port;
 };
 
@@ -71,7 +71,7 @@ struct autodisc {
 	unsigned char		*running;	/* per vms[] */
 	int			 need_pscan;
 
-	struct relay_opts	*cur;
+	struct pair_opts	*cur;
 	size_t			 ncur;
 	int			 reported;
 	struct port		*ports;
@@ -114,7 +114,7 @@ note_once(struct autodisc *ad, const char *fmt, ...)
 static void
 copy_name(char *dst, const char *src)
 {
-	size_t	len = strnlen(src, RELAY_NAME_MAX - 1);
+	size_t	len = strnlen(src, PAIR_NAME_MAX - 1);
 
 	memcpy(dst, src, len);
 	dst[len] = '\0';
@@ -269,14 +269,14 @@ crlf_opt(enum crlf_mode m)
 /* The pair for target t (partner: the debugger VM, or NULL). */
 static int
 make_pair(struct autodisc *ad, const struct cand *t, const struct cand *partner,
-    struct relay_opts *o)
+    struct pair_opts *o)
 {
 	const struct config_auto	*a = &ad->cf.discover;
 	char				 host[EP_TEXT_MAX], target[EP_TEXT_MAX];
 	char				 err[512];
 	unsigned			 port;
 
-	relay_opts_init(o);
+	pair_opts_init(o);
 	copy_name(o->name, t->name);
 	o->hold_ms = ad->cf.hold_ms;
 	o->bufsize = ad->cf.bufsize;
@@ -322,8 +322,8 @@ make_pair(struct autodisc *ad, const struct cand *t, const struct cand *partner,
 	return 0;
 }
 
-static const struct relay_opts *
-find_pair(const struct relay_opts *v, size_t n, const char *name)
+static const struct pair_opts *
+find_pair(const struct pair_opts *v, size_t n, const char *name)
 {
 	size_t	i;
 
@@ -336,9 +336,9 @@ find_pair(const struct relay_opts *v, size_t n, const char *name)
 
 /* Log the difference, keep the new set; 1 if it changed. */
 static int
-adopt(struct autodisc *ad, struct relay_opts *w, size_t n)
+adopt(struct autodisc *ad, struct pair_opts *w, size_t n)
 {
-	const struct relay_opts	*o;
+	const struct pair_opts	*o;
 	size_t			 i;
 	int			 changed = n != ad->ncur;
 
@@ -347,7 +347,7 @@ adopt(struct autodisc *ad, struct relay_opts *w, size_t n)
 			log_notice("auto: %s appeared: pair %s, %s <-> %s",
 			    w[i].name, w[i].name, w[i].side[SIDE_HOST].text,
 			    w[i].side[SIDE_TARGET].text);
-		else if (!relay_opts_equal(o, &w[i]))
+		else if (!pair_opts_equal(o, &w[i]))
 			log_notice("auto: %s changed: pair %s, %s <-> %s",
 			    w[i].name, w[i].name, w[i].side[SIDE_HOST].text,
 			    w[i].side[SIDE_TARGET].text);
@@ -374,8 +374,8 @@ compute(struct autodisc *ad)
 	const struct config_auto	*a = &ad->cf.discover;
 	struct cand			*c, *t = NULL;
 	const struct cand		*partner;
-	struct relay_opts		*w = NULL;
-	char				 pname[RELAY_NAME_MAX + EP_NAME_MAX];
+	struct pair_opts		*w = NULL;
+	char				 pname[PAIR_NAME_MAX + EP_NAME_MAX];
 	unsigned char			*is_partner = NULL;
 	size_t				 n, i, j, nt = 0, nw = 0;
 

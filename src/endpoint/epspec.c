@@ -184,13 +184,7 @@ static int
 parse_crlf(const char *spec, const char *v, struct ep_spec *sp, char *err,
     size_t errlen)
 {
-	if (strcasecmp(v, "on") == 0)
-		sp->crlf = CRLF_ON;
-	else if (strcasecmp(v, "off") == 0)
-		sp->crlf = CRLF_OFF;
-	else if (strcasecmp(v, "auto") == 0)
-		sp->crlf = CRLF_AUTO;
-	else
+	if (crlf_mode_parse(v, &sp->crlf) == -1)
 		return errf(err, errlen, "%s: bad crlf value \"%s\" (on, off "
 		    "or auto)", spec, v);
 	sp->crlf_set = 1;

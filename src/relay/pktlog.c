@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
 #include "kdcom.h"
 #include "kdtrace.h"
 #include "log.h"
@@ -107,13 +108,6 @@ escape(const uint8_t *s, size_t n, char *buf, size_t len)
 	return o;
 }
 
-static uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
 size_t
 pktlog_dbgprint(const struct kd_packet *pkt, char *buf, size_t len)
 {
@@ -123,7 +117,7 @@ pktlog_dbgprint(const struct kd_packet *pkt, char *buf, size_t len)
 	    !pkt->has_api || pkt->api != KD_API_PRINT_STRING ||
 	    pkt->len < DEBUG_IO_HEADER)
 		return 0;
-	n = le32(pkt->payload + DEBUG_IO_LENGTH_OFF);
+	n = le32_get(pkt->payload + DEBUG_IO_LENGTH_OFF);
 	/* The guest says how long; believe it only within the packet. */
 	if (n > (uint32_t)pkt->len - DEBUG_IO_HEADER)
 		n = pkt->len - DEBUG_IO_HEADER;

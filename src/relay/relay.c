@@ -9,11 +9,11 @@
  * backpressure instead of growth.
  *
  * The buffer is a ring of two runs (the older at off, the newer wrapped to
- * the front), so nothing is ever moved.  It is mapped at buffer-size but
- * used up to a limit that starts small and doubles while reads fill all
- * the room offered (a pty hands over at most 4 KiB a read and never needs
- * more) or while both directions stay full.  A direction idle for IDLE_MS
- * gives its pages back.
+ * the front), so nothing is moved.  It is mapped at buffer-size but used
+ * up to a limit that starts small and doubles while reads fill all the
+ * room offered (a pty hands over at most 4 KiB a read and never needs
+ * more) or while both directions stay full with no byte taken.  A
+ * direction idle for IDLE_MS gives its pages back.
  */
 #include <sys/mman.h>
 #include <sys/types.h>
@@ -35,6 +35,7 @@
 #include "log.h"
 #include "pktlog.h"
 #include "relay.h"
+#include "tshutdown.h"
 
 struct relay;
 
@@ -60,7 +61,7 @@ struct dir {
 	size_t		 cap, lim;	/* used up to lim */
 	size_t		 off, len;	/* the older run */
 	size_t		 wrap;		/* the newer run, at the front */
-	int		 front;		/* reads go to the front run */
+	int		 front;		/* new bytes go to the front run */
 	int		 touched;	/* pages in use: idle timer on */
 	int		 active;	/* read since the idle timer */
 	struct event	*idle;
@@ -71,7 +72,7 @@ struct dir {
 };
 
 struct relay {
-	struct relay_opts	 o;
+	struct pair_opts	 o;
 	struct event_base	*base;
 	pthread_t		 thread;
 	int			 started;
@@ -83,6 +84,8 @@ struct relay {
 	struct dir		 dir[2];
 	struct pktlog		*pktlog;
 	struct capture		*capture;
+	struct tsd		*tsd;		/* target-shutdown, when on */
+	struct event		*tsd_ev;	/* its deadlines */
 
 	struct event		*watcher;	/* told of state changes */
 	pthread_mutex_t		 lock;		/* guards the snapshot */
@@ -113,30 +116,11 @@ static void	side_up(void *, int);
 static void	side_down(void *);
 static void	side_lost(struct side *, const char *);
 static void	dir_write(struct dir *);
+static size_t	dir_room(struct dir *);
+static uint8_t	*dir_end(struct dir *);
+static void	dir_commit(struct dir *, size_t);
 static void	dir_arm_hold(struct dir *);
 static void	read_cb(evutil_socket_t, short, void *);
-
-void
-relay_opts_init(struct relay_opts *o)
-{
-	memset(o, 0, sizeof *o);
-	snprintf(o->name, sizeof o->name, "kd");
-	o->hold_ms = RELAY_HOLD_MS;
-	o->bufsize = RELAY_BUFSIZE;
-	o->validate = 1;
-}
-
-int
-relay_opts_equal(const struct relay_opts *a, const struct relay_opts *b)
-{
-	return strcmp(a->name, b->name) == 0 &&
-	    ep_spec_equal(&a->side[0], &b->side[0]) &&
-	    ep_spec_equal(&a->side[1], &b->side[1]) &&
-	    a->hold_ms == b->hold_ms && a->bufsize == b->bufsize &&
-	    a->validate == b->validate &&
-	    strcmp(a->packet_log, b->packet_log) == 0 &&
-	    strcmp(a->capture, b->capture) == 0;
-}
 
 static double
 now(void)
@@ -145,6 +129,12 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t
+now_ms(void)
+{
+	return (uint64_t)(now() * 1000);
 }
 
 /* Publish the counters for other threads, tell the watcher; cheap, rare. */
@@ -160,6 +150,11 @@ publish(struct relay *r)
 		r->snap[i].dropped = r->dir[i].dropped;
 		r->snap[i].reconnects = endpoint_reconnects(r->side[i].ep);
 		r->snap[i].repairing = r->dir[i].st.repairing;
+		r->snap[i].shutdowns = r->snap[i].injected = 0;
+	}
+	if (r->tsd != NULL) {
+		r->snap[SIDE_TARGET].shutdowns = r->tsd->started;
+		r->snap[SIDE_TARGET].injected = r->tsd->injected;
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (r->watcher != NULL)
@@ -176,6 +171,70 @@ stream_event(void *arg, const struct kd_event *ev)
 		pktlog_event(r->pktlog, d->tag, now(), ev);
 	if (r->capture != NULL)
 		capture_event(r->capture, d->tag, ev);
+	if (r->tsd != NULL && ev->kind == KD_EV_PACKET) {
+		if (d->idx == SIDE_TARGET)
+			tsd_from_target(r->tsd, ev->pkt);
+		else
+			tsd_from_debugger(r->tsd, ev->pkt, now_ms());
+	}
+}
+
+/*
+ * Hand what the target-shutdown exchange has for the debugger to the
+ * target->host direction (the target is gone: nothing else uses it), and
+ * time its next step.
+ */
+static void
+tsd_pump(struct relay *r)
+{
+	struct dir	*d = &r->dir[SIDE_TARGET];
+	struct timeval	 tv;
+	uint64_t	 when, t;
+
+	if (r->tsd == NULL)
+		return;
+	if (r->tsd->outlen > 0) {
+		if (r->side[SIDE_HOST].fd == -1 ||
+		    dir_room(d) < r->tsd->outlen)
+			r->tsd->outlen = 0;	/* nobody to tell, or no room */
+		else
+			dir_commit(d, tsd_take(r->tsd, dir_end(d)));
+	}
+	if (tsd_deadline(r->tsd, &when)) {
+		t = now_ms();
+		t = when > t ? when - t : 0;
+		tv.tv_sec = t / 1000;
+		tv.tv_usec = (t % 1000) * 1000;
+		event_add(r->tsd_ev, &tv);
+	} else if (evtimer_pending(r->tsd_ev, NULL))
+		event_del(r->tsd_ev);
+}
+
+static void
+tsd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay	*r = arg;
+
+	(void)fd;
+	(void)what;
+	tsd_timer(r->tsd, now_ms());
+	tsd_pump(r);
+}
+
+/* The target is gone: tell an attached debugger, once per session. */
+static void
+target_gone(struct relay *r)
+{
+	if (r->tsd == NULL || r->side[SIDE_HOST].fd == -1 ||
+	    !tsd_target_lost(r->tsd, now_ms()))
+		return;
+	log_notice("%s: target gone: sending the debugger a target shutdown "
+	    "(id %#x)", r->o.name, (unsigned)r->tsd->wait_id);
+	if (r->pktlog != NULL)
+		pktlog_note(r->pktlog, now(), "target shutdown sent to the "
+		    "debugger, id 0x%08x", (unsigned)r->tsd->wait_id);
+	tsd_pump(r);
+	publish(r);
 }
 
 static void
@@ -197,30 +256,37 @@ dir_queued(const struct dir *d)
 	return d->len + d->wrap;
 }
 
+static size_t
+dir_grow(size_t lim, size_t cap)
+{
+	return lim * 2 < cap ? lim * 2 : cap;
+}
+
 /*
- * Where processed bytes go next and how many fit there.  The ring wraps to
- * the front when the tail is short and the front is longer: no byte is
- * ever moved.
+ * Room to put processed bytes in, at dir_end().  The ring wraps to the
+ * front when the tail is short and the front is longer: no byte is moved.
  */
-static uint8_t *
-dir_tail(struct dir *d, size_t *room)
+static size_t
+dir_room(struct dir *d)
 {
 	size_t	end;
 
-	if (d->front) {
-		*room = d->off - d->wrap;
-		return d->buf + d->wrap;
-	}
+	if (d->front)
+		return d->off - d->wrap;
 	if (d->len == 0)
 		d->off = 0;
 	end = d->off + d->len;
-	*room = end < d->lim ? d->lim - end : 0;
-	if (d->len > 0 && *room < d->lim / 4 && d->off > *room) {
+	if (d->len > 0 && d->lim - end < d->lim / 4 && d->off > d->lim - end) {
 		d->front = 1;
-		*room = d->off;
-		return d->buf;
+		return d->off;
 	}
-	return d->buf + end;
+	return d->lim - end;
+}
+
+static uint8_t *
+dir_end(struct dir *d)
+{
+	return d->front ? d->buf + d->wrap : d->buf + d->off + d->len;
 }
 
 static void
@@ -237,8 +303,8 @@ dir_arm_idle(struct dir *d)
 
 /*
  * Give an idle direction's pages back (they come back zeroed on the next
- * read), and start small again.  Otherwise look again later: one wake-up
- * per IDLE_MS while bytes flow, none once idle.
+ * read) and start small again; or look again later: one wake-up per
+ * IDLE_MS while bytes flow, none once idle.
  */
 static void
 idle_cb(evutil_socket_t fd, short what, void *arg)
@@ -248,7 +314,7 @@ idle_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (d->active || dir_queued(d) > 0 || stream_holding(&d->st)) {
+	if (d->active || dir_queued(d) > 0) {
 		d->active = 0;
 		event_add(d->idle, &tv);
 		return;
@@ -256,6 +322,7 @@ idle_cb(evutil_socket_t fd, short what, void *arg)
 	madvise(d->buf, d->cap, MADV_DONTNEED);
 	d->lim = d->cap < BUF_START ? d->cap : BUF_START;
 	d->off = 0;
+	d->front = 0;
 	d->touched = 0;
 }
 
@@ -339,8 +406,6 @@ hold_cb(evutil_socket_t fd, short what, void *arg)
 	struct dir	*d = arg;
 	struct side	*s = &d->r->side[d->idx];
 	uint64_t	 before = d->st.c.bytes_in;
-	uint8_t		*tail;
-	size_t		 room;
 
 	(void)fd;
 	(void)what;
@@ -350,11 +415,11 @@ hold_cb(evutil_socket_t fd, short what, void *arg)
 		return;			/* decided, or timed anew */
 	if (s->fd != -1 && !s->reading)
 		return;			/* side_set_reading() re-arms */
-	tail = dir_tail(d, &room);
-	if (room == 0)
+	if (dir_room(d) == 0)
 		return;
-	dir_commit(d, stream_flush(&d->st, tail));
+	dir_commit(d, stream_flush(&d->st, dir_end(d)));
 	dir_arm_quiet(d);
+	tsd_pump(d->r);
 }
 
 /*
@@ -369,13 +434,12 @@ stuck_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay	*r = arg;
 	struct dir	*d;
+	struct timeval	 tv = { 0, STUCK_MS * 1000 };
+	uint64_t	 written = r->dir[0].written + r->dir[1].written;
 	int		 i;
 
 	(void)fd;
 	(void)what;
-	struct timeval	 tv = { 0, STUCK_MS * 1000 };
-	uint64_t	 written = r->dir[0].written + r->dir[1].written;
-
 	for (i = 0; i < 2; i++) {
 		if (r->side[i].fd == -1 || r->side[i].reading)
 			return;
@@ -388,7 +452,7 @@ stuck_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	for (i = 0; i < 2; i++) {
 		d = &r->dir[i];
-		d->lim = d->lim * 2 < d->cap ? d->lim * 2 : d->cap;
+		d->lim = dir_grow(d->lim, d->cap);
 		if (d->front && d->off + d->len + d->wrap <= d->lim) {
 			/* The newer run goes after the older: room behind. */
 			memcpy(d->buf + d->off + d->len, d->buf, d->wrap);
@@ -414,7 +478,17 @@ quiet_cb(evutil_socket_t fd, short what, void *arg)
 		dir_arm_quiet(d);
 		return;
 	}
+	/* A packet held for auto detection goes out as the guess reads it. */
+	if (stream_held(&d->st)) {
+		if (dir_room(d) < stream_slack(&d->st)) {
+			dir_arm_quiet(d);
+			return;
+		}
+		dir_commit(d, stream_release(&d->st, dir_end(d)));
+		dir_arm_hold(d);
+	}
 	stream_expire(&d->st);
+	tsd_pump(d->r);
 }
 
 static void
@@ -423,36 +497,41 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	struct side	*s = arg;
 	struct side	*other = &s->r->side[!s->idx];
 	struct dir	*d = &s->r->dir[s->idx];
+	struct timeval	 tv = { 0, STUCK_MS * 1000 };
 	uint8_t		*tail;
-	size_t		 room;
+	size_t		 room, slack;
 	ssize_t		 n;
 
 	(void)what;
-	tail = dir_tail(d, &room);
-	if (room < 2) {			/* full: wait for the writer */
+	room = dir_room(d);
+	slack = stream_slack(&d->st);
+	if (room <= slack) {		/* full: wait for the writer */
 		side_set_reading(s, 0);
 		if (other->fd != -1 && !other->reading &&
 		    !evtimer_pending(s->r->stuck, NULL)) {
-			struct timeval tv = { 0, STUCK_MS * 1000 };
-
 			s->r->stuck_mark = s->r->dir[0].written +
 			    s->r->dir[1].written;
 			event_add(s->r->stuck, &tv);
 		}
 		return;
 	}
-	/* Read one byte past the tail so repair can work in place. */
-	n = read(fd, tail + 1, room - 1);
+	/*
+	 * Read past the tail so repair can work in place: one byte, or a
+	 * held packet's worth until auto detection has settled.
+	 */
+	tail = dir_end(d);
+	n = read(fd, tail + slack, room - slack);
 	if (n > 0) {
 		/* Reads limited by the buffer, not the source: grow. */
-		if ((size_t)n == room - 1 && dir_queued(d) == 0 &&
-		    d->lim < d->cap)
-			d->lim = d->lim * 2 < d->cap ? d->lim * 2 : d->cap;
+		if ((size_t)n == room - slack && dir_queued(d) == 0)
+			d->lim = dir_grow(d->lim, d->cap);
 		dir_arm_idle(d);
-		dir_commit(d, stream_process(&d->st, tail + 1, (size_t)n,
+		dir_commit(d, stream_process(&d->st, tail + slack, (size_t)n,
 		    tail));
 		dir_arm_hold(d);
 		dir_arm_quiet(d);
+		if (s->r->tsd != NULL && s->r->tsd->outlen > 0)
+			tsd_pump(s->r);
 		return;
 	}
 	if (n == 0)
@@ -495,7 +574,8 @@ dir_write(struct dir *d)
 			 * after: each side then waits for the other.
 			 */
 			event_add(to->wr, NULL);
-			side_set_reading(from, d->lim - dir_queued(d) >= 2);
+			side_set_reading(from,
+			    d->lim - dir_queued(d) > stream_slack(&d->st));
 			return;
 		}
 		side_lost(to, n == 0 ? "wrote nothing" : strerror(errno));
@@ -524,8 +604,7 @@ side_detach(struct side *s)
 {
 	struct relay	*r = s->r;
 	struct dir	*from = &r->dir[s->idx], *to = &r->dir[!s->idx];
-	uint8_t		 cr, *tail;
-	size_t		 room;
+	uint8_t		 cr;
 
 	if (s->fd == -1)
 		return;
@@ -536,9 +615,10 @@ side_detach(struct side *s)
 	s->reading = 0;
 
 	/* What it sent last still goes to the peer, a held 0x0d too. */
-	tail = dir_tail(from, &room);
-	if (room > 0)
-		dir_commit(from, stream_flush(&from->st, tail));
+	if (dir_room(from) >= stream_slack(&from->st))
+		dir_commit(from, stream_release(&from->st, dir_end(from)));
+	if (dir_room(from) > 0)
+		dir_commit(from, stream_flush(&from->st, dir_end(from)));
 	if (evtimer_pending(from->hold, NULL))
 		event_del(from->hold);
 	if (evtimer_pending(from->quiet, NULL))
@@ -557,17 +637,32 @@ side_detach(struct side *s)
 	publish(r);
 }
 
+/* Gone for good (not replaced by a new fd): the exchange may begin. */
+static void
+side_gone(struct side *s)
+{
+	side_detach(s);
+	if (s->r->tsd == NULL)
+		return;
+	if (s->idx == SIDE_TARGET)
+		target_gone(s->r);
+	else {
+		tsd_host_down(s->r->tsd);
+		tsd_pump(s->r);
+	}
+}
+
 static void
 side_lost(struct side *s, const char *why)
 {
-	side_detach(s);
+	side_gone(s);
 	endpoint_lost(s->ep, why);
 }
 
 static void
 side_down(void *arg)
 {
-	side_detach(arg);
+	side_gone(arg);
 }
 
 static void
@@ -593,9 +688,13 @@ side_up(void *arg, int fd)
 		return;
 	}
 	stream_reset(&from->st);
+	if (r->tsd != NULL && s->idx == SIDE_TARGET) {
+		/* A new session: the exchange, if any, is over. */
+		tsd_target_up(r->tsd);
+		tsd_pump(r);
+	}
 	/* A rebooted VM corrupts as before: keep what detection learnt. */
-	if (from->st.mode == CRLF_AUTO && !from->st.decided)
-		from->st.repairing = endpoint_crlf_guess(s->ep);
+	stream_guess(&from->st, endpoint_crlf_guess(s->ep));
 	s->reading = 0;
 	side_set_reading(s, 1);
 	if (r->pktlog != NULL)
@@ -641,6 +740,12 @@ relay_format_stats(const char *pair, int idx, const struct relay_dir_stats *st,
 	    (unsigned long long)k->bad_trailer,
 	    (unsigned long long)k->bad_type, (unsigned long long)k->oversize,
 	    (unsigned long long)k->garbage);
+	if (idx == SIDE_TARGET && n >= 0 && (size_t)n < len - o) {
+		o += (size_t)n;
+		n = snprintf(buf + o, len - o, ", %llu target shutdowns sent "
+		    "(%llu packets)", (unsigned long long)st->shutdowns,
+		    (unsigned long long)st->injected);
+	}
 	for (t = 1; t < KD_TYPE_MAX && n >= 0 && (size_t)n < len - o; t++) {
 		if (k->packets[t] == 0)
 			continue;
@@ -693,7 +798,7 @@ relay_set_watcher(struct relay *r, struct event *ev)
 }
 
 struct relay *
-relay_new(const struct relay_opts *o, char *err, size_t errlen)
+relay_new(const struct pair_opts *o, char *err, size_t errlen)
 {
 	struct relay	*r;
 	struct dir	*d;
@@ -733,7 +838,9 @@ relay_new(const struct relay_opts *o, char *err, size_t errlen)
 		d->idx = i;
 		d->tag = i == SIDE_HOST ? KDTRACE_DEBUGGER : KDTRACE_TARGET;
 		d->name = dir_name[i];
-		d->cap = o->bufsize;
+		/* Room for a packet held by auto detection, and more. */
+		d->cap = o->bufsize > 2 * STREAM_SLACK ? o->bufsize :
+		    2 * STREAM_SLACK;
 		d->lim = d->cap < BUF_START ? d->cap : BUF_START;
 		d->buf = mmap(NULL, d->cap, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -749,6 +856,13 @@ relay_new(const struct relay_opts *o, char *err, size_t errlen)
 			goto nomem;
 		stream_init(&d->st, o->side[i].crlf, 0, o->validate,
 		    stream_event, stream_switch, d);
+	}
+	if (o->target_shutdown && o->validate) {
+		if ((r->tsd = malloc(sizeof *r->tsd)) == NULL)
+			goto nomem;
+		tsd_init(r->tsd);
+		if ((r->tsd_ev = evtimer_new(r->base, tsd_cb, r)) == NULL)
+			goto nomem;
 	}
 	publish(r);
 	return r;
@@ -846,6 +960,9 @@ relay_free(struct relay *r)
 		event_free(r->report_ev);
 	if (r->stuck != NULL)
 		event_free(r->stuck);
+	if (r->tsd_ev != NULL)
+		event_free(r->tsd_ev);
+	free(r->tsd);
 	if (r->base != NULL)
 		event_base_free(r->base);
 	pktlog_close(r->pktlog);
@@ -895,7 +1012,7 @@ relay_is_up(struct relay *r)
 	return endpoint_is_up(r->side[0].ep) && endpoint_is_up(r->side[1].ep);
 }
 
-const struct relay_opts *
+const struct pair_opts *
 relay_get_opts(const struct relay *r)
 {
 	return &r->o;

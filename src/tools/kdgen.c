@@ -16,15 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
 #include "kdcom.h"
 #include "kdtrace.h"
 
-#define API_GET_CONTEXT		0x3132
-#define API_CONTINUE2		0x313c
-#define API_READ_CONTROL	0x3137
-#define API_GET_CONTEXT_EX	0x315f
-#define SC_EXCEPTION		0x3030
-#define SC_LOAD_SYMBOLS		0x3031
 
 #define MANIP_SIZE		56	/* DBGKD_MANIPULATE_STATE64 */
 #define STATE_SIZE		240	/* DBGKD_ANY_WAIT_STATE_CHANGE, x64 */
@@ -70,27 +65,6 @@ static unsigned
 below(struct gen *g, unsigned n)
 {
 	return (unsigned)(rnd(g) % n);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = v >> 8;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v & 0xffff);
-	put16(p + 2, v >> 16);
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, v & 0xffffffffu);
-	put32(p + 4, v >> 32);
 }
 
 static void
@@ -158,7 +132,7 @@ plant(struct gen *g, uint8_t *p, size_t room)
 	if (g->nasty % 7 == 6 && room >= KD_HEADER_SIZE + sizeof body + 1) {
 		/* A whole valid packet inside the payload. */
 		g->nasty++;
-		put64(body, rnd(g) | 0x0a0d);
+		le64_put(body, rnd(g) | 0x0a0d);
 		return kd_build(p, KD_TYPE_STATE_MANIPULATE, KD_ID_INITIAL,
 		    body, sizeof body);
 	}
@@ -189,7 +163,7 @@ memory(struct gen *g, uint8_t *p, size_t n)
 		switch (below(g, 6)) {
 		case 0:		/* pointers */
 			for (k = 0; k + 8 <= m; k += 8)
-				put64(p + i + k, kaddr(g));
+				le64_put(p + i + k, kaddr(g));
 			memset(p + i + k, 0, m - k);
 			break;
 		case 1:		/* code: any byte */
@@ -219,8 +193,8 @@ static void
 manip(uint8_t *p, uint32_t api, uint32_t status)
 {
 	memset(p, 0, MANIP_SIZE);
-	put32(p, api);
-	put32(p + 8, status);
+	le32_put(p, api);
+	le32_put(p + 8, status);
 }
 
 /* A realistic read size, some chosen so the header has 0x0a or 0x0d. */
@@ -253,14 +227,14 @@ read_memory(struct gen *g, uint32_t api)
 	uint64_t	addr;
 	uint32_t	n;
 
-	n = api == API_READ_CONTROL ? 0xe0 : read_size(g);
-	addr = api == API_READ_CONTROL ? 2 : kaddr(g);
+	n = api == KD_API_READ_CONTROL ? 0xe0 : read_size(g);
+	addr = api == KD_API_READ_CONTROL ? 2 : kaddr(g);
 	manip(req, api, STATUS_PENDING);
-	put64(req + 16, addr);
-	put32(req + 24, n);
+	le64_put(req + 16, addr);
+	le32_put(req + 24, n);
 	memcpy(reply, req, MANIP_SIZE);
-	put32(reply + 8, STATUS_SUCCESS);
-	put32(reply + 28, n);
+	le32_put(reply + 8, STATUS_SUCCESS);
+	le32_put(reply + 28, n);
 	memory(g, reply + MANIP_SIZE, n);
 	exchange(g, req, reply, MANIP_SIZE + n);
 }
@@ -272,18 +246,18 @@ get_version(struct gen *g)
 
 	manip(req, KD_API_GET_VERSION, STATUS_PENDING);
 	manip(reply, KD_API_GET_VERSION, STATUS_SUCCESS);
-	put16(reply + 16, 0x0f);		/* free build */
-	put16(reply + 18, 19041);		/* build number */
+	le16_put(reply + 16, 0x0f);		/* free build */
+	le16_put(reply + 18, 19041);		/* build number */
 	reply[20] = 6;				/* protocol */
 	reply[21] = 2;
-	put16(reply + 22, 0x47);		/* MP, 64-bit, ... */
-	put16(reply + 24, 0x8664);		/* AMD64 */
+	le16_put(reply + 22, 0x47);		/* MP, 64-bit, ... */
+	le16_put(reply + 24, 0x8664);		/* AMD64 */
 	reply[26] = KD_TYPE_MAX;
 	reply[27] = 3;
 	reply[28] = 0x33;
-	put64(reply + 32, g->kernbase);
-	put64(reply + 40, g->kernbase + 0xc2a2d0);
-	put64(reply + 48, g->kernbase + 0xd0f130);
+	le64_put(reply + 32, g->kernbase);
+	le64_put(reply + 40, g->kernbase + 0xc2a2d0);
+	le64_put(reply + 48, g->kernbase + 0xd0f130);
 	exchange(g, req, reply, sizeof reply);
 }
 
@@ -294,25 +268,25 @@ get_context(struct gen *g)
 	uint8_t		*c = reply + MANIP_SIZE;
 	unsigned	i;
 
-	manip(req, API_GET_CONTEXT, STATUS_PENDING);
+	manip(req, KD_API_GET_CONTEXT, STATUS_PENDING);
 	memcpy(reply, req, MANIP_SIZE);
-	put32(reply + 8, STATUS_SUCCESS);
+	le32_put(reply + 8, STATUS_SUCCESS);
 	memset(c, 0, CONTEXT_SIZE);
-	put32(c + 0x30, 0x0010001f);		/* ContextFlags */
-	put32(c + 0x34, 0x1f80);		/* MxCsr */
-	put16(c + 0x38, 0x10);			/* cs ds es fs gs ss */
-	put16(c + 0x3a, 0x2b);
-	put16(c + 0x3c, 0x2b);
-	put16(c + 0x3e, 0x53);
-	put16(c + 0x40, 0x2b);
-	put16(c + 0x42, 0x18);
-	put32(c + 0x44, 0x246);			/* EFlags */
+	le32_put(c + 0x30, 0x0010001f);		/* ContextFlags */
+	le32_put(c + 0x34, 0x1f80);		/* MxCsr */
+	le16_put(c + 0x38, 0x10);			/* cs ds es fs gs ss */
+	le16_put(c + 0x3a, 0x2b);
+	le16_put(c + 0x3c, 0x2b);
+	le16_put(c + 0x3e, 0x53);
+	le16_put(c + 0x40, 0x2b);
+	le16_put(c + 0x42, 0x18);
+	le32_put(c + 0x44, 0x246);			/* EFlags */
 	for (i = 0; i < 16; i++)		/* Rax .. R15 */
-		put64(c + 0x78 + 8 * i, i == 4 ? g->thread - 0x1f8 :
+		le64_put(c + 0x78 + 8 * i, i == 4 ? g->thread - 0x1f8 :
 		    below(g, 3) ? kaddr(g) : rnd(g) & 0xffff);
-	put64(c + 0xf8, g->pc);			/* Rip */
-	put16(c + 0x100, 0x27f);		/* FltSave.ControlWord */
-	put32(c + 0x118, 0x1f80);		/* FltSave.MxCsr */
+	le64_put(c + 0xf8, g->pc);			/* Rip */
+	le16_put(c + 0x100, 0x27f);		/* FltSave.ControlWord */
+	le32_put(c + 0x118, 0x1f80);		/* FltSave.MxCsr */
 	memory(g, c + 0x1a0, 0x100);		/* xmm registers */
 	exchange(g, req, reply, sizeof reply);
 }
@@ -323,12 +297,12 @@ get_context_ex(struct gen *g)
 	uint8_t		req[MANIP_SIZE], reply[MANIP_SIZE + 0x200];
 	uint32_t	off = 0x200 * below(g, 2), n = 0x200;
 
-	manip(req, API_GET_CONTEXT_EX, STATUS_PENDING);
-	put32(req + 16, off);
-	put32(req + 20, n);
+	manip(req, KD_API_GET_CONTEXT_EX, STATUS_PENDING);
+	le32_put(req + 16, off);
+	le32_put(req + 20, n);
 	memcpy(reply, req, MANIP_SIZE);
-	put32(reply + 8, STATUS_SUCCESS);
-	put32(reply + 24, n);
+	le32_put(reply + 8, STATUS_SUCCESS);
+	le32_put(reply + 24, n);
 	memory(g, reply + MANIP_SIZE, n);
 	exchange(g, req, reply, sizeof reply);
 }
@@ -338,9 +312,9 @@ continue2(struct gen *g)
 {
 	uint8_t	req[MANIP_SIZE];
 
-	manip(req, API_CONTINUE2, STATUS_PENDING);
-	put32(req + 16, DBG_CONTINUE);
-	put64(req + 24, 0x400);			/* Dr7 */
+	manip(req, KD_API_CONTINUE2, STATUS_PENDING);
+	le32_put(req + 16, DBG_CONTINUE);
+	le64_put(req + 24, 0x400);			/* Dr7 */
 	data(g, DEBUGGER, KD_TYPE_STATE_MANIPULATE, req, sizeof req);
 }
 
@@ -349,19 +323,19 @@ static uint8_t *
 state_head(struct gen *g, uint8_t *p, uint32_t state)
 {
 	memset(p, 0, STATE_SIZE);
-	put32(p, state);
-	put32(p + 8, 2);			/* NumberProcessors */
-	put64(p + 16, g->thread);
-	put64(p + 24, g->pc);
+	le32_put(p, state);
+	le32_put(p + 8, 2);			/* NumberProcessors */
+	le64_put(p + 16, g->thread);
+	le64_put(p + 24, g->pc);
 	/* The control report: Dr7, EFlags, code bytes at the pc. */
-	put64(p + 200, 0x400);
-	put32(p + 208, 0x246);
-	put16(p + 212, 16);
+	le64_put(p + 200, 0x400);
+	le32_put(p + 208, 0x246);
+	le16_put(p + 212, 16);
 	memory(g, p + 216, 16);
-	put16(p + 232, 0x10);
-	put16(p + 234, 0x2b);
-	put16(p + 236, 0x2b);
-	put16(p + 238, 0x53);
+	le16_put(p + 232, 0x10);
+	le16_put(p + 234, 0x2b);
+	le16_put(p + 236, 0x2b);
+	le16_put(p + 238, 0x53);
 	return p + 32;
 }
 
@@ -370,11 +344,11 @@ exception(struct gen *g, uint32_t id)
 {
 	uint8_t	 p[STATE_SIZE], *u;
 
-	u = state_head(g, p, SC_EXCEPTION);
-	put32(u, STATUS_BREAKPOINT);
-	put64(u + 16, g->pc);
-	put32(u + 24, 1);
-	put32(u + 152, 1);			/* FirstChance */
+	u = state_head(g, p, KD_API_EXCEPTION);
+	le32_put(u, STATUS_BREAKPOINT);
+	le64_put(u + 16, g->pc);
+	le32_put(u + 24, 1);
+	le32_put(u + 152, 1);			/* FirstChance */
 	if (id != 0) {
 		/* The very first packet: the sync bit, before any reset. */
 		uint8_t	pkt[KD_MAX_PACKET];
@@ -393,11 +367,11 @@ load_symbols(struct gen *g, const char *path)
 	uint8_t	 p[STATE_SIZE + 256], *u;
 	size_t	 n = strlen(path) + 1;
 
-	u = state_head(g, p, SC_LOAD_SYMBOLS);
-	put32(u, (uint32_t)n);			/* PathNameLength */
-	put64(u + 8, g->kernbase + 0x3000000 + (rnd(g) & 0xff0000));
-	put32(u + 24, (uint32_t)rnd(g));	/* CheckSum */
-	put32(u + 28, 0x1a000);			/* SizeOfImage */
+	u = state_head(g, p, KD_API_LOAD_SYMBOLS);
+	le32_put(u, (uint32_t)n);			/* PathNameLength */
+	le64_put(u + 8, g->kernbase + 0x3000000 + (rnd(g) & 0xff0000));
+	le32_put(u + 24, (uint32_t)rnd(g));	/* CheckSum */
+	le32_put(u + 28, 0x1a000);			/* SizeOfImage */
 	memcpy(p + STATE_SIZE, path, n);
 	data(g, TARGET, KD_TYPE_STATE_CHANGE64, p, STATE_SIZE + n);
 }
@@ -409,8 +383,8 @@ dbgprint(struct gen *g, const char *text)
 	size_t	 n = strlen(text);
 
 	memset(p, 0, DEBUG_IO_SIZE);
-	put32(p, KD_API_PRINT_STRING);
-	put32(p + 8, (uint32_t)n);
+	le32_put(p, KD_API_PRINT_STRING);
+	le32_put(p + 8, (uint32_t)n);
 	memcpy(p + DEBUG_IO_SIZE, text, n);
 	data(g, TARGET, KD_TYPE_DEBUG_IO, p, DEBUG_IO_SIZE + n);
 }
@@ -477,7 +451,7 @@ inspect(struct gen *g, unsigned n)
 		else if (k == 1)
 			get_context_ex(g);
 		else if (k == 2)
-			read_memory(g, API_READ_CONTROL);
+			read_memory(g, KD_API_READ_CONTROL);
 		else
 			read_memory(g, KD_API_READ_VIRTUAL);
 	}

@@ -44,20 +44,20 @@ log_set_level(enum log_level level)
 	log_level = level;
 }
 
-enum log_level
-log_get_level(void)
-{
-	return log_level;
-}
-
 int
 log_level_parse(const char *s, enum log_level *out)
 {
+	static const struct { const char *s; enum log_level l; } t[] = {
+		{ "err", LOG_LVL_ERR }, { "error", LOG_LVL_ERR },
+		{ "warning", LOG_LVL_WARN }, { "warn", LOG_LVL_WARN },
+		{ "notice", LOG_LVL_NOTICE }, { "info", LOG_LVL_INFO },
+		{ "debug", LOG_LVL_DEBUG },
+	};
 	size_t	i;
 
-	for (i = 0; i < sizeof log_names / sizeof log_names[0]; i++) {
-		if (strcasecmp(s, log_names[i]) == 0) {
-			*out = (enum log_level)i;
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (strcasecmp(s, t[i].s) == 0) {
+			*out = t[i].l;
 			return 0;
 		}
 	}

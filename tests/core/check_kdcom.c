@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bytescan.h"
+#include "le.h"
 #include "crlf.h"
 #include "kdcom.h"
 #include "kdtest.h"
@@ -24,13 +25,6 @@ static void
 teardown(void)
 {
 	kdtrace_free(&trace);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24);
 }
 
 /* Feed in random chunks: mostly small, sometimes large, sometimes 1. */
@@ -141,7 +135,7 @@ START_TEST(fixture_every_packet_validates)
 		    pkt->type == KD_TYPE_DEBUG_IO ||
 		    pkt->type == KD_TYPE_STATE_CHANGE64) {
 			ck_assert_int_eq(pkt->has_api, 1);
-			ck_assert_uint_eq(pkt->api, get32(pkt->payload));
+			ck_assert_uint_eq(pkt->api, le32_get(pkt->payload));
 		} else
 			ck_assert_int_eq(pkt->has_api, 0);
 		if (pkt->type == KD_TYPE_STATE_MANIPULATE &&

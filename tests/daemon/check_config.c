@@ -70,7 +70,7 @@ END_TEST
 
 START_TEST(full_file)
 {
-	const struct relay_opts	*a, *b;
+	const struct pair_opts	*a, *b;
 	static const char	*text =
 	    "# all keys\n"
 	    "[global]\n"
@@ -82,6 +82,7 @@ START_TEST(full_file)
 	    "hold-ms = 20\n"
 	    "buffer-size = 1M\n"
 	    "validate = off\n"
+	    "target-shutdown = no\n"
 	    "allow-remote = false\n"
 	    "\n"
 	    "[pair win10]\n"
@@ -94,6 +95,7 @@ START_TEST(full_file)
 	    "hold-ms = 1000\n"
 	    "buffer-size = 4096\n"
 	    "validate = 1\n"
+	    "target-shutdown = on\n"
 	    "allow-remote = yes\n"
 	    "[pair b]\n"
 	    "host = tcp-listen:127.0.0.1:50001\n"
@@ -114,6 +116,7 @@ START_TEST(full_file)
 	ck_assert_uint_eq(cf.hold_ms, 20);
 	ck_assert_uint_eq(cf.bufsize, 1024 * 1024);
 	ck_assert_int_eq(cf.validate, 0);
+	ck_assert_int_eq(cf.target_shutdown, 0);
 	ck_assert_int_eq(cf.allow_remote, 0);
 	ck_assert_uint_eq(cf.npairs, 2);
 
@@ -132,6 +135,7 @@ START_TEST(full_file)
 	ck_assert_uint_eq(a->hold_ms, 1000);
 	ck_assert_uint_eq(a->bufsize, 4096);
 	ck_assert_int_eq(a->validate, 1);
+	ck_assert_int_eq(a->target_shutdown, 1);
 
 	/* b takes the [global] defaults. */
 	b = &cf.pairs[1];
@@ -145,6 +149,7 @@ START_TEST(full_file)
 	ck_assert_uint_eq(b->hold_ms, 20);
 	ck_assert_uint_eq(b->bufsize, 1024 * 1024);
 	ck_assert_int_eq(b->validate, 0);
+	ck_assert_int_eq(b->target_shutdown, 0);
 	ck_assert_str_eq(b->packet_log, "");
 	ck_assert_str_eq(b->capture, "");
 
@@ -171,7 +176,7 @@ END_TEST
 
 START_TEST(defaults_follow_global)
 {
-	struct relay_opts	o;
+	struct pair_opts	o;
 
 	/* [global] after the pair still applies to it. */
 	ck_assert_msg(parse(PAIR "[global]\nhold-ms = 7\nvalidate = no\n"
@@ -182,8 +187,8 @@ START_TEST(defaults_follow_global)
 	ck_assert_str_eq(cf.pairs[1].packet_log, "/x/p");
 	config_free(&cf);
 
-	/* Untouched defaults are relay_opts_init()'s. */
-	relay_opts_init(&o);
+	/* Untouched defaults are pair_opts_init()'s. */
+	pair_opts_init(&o);
 	ck_assert_int_eq(parse(PAIR), 0);
 	ck_assert_uint_eq(cf.pairs[0].hold_ms, o.hold_ms);
 	ck_assert_uint_eq(cf.pairs[0].bufsize, o.bufsize);
@@ -519,7 +524,7 @@ START_TEST(many_pairs)
 	/* The daemon takes the array; what is left is an empty config. */
 	buf = (char *)config_take_pairs(&cf, &len);
 	ck_assert_uint_eq(len, n);
-	ck_assert_str_eq(((struct relay_opts *)buf)[7].name, "p7");
+	ck_assert_str_eq(((struct pair_opts *)buf)[7].name, "p7");
 	ck_assert_uint_eq(cf.npairs, 0);
 	ck_assert_ptr_null(config_find_pair(&cf, "p7"));
 	free(buf);
@@ -528,7 +533,7 @@ END_TEST
 
 START_TEST(sample_file)
 {
-	const struct relay_opts	*o;
+	const struct pair_opts	*o;
 
 	/* Tests run from the repository root. */
 	ck_assert_msg(config_load("kdrelay.conf", &cf, err, sizeof err) == 0,

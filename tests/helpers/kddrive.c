@@ -2,8 +2,8 @@
  * kddrive - a tiny scripted KD debugger for driving a real KD target
  * (xen-kdd with tests/peers/xenctrl_stub.c) in integration tests.
  *
- * usage: kddrive [-Civ] [-a addr] [-B bad] [-l len] [-n reads]
- *            [-r readyfile] [-t seconds] endpoint
+ * usage: kddrive [-Civ] [-a addr] [-B bad] [-l len] [-m mark] [-n reads]
+ *            [-r readyfile] [-S run|stop|none] [-t seconds] endpoint
  * endpoint: tcp-listen:PORT (127.0.0.1, one client), tcp:HOST:PORT,
  *           unix-listen:PATH, unix:PATH, or a tty/pty path (made raw).
  * Connecting endpoints (tcp:, unix:, path) are retried until the deadline.
@@ -26,7 +26,24 @@
  * Every data packet received is checked (checksum, trailer, ids
  * alternating) and ACKed with its id; a DbgPrint must end in "\r\n"; a
  * STATE_CHANGE64 must be 240 bytes carrying 36 instruction bytes of the
- * pattern at its rip.  Our data packets use ids 0x80800000/1, toggled
+ * pattern at its rip, or be the "target shutdown" a relay sends when the
+ * target goes (kdcom-protocol.md: 240 bytes of 0xff but NewState 0x3031,
+ * ProcessorLevel 6, Processor 0, NumberProcessors 1, a DBGKD_LOAD_SYMBOLS64
+ * at 32 with PathNameLength 0, BaseOfDll all ones, ProcessId, CheckSum,
+ * SizeOfImage 0, UnloadSymbols 1), checked here field by field.
+ *
+ * -S: the target is expected to go away after the session (the test
+ * kills it once MARK.1 exists), and the relay to say so:
+ *   run   we send Continue2 first (the target runs); then exactly one
+ *         target shutdown with the id the target would have used next;
+ *         we ACK it and send Continue2 as WinDbg does: ACKed, no more;
+ *   stop  the target stays stopped at its state change: the first copy,
+ *         ACKed, then our Continue2 brings the second (the next id), and
+ *         no third;
+ *   none  nothing at all may come (target-shutdown off).
+ * Then MARK.2 is created, the test starts a new target, and the whole
+ * session runs again through the same connection, its initial
+ * STATE_CHANGE64 first.  Our data packets use ids 0x80800000/1, toggled
  * after each ACK; a RESEND makes us send the pending packet again.
  *
  * Output on stdout, one key=value per line (a test greps them):
@@ -59,6 +76,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "kdcom.h"
 #include "../peers/kddmem.h"
 
@@ -98,52 +116,9 @@ struct drv {
 	uint64_t	 gv_ok, reads_ok, reads_bad;
 	uint64_t	 crlf_removed;
 	uint64_t	 damaged, max_damaged;	/* -B */
+	uint64_t	 shutdowns, shutdown_bad;
+	uint32_t	 shutdown_id;	/* of the last one */
 };
-
-static const char *type_names[KD_TYPE_MAX] = {
-	"UNUSED", "STATE_CHANGE32", "STATE_MANIPULATE", "DEBUG_IO",
-	"ACKNOWLEDGE", "RESEND", "RESET", "STATE_CHANGE64", "POLL_BREAKIN",
-	"TRACE_IO", "CONTROL_REQUEST", "FILE_IO",
-};
-
-static void
-le16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void
-le32(uint8_t *p, uint32_t v)
-{
-	le16(p, v);
-	le16(p + 2, v >> 16);
-}
-
-static void
-le64(uint8_t *p, uint64_t v)
-{
-	le32(p, v);
-	le32(p + 4, v >> 32);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return p[0] | p[1] << 8;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 static void
 fail(struct drv *d, const char *why)
@@ -378,7 +353,7 @@ xmit(struct drv *d, const uint8_t *buf, size_t len, unsigned type)
 	d->sent_type[type]++;
 	if (d->verbose)
 		fprintf(stderr, "kddrive: sent %s (%zu bytes)\n",
-		    type_names[type], len);
+		    kd_type_name(type), len);
 }
 
 static void
@@ -386,11 +361,11 @@ send_control(struct drv *d, uint16_t type, uint32_t id)
 {
 	uint8_t	h[KD_HEADER_SIZE];
 
-	le32(h, KD_LEADER_CONTROL);
-	le16(h + 4, type);
-	le16(h + 6, 0);
-	le32(h + 8, id);
-	le32(h + 12, 0);
+	le32_put(h, KD_LEADER_CONTROL);
+	le16_put(h + 4, type);
+	le16_put(h + 6, 0);
+	le32_put(h + 8, id);
+	le32_put(h + 12, 0);
 	xmit(d, h, sizeof h, type);
 }
 
@@ -403,11 +378,11 @@ send_data(struct drv *d, uint16_t type, const uint8_t *payload, uint16_t len)
 
 	for (i = 0; i < len; i++)
 		sum += payload[i];
-	le32(p, KD_LEADER_DATA);
-	le16(p + 4, type);
-	le16(p + 6, len);
-	le32(p + 8, d->next_id);
-	le32(p + 12, sum);
+	le32_put(p, KD_LEADER_DATA);
+	le16_put(p + 4, type);
+	le16_put(p + 6, len);
+	le32_put(p + 8, d->next_id);
+	le32_put(p + 12, sum);
 	memcpy(p + KD_HEADER_SIZE, payload, len);
 	p[KD_HEADER_SIZE + len] = KD_TRAILER;
 	d->pendlen = KD_HEADER_SIZE + len + 1;
@@ -455,9 +430,9 @@ parse(struct drv *d, struct pkt *p)
 		if (d->have < KD_HEADER_SIZE)
 			return 0;
 		p->control = b[0] == 0x69;
-		p->type = get16(b + 4);
-		p->len = get16(b + 6);
-		p->id = get32(b + 8);
+		p->type = le16_get(b + 4);
+		p->len = le16_get(b + 6);
+		p->id = le32_get(b + 8);
 		p->payload = b + KD_HEADER_SIZE;
 		if (p->control) {
 			d->consumed = KD_HEADER_SIZE;
@@ -474,8 +449,8 @@ parse(struct drv *d, struct pkt *p)
 			return 0;
 		for (sum = 0, i = 0; i < p->len; i++)
 			sum += p->payload[i];
-		if (sum != get32(b + 12) || b[need - 1] != KD_TRAILER) {
-			if (sum != get32(b + 12))
+		if (sum != le32_get(b + 12) || b[need - 1] != KD_TRAILER) {
+			if (sum != le32_get(b + 12))
 				d->bad_sum++;
 			else
 				d->bad_trailer++;
@@ -496,13 +471,13 @@ check_state_change(struct drv *d, const struct pkt *p)
 	uint32_t	ilen, i;
 
 	d->sc_count++;
-	if (p->len != SC64_SIZE || get32(p->payload) != 0x3030) {
+	if (p->len != SC64_SIZE || le32_get(p->payload) != KD_API_EXCEPTION) {
 		fail(d, "STATE_CHANGE64 is not a 240-byte exception");
 		return;
 	}
 	/* ProgramCounter at 24; kdd puts ilen at 200, the bytes from 204. */
-	rip = get64(p->payload + 24);
-	ilen = get32(p->payload + 200);
+	rip = le64_get(p->payload + 24);
+	ilen = le32_get(p->payload + 200);
 	if (ilen != KDDMEM_INST_LEN) {
 		fail(d, "STATE_CHANGE64 instruction length is not 36");
 		return;
@@ -515,17 +490,48 @@ check_state_change(struct drv *d, const struct pkt *p)
 	d->sc_inst_ok++;
 }
 
+/* The documented target shutdown, field by field; 1 when it is one. */
+static int
+check_shutdown(struct drv *d, const struct pkt *p)
+{
+	uint8_t		want[SC64_SIZE];
+
+	if (p->len != SC64_SIZE || le32_get(p->payload) != KD_API_LOAD_SYMBOLS)
+		return 0;
+	memset(want, 0xff, sizeof want);
+	le32_put(want, KD_API_LOAD_SYMBOLS);
+	le16_put(want + 4, 6);
+	le16_put(want + 6, 0);
+	le32_put(want + 8, 1);
+	le32_put(want + 32, 0);
+	le32_put(want + 36, 0);
+	le64_put(want + 48, 0);
+	le32_put(want + 56, 0);
+	le32_put(want + 60, 0);
+	want[64] = 1;
+	d->shutdowns++;
+	d->shutdown_id = p->id;
+	if (memcmp(p->payload, want, sizeof want) != 0) {
+		d->shutdown_bad++;
+		fail(d, "the target shutdown is not the documented packet");
+	}
+	if (d->verbose)
+		fprintf(stderr, "kddrive: target shutdown, id %#" PRIx32 "\n",
+		    p->id);
+	return 1;
+}
+
 static void
 check_dbgprint(struct drv *d, const struct pkt *p)
 {
 	uint32_t	n;
 
 	d->dbg_count++;
-	if (p->len < 16 || get32(p->payload) != KD_API_PRINT_STRING) {
+	if (p->len < 16 || le32_get(p->payload) != KD_API_PRINT_STRING) {
 		fail(d, "DEBUG_IO is not a print string");
 		return;
 	}
-	n = get32(p->payload + 8);
+	n = le32_get(p->payload + 8);
 	if (n + 16 != p->len || n < 2) {
 		fail(d, "DbgPrint length disagrees with its packet");
 		return;
@@ -607,8 +613,7 @@ next_packet(struct drv *d, struct pkt *p)
 		d->recv_type[p->type]++;
 	if (d->verbose)
 		fprintf(stderr, "kddrive: received %s id %#" PRIx32
-		    " (%u bytes)\n", p->type < KD_TYPE_MAX ?
-		    type_names[p->type] : "?", p->id, p->len);
+		    " (%u bytes)\n", kd_type_name(p->type), p->id, p->len);
 	if (p->control)
 		return 1;
 	if ((p->id & ~1u) != KD_ID_INITIAL ||
@@ -621,7 +626,7 @@ next_packet(struct drv *d, struct pkt *p)
 	send_control(d, KD_TYPE_ACKNOWLEDGE, p->id);
 	if (p->type == KD_TYPE_DEBUG_IO)
 		check_dbgprint(d, p);
-	else if (p->type == KD_TYPE_STATE_CHANGE64)
+	else if (p->type == KD_TYPE_STATE_CHANGE64 && !check_shutdown(d, p))
 		check_state_change(d, p);
 	return 1;
 }
@@ -639,12 +644,12 @@ expect(struct drv *d, uint16_t type, uint32_t api, uint32_t ackid,
 	while (next_packet(d, p)) {
 		if (p->type == type && (type != KD_TYPE_ACKNOWLEDGE ||
 		    p->id == ackid) && (api == 0 || (p->len >= 4 &&
-		    get32(p->payload) == api)))
+		    le32_get(p->payload) == api)))
 			return 1;
 		if (p->type == KD_TYPE_DEBUG_IO || (lenient && !p->control))
 			continue;
 		if (p->type == KD_TYPE_RESEND && d->pendlen > 0) {
-			xmit(d, d->pending, d->pendlen, get16(d->pending + 4));
+			xmit(d, d->pending, d->pendlen, le16_get(d->pending + 4));
 			continue;
 		}
 		d->unexpected++;
@@ -699,8 +704,8 @@ get_version(struct drv *d)
 	uint8_t		req[MANIP_SIZE] = { 0 };
 	struct pkt	p;
 
-	le32(req, KD_API_GET_VERSION);
-	le32(req + 8, STATUS_PENDING);
+	le32_put(req, KD_API_GET_VERSION);
+	le32_put(req + 8, STATUS_PENDING);
 	if (!request(d, req, sizeof req))
 		return 0;
 	if (!expect(d, KD_TYPE_STATE_MANIPULATE, KD_API_GET_VERSION, 0, &p,
@@ -709,8 +714,8 @@ get_version(struct drv *d)
 		return 0;
 	}
 	/* DBGKD_GET_VERSION64 at 16: MajorVersion 0xf, protocol 6. */
-	if (p.len != MANIP_SIZE || get32(p.payload + 8) != 0 ||
-	    get16(p.payload + 16) != 0xf || p.payload[20] != 6) {
+	if (p.len != MANIP_SIZE || le32_get(p.payload + 8) != 0 ||
+	    le16_get(p.payload + 16) != 0xf || p.payload[20] != 6) {
 		fail(d, "GetVersion reply is malformed");
 		return 0;
 	}
@@ -725,10 +730,10 @@ read_virtual(struct drv *d, uint64_t addr, uint32_t len)
 	struct pkt	p;
 	uint32_t	i;
 
-	le32(req, KD_API_READ_VIRTUAL);
-	le32(req + 8, STATUS_PENDING);
-	le64(req + 16, addr);
-	le32(req + 24, len);
+	le32_put(req, KD_API_READ_VIRTUAL);
+	le32_put(req + 8, STATUS_PENDING);
+	le64_put(req + 16, addr);
+	le32_put(req + 24, len);
 	if (!request(d, req, sizeof req))
 		return 0;
 	if (!expect(d, KD_TYPE_STATE_MANIPULATE, KD_API_READ_VIRTUAL, 0, &p,
@@ -736,9 +741,9 @@ read_virtual(struct drv *d, uint64_t addr, uint32_t len)
 		fail(d, "no ReadVirtualMemory reply");
 		return 0;
 	}
-	if (p.len != MANIP_SIZE + len || get32(p.payload + 8) != 0 ||
-	    get64(p.payload + 16) != addr || get32(p.payload + 24) != len ||
-	    get32(p.payload + 28) != len) {
+	if (p.len != MANIP_SIZE + len || le32_get(p.payload + 8) != 0 ||
+	    le64_get(p.payload + 16) != addr || le32_get(p.payload + 24) != len ||
+	    le32_get(p.payload + 28) != len) {
 		d->reads_bad++;
 		fail(d, "ReadVirtualMemory reply header is wrong");
 		return 1;
@@ -753,6 +758,93 @@ read_virtual(struct drv *d, uint64_t addr, uint32_t len)
 	return 1;
 }
 
+#define SD_NONE	1
+#define SD_RUN	2
+#define SD_STOP	3
+
+static void
+mark(const char *base, int n)
+{
+	char	path[4096];
+
+	if (base == NULL)
+		return;
+	snprintf(path, sizeof path, "%s.%d", base, n);
+	ready(path);
+}
+
+/* Continue2 (DBG_CONTINUE), and its ACK. */
+static int
+cont(struct drv *d)
+{
+	uint8_t	req[MANIP_SIZE] = { 0 };
+
+	le32_put(req, KD_API_CONTINUE2);
+	le32_put(req + 8, STATUS_PENDING);
+	le32_put(req + 16, 0x00010001);
+	return request(d, req, sizeof req);
+}
+
+/* Listen for ms: every packet that comes is counted (data ACKed). */
+static void
+quiet_for(struct drv *d, int ms, uint64_t *other)
+{
+	struct timespec	saved = d->deadline;
+	struct pkt	p;
+
+	clock_gettime(CLOCK_MONOTONIC, &d->deadline);
+	d->deadline.tv_sec += ms / 1000;
+	d->deadline.tv_nsec += (ms % 1000) * 1000000L;
+	if (d->deadline.tv_nsec >= 1000000000L) {
+		d->deadline.tv_sec++;
+		d->deadline.tv_nsec -= 1000000000L;
+	}
+	while (next_packet(d, &p))
+		if (p.type != KD_TYPE_STATE_CHANGE64 ||
+		    le32_get(p.payload) != KD_API_LOAD_SYMBOLS)
+			(*other)++;
+	d->deadline = saved;
+}
+
+static void
+target_shutdown(struct drv *d, int mode)
+{
+	struct pkt	p;
+	uint64_t	other = 0, before = d->shutdowns;
+	uint32_t	want = d->last_rx_id ^ 1;
+
+	if (mode == SD_NONE) {
+		quiet_for(d, 2500, &other);
+		if (d->shutdowns != before || other != 0)
+			fail(d, "something came with target-shutdown off");
+		return;
+	}
+	if (!expect(d, KD_TYPE_STATE_CHANGE64, KD_API_LOAD_SYMBOLS, 0, &p, 0)) {
+		fail(d, "no target shutdown");
+		return;
+	}
+	if (p.id != want)
+		fail(d, "the target shutdown has not the target's next id");
+	/* As WinDbg: continue from the state change. */
+	if (!cont(d)) {
+		fail(d, "no ACK for Continue after the target shutdown");
+		return;
+	}
+	if (mode == SD_STOP) {
+		if (!expect(d, KD_TYPE_STATE_CHANGE64, KD_API_LOAD_SYMBOLS, 0, &p, 0)) {
+			fail(d, "no second target shutdown after Continue");
+			return;
+		}
+		if (p.id != (want ^ 1))
+			fail(d, "the second target shutdown's id is wrong");
+	}
+	quiet_for(d, 2500, &other);
+	if (other != 0)
+		fail(d, "packets other than the target shutdown came");
+	if (d->shutdowns - before != (mode == SD_STOP ? 2u : 1u))
+		fail(d, "not the expected number of target shutdowns");
+}
+
 static void
 report(const struct drv *d)
 {
@@ -762,13 +854,13 @@ report(const struct drv *d)
 	    d->sent_pkts, d->sent_bytes);
 	for (t = 1; t < KD_TYPE_MAX; t++)
 		if (d->sent_type[t])
-			printf("sent.%s=%" PRIu64 "\n", type_names[t],
+			printf("sent.%s=%" PRIu64 "\n", kd_type_name(t),
 			    d->sent_type[t]);
 	printf("recv.packets=%" PRIu64 "\nrecv.bytes=%" PRIu64 "\n",
 	    d->recv_pkts, d->recv_bytes);
 	for (t = 1; t < KD_TYPE_MAX; t++)
 		if (d->recv_type[t])
-			printf("recv.%s=%" PRIu64 "\n", type_names[t],
+			printf("recv.%s=%" PRIu64 "\n", kd_type_name(t),
 			    d->recv_type[t]);
 	printf("recv.garbage=%" PRIu64 "\nrecv.bad_checksum=%" PRIu64
 	    "\nrecv.bad_trailer=%" PRIu64 "\nrecv.oversize=%" PRIu64
@@ -782,6 +874,9 @@ report(const struct drv *d)
 	    "\ngetversion.ok=%" PRIu64 "\nreads.ok=%" PRIu64
 	    "\nreads.bad=%" PRIu64 "\n", d->dbg_count, d->dbg_crlf,
 	    d->sc_count, d->sc_inst_ok, d->gv_ok, d->reads_ok, d->reads_bad);
+	printf("shutdown.count=%" PRIu64 "\nshutdown.bad=%" PRIu64
+	    "\nshutdown.id=%#" PRIx32 "\n", d->shutdowns, d->shutdown_bad,
+	    d->shutdown_id);
 	if (d->fail == NULL)
 		printf("result=pass\n");
 	else
@@ -793,7 +888,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: kddrive [-Civ] [-a addr] [-B bad] [-l len] "
-	    "[-n reads] [-r readyfile] [-t seconds] endpoint\n");
+	    "[-m mark] [-n reads] [-r readyfile] [-S run|stop|none] "
+	    "[-t seconds] endpoint\n");
 	exit(2);
 }
 
@@ -802,13 +898,14 @@ main(int argc, char **argv)
 {
 	static struct drv	 d;
 	struct pkt		 p;
-	const char		*readyfile = NULL;
+	const char		*readyfile = NULL, *markfile = NULL;
+	int			 sd = 0, round;
 	uint64_t		 addr = 0xffffffff80c59e00ull;
 	unsigned long		 len = 1000, reads = 4, i;
 	double			 secs = 5;
 	int			 c, initial = 0;
 
-	while ((c = getopt(argc, argv, "a:B:Cil:n:r:t:v")) != -1) {
+	while ((c = getopt(argc, argv, "a:B:Cil:m:n:r:S:t:v")) != -1) {
 		switch (c) {
 		case 'a':
 			addr = strtoull(optarg, NULL, 0);
@@ -827,8 +924,21 @@ main(int argc, char **argv)
 			if (len == 0 || len > KD_MAX_PAYLOAD - MANIP_SIZE)
 				usage();
 			break;
+		case 'm':
+			markfile = optarg;
+			break;
 		case 'n':
 			reads = strtoul(optarg, NULL, 0);
+			break;
+		case 'S':
+			if (strcmp(optarg, "none") == 0)
+				sd = SD_NONE;
+			else if (strcmp(optarg, "run") == 0)
+				sd = SD_RUN;
+			else if (strcmp(optarg, "stop") == 0)
+				sd = SD_STOP;
+			else
+				usage();
 			break;
 		case 'r':
 			readyfile = optarg;
@@ -856,12 +966,27 @@ main(int argc, char **argv)
 	d.fd = open_endpoint(&d, argv[optind], readyfile);
 	d.next_id = KD_ID_INITIAL;
 
-	if (initial && !expect(&d, KD_TYPE_STATE_CHANGE64, 0, 0, &p, 0))
-		fail(&d, "no initial STATE_CHANGE64");
-	if (d.fail == NULL && reset(&d) && get_version(&d))
-		for (i = 0; i < reads && d.fail == NULL; i++)
-			if (!read_virtual(&d, addr + i * 0x1f3, len))
-				break;
+	for (round = 0; round < (sd ? 2 : 1) && d.fail == NULL; round++) {
+		if (round > 0) {
+			/* A new target: its ids start again. */
+			d.seen_rx_id = 0;
+			initial = 1;
+		}
+		if (initial && !expect(&d, KD_TYPE_STATE_CHANGE64, 0, 0, &p,
+		    0))
+			fail(&d, "no initial STATE_CHANGE64");
+		if (d.fail == NULL && reset(&d) && get_version(&d))
+			for (i = 0; i < reads && d.fail == NULL; i++)
+				if (!read_virtual(&d, addr + i * 0x1f3, len))
+					break;
+		if (round > 0 || !sd || d.fail != NULL)
+			break;
+		if (sd == SD_RUN && !cont(&d))
+			fail(&d, "no ACK for Continue");
+		mark(markfile, 1);
+		target_shutdown(&d, sd);
+		mark(markfile, 2);
+	}
 	report(&d);
 	return d.fail == NULL ? 0 : 1;
 }

@@ -21,31 +21,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "le.h"
 #include "kdcom.h"
 #include "kdtrace.h"
-
-static const char *const names[KD_TYPE_MAX] = {
-	"UNUSED", "STATE_CHANGE32", "STATE_MANIPULATE", "DEBUG_IO",
-	"ACKNOWLEDGE", "RESEND", "RESET", "STATE_CHANGE64", "POLL_BREAKIN",
-	"TRACE_IO", "CONTROL_REQUEST", "FILE_IO",
-};
 
 struct count {
 	unsigned long	records, bytes, lf, data, control, breakins;
 	unsigned long	type[KD_TYPE_MAX];
 };
-
-static unsigned
-get16(const uint8_t *p)
-{
-	return p[0] | p[1] << 8;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return get16(p) | (uint32_t)get16(p + 2) << 16;
-}
 
 static void
 count(const struct kdtrace *t)
@@ -68,10 +51,10 @@ count(const struct kdtrace *t)
 			c[d].breakins++;
 			continue;
 		}
-		ty = get16(p + 4);
+		ty = le16_get(p + 4);
 		if (ty < KD_TYPE_MAX)
 			c[d].type[ty]++;
-		if (get32(p) == KD_LEADER_CONTROL)
+		if (le32_get(p) == KD_LEADER_CONTROL)
 			c[d].control++;
 		else
 			c[d].data++;
@@ -85,7 +68,7 @@ count(const struct kdtrace *t)
 		    c[d].breakins, k, c[d].type[KD_TYPE_RESEND], k,
 		    c[d].type[KD_TYPE_RESET]);
 		for (ty = 1; ty < KD_TYPE_MAX; ty++)
-			printf("%c.%s=%lu\n", k, names[ty], c[d].type[ty]);
+			printf("%c.%s=%lu\n", k, kd_type_name(ty), c[d].type[ty]);
 	}
 }
 
@@ -97,13 +80,13 @@ dbgprint(const uint8_t *p, size_t len, char *out, size_t outlen)
 	size_t		o = 0;
 	uint8_t		b;
 
-	if (len < KD_HEADER_SIZE + 16 + 1 || get32(p) != KD_LEADER_DATA ||
-	    get16(p + 4) != KD_TYPE_DEBUG_IO ||
-	    get32(p + KD_HEADER_SIZE) != KD_API_PRINT_STRING)
+	if (len < KD_HEADER_SIZE + 16 + 1 || le32_get(p) != KD_LEADER_DATA ||
+	    le16_get(p + 4) != KD_TYPE_DEBUG_IO ||
+	    le32_get(p + KD_HEADER_SIZE) != KD_API_PRINT_STRING)
 		return 0;
-	n = get32(p + KD_HEADER_SIZE + 8);
-	if (n > get16(p + 6) - 16u)
-		n = get16(p + 6) - 16;
+	n = le32_get(p + KD_HEADER_SIZE + 8);
+	if (n > le16_get(p + 6) - 16u)
+		n = le16_get(p + 6) - 16;
 	p += KD_HEADER_SIZE + 16;
 	for (i = 0; i < n && o + 5 < outlen; i++) {
 		b = p[i];
@@ -132,7 +115,7 @@ api_name(unsigned type, const uint8_t *p, size_t len, char *buf, size_t n)
 		return NULL;
 	if (len < KD_HEADER_SIZE + 4 + 1)
 		return NULL;
-	api = get32(p + KD_HEADER_SIZE);
+	api = le32_get(p + KD_HEADER_SIZE);
 	if ((name = kd_api_name(type, api)) != NULL)
 		return name;
 	snprintf(buf, n, "api=0x%04x", api);
@@ -157,10 +140,10 @@ loglines(const struct kdtrace *t)
 			printf("BREAKIN\n");
 			continue;
 		}
-		ty = get16(p + 4);
-		printf("%s id=0x%08x len=%u ok", ty < KD_TYPE_MAX ?
-		    names[ty] : "UNKNOWN", (unsigned)get32(p + 8),
-		    get16(p + 6));
+		ty = le16_get(p + 4);
+		printf("%s id=0x%08x len=%u ok", kd_type_name(ty),
+		    (unsigned)le32_get(p + 8),
+		    le16_get(p + 6));
 		if ((api = api_name(ty, p, len, abuf, sizeof abuf)) != NULL)
 			printf(" %s", api);
 		if (dbgprint(p, len, text, sizeof text))

@@ -1,0 +1,36 @@
+/*
+ * pairopts.h - what a pair is: a name, two endpoint specs and the relay's
+ * settings.  Pure data, so that the config parser, discovery and their
+ * fuzzers describe pairs without linking the relay that runs them.
+ */
+#ifndef KDRELAY_PAIROPTS_H
+#define KDRELAY_PAIROPTS_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "epspec.h"
+
+#define PAIR_NAME_MAX		64
+#define PAIR_BUFSIZE		65536	/* per direction, default */
+#define PAIR_HOLD_MS		5	/* trailing 0x0d hold, default */
+
+enum pair_side { SIDE_HOST = 0, SIDE_TARGET = 1 };
+
+struct pair_opts {
+	char		name[PAIR_NAME_MAX];
+	struct ep_spec	side[2];		/* SIDE_HOST, SIDE_TARGET */
+	unsigned	hold_ms;		/* trailing 0x0d hold time */
+	size_t		bufsize;		/* per direction */
+	int		validate;		/* run the KDCOM validator */
+	int		target_shutdown;	/* tell the debugger it is gone */
+	char		packet_log[PATH_MAX];	/* "" for none */
+	char		capture[PATH_MAX];	/* "" for none */
+};
+
+/* Name "kd", the defaults above, validation and target shutdown on,
+ * no specs. */
+void	pair_opts_init(struct pair_opts *);
+int	pair_opts_equal(const struct pair_opts *, const struct pair_opts *);
+
+#endif

@@ -1,0 +1,339 @@
+/*
+ * check_tshutdown.c - the synthesized target shutdown: the packet byte for
+ * byte, the id the target would have used next, at most two copies, and
+ * the exchange with the debugger after (kdcom-protocol.md).
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdcom.h"
+#include "tshutdown.h"
+#include "kdtest.h"
+
+#define ID0	0x80800000u
+#define ID1	0x80800001u
+
+/* A packet as a parser reports it (verdict ok), built from fields. */
+struct pk {
+	uint8_t			 b[KD_MAX_PACKET];
+	struct kd_packet	 p;
+};
+
+static const struct kd_packet *
+pk(struct pk *k, uint16_t type, uint32_t id, const uint8_t *pay, uint16_t len)
+{
+	memset(&k->p, 0, sizeof(k->p));
+	k->p.rawlen = kd_build(k->b, type, id, pay, len);
+	k->p.raw = k->b;
+	k->p.control = kd_type_is_control(type);
+	k->p.type = type;
+	k->p.len = k->p.control ? 0 : len;
+	k->p.id = id;
+	k->p.payload = k->b + KD_HEADER_SIZE;
+	if (!k->p.control && len >= 4) {
+		k->p.api = pay[0] | pay[1] << 8 | pay[2] << 16 |
+		    (uint32_t)pay[3] << 24;
+		k->p.has_api = 1;
+	}
+	k->p.verdict = KD_OK;
+	return (&k->p);
+}
+
+static const struct kd_packet *
+req(struct pk *k, uint32_t id, uint32_t api)
+{
+	uint8_t	pay[56];
+
+	memset(pay, 0, sizeof(pay));
+	pay[0] = api;
+	pay[1] = api >> 8;
+	pay[8] = 0x03;			/* ReturnStatus STATUS_PENDING */
+	pay[9] = 0x01;
+	pay[20] = 0x5a;
+	return (pk(k, KD_TYPE_STATE_MANIPULATE, id, pay, sizeof(pay)));
+}
+
+/* What the machine has for the debugger, parsed. */
+static void
+take(struct tsd *t, struct kt_log *log)
+{
+	uint8_t			 out[TSD_OUT_MAX];
+	size_t			 n = tsd_take(t, out);
+	struct kd_parser	*p = kt_xmalloc(sizeof(*p));
+
+	memset(log, 0, sizeof(*log));
+	kd_parser_init(p, kt_log_cb, log);
+	kd_parser_feed(p, out, n);
+	ck_assert_int_eq(kd_parser_pending(p), 0);
+	free(p);
+	ck_assert_uint_eq(tsd_take(t, out), 0);
+}
+
+static void
+is_shutdown(const struct kt_ev *e, uint32_t id)
+{
+	ck_assert_int_eq(e->kind, KD_EV_PACKET);
+	ck_assert_int_eq(e->pkt.verdict, KD_OK);
+	ck_assert_uint_eq(e->pkt.type, KD_TYPE_STATE_CHANGE64);
+	ck_assert_uint_eq(e->pkt.id, id);
+	ck_assert_uint_eq(e->pkt.len, TSD_PAYLOAD);
+}
+
+/* The documented layout, every byte of it. */
+START_TEST(packet_layout)
+{
+	uint8_t		b[KD_MAX_PACKET], want[TSD_PAYLOAD];
+	size_t		n = tsd_build(b, 0x80800001), i;
+	static const struct { size_t off; uint8_t v[4]; size_t len; } f[] = {
+		{ 0, { 0x31, 0x30, 0, 0 }, 4 }, { 4, { 6, 0 }, 2 },
+		{ 6, { 0, 0 }, 2 }, { 8, { 1, 0, 0, 0 }, 4 },
+		{ 32, { 0, 0, 0, 0 }, 4 }, { 36, { 0, 0, 0, 0 }, 4 },
+		{ 48, { 0, 0, 0, 0 }, 4 }, { 52, { 0, 0, 0, 0 }, 4 },
+		{ 56, { 0, 0, 0, 0 }, 4 }, { 60, { 0, 0, 0, 0 }, 4 },
+		{ 64, { 1 }, 1 },
+	};
+
+	ck_assert_uint_eq(n, KD_HEADER_SIZE + TSD_PAYLOAD + 1);
+	memset(want, 0xff, sizeof(want));
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		memcpy(want + f[i].off, f[i].v, f[i].len);
+	ck_assert_mem_eq(b, "0000\x07\x00\xf0\x00\x01\x00\x80\x80", 12);
+	ck_assert_uint_eq(b[12] | b[13] << 8 | b[14] << 16 |
+	    (uint32_t)b[15] << 24, kd_checksum(want, sizeof(want)));
+	ck_assert_mem_eq(b + KD_HEADER_SIZE, want, sizeof(want));
+	ck_assert_int_eq(b[n - 1], KD_TRAILER);
+	/* BaseOfDll all ones at 40. */
+	for (i = 40; i < 48; i++)
+		ck_assert_int_eq(b[KD_HEADER_SIZE + i], 0xff);
+}
+END_TEST
+
+/* Nothing from the target this session: nothing to say. */
+START_TEST(silent_target)
+{
+	struct tsd	t;
+	struct pk	k;
+
+	tsd_init(&t);
+	ck_assert_int_eq(tsd_target_lost(&t, 0), 0);
+	tsd_from_target(&t, pk(&k, KD_TYPE_DEBUG_IO, ID0, (uint8_t *)"0200",
+	    4));
+	tsd_target_up(&t);		/* a new session */
+	ck_assert_int_eq(tsd_target_lost(&t, 0), 0);
+	ck_assert_int_eq(tsd_active(&t), 0);
+	ck_assert_uint_eq(t.outlen, 0);
+}
+END_TEST
+
+/*
+ * Running (last a DbgPrint the debugger ACKed): id toggled; resent once
+ * when unanswered, never a third time; over after the linger time.
+ */
+START_TEST(unanswered_at_most_twice)
+{
+	struct tsd	t;
+	struct pk	k;
+	struct kt_log	log;
+	uint64_t	when;
+
+	tsd_init(&t);
+	tsd_from_target(&t, pk(&k, KD_TYPE_DEBUG_IO, ID0, (uint8_t *)"0200",
+	    4));
+	tsd_from_debugger(&t, pk(&k, KD_TYPE_ACKNOWLEDGE, ID0, NULL, 0), 5);
+	ck_assert_uint_eq(tsd_next_target_id(&t), ID1);
+	ck_assert_int_eq(tsd_target_lost(&t, 1000), 1);
+	ck_assert_int_eq(tsd_target_lost(&t, 1000), 0);
+	take(&t, &log);
+	ck_assert_uint_eq(log.n, 1);
+	is_shutdown(&log.ev[0], ID1);
+	kt_log_free(&log);
+	ck_assert_int_eq(tsd_deadline(&t, &when), 1);
+	ck_assert_uint_eq(when, 1000 + TSD_RESEND_MS);
+	tsd_timer(&t, when);
+	take(&t, &log);
+	ck_assert_uint_eq(log.n, 1);
+	is_shutdown(&log.ev[0], ID1);
+	kt_log_free(&log);
+	/* A RESEND now gets nothing: two copies went. */
+	tsd_from_debugger(&t, pk(&k, KD_TYPE_RESEND, 0, NULL, 0), when + 1);
+	ck_assert_int_eq(tsd_deadline(&t, &when), 1);
+	ck_assert_uint_eq(when, 1000 + TSD_LINGER_MS);
+	tsd_timer(&t, when - 1);
+	ck_assert_uint_eq(t.outlen, 0);
+	tsd_timer(&t, when);
+	ck_assert_int_eq(tsd_active(&t), 0);
+	ck_assert_int_eq(tsd_deadline(&t, &when), 0);
+	ck_assert_uint_eq(t.copies, 2);
+	ck_assert_uint_eq(t.injected, 2);
+	ck_assert_uint_eq(t.started, 1);
+	/* Lost again without a new session: nothing more. */
+	ck_assert_int_eq(tsd_target_lost(&t, 5000), 0);
+}
+END_TEST
+
+/*
+ * Running, the debugger answers: ACK, a request echoed with ReturnStatus
+ * 0, a repeat only ACKed, a Continue ACKed and the end (one copy only).
+ */
+START_TEST(running_exchange)
+{
+	struct tsd	t;
+	struct pk	k, q;
+	struct kt_log	log;
+	const struct kd_packet *r;
+
+	tsd_init(&t);
+	/* Not yet ACKed: the debugger still expects this id. */
+	tsd_from_target(&t, pk(&k, KD_TYPE_DEBUG_IO, ID1, (uint8_t *)"0200",
+	    4));
+	ck_assert_int_eq(tsd_target_lost(&t, 0), 1);
+	take(&t, &log);
+	is_shutdown(&log.ev[0], ID1);
+	kt_log_free(&log);
+	tsd_from_debugger(&t, pk(&k, KD_TYPE_ACKNOWLEDGE, ID0, NULL, 0), 10);
+	ck_assert_int_eq(t.state, TSD_WAIT_ACK);	/* not its id */
+	tsd_from_debugger(&t, pk(&k, KD_TYPE_ACKNOWLEDGE, ID1, NULL, 0), 10);
+	ck_assert_int_eq(t.state, TSD_ANSWER);
+	r = req(&q, ID0, KD_API_GET_VERSION);
+	tsd_from_debugger(&t, r, 20);
+	take(&t, &log);
+	ck_assert_uint_eq(log.n, 2);
+	ck_assert_uint_eq(log.ev[0].pkt.type, KD_TYPE_ACKNOWLEDGE);
+	ck_assert_uint_eq(log.ev[0].pkt.id, ID0);
+	ck_assert_uint_eq(log.ev[1].pkt.type, KD_TYPE_STATE_MANIPULATE);
+	ck_assert_int_eq(log.ev[1].pkt.verdict, KD_OK);
+	ck_assert_uint_eq(log.ev[1].pkt.id, ID0);
+	ck_assert_uint_eq(log.ev[1].pkt.len, 56);
+	ck_assert_mem_eq(log.ev[1].pkt.payload, r->payload, 8);
+	ck_assert_mem_eq(log.ev[1].pkt.payload + 8, "\0\0\0\0", 4);
+	ck_assert_mem_eq(log.ev[1].pkt.payload + 12, r->payload + 12, 44);
+	kt_log_free(&log);
+	/* The same request again (our ACK lost): ACKed, not answered. */
+	tsd_from_debugger(&t, r, 30);
+	take(&t, &log);
+	ck_assert_uint_eq(log.n, 1);
+	ck_assert_uint_eq(log.ev[0].pkt.type, KD_TYPE_ACKNOWLEDGE);
+	kt_log_free(&log);
+	tsd_from_debugger(&t, pk(&k, KD_TYPE_ACKNOWLEDGE, ID0, NULL, 0), 40);
+	tsd_from_debugger(&t, req(&q, ID1, KD_API_CONTINUE2), 50);
+	take(&t, &log);
+	ck_assert_uint_eq(log.n, 1);
+	ck_assert_uint_eq(log.ev[0].pkt.type, KD_TYPE_ACKNOWLEDGE);
+	ck_assert_uint_eq(log.ev[0].pkt.id, ID1);
+	kt_log_free(&log);
+	ck_assert_int_eq(tsd_active(&t), 0);
+	ck_assert_uint_eq(t.copies, 1);
+}
+END_TEST
+
+/*
+ * Stopped at a state change the debugger ACKed: WinDbg did not expect a
+ * state change, so after its Continue the second copy goes, and that is
+ * the end.  A RESET from the debugger first resets the ids.
+ */
+START_TEST(stopped_exchange)
+{
+	struct tsd	t;
+	struct pk	k;
+	struct kt_log	log;
+	uint8_t		sc[240] = { 0x30, 0x30 };
+
+	tsd_init(&t);
+	tsd_from_target(&t, pk(&k, KD_TYPE_DEBUG_IO, ID0, (uint8_t *)"0200",
+	    4));
+	tsd_from_debugger(&t, pk(&k, KD_TYPE_RESET, 0, NULL, 0), 1);
+	ck_assert_uint_eq(tsd_next_target_id(&t), KD_ID_INITIAL);
+	tsd_from_target(&t, pk(&k, KD_TYPE_STATE_CHANGE64, ID0, sc,
+	    sizeof(sc)));
+	tsd_from_debugger(&t, pk(&k, KD_TYPE_ACKNOWLEDGE, ID0, NULL, 0), 2);
+	ck_assert_int_eq(tsd_target_lost(&t, 100), 1);
+	take(&t, &log);
+	is_shutdown(&log.ev[0], ID1);
+	kt_log_free(&log);
+	/* A RESEND before the ACK: the second copy, the same id. */
+	tsd_from_debugger(&t, pk(&k, KD_TYPE_RESEND, 0, NULL, 0), 110);
+	take(&t, &log);
+	ck_assert_uint_eq(log.n, 1);
+	is_shutdown(&log.ev[0], ID1);
+	kt_log_free(&log);
+	tsd_from_debugger(&t, pk(&k, KD_TYPE_ACKNOWLEDGE, ID1, NULL, 0), 120);
+	tsd_from_debugger(&t, req(&k, ID0, KD_API_CONTINUE), 130);
+	take(&t, &log);
+	/* Two copies went already: only the ACK. */
+	ck_assert_uint_eq(log.n, 1);
+	ck_assert_uint_eq(log.ev[0].pkt.type, KD_TYPE_ACKNOWLEDGE);
+	kt_log_free(&log);
+	ck_assert_int_eq(tsd_active(&t), 0);
+
+	/* Again, one copy ACKed at once: the Continue brings the second. */
+	tsd_target_up(&t);
+	tsd_from_target(&t, pk(&k, KD_TYPE_STATE_CHANGE64, ID1, sc,
+	    sizeof(sc)));
+	tsd_from_debugger(&t, pk(&k, KD_TYPE_ACKNOWLEDGE, ID1, NULL, 0), 2);
+	ck_assert_int_eq(tsd_target_lost(&t, 200), 1);
+	take(&t, &log);
+	is_shutdown(&log.ev[0], ID0);
+	kt_log_free(&log);
+	tsd_from_debugger(&t, pk(&k, KD_TYPE_ACKNOWLEDGE, ID0, NULL, 0), 210);
+	tsd_from_debugger(&t, req(&k, ID0, KD_API_CONTINUE), 220);
+	take(&t, &log);
+	ck_assert_uint_eq(log.n, 2);
+	ck_assert_uint_eq(log.ev[0].pkt.type, KD_TYPE_ACKNOWLEDGE);
+	is_shutdown(&log.ev[1], ID1);
+	kt_log_free(&log);
+	ck_assert_int_eq(tsd_active(&t), 1);
+	tsd_from_debugger(&t, pk(&k, KD_TYPE_ACKNOWLEDGE, ID1, NULL, 0), 230);
+	ck_assert_int_eq(tsd_active(&t), 0);
+	ck_assert_uint_eq(t.copies, 2);
+	ck_assert_uint_eq(t.started, 2);
+}
+END_TEST
+
+/* The target coming back ends it at once; so does the debugger leaving. */
+START_TEST(target_back)
+{
+	struct tsd	t;
+	struct pk	k;
+
+	tsd_init(&t);
+	tsd_from_target(&t, pk(&k, KD_TYPE_RESET, 0, NULL, 0));
+	ck_assert_int_eq(tsd_target_lost(&t, 0), 1);
+	ck_assert_uint_eq(t.wait_id, KD_ID_INITIAL);
+	tsd_target_up(&t);
+	ck_assert_int_eq(tsd_active(&t), 0);
+	tsd_from_target(&t, pk(&k, KD_TYPE_RESET, 0, NULL, 0));
+	ck_assert_int_eq(tsd_target_lost(&t, 0), 1);
+	tsd_host_down(&t);
+	ck_assert_int_eq(tsd_active(&t), 0);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s = suite_create("tshutdown");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, packet_layout);
+	tcase_add_test(tc, silent_target);
+	tcase_add_test(tc, unanswered_at_most_twice);
+	tcase_add_test(tc, running_exchange);
+	tcase_add_test(tc, stopped_exchange);
+	tcase_add_test(tc, target_back);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
