@@ -441,7 +441,8 @@ stuck_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	for (i = 0; i < 2; i++) {
-		if (r->side[i].fd == -1 || r->side[i].reading)
+		d = &r->dir[i];
+		if (r->side[i].fd == -1 || dir_room(d) > stream_slack(&d->st))
 			return;
 	}
 	if (written != r->stuck_mark) {
@@ -461,6 +462,23 @@ stuck_cb(evutil_socket_t fd, short what, void *arg)
 			d->front = 0;
 		}
 		side_set_reading(&r->side[i], 1);
+	}
+}
+
+/*
+ * Full: stop reading until the writer makes room, and look in STUCK_MS
+ * whether the other way is full too with nothing moving (stuck_cb).
+ */
+static void
+dir_full(struct dir *d)
+{
+	struct relay	*r = d->r;
+	struct timeval	 tv = { 0, STUCK_MS * 1000 };
+
+	side_set_reading(&r->side[d->idx], 0);
+	if (r->side[!d->idx].fd != -1 && !evtimer_pending(r->stuck, NULL)) {
+		r->stuck_mark = r->dir[0].written + r->dir[1].written;
+		event_add(r->stuck, &tv);
 	}
 }
 
@@ -495,9 +513,7 @@ static void
 read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct side	*s = arg;
-	struct side	*other = &s->r->side[!s->idx];
 	struct dir	*d = &s->r->dir[s->idx];
-	struct timeval	 tv = { 0, STUCK_MS * 1000 };
 	uint8_t		*tail;
 	size_t		 room, slack;
 	ssize_t		 n;
@@ -506,13 +522,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	room = dir_room(d);
 	slack = stream_slack(&d->st);
 	if (room <= slack) {		/* full: wait for the writer */
-		side_set_reading(s, 0);
-		if (other->fd != -1 && !other->reading &&
-		    !evtimer_pending(s->r->stuck, NULL)) {
-			s->r->stuck_mark = s->r->dir[0].written +
-			    s->r->dir[1].written;
-			event_add(s->r->stuck, &tv);
-		}
+		dir_full(d);
 		return;
 	}
 	/*
@@ -574,8 +584,10 @@ dir_write(struct dir *d)
 			 * after: each side then waits for the other.
 			 */
 			event_add(to->wr, NULL);
-			side_set_reading(from,
-			    d->lim - dir_queued(d) > stream_slack(&d->st));
+			if (d->lim - dir_queued(d) > stream_slack(&d->st))
+				side_set_reading(from, 1);
+			else
+				dir_full(d);
 			return;
 		}
 		side_lost(to, n == 0 ? "wrote nothing" : strerror(errno));
