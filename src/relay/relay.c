@@ -12,8 +12,8 @@
  * the front), so nothing is moved.  It is mapped at buffer-size but used
  * up to a limit that starts small and doubles while reads fill all the
  * room offered (a pty hands over at most 4 KiB a read and never needs
- * more) or while both directions stay full with no byte taken.  A
- * direction idle for IDLE_MS gives its pages back.
+ * more), and goes to buffer-size when both directions stay full with no
+ * byte taken.  A direction idle for IDLE_MS gives its pages back.
  */
 #include <sys/mman.h>
 #include <sys/types.h>
@@ -105,7 +105,7 @@ struct relay {
 #define BUF_START	16384
 #define IDLE_MS		5000
 /* Both ways full this long: a deadlock of blocking peers, not slowness. */
-#define STUCK_MS	100
+#define STUCK_MS	500
 /* Enough for libevent, the core's 4 KiB scratch and the logging. */
 #define STACK_SIZE	(256 * 1024)
 
@@ -425,8 +425,8 @@ hold_cb(evutil_socket_t fd, short what, void *arg)
 /*
  * Both directions stayed full with no byte taken either way: each peer may
  * be blocked writing to us until we read (a single-threaded console
- * backend does that), so the buffers take more pages, up to buffer-size,
- * and reading goes on.  Full one way, or both while the peers still take
+ * backend does that), so the buffers may use all of buffer-size, and
+ * reading goes on.  Full one way, or both while the peers still take
  * bytes, is plain backpressure.
  */
 static void
@@ -453,7 +453,7 @@ stuck_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	for (i = 0; i < 2; i++) {
 		d = &r->dir[i];
-		d->lim = dir_grow(d->lim, d->cap);
+		d->lim = d->cap;	/* pages are taken only as used */
 		if (d->front && d->off + d->len + d->wrap <= d->lim) {
 			/* The newer run goes after the older: room behind. */
 			memcpy(d->buf + d->off + d->len, d->buf, d->wrap);
