@@ -115,7 +115,10 @@ chmod 000 "$T/secret.conf"
 chmod 0711 "$T"		# nobody may look up the file, not read it
 REASON="Permission denied"
 if [ "$(id -u)" = 0 ]; then
+	# nobody runs a copy it can reach (the checkout may be under /root).
+	K=$(user_copy "$BUILD/kdrelayd")
 	unreadable "$T/secret.conf" runuser -u nobody --
+	K=$BUILD/kdrelayd
 else
 	unreadable "$T/secret.conf"
 fi
@@ -150,9 +153,9 @@ usage() {
 	[ -s "$T/out" ] && fail "kdrelayd $*: wrote to stdout"
 	note "usage: kdrelayd $*: $(cat "$T/err")"
 }
-usage "HOST endpoint 'bogus:x'" bogus:x /dev/pts/1
-usage "TARGET endpoint 'tcp:nohost'" /dev/pts/1 tcp:nohost
-usage "TARGET endpoint '/dev/pts/2,crlf=sometimes'" /dev/pts/1 /dev/pts/2,crlf=sometimes
+usage "HOST endpoint: bogus:x: unknown endpoint kind" bogus:x /dev/pts/1
+usage "TARGET endpoint: tcp:nohost: " /dev/pts/1 tcp:nohost
+usage "TARGET endpoint: /dev/pts/2,crlf=sometimes: " /dev/pts/1 /dev/pts/2,crlf=sometimes
 usage "unknown option '--frobnicate'" --frobnicate /dev/pts/1 /dev/pts/2
 usage "unknown option '-Z'" -Z /dev/pts/1 /dev/pts/2
 usage "'--config' needs an argument" --config
@@ -163,7 +166,9 @@ usage "expected two endpoints, HOST and TARGET, got 3" /dev/pts/1 /dev/pts/2 /de
 usage "endpoints on the command line do not go with -c" -c "$top/kdrelay.conf" /dev/pts/1 /dev/pts/2
 usage "--pair and --check-config need -c FILE" --pair win10
 usage "--pair and --check-config need -c FILE" --check-config
-usage "--hold-ms: '0' is not a number" --hold-ms 0 /dev/pts/1 /dev/pts/2
+usage "--hold-ms: '0' is too small: from 1 to 1000" --hold-ms 0 /dev/pts/1 /dev/pts/2
+usage "--buffer-size: '1k' is too small: from 4096 to 16777216" --buffer-size 1k /dev/pts/1 /dev/pts/2
+usage "--buffer-size: '1x' is not a number" --buffer-size 1x /dev/pts/1 /dev/pts/2
 usage "--hold-ms is for the pair on the command line" -c "$top/kdrelay.conf" --hold-ms 9
 usage "--match.* need --auto" --match 'win*' /dev/pts/1 /dev/pts/2
 usage "--auto: which VMs? give --match GLOB" --auto

@@ -69,8 +69,12 @@ for u in kdrelayd.service kdrelayd@.service; do
 	    fail "$u: exposure above 2.5: $(printf '%s\n' "$out" | tail -n 1)"
 	note "$u: $(printf '%s\n' "$out" | grep 'Overall exposure')"
 done
-grep -q '^ExecStart=.* --pair %i$' "$top/systemd/kdrelayd@.service" ||
+grep -Eq '^ExecStart=.* --pair %i( |$)' "$top/systemd/kdrelayd@.service" ||
     fail "kdrelayd@.service does not run the one pair %i"
+# Instances side by side: each its own control socket.
+grep -q '^ExecStart=.* --control /run/kdrelay/%i.control' \
+    "$top/systemd/kdrelayd@.service" ||
+    fail "kdrelayd@.service instances would share one control socket"
 grep -q '^Type=notify$' "$top/systemd/kdrelayd.service" ||
     fail "kdrelayd.service is not Type=notify"
 
@@ -80,7 +84,7 @@ grep -q '^Type=notify$' "$top/systemd/kdrelayd.service" ||
 # The same helper without libsystemd: notify.c's own datagram code.
 ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -Wall -I"$top/include/daemon" -I"$top/include/util" \
     -o "$T/notifytest-fallback" "$TESTS/helpers/notifytest.c" \
-    "$top/src/daemon/notify.c" || fail "cannot build the fallback notifytest"
+    "$top/src/daemon/notify.c" "$BUILD/libkdrelay.a" || fail "cannot build the fallback notifytest"
 
 # records DUMP: one line per datagram, "LENGTH|DATA" with newlines as \n,
 # from socat -v's dump (a header with length= before each datagram).

@@ -103,6 +103,9 @@ int	endpoint_is_up(const struct endpoint *);
  * 127.0.0.1:9000", "client connected on 127.0.0.1:9000".
  */
 const char *endpoint_status(const struct endpoint *, char *buf, size_t len);
+/* Lost for good (a bare pty): only a new endpoint opens it again (any
+ * thread). */
+int	endpoint_spent(const struct endpoint *);
 /* Successful opens (accepted clients for a listener) after the first
  * (any thread). */
 uint64_t endpoint_reconnects(const struct endpoint *);

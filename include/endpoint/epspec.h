@@ -8,6 +8,7 @@
  *   tcp-listen:[ADDR:]PORT      listen, default 127.0.0.1, one client
  *   xen:NAME, or a bare NAME    a Xen domain's serial port via xenstore
  *   pve:VMID, pve:NAME          a Proxmox VM's serial socket
+ *   libvirt:NAME                a libvirt domain's serial port
  *
  * Options: crlf=on|off|auto, serial=N, console, allow-remote.
  * Pure: parsing only, no I/O.
@@ -28,6 +29,7 @@ enum ep_kind {
 	EP_TCP_LISTEN,
 	EP_XEN,
 	EP_PVE,
+	EP_LIBVIRT,
 };
 
 #define EP_TEXT_MAX	512
@@ -51,6 +53,10 @@ struct ep_spec {
 /* Returns 0, or -1 with a one-line reason in err. */
 int	ep_spec_parse(const char *, struct ep_spec *, char *err, size_t errlen);
 int	ep_spec_equal(const struct ep_spec *, const struct ep_spec *);
+/* The same serial port or socket: two readers would split its bytes. */
+int	ep_spec_same_resource(const struct ep_spec *, const struct ep_spec *);
+/* A tcp-listen reachable from the network without allow-remote. */
+int	ep_spec_exposed(const struct ep_spec *);
 const char *ep_kind_name(enum ep_kind);
 /* A listening kind (the relay accepts on it). */
 int	ep_is_listen(enum ep_kind);

@@ -4,11 +4,45 @@
 #ifndef KDRELAY_TTY_H
 #define KDRELAY_TTY_H
 
+#include <limits.h>
+#include <stddef.h>
+
+#include "epspec.h"
+
 /*
  * Open a tty path raw (cfmakeraw, TCSANOW), nonblocking and close-on-exec,
- * with extra_flags (O_NOFOLLOW, say); -1 with errno.  Shared with tests
- * and tools.
+ * with extra_flags (O_NOFOLLOW, say); -1 with errno.  Refuses what is not
+ * a tty (ENOTTY) or is a session's controlling terminal (EBUSY); why (may
+ * be NULL) says which in words.  tty_open_raw: the same, no words.  Shared
+ * with tests and tools.
  */
+int	tty_open(const char *path, int extra_flags, char *why, size_t len);
 int	tty_open_raw(const char *path, int extra_flags);
+
+/*
+ * One reader per tty: refuse (EBUSY, why names the holder) a tty another
+ * process has open, other than its pty master's holder, or whose UUCP lock
+ * (uucp_lock: $KDRELAY_LOCK_DIR or /run/lock, LCK..NAME) is held; else
+ * take that lock and TIOCEXCL.  tty_release undoes it; call it before
+ * closing the fd.
+ */
+struct tty_claim {
+	int	fd;			/* -1: nothing claimed */
+	char	lockpath[PATH_MAX];	/* "" none */
+};
+void	tty_claim_init(struct tty_claim *);
+int	tty_claim(struct tty_claim *, int fd, int uucp_lock, char *why,
+	    size_t len);
+void	tty_release(struct tty_claim *);
+
+/*
+ * A tty or unix spec's path, if it exists, is a character device or a
+ * socket: -1 with a reason in err (the fd is checked again on open).
+ */
+int	ep_path_check(const struct ep_spec *, char *err, size_t errlen);
+/* "a regular file", "a directory"... for messages. */
+const char *tty_mode_name(unsigned mode);
+/* A UNIX98 pty slave (pty numbers are reused). */
+int	tty_is_pty(unsigned long long rdev);
 
 #endif

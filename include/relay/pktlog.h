@@ -19,10 +19,19 @@ struct pktlog;
 /* Open for append; NULL with a reason in err. */
 struct pktlog *pktlog_open(const char *path, char *err, size_t errlen);
 void	pktlog_close(struct pktlog *);
-/* dir: 'D' debugger->target, 'T' target->debugger; t: seconds. */
-void	pktlog_event(struct pktlog *, char dir, double t, const struct kd_event *);
-void	pktlog_note(struct pktlog *, double t, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
+/* Reopen the same path (after logrotate moved it); -1 keeps the old. */
+int	pktlog_reopen(struct pktlog *, char *err, size_t errlen);
+const char *pktlog_path(const struct pktlog *);
+/*
+ * One line, without its newline, into buf (truncated to fit); returns its
+ * length.  dir: 'D' debugger->target, 'T' target->debugger; t: seconds.
+ * The same lines go to the file and to `kdrelayctl watch`.
+ */
+size_t	pktlog_format(char dir, double t, const struct kd_event *, char *buf,
+	    size_t len);
+size_t	pktlog_format_note(double t, const char *note, char *buf, size_t len);
+/* Append line and a newline, flushed. */
+void	pktlog_write(struct pktlog *, const char *line, size_t len);
 
 /* Format a DbgPrint payload's text, escaped, into buf; 0 if none. */
 size_t	pktlog_dbgprint(const struct kd_packet *, char *buf, size_t len);
@@ -32,6 +41,7 @@ struct capture;
 /* Create (truncate) and write the kdtrace header. */
 struct capture *capture_open(const char *path, char *err, size_t errlen);
 void	capture_close(struct capture *);
+const char *capture_path(const struct capture *);
 /*
  * Record an intact packet or a break-in (a one-byte record).  Damaged
  * packets and garbage are line noise the peers recovered from (the packet

@@ -4,15 +4,13 @@
  * and are checked against each other (no endpoint or log file used twice);
  * [auto] is checked as a whole.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config_impl.h"
+#include "tty.h"
 
 static int
 resolve(struct parser *p, unsigned line, const char *dir, const char *f,
@@ -33,33 +31,18 @@ resolve(struct parser *p, unsigned line, const char *dir, const char *f,
 }
 
 static int
-is_loopback(const char *host)
-{
-	struct in_addr	a4;
-	struct in6_addr	a6;
-
-	if (strcasecmp(host, "localhost") == 0)
-		return (1);
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return ((ntohl(a4.s_addr) >> 24) == 127);
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return (IN6_IS_ADDR_LOOPBACK(&a6));
-	return (0);
-}
-
-static int
 finish_spec(struct parser *p, const struct pair_src *s, int side,
     int remote, struct ep_spec *ep)
 {
 	const char	*key = side == SIDE_HOST ? "host" : "target";
 	char		 w[384];
 
-	if (ep_spec_parse(s->spec[side], ep, w, sizeof w) == -1)
+	if (ep_spec_parse(s->spec[side], ep, w, sizeof w) == -1 ||
+	    ep_path_check(ep, w, sizeof w) == -1)
 		return (conf_perr(p, s->spec_line[side], "%s: %s", key, w));
 	if (ep->kind == EP_TCP_LISTEN && remote)
 		ep->allow_remote = 1;
-	if (ep->kind == EP_TCP_LISTEN && !ep->allow_remote &&
-	    !is_loopback(ep->host))
+	if (ep_spec_exposed(ep))
 		return (conf_perr(p, s->spec_line[side], "%s: %s listens on "
 		    "%s, reachable from the network: set allow-remote = yes "
 		    "to mean it", key, ep->text, ep->host));
@@ -103,30 +86,6 @@ finish_pair(struct parser *p, const struct pair_src *s, struct pair_opts *o)
 	return (0);
 }
 
-/* The same serial port or socket in two pairs would split its bytes. */
-static int
-same_resource(const struct ep_spec *a, const struct ep_spec *b)
-{
-	if (a->kind != b->kind)
-		return (0);
-	switch (a->kind) {
-	case EP_TTY:
-	case EP_UNIX:
-	case EP_UNIX_LISTEN:
-		return (strcmp(a->path, b->path) == 0);
-	case EP_TCP:
-		return (0);	/* a remote server may take many clients */
-	case EP_TCP_LISTEN:
-		return (strcmp(a->host, b->host) == 0 &&
-		    strcmp(a->port, b->port) == 0);
-	case EP_XEN:
-	case EP_PVE:
-		return (strcmp(a->name, b->name) == 0 &&
-		    a->serial == b->serial && a->console == b->console);
-	}
-	return (0);
-}
-
 static int
 check_conflicts(struct parser *p, size_t i)
 {
@@ -135,14 +94,14 @@ check_conflicts(struct parser *p, size_t i)
 	size_t			 j;
 	int			 a, b;
 
-	if (same_resource(&o->side[SIDE_HOST], &o->side[SIDE_TARGET]))
+	if (ep_spec_same_resource(&o->side[SIDE_HOST], &o->side[SIDE_TARGET]))
 		return (conf_perr(p, s->spec_line[SIDE_TARGET], "target: same "
 		    "endpoint as host"));
 	for (j = 0; j < i; j++) {
 		q = &p->cf->pairs[j];
 		for (a = 0; a < 2; a++) {
 			for (b = 0; b < 2; b++) {
-				if (same_resource(&o->side[a], &q->side[b]))
+				if (ep_spec_same_resource(&o->side[a], &q->side[b]))
 					return (conf_perr(p, s->spec_line[a],
 					    "%s: '%s' is already used by pair "
 					    "'%s'", a ? "target" : "host",
@@ -192,7 +151,7 @@ finish_auto(struct parser *p)
 		return (0);
 	/* Check the template the way it will be used, with a sample name. */
 	line = p->endpoint_line ? p->endpoint_line : p->auto_line;
-	if (config_expand(a->endpoint, "vm", text, sizeof text) == -1)
+	if (wanted_expand(a->endpoint, "vm", text, sizeof text) == -1)
 		return (conf_perr(p, line, "endpoint: template too long"));
 	if (ep_spec_parse(text, &ep, w, sizeof w) == -1)
 		return (conf_perr(p, line, "endpoint: %s", w));

@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "epspec.h"
 #include "exitcodes.h"
+#include "tty.h"
 #include "log.h"
 #include "relay.h"
 
@@ -63,13 +64,17 @@ static const char usage_text[] =
 "      --capture FILE         write every packet in kdtrace format\n"
 "Other options:\n"
 "      --stats-interval SEC   log counters periodically (default off)\n"
+"      --control PATH         the control socket for kdrelayctl(8)\n"
+"                             (default /run/kdrelay/control)\n"
+"      --no-control           no control socket\n"
 "  -v, --verbose              more log (repeat for debug)\n"
 "  -q, --quiet                errors and warnings only\n"
 "      --syslog               log to syslog instead of stderr\n"
 "  -h, --help                 this help\n"
 "  -V, --version              version\n"
 "\n"
-"Signals: TERM/INT exit, USR1 logs counters, HUP reloads a config file.\n"
+"Signals: TERM/INT exit, USR1 logs counters, HUP reloads a config file,\n"
+"USR2 reopens packet logs and captures.\n"
 "Exit codes: 0 ok, 64 usage, 69 endpoint unavailable, 78 config error.\n";
 
 enum {
@@ -87,6 +92,8 @@ enum {
 	OPT_AUTO_EP,
 	OPT_TCP_PORTS,
 	OPT_PAIR_WITH,
+	OPT_CONTROL,
+	OPT_NO_CONTROL,
 };
 
 static const struct option longopts[] = {
@@ -107,6 +114,8 @@ static const struct option longopts[] = {
 	{ "packet-log",		required_argument,	NULL, OPT_PACKET_LOG },
 	{ "capture",		required_argument,	NULL, OPT_CAPTURE },
 	{ "stats-interval",	required_argument,	NULL, OPT_STATS },
+	{ "control",		required_argument,	NULL, OPT_CONTROL },
+	{ "no-control",		no_argument,		NULL, OPT_NO_CONTROL },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "syslog",		no_argument,		NULL, OPT_SYSLOG },
@@ -223,10 +232,12 @@ number(const char *opt, const char *s, unsigned long long lo,
 		v *= 1024 * 1024;
 		end++;
 	}
-	if (errno != 0 || end == s || *end != '\0' || *s == '-' || v < lo ||
-	    v > hi)
+	if (errno != 0 || end == s || *end != '\0' || *s == '-')
 		usage_error("%s: '%s' is not a number from %llu to %llu", opt,
 		    s, lo, hi);
+	if (v < lo || v > hi)
+		usage_error("%s: '%s' is too %s: from %llu to %llu", opt, s,
+		    v < lo ? "small" : "large", lo, hi);
 	return v;
 }
 
@@ -251,6 +262,7 @@ struct cli {
 	unsigned	 stats;			/* --stats-interval */
 	int		 stats_set;
 	const char	*pair_opt;		/* a pair option was given */
+	const char	*control;		/* --control, "" --no-control */
 };
 
 static void
@@ -348,6 +360,8 @@ load(void *arg, struct config *cf, char *err, size_t errlen)
 	return 0;
 }
 
+static const char *const side_word[2] = { "HOST", "TARGET" };
+
 int
 main(int argc, char **argv)
 {
@@ -391,7 +405,7 @@ main(int argc, char **argv)
 			auto_key(&c, "pair-with", optarg);
 			break;
 		case 'n':
-			if (!config_valid_name(optarg))
+			if (!pair_name_valid(optarg))
 				usage_error("--name: '%s' is not a name of "
 				    "letters, digits, '_', '.', '-'", optarg);
 			snprintf(o.name, sizeof o.name, "%s", optarg);
@@ -430,6 +444,18 @@ main(int argc, char **argv)
 			c.stats = number("--stats-interval", optarg, 0, 86400,
 			    0);
 			c.stats_set = 1;
+			break;
+		case OPT_CONTROL:
+			if (optarg[0] != '/')
+				usage_error("--control: '%s' is not an absolute "
+				    "path", optarg);
+			if (strlen(optarg) >= sizeof cf.control_path)
+				usage_error("--control: path too long for a "
+				    "unix socket");
+			c.control = optarg;
+			break;
+		case OPT_NO_CONTROL:
+			c.control = "";
 			break;
 		case 'v':
 			verbose++;
@@ -490,10 +516,23 @@ main(int argc, char **argv)
 		for (i = 0; i < 2; i++) {
 			spec = &o.side[i];
 			if (ep_spec_parse(argv[i], spec, err, sizeof err) != 0)
-				usage_error("%s endpoint '%s': %s",
-				    i == SIDE_HOST ? "HOST" : "TARGET",
-				    argv[i], err);
+				usage_error("%s endpoint: %s", side_word[i],
+				    err);
 		}
+		for (i = 0; i < 2; i++) {
+			spec = &o.side[i];
+			if (ep_path_check(spec, err, sizeof err) != 0)
+				usage_error("%s endpoint: %s", side_word[i],
+				    err);
+			if (ep_spec_exposed(spec))
+				usage_error("%s endpoint: %s listens on %s, "
+				    "reachable from the network: add "
+				    ",allow-remote to mean it", side_word[i],
+				    spec->text, spec->host);
+		}
+		if (ep_spec_same_resource(&o.side[0], &o.side[1]))
+			usage_error("TARGET endpoint: %s is the same endpoint "
+			    "as HOST", o.side[1].text);
 		if ((cf.pairs = malloc(sizeof *cf.pairs)) == NULL)
 			return EXIT_OSERR;
 		cf.pairs[0] = o;
@@ -501,6 +540,9 @@ main(int argc, char **argv)
 	}
 	if (c.stats_set)
 		cf.stats_interval = c.stats;
+	if (c.control != NULL)
+		snprintf(cf.control_path, sizeof cf.control_path, "%s",
+		    c.control);
 
 	d.log_fixed = verbose || quiet;
 	if (quiet)

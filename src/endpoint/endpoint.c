@@ -75,12 +75,19 @@ struct endpoint {
 	int			 tflags;
 	unsigned		 quick_ms;	/* next quick retry, 0 none */
 	struct pathwatch	 watch;
+	char			 why[160];	/* tty_open's reason, "" none */
+	struct tty_claim	 claim;		/* the tty held, if any */
+	/* A pty is not reopened by its number (see path_lost). */
+	int			 bare_pty;	/* named by no link */
+	unsigned long long	 link_ino;	/* the link to the pty up, 0 */
+	struct timespec		 link_ctime;
 
 	/* Read by other threads (status, stats). */
 	pthread_mutex_t		 lock;
 	struct endpoint_state	 st;
 	struct event		*watcher;	/* told of status changes */
 	uint64_t		 opens;
+	int			 spent;		/* a bare pty lost for good */
 };
 
 static void	retry_cb(evutil_socket_t, short, void *);
@@ -106,6 +113,12 @@ backend_for(enum ep_kind kind)
 #endif
 	case EP_PVE:
 		return &ep_backend_pve;
+	case EP_LIBVIRT:
+#ifdef HAVE_LIBVIRT
+		return &ep_backend_libvirt;
+#else
+		return NULL;
+#endif
 	}
 	return NULL;
 }
@@ -126,6 +139,7 @@ endpoint_new(struct event_base *base, const struct ep_spec *spec,
 	ep->down = down;
 	ep->arg = arg;
 	ep->fd = -1;
+	tty_claim_init(&ep->claim);
 	pathwatch_init(&ep->watch, base, watch_hit, ep);
 	n = strcspn(spec->text, ",");		/* options are noise here */
 	memcpy(ep->label, spec->text, n);
@@ -310,12 +324,69 @@ endpoint_reopen(struct endpoint *ep, const char *why, int stable)
 
 /* ---- a path: tty or unix socket ---- */
 
+/*
+ * Pty numbers are reused: remember how a pty slave was named, so that
+ * after a loss it is reopened only through a link made again since.
+ */
+static void
+note_pty(struct endpoint *ep, int fd)
+{
+	struct stat	st, lst;
+
+	ep->bare_pty = 0;
+	ep->link_ino = 0;
+	if (fstat(fd, &st) == -1 || !tty_is_pty(st.st_rdev))
+		return;
+	if (lstat(ep->tpath, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		ep->link_ino = lst.st_ino;
+		ep->link_ctime = lst.st_ctim;
+	} else
+		ep->bare_pty = 1;
+}
+
+/* The link still names the pty that was lost (its number may be reused). */
+static int
+stale_link(const struct endpoint *ep)
+{
+	struct stat	lst;
+
+	return ep->link_ino != 0 && lstat(ep->tpath, &lst) == 0 &&
+	    lst.st_ino == ep->link_ino &&
+	    lst.st_ctim.tv_sec == ep->link_ctime.tv_sec &&
+	    lst.st_ctim.tv_nsec == ep->link_ctime.tv_nsec;
+}
+
 static int
 path_open(struct endpoint *ep)
 {
-	if (ep->tkind == EP_TTY)
-		return tty_open_raw(ep->tpath, ep->tflags);
-	return sock_unix_connect(ep->tpath);
+	int	fd, err;
+
+	ep->why[0] = '\0';
+	if (ep->tkind != EP_TTY)
+		return sock_unix_connect(ep->tpath);
+	if (stale_link(ep)) {
+		snprintf(ep->why, sizeof ep->why, "the link still names the "
+		    "pty that was lost (its number may be reused): not "
+		    "followed until it is made again");
+		errno = ESTALE;
+		return -1;
+	}
+	fd = tty_open(ep->tpath, ep->tflags, ep->why, sizeof ep->why);
+	if (fd != -1 && tty_claim(&ep->claim, fd, 1, ep->why,
+	    sizeof ep->why) == -1) {
+		err = errno;
+		close(fd);
+		errno = err;
+		fd = -1;
+	}
+	return fd;
+}
+
+int
+endpoint_claim_tty(struct endpoint *ep, int fd, char *why, size_t len)
+{
+	tty_release(&ep->claim);
+	return tty_claim(&ep->claim, fd, 1, why, len);
 }
 
 /* A path known missing while its directory is watched needs no timer. */
@@ -324,17 +395,45 @@ path_failed(struct endpoint *ep, int err, int watching)
 {
 	struct stat	 st;
 	const char	*reason;
+	char		 buf[PATH_MAX + sizeof ep->why + 2];
+	enum log_level	 lvl = LOG_LVL_NOTICE;
 
-	if (ep->tkind == EP_TTY && err == ENXIO)
+	if (ep->tkind == EP_UNIX && err == ECONNREFUSED &&
+	    stat(ep->tpath, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(ep->why, sizeof ep->why, "%s, not a socket",
+		    tty_mode_name(st.st_mode));
+		err = ENOTSOCK;
+	}
+	if (ep->why[0] != '\0')
+		reason = ep->why;
+	else if (ep->tkind == EP_TTY && err == ENXIO)
 		reason = "no such device (a socket? use unix:PATH)";
 	else
 		reason = strerror(err);
+	/* pve:999 waits for /var/run/qemu-server/999.serial0: say which. */
+	if (strcmp(ep->tpath, ep->spec.path) != 0) {
+		snprintf(buf, sizeof buf, "%s: %s", ep->tpath, reason);
+		reason = buf;
+	}
+	/* Not what it must be (a file where a tty was): someone's mistake. */
+	if (err == ENOTTY || err == EISDIR || err == ENOTSOCK)
+		lvl = LOG_LVL_ERR;
+	else if (err == EBUSY || err == ESTALE)
+		lvl = LOG_LVL_WARN;
 	if (watching && lstat(ep->tpath, &st) == -1 && errno == ENOENT) {
 		endpoint_retry_cancel(ep);
 		endpoint_set_status(ep, EP_WAITING, ep->tpath,
 		    "waiting for %s", ep->tpath);
 		endpoint_note(ep, LOG_LVL_NOTICE, "%s; waiting for it to "
 		    "appear", reason);
+		return;
+	}
+	if (lvl != LOG_LVL_NOTICE) {
+		ep->quick_ms = 0;
+		endpoint_retry_backoff(ep);
+		endpoint_set_status(ep, EP_REFUSED, ep->tpath,
+		    "refused %s (%s)", ep->tpath, reason);
+		endpoint_note(ep, lvl, "%s; retrying", reason);
 		return;
 	}
 	if (ep->quick_ms != 0 && err == ECONNREFUSED) {
@@ -380,6 +479,8 @@ endpoint_target_attempt(struct endpoint *ep)
 	}
 	pathwatch_disarm(&ep->watch);
 	ep->quick_ms = 0;
+	if (ep->tkind == EP_TTY)
+		note_pty(ep, fd);
 	endpoint_opened(ep, fd, ep->tpath);
 }
 
@@ -427,8 +528,32 @@ path_start(struct endpoint *ep, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A pty named by its number alone is not reopened: the number goes to the
+ * next pty opened anywhere, an admin's shell, say.
+ */
+static void
+path_lost(struct endpoint *ep, const char *why, int stable)
+{
+	if (!ep->bare_pty) {
+		endpoint_reopen(ep, why, stable);
+		return;
+	}
+	log_warn("%s: lost (%s); not reopened: a pty named by its number "
+	    "alone may next be another program's terminal; reload or restart "
+	    "the pair, or name it by a link (socat link=) or by its VM (xen:, "
+	    "pve:)", ep->name, why != NULL && *why != '\0' ? why : "gone");
+	ep->tpath[0] = '\0';
+	pthread_mutex_lock(&ep->lock);
+	ep->spent = 1;
+	pthread_mutex_unlock(&ep->lock);
+	endpoint_set_status(ep, EP_REFUSED, ep->label, "lost %s; not reopened "
+	    "(a bare pty)", ep->label);
+}
+
 const struct ep_backend ep_backend_path = {
 	.start = path_start,
+	.lost = path_lost,
 	.retry = endpoint_target_attempt,
 };
 
@@ -450,6 +575,7 @@ endpoint_attach(struct endpoint *ep, int fd)
 static void
 close_fd(struct endpoint *ep)
 {
+	tty_release(&ep->claim);
 	close(ep->fd);
 	ep->fd = -1;
 	ep->is_tty = 0;
@@ -492,7 +618,7 @@ endpoint_free(struct endpoint *ep)
 	pathwatch_free(&ep->watch);
 	retry_free(&ep->retry);
 	if (ep->fd != -1)
-		close(ep->fd);
+		close_fd(ep);
 	pthread_mutex_destroy(&ep->lock);
 	free(ep);
 }
@@ -503,6 +629,18 @@ int
 endpoint_fd(const struct endpoint *ep)
 {
 	return ep->fd;
+}
+
+int
+endpoint_spent(const struct endpoint *ep)
+{
+	struct endpoint	*w = (struct endpoint *)ep;	/* the lock only */
+	int		 spent;
+
+	pthread_mutex_lock(&w->lock);
+	spent = ep->spent;
+	pthread_mutex_unlock(&w->lock);
+	return spent;
 }
 
 int

@@ -1,28 +1,210 @@
 /*
- * tty.c - open a tty raw without losing what is already queued on it.
+ * tty.c - open a tty endpoint: check what it is, claim it, set it raw.
  *
  * TCSANOW, never TCSAFLUSH: a guest may have written a KDCOM packet to its
  * serial port before the relay opened the pty, and flushing would eat it.
+ *
+ * A path given as a tty is checked on the open fd before a byte goes to
+ * it: a character device that is a tty, and no session's controlling
+ * terminal (pty numbers are reused: /dev/pts/N may now be an admin's
+ * shell).  TIOCGSID answers only for the caller's own terminal when asked
+ * on a slave, so the sessions are read from /proc/PID/stat instead.
+ *
+ * A claimed tty has one reader: no other process may have it open except
+ * the one holding its pty master (socat, xenconsoled, the VM's backend),
+ * the UUCP lock LCK..NAME (screen, minicom, cu) is taken, and TIOCEXCL set
+ * so that unprivileged openers get EBUSY.
  */
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "tty.h"
 
+#define LOCK_DIR_ENV		"KDRELAY_LOCK_DIR"
+#define LOCK_DIR_DEFAULT	"/run/lock"
+#define PTY_SLAVE_MAJOR_LO	136	/* UNIX98_PTY_SLAVE_MAJOR */
+#define PTY_SLAVE_MAJOR_HI	143
+
+static void	say(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+say(char *why, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (why == NULL || len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+}
+
+const char *
+tty_mode_name(unsigned m)
+{
+	switch (m & S_IFMT) {
+	case S_IFREG:	return "a regular file";
+	case S_IFDIR:	return "a directory";
+	case S_IFIFO:	return "a FIFO";
+	case S_IFSOCK:	return "a socket";
+	case S_IFBLK:	return "a block device";
+	case S_IFCHR:	return "a character device";
+	case S_IFLNK:	return "a symbolic link";
+	}
+	return "not a file";
+}
+
 int
-tty_open_raw(const char *path, int extra_flags)
+ep_path_check(const struct ep_spec *sp, char *err, size_t errlen)
+{
+	struct stat	st;
+
+	if ((sp->kind != EP_TTY && sp->kind != EP_UNIX) ||
+	    stat(sp->path, &st) == -1)
+		return 0;		/* missing: waited for */
+	if (sp->kind == EP_TTY && !S_ISCHR(st.st_mode)) {
+		say(err, errlen, "%s is %s, not a tty", sp->path,
+		    tty_mode_name(st.st_mode));
+		return -1;
+	}
+	if (sp->kind == EP_UNIX && !S_ISSOCK(st.st_mode)) {
+		say(err, errlen, "%s is %s, not a socket", sp->path,
+		    tty_mode_name(st.st_mode));
+		return -1;
+	}
+	return 0;
+}
+
+int
+tty_is_pty(unsigned long long rdev)
+{
+	return major(rdev) >= PTY_SLAVE_MAJOR_LO &&
+	    major(rdev) <= PTY_SLAVE_MAJOR_HI;
+}
+
+static int
+is_pid(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++) {
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	}
+	return 1;
+}
+
+/* /proc/PID/comm, for messages. */
+static void
+proc_comm(pid_t pid, char *buf, size_t len)
+{
+	char	path[64];
+	FILE	*f;
+
+	snprintf(buf, len, "?");
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	if (fgets(buf, (int)len, f) != NULL)
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/*
+ * A process whose controlling terminal is rdev: its pid and session, 0 if
+ * none.  Field 7 of /proc/PID/stat is the tty in the kernel's encoding.
+ */
+static pid_t
+ctty_owner(dev_t rdev, pid_t *sid)
+{
+	unsigned long	want;
+	DIR		*d;
+	struct dirent	*de;
+	char		 path[300], buf[512], *p;
+	pid_t		 found = 0;
+	int		 fd, session, ttynr;
+	ssize_t		 n;
+
+	want = (minor(rdev) & 0xff) | (major(rdev) << 8) |
+	    ((unsigned long)(minor(rdev) & ~0xffu) << 12);
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while (found == 0 && (de = readdir(d)) != NULL) {
+		if (!is_pid(de->d_name))
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* comm may hold anything: the fields follow the last ')'. */
+		if ((p = strrchr(buf, ')')) == NULL ||
+		    sscanf(p + 1, " %*c %*d %*d %d %d", &session, &ttynr) != 2)
+			continue;
+		if (ttynr != 0 && (unsigned long)(unsigned)ttynr == want) {
+			found = (pid_t)atoi(de->d_name);
+			*sid = session;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+int
+tty_open(const char *path, int extra_flags, char *why, size_t len)
 {
 	struct termios	t;
-	int		fd, saved;
+	struct stat	st;
+	pid_t		owner, sid = 0;
+	char		comm[32];
+	int		fd, err;
 
+	say(why, len, "%s", "");
 	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC |
 	    extra_flags);
-	if (fd == -1)
+	if (fd == -1) {
+		if (errno == EISDIR)
+			say(why, len, "a directory, not a tty");
 		return -1;
-	if (!isatty(fd))
-		return fd;		/* a fifo or a file: nothing to set */
+	}
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISCHR(st.st_mode)) {
+		say(why, len, "%s, not a tty", tty_mode_name(st.st_mode));
+		errno = ENOTTY;
+		goto fail;
+	}
+	if (!isatty(fd)) {
+		say(why, len, "a character device that is not a tty");
+		errno = ENOTTY;
+		goto fail;
+	}
+	if ((owner = ctty_owner(st.st_rdev, &sid)) != 0) {
+		proc_comm(owner, comm, sizeof comm);
+		say(why, len, "the controlling terminal of session %d (pid %d, "
+		    "%s): not a VM's serial line", (int)sid, (int)owner, comm);
+		errno = EBUSY;
+		goto fail;
+	}
 	if (tcgetattr(fd, &t) == -1)
 		goto fail;
 	cfmakeraw(&t);
@@ -33,8 +215,246 @@ tty_open_raw(const char *path, int extra_flags)
 		goto fail;
 	return fd;
 fail:
-	saved = errno;
+	err = errno;
 	close(fd);
-	errno = saved;
+	errno = err;
 	return -1;
+}
+
+int
+tty_open_raw(const char *path, int extra_flags)
+{
+	return tty_open(path, extra_flags, NULL, 0);
+}
+
+/* ---- one reader ---- */
+
+/* Does process dir (an fd of /proc) hold the master of pty index? */
+static int
+holds_master(int pfd, unsigned index)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 path[300], buf[256], *p;
+	int		 fd, found = 0;
+	ssize_t		 n;
+
+	if ((fd = openat(pfd, "fdinfo", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return 0;
+	}
+	while (!found && (de = readdir(d)) != NULL) {
+		if (!is_pid(de->d_name))
+			continue;
+		snprintf(path, sizeof path, "fdinfo/%s", de->d_name);
+		if ((fd = openat(pfd, path, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		p = strstr(buf, "tty-index:");
+		found = p != NULL && strtoul(p + 10, NULL, 10) == index;
+	}
+	closedir(d);
+	return found;
+}
+
+/* Does process dir hold rdev open? */
+static int
+holds_dev(int pfd, dev_t rdev)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 st;
+	char		 path[300];
+	int		 fd, found = 0;
+
+	if ((fd = openat(pfd, "fd", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return 0;
+	}
+	while (!found && (de = readdir(d)) != NULL) {
+		if (!is_pid(de->d_name))
+			continue;
+		snprintf(path, sizeof path, "fd/%s", de->d_name);
+		found = fstatat(pfd, path, &st, 0) == 0 &&
+		    S_ISCHR(st.st_mode) && st.st_rdev == rdev;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * Another process reading rdev: one that has it open, other than us and
+ * the holder of its pty master (the VM's side of the line).  0 if none.
+ */
+static pid_t
+other_reader(dev_t rdev)
+{
+	DIR		*d;
+	struct dirent	*de;
+	pid_t		 me = getpid(), pid, found = 0;
+	unsigned	 index;
+	int		 pfd;
+
+	index = (major(rdev) - PTY_SLAVE_MAJOR_LO) * 256 + minor(rdev);
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while (found == 0 && (de = readdir(d)) != NULL) {
+		if (!is_pid(de->d_name) || (pid = atoi(de->d_name)) == me)
+			continue;
+		if ((pfd = openat(dirfd(d), de->d_name, O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC)) == -1)
+			continue;
+		if (holds_dev(pfd, rdev) && !(tty_is_pty(rdev) &&
+		    holds_master(pfd, index)))
+			found = pid;
+		close(pfd);
+	}
+	closedir(d);
+	return found;
+}
+
+static const char *
+lock_dir(void)
+{
+	const char	*d = getenv(LOCK_DIR_ENV);
+
+	return d != NULL && *d != '\0' ? d : LOCK_DIR_DEFAULT;
+}
+
+/*
+ * LCK..NAME for the device fd is: its path under /dev with '/' as '_'
+ * (LCK..ttyS0, LCK..pts_3), whatever symlink named it.
+ */
+static int
+lock_name(int fd, char *out, size_t len)
+{
+	char	self[64], dev[PATH_MAX], *p;
+	ssize_t	n;
+
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	if ((n = readlink(self, dev, sizeof dev - 1)) <= 0)
+		return -1;
+	dev[n] = '\0';
+	p = strncmp(dev, "/dev/", 5) == 0 ? dev + 5 : strrchr(dev, '/') + 1;
+	if (snprintf(out, len, "%s/LCK..%s", lock_dir(), p) >= (int)len)
+		return -1;
+	for (p = out + strlen(lock_dir()) + 1; *p != '\0'; p++) {
+		if (*p == '/')
+			*p = '_';
+	}
+	return 0;
+}
+
+/* The pid in a lock file (HDB: ASCII, "%10d\n"), 0 if none. */
+static pid_t
+lock_pid(const char *path)
+{
+	char	buf[32];
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return (pid_t)strtol(buf, NULL, 10);
+}
+
+/* Take the UUCP lock; -1 with errno EBUSY and *holder if held. */
+static int
+lock_take(struct tty_claim *c, pid_t *holder)
+{
+	char	buf[16];
+	pid_t	pid;
+	int	fd, tries, n;
+
+	for (tries = 0; tries < 3; tries++) {
+		fd = open(c->lockpath, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd != -1) {
+			n = snprintf(buf, sizeof buf, "%10d\n", (int)getpid());
+			if (write(fd, buf, n) != n) {
+				close(fd);
+				unlink(c->lockpath);
+				return -1;
+			}
+			close(fd);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -1;
+		pid = lock_pid(c->lockpath);
+		if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)) {
+			*holder = pid;
+			errno = EBUSY;
+			return -1;
+		}
+		unlink(c->lockpath);		/* stale: its owner is gone */
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+void
+tty_claim_init(struct tty_claim *c)
+{
+	c->fd = -1;
+	c->lockpath[0] = '\0';
+}
+
+int
+tty_claim(struct tty_claim *c, int fd, int uucp_lock, char *why, size_t len)
+{
+	struct stat	st;
+	pid_t		pid = 0;
+	char		comm[32];
+
+	tty_claim_init(c);
+	if (fstat(fd, &st) == -1)
+		return -1;
+	if ((pid = other_reader(st.st_rdev)) != 0) {
+		proc_comm(pid, comm, sizeof comm);
+		say(why, len, "in use by pid %d (%s)", (int)pid, comm);
+		errno = EBUSY;
+		return -1;
+	}
+	if (uucp_lock && lock_name(fd, c->lockpath, sizeof c->lockpath) == 0 &&
+	    lock_take(c, &pid) == -1) {
+		c->lockpath[0] = '\0';
+		if (errno == EBUSY) {
+			proc_comm(pid, comm, sizeof comm);
+			if (pid == getpid())
+				say(why, len, "in use by another pair of this "
+				    "kdrelayd");
+			else
+				say(why, len, "locked by pid %d (%s)",
+				    (int)pid, comm);
+			return -1;
+		}
+		/* No lock directory we may write: the checks above stand. */
+	}
+	ioctl(fd, TIOCEXCL);
+	c->fd = fd;
+	return 0;
+}
+
+void
+tty_release(struct tty_claim *c)
+{
+	if (c->fd != -1)
+		ioctl(c->fd, TIOCNXCL);	/* a flag left set outlives us */
+	if (c->lockpath[0] != '\0' && lock_pid(c->lockpath) == getpid())
+		unlink(c->lockpath);
+	tty_claim_init(c);
 }
