@@ -125,7 +125,7 @@ demo:
 # Benchmarks against socat and friends (slow: minutes); see README.
 bench:
 	@sh tests/deps.sh bench
-	$(MAKE) all $(BENCHES:%=$(BUILD)/bench/%)
+	$(MAKE) all helpers $(BENCHES:%=$(BUILD)/bench/%)
 	@bench/run.sh $(BUILD)
 
 # Units run $(SBINDIR)/kdrelayd -c $(SYSCONFDIR)/kdrelay.conf.  An existing

@@ -29,7 +29,8 @@
 #   BENCH_RECONN_REPS [10]      reconnect: repetitions per endpoint kind
 #   BENCH_WATCH_SIZE [64M]      watch: bytes per run
 #   BENCH_ONLY [all]            a subset: tput latency session idle scale
-#                               reconn auto watch (space separated)
+#                               reconn auto watch kvm (space separated)
+#   BENCH_KVM_* (bench/kvm.sh)  kvm: the echo guest under a real QEMU
 #   BENCH_MAX_LOAD []           wait (10 min at most) for the 1-minute load
 #                               average to fall below this before starting
 #   BENCH_OUT [bench/results]   where the CSV, results.md and bench.png go
@@ -52,7 +53,7 @@ SCALE_SEC=${BENCH_SCALE_SEC:-10}
 SCALE_REPS=${BENCH_SCALE_REPS:-3}
 RECONN_REPS=${BENCH_RECONN_REPS:-10}
 WSIZE=${BENCH_WATCH_SIZE:-64M}
-ONLY=${BENCH_ONLY:-tput latency session idle scale reconn auto watch}
+ONLY=${BENCH_ONLY:-tput latency session idle scale reconn auto watch kvm}
 OUT=${BENCH_OUT:-$HERE/results}
 SHARED=${KDRELAY_SHARED:-$HERE/../../shared}
 FIXTURE=$SHARED/fixtures/windbg-session.kdtrace
@@ -492,7 +493,13 @@ run_watch() {
 	done
 }
 
-for s in tput latency session idle scale reconn auto watch; do
+# The real line through QEMU's UART: its own script (bench/kvm.sh).
+run_kvm() {
+	BENCH_OUT=$OUT sh "$HERE/kvm.sh" "$BUILD" >/dev/null ||
+	    die "the kvm part failed"
+}
+
+for s in tput latency session idle scale reconn auto watch kvm; do
 	in_list $s "$ONLY" && run_$s
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
