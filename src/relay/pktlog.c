@@ -125,24 +125,25 @@ pktlog_dbgprint(const struct kd_packet *pkt, char *buf, size_t len)
 }
 
 void
-pktlog_event(struct pktlog *pl, char dir, double t, const struct kd_event *ev)
+pktlog_event(struct pktlog *pl, char dir, const struct kd_event *ev)
 {
 	const struct kd_packet	*p = ev->pkt;
 	const char		*api, *arrow;
-	char			 text[1024];
+	char			 text[1024], t[64];
 
 	arrow = dir == KDTRACE_DEBUGGER ? "D>T" : "T>D";
+	log_timestamp(t, sizeof t);
 	switch (ev->kind) {
 	case KD_EV_BREAKIN:
-		fprintf(pl->f, "%.6f %s BREAKIN\n", t, arrow);
+		fprintf(pl->f, "%s %s BREAKIN\n", t, arrow);
 		break;
 	case KD_EV_GARBAGE:
-		fprintf(pl->f, "%.6f %s GARBAGE %zu bytes\n", t, arrow,
+		fprintf(pl->f, "%s %s GARBAGE %zu bytes\n", t, arrow,
 		    ev->len);
 		break;
 	case KD_EV_PACKET:
 		api = p->has_api ? kd_api_name(p->type, p->api) : NULL;
-		fprintf(pl->f, "%.6f %s %s id=0x%08x len=%u %s", t, arrow,
+		fprintf(pl->f, "%s %s %s id=0x%08x len=%u %s", t, arrow,
 		    kd_type_name(p->type), p->id, p->len,
 		    p->verdict == KD_OK ? "ok" : kd_verdict_name(p->verdict));
 		if (api != NULL)
@@ -158,11 +159,13 @@ pktlog_event(struct pktlog *pl, char dir, double t, const struct kd_event *ev)
 }
 
 void
-pktlog_note(struct pktlog *pl, double t, const char *fmt, ...)
+pktlog_note(struct pktlog *pl, const char *fmt, ...)
 {
 	va_list	ap;
+	char	t[64];
 
-	fprintf(pl->f, "%.6f ", t);
+	log_timestamp(t, sizeof t);
+	fprintf(pl->f, "%s ", t);
 	va_start(ap, fmt);
 	vfprintf(pl->f, fmt, ap);
 	va_end(ap);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,7 @@ struct relay {
 	int			 started;
 	struct event		*stop_ev;
 	struct event		*report_ev;
+	_Atomic int		 report_asked;	/* SIGUSR1: answer even -q */
 	struct side		 side[2];
 	struct dir		 dir[2];
 	struct pktlog		*pktlog;
@@ -144,7 +146,7 @@ stream_event(void *arg, const struct kd_event *ev)
 	struct relay	*r = d->r;
 
 	if (r->pktlog != NULL)
-		pktlog_event(r->pktlog, d->tag, now(), ev);
+		pktlog_event(r->pktlog, d->tag, ev);
 	if (r->capture != NULL)
 		capture_event(r->capture, d->tag, ev);
 	if (r->tsd != NULL && ev->kind == KD_EV_PACKET) {
@@ -208,7 +210,7 @@ target_gone(struct relay *r)
 	log_notice("%s: target gone: sending the debugger a target shutdown "
 	    "(id %#x)", r->o.name, (unsigned)r->tsd->wait_id);
 	if (r->pktlog != NULL)
-		pktlog_note(r->pktlog, now(), "target shutdown sent to the "
+		pktlog_note(r->pktlog, "target shutdown sent to the "
 		    "debugger, id 0x%08x", (unsigned)r->tsd->wait_id);
 	tsd_pump(r);
 	publish(r);
@@ -222,7 +224,7 @@ stream_switch(void *arg, int repairing)
 	log_notice("%s: %s: CRLF repair switched %s (detected)", d->r->o.name,
 	    d->name, repairing ? "on" : "off");
 	if (d->r->pktlog != NULL)
-		pktlog_note(d->r->pktlog, now(), "%s CRLF repair %s",
+		pktlog_note(d->r->pktlog, "%s CRLF repair %s",
 		    d->name, repairing ? "on" : "off");
 }
 
@@ -479,7 +481,7 @@ side_detach(struct side *s)
 		event_del(to->hold);
 	side_set_reading(&r->side[!s->idx], 1);
 	if (r->pktlog != NULL)
-		pktlog_note(r->pktlog, now(), "%s down", s->label);
+		pktlog_note(r->pktlog, "%s down", s->label);
 	publish(r);
 }
 
@@ -544,7 +546,7 @@ side_up(void *arg, int fd)
 	s->reading = 0;
 	side_set_reading(s, 1);
 	if (r->pktlog != NULL)
-		pktlog_note(r->pktlog, now(), "%s up", s->label);
+		pktlog_note(r->pktlog, "%s up", s->label);
 	publish(r);
 }
 
@@ -606,18 +608,25 @@ report_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay	*r = arg;
 	char		 line[1024], a[96], b[96];
-	int		 i;
+	int		 i, asked;
 
 	(void)fd;
 	(void)what;
 	publish(r);
+	asked = atomic_exchange(&r->report_asked, 0);
 	endpoint_status(r->side[0].ep, a, sizeof a);
 	endpoint_status(r->side[1].ep, b, sizeof b);
-	log_notice("%s: host %s, target %s", r->o.name, a, b);
-	for (i = 0; i < 2; i++) {
-		relay_format_stats(r->o.name, i, &r->snap[i], r->o.validate,
-		    line, sizeof line);
-		log_notice("%s", line);
+	for (i = -1; i < 2; i++) {
+		if (i == -1)
+			snprintf(line, sizeof line, "%s: host %s, target %s",
+			    r->o.name, a, b);
+		else
+			relay_format_stats(r->o.name, i, &r->snap[i],
+			    r->o.validate, line, sizeof line);
+		if (asked)
+			log_asked(LOG_LVL_NOTICE, "%s", line);
+		else
+			log_notice("%s", line);
 	}
 }
 
@@ -800,8 +809,10 @@ relay_free(struct relay *r)
 }
 
 void
-relay_request_report(struct relay *r)
+relay_request_report(struct relay *r, int asked)
 {
+	if (asked)
+		r->report_asked = 1;
 	if (r->started)
 		event_active(r->report_ev, 0, 0);
 	else
