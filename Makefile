@@ -11,16 +11,18 @@ PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+LOGROTATEDIR ?= $(SYSCONFDIR)/logrotate.d
 SYSCONFDIR ?= /etc
 UNITDIR	?= $(PREFIX)/lib/systemd/system
 DESTDIR	?=
 
 # The version is said once, in debian/changelog.
 VERSION	:= $(shell sed -n '1s/^[^ ]* .\([0-9A-Za-z.+~:-]*\).*/\1/p' debian/changelog)
-LAYERS	:= util core endpoint discover relay daemon
+LAYERS	:= util core platform endpoint discover relay daemon
 PKG_CONFIG ?= pkg-config
 PKGS	:= libevent libevent_pthreads
-OPT_PKGS := xenstore libsystemd
+OPT_PKGS := xenstore libvirt libsystemd
 HAVE_PKGS := $(foreach p,$(OPT_PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),$(p)))
 
 CC	?= cc
@@ -34,10 +36,11 @@ KD_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   $(LAYERS:%=-Iinclude/%) \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) $(HAVE_PKGS)) \
 	   $(if $(filter xenstore,$(HAVE_PKGS)),-DHAVE_XENSTORE) \
+	   $(if $(filter libvirt,$(HAVE_PKGS)),-DHAVE_LIBVIRT) \
 	   $(if $(filter libsystemd,$(HAVE_PKGS)),-DHAVE_SYSTEMD)
-# libxenstore is opened at run time (src/util/dynlib.c), so that the
-# binary needs no Xen library on a host without Xen: its headers only.
-LINK_PKGS := $(filter-out xenstore,$(HAVE_PKGS))
+# libxenstore and libvirt are opened at run time (src/util/dynlib.c), so
+# that the binary needs neither on a host without them: their headers only.
+LINK_PKGS := $(filter-out xenstore libvirt,$(HAVE_PKGS))
 KD_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) $(LINK_PKGS)) -lpthread
 XS_LIBS	:= $(if $(filter xenstore,$(HAVE_PKGS)),$(shell $(PKG_CONFIG) --libs xenstore))
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
@@ -47,7 +50,8 @@ BUILD	?= build
 # The shared fixtures and docs live beside the checkout (CI has them too).
 SHARED	?= $(abspath $(CURDIR)/../shared)
 export KDRELAY_SHARED := $(SHARED)
-PROG_SRC := src/daemon/kdrelayd.c src/tools/kdreplay.c src/tools/kdgen.c
+PROG_SRC := src/daemon/kdrelayd.c src/tools/kdreplay.c src/tools/kdgen.c \
+	src/tools/kdrelayctl.c
 PROGS	:= $(notdir $(PROG_SRC:.c=))
 LIBSRC	:= $(filter-out $(PROG_SRC),$(wildcard src/*/*.c))
 LIBOBJ	:= $(LIBSRC:src/%.c=$(BUILD)/obj/%.o)
@@ -69,6 +73,7 @@ $(BUILD)/libkdrelay.a: $(LIBOBJ)
 $(BUILD)/kdrelayd: $(BUILD)/obj/daemon/kdrelayd.o
 $(BUILD)/kdreplay: $(BUILD)/obj/tools/kdreplay.o
 $(BUILD)/kdgen: $(BUILD)/obj/tools/kdgen.o
+$(BUILD)/kdrelayctl: $(BUILD)/obj/tools/kdrelayctl.o
 $(PROGS:%=$(BUILD)/%): $(BUILD)/libkdrelay.a
 	$(CC) $(CFLAGS) $(KD_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) \
 	    $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS)
@@ -94,24 +99,32 @@ $(BUILD):
 
 .PRECIOUS: $(BUILD)/obj/%.o
 
-# Installs the Debian packages the build and the tests need, once.
+# Each command installs the Debian packages it needs (tests/deps.sh has
+# the profiles); `make deps` all of them, as CI does.
 deps:
-	@sh tests/deps.sh
+	@sh tests/deps.sh ci
 
-check: deps
+check:
+	@sh tests/deps.sh check
 	$(MAKE) all units helpers
 	@tests/run-units.sh $(UNITS:%=$(BUILD)/%)
 	@tests/run-integration.sh $(BUILD)
 
-units: $(UNITS:%=$(BUILD)/%)
+# The unit tests run over this generated session, and over the real one in
+# $(SHARED)/fixtures when it is there (tests/kdtest.h).
+units: $(UNITS:%=$(BUILD)/%) $(BUILD)/kdgen.kdtrace
+$(BUILD)/kdgen.kdtrace: $(BUILD)/kdgen
+	$(BUILD)/kdgen -s 2 -o $@
 helpers: $(HELPERS:%=$(BUILD)/helpers/%)
 
-demo: deps
+demo:
+	@sh tests/deps.sh demo
 	$(MAKE) all
 	@tests/demo.sh $(BUILD)
 
 # Benchmarks against socat and friends (slow: minutes); see README.
-bench: deps
+bench:
+	@sh tests/deps.sh bench
 	$(MAKE) all $(BENCHES:%=$(BUILD)/bench/%)
 	@bench/run.sh $(BUILD)
 
@@ -127,8 +140,14 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(LOGROTATEDIR) \
 	    $(if $(MAN1),$(DESTDIR)$(MANDIR)/man1)
 	install -m 0755 $(BUILD)/kdrelayd $(DESTDIR)$(SBINDIR)/kdrelayd
+	install -m 0755 $(BUILD)/kdrelayctl $(DESTDIR)$(SBINDIR)/kdrelayctl
+	install -m 0644 completion/kdrelayctl $(DESTDIR)$(COMPLETIONDIR)/kdrelayctl
+	sed 's|/usr/sbin/kdrelayctl|$(SBINDIR)/kdrelayctl|' logrotate/kdrelayd \
+	    >$(DESTDIR)$(LOGROTATEDIR)/kdrelayd
+	chmod 0644 $(DESTDIR)$(LOGROTATEDIR)/kdrelayd
 	install -m 0755 $(BUILD)/kdreplay $(DESTDIR)$(BINDIR)/kdreplay
 	install -m 0755 $(BUILD)/kdgen $(DESTDIR)$(BINDIR)/kdgen
 	for u in $(SERVICES); do \
@@ -152,7 +171,9 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/kdrelayd $(DESTDIR)$(BINDIR)/kdreplay \
-	    $(DESTDIR)$(BINDIR)/kdgen \
+	    $(DESTDIR)$(BINDIR)/kdgen $(DESTDIR)$(SBINDIR)/kdrelayctl \
+	    $(DESTDIR)$(COMPLETIONDIR)/kdrelayctl \
+	    $(DESTDIR)$(LOGROTATEDIR)/kdrelayd \
 	    $(SERVICES:systemd/%=$(DESTDIR)$(UNITDIR)/%) \
 	    $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
 	    $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%) \
@@ -199,13 +220,15 @@ ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 CK_TIMEOUT_MULTIPLIER=5
 
-check-asan: deps
+check-asan:
+	@sh tests/deps.sh asan
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS='$(ASAN_CFLAGS)' all units helpers
 	@$(SAN_ENV) tests/run-units.sh $(UNITS:%=build-asan/%)
 	@$(SAN_ENV) tests/run-integration.sh build-asan
 
 # The unit tests in one process each (CK_FORK=no), so valgrind sees them.
-check-valgrind: deps
+check-valgrind:
+	@sh tests/deps.sh valgrind
 	$(MAKE) units
 	@fail=0; for t in $(UNITS:%=$(BUILD)/%); do \
 		echo "== valgrind $$t"; \
@@ -221,7 +244,8 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 $(BUILD)/fuzz_%: fuzz/fuzz_%.c $(BUILD)/libkdrelay.a
 	$(CC) $(CFLAGS) $(KD_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS)
 
-fuzz-build: deps
+fuzz-build:
+	@sh tests/deps.sh fuzz
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS='$(FUZZ_CFLAGS)' $(FUZZERS:%=build-fuzz/%)
 
 # Each target for FUZZ_SECONDS, seeded from the fixture and the test inputs.

@@ -254,6 +254,29 @@ auto_md() {
 	}' "$D/autocost.csv"
 }
 
+watch_md() {
+	[ -s "$D/watch.csv" ] || return
+	awk -F, "$LIB"'
+	NR > 1 { n[$2]++; v[$2, n[$2]] = $5; if ($6 != 1) bad[$2]++
+		g = $8 - $7; if (g > grow[$2]) grow[$2] = g; dr[$2] += $9 }
+	END {
+		print "| watcher | MB/s median (min..max) | vs none | RSS peak growth, kB | lines dropped (all runs) |"
+		print "|---|---|---|---|---|"
+		split("none reading stopped", W, " ")
+		for (i = 1; i <= 3; i++) {
+			w = W[i]; lo = hi = ""
+			for (j = 1; j <= n[w]; j++) {
+				a[j] = v[w, j]
+				if (lo == "" || a[j] < lo) lo = a[j]
+				if (hi == "" || a[j] > hi) hi = a[j]
+			}
+			M[w] = med(a, n[w]); delete a
+			printf "| %s | **%.1f** (%.1f..%.1f)%s | %s | %d | %d |\n", w, M[w], lo, hi,
+			    bad[w] ? sprintf(", %d failed", bad[w]) : "", ratio(M[w], M["none"]), grow[w], dr[w]
+		}
+	}' "$D/watch.csv"
+}
+
 targets_md() {
 	awk '
 	{ f[$1] = $2 }
@@ -326,6 +349,7 @@ targets_md() {
 	tput_md >"$D/tput.md.tmp"; latency_md >"$D/latency.md.tmp"; session_md >"$D/session.md.tmp"
 	idle_md >"$D/idle.md.tmp"; scale_md >"$D/scale.md.tmp"; reconn_md >"$D/reconn.md.tmp"
 	auto_md >"$D/auto.md.tmp"
+	watch_md >"$D/watch.md.tmp"
 	targets_md
 	echo
 	echo "## 1. Throughput (a memory dump)"
@@ -373,6 +397,16 @@ targets_md() {
 		cat "$D/auto.md.tmp"
 	fi
 	echo
+	if [ -s "$D/watch.md.tmp" ]; then
+		echo "## 8. A kdrelayctl watcher"
+		echo
+		echo "kdrelayd (crlf=on, corrupting lines) moving the target's dump to the debugger with no watcher,"
+		echo "with \`kdrelayctl watch\` reading, and with one stopped (SIGSTOP) for the whole run: a slow watcher"
+		echo "loses lines (counted), it must not slow the relay nor grow its memory."
+		echo
+		cat "$D/watch.md.tmp"
+		echo
+	fi
 	echo "![throughput and latency per contender](bench.png)"
 } >"$D/results.md"
 rm -f "$D"/*.md.tmp

@@ -27,8 +27,9 @@
 #   BENCH_SCALE_SEC [10]        scale: seconds counted (after 2 s warm-up)
 #   BENCH_SCALE_REPS [3]        scale: repetitions
 #   BENCH_RECONN_REPS [10]      reconnect: repetitions per endpoint kind
+#   BENCH_WATCH_SIZE [64M]      watch: bytes per run
 #   BENCH_ONLY [all]            a subset: tput latency session idle scale
-#                               reconn auto (space separated)
+#                               reconn auto watch (space separated)
 #   BENCH_MAX_LOAD []           wait (10 min at most) for the 1-minute load
 #                               average to fall below this before starting
 #   BENCH_OUT [bench/results]   where the CSV, results.md and bench.png go
@@ -50,7 +51,8 @@ PAIRS=${BENCH_PAIRS:-256}
 SCALE_SEC=${BENCH_SCALE_SEC:-10}
 SCALE_REPS=${BENCH_SCALE_REPS:-3}
 RECONN_REPS=${BENCH_RECONN_REPS:-10}
-ONLY=${BENCH_ONLY:-tput latency session idle scale reconn auto}
+WSIZE=${BENCH_WATCH_SIZE:-64M}
+ONLY=${BENCH_ONLY:-tput latency session idle scale reconn auto watch}
 OUT=${BENCH_OUT:-$HERE/results}
 SHARED=${KDRELAY_SHARED:-$HERE/../../shared}
 FIXTURE=$SHARED/fixtures/windbg-session.kdtrace
@@ -90,6 +92,7 @@ for p in tput pingpong ptycrlf scale reconn autocost; do
 	[ -x "$BUILD/bench/$p" ] || die "$BUILD/bench/$p missing: run make bench"
 done
 [ -x "$BUILD/kdrelayd" ] || die "$BUILD/kdrelayd missing"
+[ -x "$BUILD/kdrelayctl" ] || die "$BUILD/kdrelayctl missing"
 command -v socat >/dev/null || die "socat missing (make deps)"
 if ! command -v gnuplot >/dev/null; then
 	say "bench: installing gnuplot-nox for the chart"
@@ -437,7 +440,59 @@ run_auto() {
 	done
 }
 
-for s in tput latency session idle scale reconn auto; do
+# ---- 8. a kdrelayctl watcher, reading or stopped ----
+
+# Throughput of kdrelayd (the target's dump towards the debugger) with no
+# watcher, with one reading, and with one stopped (SIGSTOP) all along: a
+# slow watcher loses lines, it must not cost the relay.
+run_watch() {
+	f=$OUT/watch.csv
+	echo "rep,watcher,bytes,sec,mbps,ok,rss_before_kb,rss_max_kb,dropped" >"$f"
+	rep=1
+	while [ $rep -le "$REPS" ]; do
+		for w in none reading stopped; do
+			RELAY_PIDS="" LINES=""
+			line a; line b
+			LINES="$LINE_a $LINE_b"
+			bg "$BUILD/kdrelayd" -v --control "$T/control" \
+			    "pty:$T/a.vm,crlf=on" "pty:$T/b.vm,crlf=on" 2>>"$T/watch.log"
+			RELAY_PIDS=$LAST
+			wait_path "$T/control"
+			sleep 0.2
+			wpid=""
+			if [ $w != none ]; then
+				bg "$BUILD/kdrelayctl" -s "$T/control" watch kd \
+				    >/dev/null 2>"$T/w.err"
+				wpid=$LAST
+				i=0; while ! grep -q watching "$T/w.err" 2>/dev/null &&
+				    [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+				[ $w = stopped ] && kill -STOP $wpid
+			fi
+			before=$(awk '$1 == "VmRSS:" { print $2 }' /proc/$RELAY_PIDS/status)
+			out=$("$BUILD/bench/tput" -c -r -d ba -s "$WSIZE" -t 600 \
+			    "$T/a.guest" "$T/b.guest" 2>>"$T/tput.err")
+			hwm=$(awk '$1 == "VmHWM:" { print $2 }' /proc/$RELAY_PIDS/status)
+			[ -n "$wpid" ] && kill -CONT $wpid
+			if [ -n "$wpid" ]; then
+				stop $wpid
+				i=0; while ! grep -q 'a watcher left' "$T/watch.log" &&
+				    [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+			fi
+			down
+			rm -f "$T/control"
+			dropped=$(sed -n 's/.*a watcher left; \([0-9]*\) lines dropped.*/\1/p' \
+			    "$T/watch.log" | tail -1)
+			[ $w = none ] && dropped=0
+			: >"$T/watch.log"
+			[ -n "$out" ] || out="tput bytes=0 sec=0 mbps=0 ok=0"
+			echo "$rep,$w,$(kv bytes "$out"),$(kv sec "$out"),$(kv mbps "$out"),$(kv ok "$out"),$before,$hwm,${dropped:-0}" >>"$f"
+			say "watch rep $rep $w: $out, RSS $before kB, peak $hwm kB, dropped ${dropped:-0}"
+		done
+		rep=$((rep + 1))
+	done
+}
+
+for s in tput latency session idle scale reconn auto watch; do
 	in_list $s "$ONLY" && run_$s
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)

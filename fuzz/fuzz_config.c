@@ -125,7 +125,7 @@ write_pair(struct out *w, const struct pair_opts *o)
 
 	for (side = 0; side < 2; side++)
 		remote |= check_side(o, side);
-	CHECK(config_valid_name(o->name), "pair name '%s'", o->name);
+	CHECK(pair_name_valid(o->name), "pair name '%s'", o->name);
 	CHECK(o->hold_ms >= CONFIG_HOLD_MIN && o->hold_ms <= CONFIG_HOLD_MAX,
 	    "hold %u", o->hold_ms);
 	CHECK(o->bufsize >= CONFIG_BUFSIZE_MIN &&
@@ -162,6 +162,14 @@ write_config(struct out *w, const struct config *cf)
 	line(w, "stats-interval = %u", cf->stats_interval);
 	quoted(w, "packet-log-dir", cf->packet_log_dir);
 	quoted(w, "capture-dir", cf->capture_dir);
+	CHECK(cf->control_path[0] == '\0' || cf->control_path[0] == '/',
+	    "control socket '%s'", cf->control_path);
+	if (cf->control_path[0] == '\0')
+		line(w, "control-socket = none");
+	else
+		quoted(w, "control-socket", cf->control_path);
+	if (cf->control_group[0] != '\0')
+		quoted(w, "control-group", cf->control_group);
 	line(w, "hold-ms = %u", cf->hold_ms);
 	line(w, "buffer-size = %zu", cf->bufsize);
 	line(w, "validate = %s", yn(cf->validate));
@@ -195,6 +203,8 @@ same_config(const struct config *a, const struct config *b, const char *what)
 	    a->stats_interval == b->stats_interval &&
 	    strcmp(a->packet_log_dir, b->packet_log_dir) == 0 &&
 	    strcmp(a->capture_dir, b->capture_dir) == 0 &&
+	    strcmp(a->control_path, b->control_path) == 0 &&
+	    strcmp(a->control_group, b->control_group) == 0 &&
 	    a->hold_ms == b->hold_ms && a->bufsize == b->bufsize &&
 	    a->validate == b->validate && a->allow_remote == b->allow_remote &&
 	    a->target_shutdown == b->target_shutdown,

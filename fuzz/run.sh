@@ -15,7 +15,7 @@ for t in "$@"; do
 	name=${t#fuzz_}
 	case $name in
 	epspec)	max=1024 ;;
-	crlf)	max=8192 ;;
+	crlf|ctlproto)	max=8192 ;;
 	*)	max=16384 ;;
 	esac
 	dict=

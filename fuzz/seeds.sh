@@ -15,7 +15,8 @@ top=$(cd "$here/.." && pwd)
 fixture=${KDRELAY_SHARED:-$top/../shared}/fixtures/windbg-session.kdtrace
 [ -r "$fixture" ] || { echo "seeds.sh: $fixture: not readable" >&2; exit 1; }
 rm -rf "$out"
-mkdir -p "$out/crlf" "$out/kdcom" "$out/stream" "$out/config" "$out/epspec"
+mkdir -p "$out/crlf" "$out/kdcom" "$out/stream" "$out/config" "$out/epspec" \
+    "$out/ctlproto"
 
 perl -e '
 	use strict;
@@ -143,4 +144,27 @@ xen:bad/name
 pty:/dev/pts/1,crlf=maybe
 xen:a,console,serial=1
 SPECS
+n=0
+while IFS= read -r req; do
+	n=$((n + 1))
+	printf '%s' "$req" >"$out/ctlproto/req$n"
+done <<'REQS'
+help
+pairs
+status
+status win10 "lab 2" x.y-z
+stats win10
+watch win10
+break win10
+reload
+reopen
+capture win10 /var/log/kdrelay/win10.kdtrace
+capture "win10" "/tmp/a \"quoted\" \\ name"
+capture-stop win10
+	status	 a   b	
+"status
+status "a\x"
+status "a"b
+break a b
+REQS
 echo "seeds: $(find "$out" -type f | wc -l) files in $out"

@@ -7,7 +7,8 @@
 #    comment saying why);
 #  - contents: what `make install` installs, plus README, changelog and
 #    copyright; owners root, modes 0755 for programs and 0644 for the rest;
-#    a man page for every program; /etc/kdrelay.conf the only conffile;
+#    a man page for every program; every file in /etc a conffile
+#    (kdrelay.conf, the logrotate snippet);
 #    Depends names neither libxenstore nor libvirt, nor any Xen library;
 #  - on this machine (root; it is left as found, purged also on failure):
 #    dpkg -i with systemd not running succeeds, kdrelayd.service enabled and
@@ -15,8 +16,8 @@
 #    installed; the installed kdrelayd relays a kdgen session between two
 #    kdreplay peers on socat pty pairs; an edited conffile survives remove,
 #    is asked about when a newer package ships a new one (answer N: kept,
-#    the new one as .dpkg-dist), and purge removes it and every file of
-#    ours.  (Debian asks on upgrade; purge deletes conffiles, edited or not.)
+#    the new one as .dpkg-dist), and purge removes it, /var/log/kdrelay
+#    and every file of ours.  (Debian asks on upgrade; purge deletes conffiles, edited or not.)
 . "$TESTS/lib/common.sh"
 top=$(cd "$TESTS/.." && pwd)
 command -v skip_all >/dev/null 2>&1 ||
@@ -131,10 +132,11 @@ dep=$(dpkg-deb -f "$deb" Depends)
 printf '%s\n' "$dep" | grep -qi -e xenstore -e libxen -e virt &&
     fail "Depends names a platform's library: $dep"
 printf '%s\n' "$dep" | grep -q libevent || fail "Depends lacks libevent: $dep"
-dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles >"$T/conffiles"
-[ "$(cat "$T/conffiles")" = /etc/kdrelay.conf ] ||
-    fail "conffiles: $(cat "$T/conffiles")"
-note "contents: $(wc -l <"$T/files") files as make install lays them out; conffile /etc/kdrelay.conf"
+dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles | sort >"$T/conffiles"
+grep '^/etc/' "$T/files" | cmp -s - "$T/conffiles" ||
+    fail "conffiles are not the files in /etc: $(cat "$T/conffiles")"
+grep -qx /etc/kdrelay.conf "$T/conffiles" || fail "kdrelay.conf is not a conffile"
+note "contents: $(wc -l <"$T/files") files as make install lays them out; conffiles:" $(cat "$T/conffiles")
 note "Depends: $dep"
 
 # ---- on this machine ----
@@ -157,7 +159,8 @@ case $st in
 *)	echo "SKIP: install: kdrelayd is installed here ($st): not touching it"
 	exit 0;;
 esac
-for f in /etc/kdrelay.conf /usr/sbin/kdrelayd /lib/systemd/system/kdrelayd.service; do
+for f in /etc/kdrelay.conf /usr/sbin/kdrelayd /lib/systemd/system/kdrelayd.service \
+    /var/log/kdrelay; do
 	[ -e "$f" ] && { echo "SKIP: install: $f is there (make install?): not touching it"; exit 0; }
 done
 ours() {
@@ -227,7 +230,11 @@ cmp -s /etc/kdrelay.conf.dpkg-dist "$T/v2/etc/kdrelay.conf" ||
     fail "the new version is not in /etc/kdrelay.conf.dpkg-dist"
 note "upgrade: asked about the edited conffile, kept it, new one in .dpkg-dist"
 
+# What kdrelayd.service would have logged (LogsDirectory=kdrelay).
+mkdir -m 0700 /var/log/kdrelay
+echo "a packet log" >/var/log/kdrelay/win10.packets
 dpkg_do --purge kdrelayd >/dev/null || fail "dpkg --purge"
+[ -e /var/log/kdrelay ] && fail "purge left /var/log/kdrelay"
 dpkg-query -W kdrelayd >/dev/null 2>&1 && fail "still known to dpkg after purge"
 while read -r f; do
 	[ -d "$f" ] && continue
@@ -236,5 +243,5 @@ done <"$T/listed"
 ours >"$T/after"
 diff "$T/before" "$T/after" >"$T/diff" || fail "purge left files of ours:
 $(cat "$T/diff")"
-note "purge: conffile, .dpkg-dist, units, enable link, every file gone"
+note "purge: conffile, .dpkg-dist, units, enable link, /var/log/kdrelay, every file gone"
 note "ok"

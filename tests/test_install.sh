@@ -24,6 +24,9 @@ mode() { stat -c %a "$R$1"; }
 expected() {
 	{
 		echo "$1/sbin/kdrelayd"
+		echo "$1/sbin/kdrelayctl"
+		echo "$1/share/bash-completion/completions/kdrelayctl"
+		echo "$2/logrotate.d/kdrelayd"
 		echo "$1/bin/kdreplay"
 		echo "$1/bin/kdgen"
 		for u in "$top"/systemd/*.service; do
@@ -42,7 +45,8 @@ check_layout() {
 	files >"$T/got"
 	diff "$T/want" "$T/got" >"$T/diff" ||
 	    fail "installed files differ from the expected ones: $(cat "$T/diff")"
-	for p in "$1/sbin/kdrelayd" "$1/bin/kdreplay" "$1/bin/kdgen"; do
+	for p in "$1/sbin/kdrelayd" "$1/sbin/kdrelayctl" "$1/bin/kdreplay" \
+	    "$1/bin/kdgen"; do
 		cmp -s "$BUILD/${p##*/}" "$R$p" || fail "$p is not the built one"
 		[ "$(mode "$p")" = 755 ] || fail "$p: mode $(mode "$p")"
 	done
@@ -65,6 +69,15 @@ check_layout() {
 	done
 	cmp -s "$top/kdrelay.conf" "$R$2/kdrelay.conf" ||
 	    fail "$2/kdrelay.conf is not the sample"
+	cmp -s "$top/completion/kdrelayctl" \
+	    "$R$1/share/bash-completion/completions/kdrelayctl" ||
+	    fail "the bash completion is not completion/kdrelayctl"
+	grep -q "^[[:space:]]*$1/sbin/kdrelayctl reopen" "$R$2/logrotate.d/kdrelayd" ||
+	    fail "logrotate.d/kdrelayd: $(grep reopen "$R$2/logrotate.d/kdrelayd")"
+	for p in "$1/share/bash-completion/completions/kdrelayctl" \
+	    "$2/logrotate.d/kdrelayd"; do
+		[ "$(mode "$p")" = 644 ] || fail "$p: mode $(mode "$p")"
+	done
 }
 
 # --- PREFIX=/usr ------------------------------------------------------------

@@ -69,8 +69,12 @@ for u in kdrelayd.service kdrelayd@.service; do
 	    fail "$u: exposure above 2.5: $(printf '%s\n' "$out" | tail -n 1)"
 	note "$u: $(printf '%s\n' "$out" | grep 'Overall exposure')"
 done
-grep -q '^ExecStart=.* --pair %i$' "$top/systemd/kdrelayd@.service" ||
+grep -Eq '^ExecStart=.* --pair %i( |$)' "$top/systemd/kdrelayd@.service" ||
     fail "kdrelayd@.service does not run the one pair %i"
+# Instances side by side: each its own control socket.
+grep -q '^ExecStart=.* --control /run/kdrelay/%i.control' \
+    "$top/systemd/kdrelayd@.service" ||
+    fail "kdrelayd@.service instances would share one control socket"
 grep -q '^Type=notify$' "$top/systemd/kdrelayd.service" ||
     fail "kdrelayd.service is not Type=notify"
 

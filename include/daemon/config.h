@@ -17,6 +17,7 @@
 #include "epspec.h"
 #include "log.h"
 #include "pairopts.h"
+#include "wanted.h"
 
 #define CONFIG_PATH		"/etc/kdrelay.conf"
 #define CONFIG_LINE_MAX		4096		/* characters, newline excluded */
@@ -28,17 +29,8 @@
 #define CONFIG_BUFSIZE_MIN	4096
 #define CONFIG_BUFSIZE_MAX	(16 * 1024 * 1024)
 #define CONFIG_STATS_MAX	86400
-
-/* [auto]: pairs made for VMs found at run time. */
-struct config_auto {
-	int		 enable;
-	char		**match;		/* globs on VM names */
-	size_t		 nmatch;
-	char		 endpoint[EP_TEXT_MAX];	/* host side template, %n */
-	unsigned	 port_lo, port_hi;	/* tcp-ports, 0 when unset */
-	char		 pair_with[EP_NAME_MAX];/* partner VM template, "" none */
-	enum crlf_mode	 crlf;			/* for the VM's serial port */
-};
+#define CONFIG_CONTROL_PATH	"/run/kdrelay/control"
+#define CONFIG_GROUP_MAX	64
 
 struct config {
 	enum log_level	 log_level;
@@ -46,6 +38,8 @@ struct config {
 	unsigned	 stats_interval;	/* seconds, 0 = off */
 	char		 packet_log_dir[PATH_MAX];
 	char		 capture_dir[PATH_MAX];
+	char		 control_path[108];	/* "" for none (sun_path) */
+	char		 control_group[CONFIG_GROUP_MAX]; /* "" for root only */
 
 	/* [global] defaults for every pair, auto pairs included. */
 	unsigned	 hold_ms;
@@ -74,13 +68,5 @@ const struct pair_opts *config_find_pair(const struct config *,
 	    const char *name);
 /* Hand over the pairs array (malloc'd; the caller frees it). */
 struct pair_opts *config_take_pairs(struct config *, size_t *n);
-
-/* Nonzero if name matches one of [auto]'s match globs. */
-int	config_auto_match(const struct config *, const char *name);
-/* Expand %n (name) and %% in tmpl; -1 if out is too small or bad %. */
-int	config_expand(const char *tmpl, const char *name, char *out,
-	    size_t len);
-/* A pair name: [A-Za-z0-9_.-]+, at most PAIR_NAME_MAX - 1 characters. */
-int	config_valid_name(const char *);
 
 #endif

@@ -32,5 +32,7 @@ struct pair_opts {
  * no specs. */
 void	pair_opts_init(struct pair_opts *);
 int	pair_opts_equal(const struct pair_opts *, const struct pair_opts *);
+/* A pair name: [A-Za-z0-9_.-]+, at most PAIR_NAME_MAX - 1 characters. */
+int	pair_name_valid(const char *);
 
 #endif

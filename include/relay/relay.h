@@ -28,7 +28,39 @@ struct relay_dir_stats {
 	uint64_t		reconnects;	/* of the source endpoint */
 	uint64_t		shutdowns;	/* target shutdowns sent (target) */
 	uint64_t		injected;	/* their packets to the debugger */
+	uint64_t		breaks_sent;	/* break-ins sent by request */
+	double			last_rx;	/* wall clock of the last read */
 	int			repairing;
+	int			decided;	/* auto: detection settled */
+};
+
+/*
+ * A request run in the pair's own thread (break, capture, reopen, watch,
+ * a fresh counter snapshot).  done is called from that thread once it ran
+ * (or from relay_stop() with rc -1 when the pair stopped first): it must
+ * only hand q back to its owner's loop.
+ */
+enum relay_req_kind {
+	RELAY_REQ_SNAPSHOT,
+	RELAY_REQ_BREAK,		/* one 0x62 to the target */
+	RELAY_REQ_CAPTURE,		/* start capturing to path */
+	RELAY_REQ_CAPTURE_STOP,
+	RELAY_REQ_REOPEN,		/* packet log and capture, same paths */
+	RELAY_REQ_WATCH,		/* packet-log lines into ring too */
+	RELAY_REQ_UNWATCH,		/* no more; ring may be freed after */
+};
+
+struct linering;
+
+struct relay_req {
+	enum relay_req_kind	 kind;
+	char			 path[PATH_MAX];
+	struct linering		*ring;
+	int			 rc;		/* 0 done, -1 refused/failed */
+	char			 msg[PATH_MAX + 256];	/* what happened, or why not */
+	void			(*done)(struct relay_req *);
+	void			*arg;
+	struct relay_req	*next;
 };
 
 struct relay;
@@ -52,6 +84,11 @@ void	relay_request_report(struct relay *, int asked);
 void	relay_get_stats(struct relay *, struct relay_dir_stats out[2]);
 /* "host connected, target waiting for /dev/pts/9" (any thread). */
 void	relay_status(struct relay *, char *buf, size_t len);
+/* Queue q for the pair's thread (main thread). */
+void	relay_submit(struct relay *, struct relay_req *q);
+/* One side's endpoint state (any thread). */
+struct endpoint_state;
+void	relay_side_state(struct relay *, int side, struct endpoint_state *);
 /* A side lost for good (a bare pty): a reload starts the pair anew (any
  * thread). */
 int	relay_is_spent(struct relay *);

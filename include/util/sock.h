@@ -48,6 +48,8 @@ int	sock_listen_unix(struct sock_listener *, const char *path,
 int	sock_listen_tcp(struct sock_listener *, const char *host,
 	    const char *port, int allow_remote, const char *who, char *err,
 	    size_t errlen);
+/* mkdir -p, mode 0700, for the directory of a socket path; -1 errno. */
+int	sock_make_dir(const char *path);
 /* Close it; unlink the socket file if it is still the one we made. */
 void	sock_listener_close(struct sock_listener *);
 

@@ -39,7 +39,7 @@ new_pair(struct parser *p, const char *name)
 	struct pair_src	*s;
 	size_t		 i;
 
-	if (!config_valid_name(name))
+	if (!pair_name_valid(name))
 		return (conf_perr(p, p->line, "bad pair name '%s' (expected "
 		    "[A-Za-z0-9_.-], at most %d characters)", name,
 		    PAIR_NAME_MAX - 1));
@@ -285,6 +285,7 @@ config_init(struct config *cf)
 	cf->log_level = LOG_LVL_INFO;
 	strcpy(cf->packet_log_dir, CONFIG_LOG_DIR);
 	strcpy(cf->capture_dir, CONFIG_LOG_DIR);
+	strcpy(cf->control_path, CONFIG_CONTROL_PATH);
 	cf->hold_ms = o.hold_ms;
 	cf->bufsize = o.bufsize;
 	cf->validate = o.validate;
@@ -296,11 +297,7 @@ config_init(struct config *cf)
 void
 config_free(struct config *cf)
 {
-	size_t	i;
-
-	for (i = 0; i < cf->discover.nmatch; i++)
-		free(cf->discover.match[i]);
-	free(cf->discover.match);
+	config_auto_free(&cf->discover);
 	free(cf->pairs);
 	config_init(cf);
 }
@@ -409,53 +406,4 @@ config_take_pairs(struct config *cf, size_t *n)
 	cf->pairs = NULL;
 	cf->npairs = 0;
 	return (pairs);
-}
-
-int
-config_auto_match(const struct config *cf, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < cf->discover.nmatch; i++) {
-		if (fnmatch(cf->discover.match[i], name, 0) == 0)
-			return (1);
-	}
-	return (0);
-}
-
-int
-config_expand(const char *tmpl, const char *name, char *out, size_t len)
-{
-	size_t		 o = 0, n;
-	const char	*add;
-
-	for (; *tmpl != '\0'; tmpl++) {
-		add = tmpl;
-		n = 1;
-		if (*tmpl == '%') {
-			tmpl++;
-			if (*tmpl == 'n') {
-				add = name;
-				n = strlen(name);
-			} else if (*tmpl != '%')
-				return (-1);
-		}
-		if (o + n >= len)
-			return (-1);
-		memcpy(out + o, add, n);
-		o += n;
-	}
-	if (o >= len)
-		return (-1);
-	out[o] = '\0';
-	return (0);
-}
-
-int
-config_valid_name(const char *s)
-{
-	size_t	n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
-
-	return (n > 0 && s[n] == '\0' && n < PAIR_NAME_MAX);
 }

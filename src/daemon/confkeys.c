@@ -74,6 +74,36 @@ set_capture_dir(struct parser *p, const char *v, char *w, size_t wl)
 }
 
 static int
+set_control_socket(struct parser *p, const char *v, char *w, size_t wl)
+{
+	if (strcmp(v, "none") == 0) {
+		p->cf->control_path[0] = '\0';
+		return (0);
+	}
+	if (*v != '/')
+		return (conf_why(w, wl, "expected an absolute path or none, "
+		    "not '%s'", v));
+	if (strlen(v) >= sizeof p->cf->control_path)
+		return (conf_why(w, wl, "path longer than %zu bytes (a unix "
+		    "socket's limit)", sizeof p->cf->control_path - 1));
+	strcpy(p->cf->control_path, v);
+	return (0);
+}
+
+static int
+set_control_group(struct parser *p, const char *v, char *w, size_t wl)
+{
+	size_t	n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+		    "vwxyz0123456789_.-");
+
+	if (*v == '\0' || *v == '-' || v[n] != '\0' ||
+	    n >= sizeof p->cf->control_group)
+		return (conf_why(w, wl, "expected a group name, not '%s'", v));
+	strcpy(p->cf->control_group, v);
+	return (0);
+}
+
+static int
 set_hold(struct parser *p, const char *v, char *w, size_t wl)
 {
 	long	n = 0;
@@ -263,6 +293,8 @@ static const struct keydef keys[] = {
 	{ "stats-interval",	G,	0, set_stats },
 	{ "packet-log-dir",	G,	0, set_packet_log_dir },
 	{ "capture-dir",	G,	0, set_capture_dir },
+	{ "control-socket",	G,	0, set_control_socket },
+	{ "control-group",	G,	0, set_control_group },
 	{ "hold-ms",		G | P,	0, set_hold },
 	{ "buffer-size",	G | P,	0, set_bufsize },
 	{ "validate",		G | P,	0, set_validate },

@@ -151,7 +151,7 @@ finish_auto(struct parser *p)
 		return (0);
 	/* Check the template the way it will be used, with a sample name. */
 	line = p->endpoint_line ? p->endpoint_line : p->auto_line;
-	if (config_expand(a->endpoint, "vm", text, sizeof text) == -1)
+	if (wanted_expand(a->endpoint, "vm", text, sizeof text) == -1)
 		return (conf_perr(p, line, "endpoint: template too long"));
 	if (ep_spec_parse(text, &ep, w, sizeof w) == -1)
 		return (conf_perr(p, line, "endpoint: %s", w));

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "autodisc.h"
+#include "control.h"
 #include "daemon.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -19,7 +20,7 @@
 struct daemon {
 	const struct daemon_opts *o;
 	struct event_base	*base;
-	struct event		*sig[4];
+	struct event		*sig[5];
 	struct event		*stats;
 	struct event		*status_ev;	/* a pair changed state */
 	unsigned		 interval;
@@ -32,7 +33,26 @@ struct daemon {
 	size_t			 nfound;
 	struct autodisc		*disc;
 	char			 last_status[PAIR_NAME_MAX + 256 + 68];
+	struct control		*ctl;
+	char			 capture_dir[PATH_MAX];
+	char			 changes[1024];	/* what the last apply() did */
 };
+
+/* "started a, b" into d->changes, truncated with "..." if long. */
+static void
+change(struct daemon *d, const char *what, int *first, const char *name)
+{
+	size_t	o = strlen(d->changes);
+	int	n;
+
+	if (o + 4 >= sizeof d->changes)
+		return;
+	n = snprintf(d->changes + o, sizeof d->changes - o, "%s%s%s",
+	    *first ? (o > 0 ? "; " : "") : ", ", *first ? what : "", name);
+	if (n < 0 || (size_t)n >= sizeof d->changes - o)
+		snprintf(d->changes + sizeof d->changes - 4, 4, "...");
+	*first = 0;
+}
 
 static void
 report_all(struct daemon *d, int asked)
@@ -178,7 +198,9 @@ apply(struct daemon *d, int reloading)
 	struct pair_opts	*w;
 	struct relay		**next;
 	size_t			 n, i, j, kept = 0, k;
-	int			 rc = 0;
+	int			 rc = 0, first_stop = 1, first_start = 1;
+
+	d->changes[0] = '\0';
 
 	if ((w = wanted(d, &n)) == NULL ||
 	    (next = calloc(n + 1, sizeof *next)) == NULL) {
@@ -196,12 +218,20 @@ apply(struct daemon *d, int reloading)
 		if (j < n) {
 			next[j] = d->relays[i];
 			kept++;
-		} else
+		} else {
+			change(d, "stopped ", &first_stop,
+			    relay_get_opts(d->relays[i])->name);
 			stop_pair(d->relays[i], "removed or changed");
+		}
 	}
 	for (j = 0; j < n; j++) {
-		if (next[j] == NULL && (next[j] = start_pair(d, &w[j])) == NULL)
+		if (next[j] != NULL)
+			continue;
+		if ((next[j] = start_pair(d, &w[j])) == NULL) {
+			change(d, "failed to start ", &first_start, w[j].name);
 			rc = -1;
+		} else
+			change(d, "started ", &first_start, w[j].name);
 	}
 	for (i = k = 0; i < n; i++) {	/* close up failed starts */
 		if (next[i] != NULL)
@@ -274,12 +304,14 @@ adopt(struct daemon *d, struct config *cf)
 	free(d->conf);
 	d->conf = config_take_pairs(cf, &d->nconf);
 	d->interval = cf->stats_interval;
+	snprintf(d->capture_dir, sizeof d->capture_dir, "%s", cf->capture_dir);
 	if (!d->o->log_fixed)
 		log_set_level(cf->log_level);
 }
 
-static void
-reload(struct daemon *d)
+/* Reload; what changed (or the FILE:LINE error) into msg. */
+static int
+reload(struct daemon *d, char *msg, size_t len)
 {
 	struct config	cf;
 	char		err[1024];
@@ -289,41 +321,100 @@ reload(struct daemon *d)
 		for (i = 0; i < d->n && !relay_is_spent(d->relays[i]); i++)
 			;
 		if (i < d->n) {
-			log_notice("SIGHUP: restarting the pair lost for good");
+			snprintf(msg, len, "restarted the pair lost for good");
+			log_notice("reload: %s", msg);
 			apply(d, 1);
-		} else
-			log_notice("SIGHUP: nothing to reload (no "
-			    "configuration file)");
-		return;
+			return 0;
+		}
+		snprintf(msg, len, "nothing to reload (no configuration file)");
+		log_notice("reload: %s", msg);
+		return -1;
 	}
 	notify_reloading();
 	config_init(&cf);
 	if (d->o->load(d->o->load_arg, &cf, err, sizeof err) != 0) {
 		log_err("reload failed, the running pairs go on: %s", err);
+		snprintf(msg, len, "%s (the running pairs go on)", err);
 		notify_ready();
-		return;
+		return -1;
 	}
 	adopt(d, &cf);
 	start_discovery(d, &cf);
 	config_free(&cf);
 	apply(d, 1);
 	arm_stats(d);
-	log_notice("reloaded: %zu pairs running", d->n);
+	snprintf(msg, len, "reloaded: %zu pair%s running (%s)", d->n,
+	    d->n == 1 ? "" : "s", d->changes[0] != '\0' ? d->changes :
+	    "nothing changed");
+	log_notice("%s", msg);
 	notify_ready();
+	return 0;
 }
+
+static void
+free_req(struct relay_req *q)
+{
+	free(q);
+}
+
+/* SIGUSR2: each pair reopens its packet log and capture (logrotate). */
+static void
+reopen_all(struct daemon *d)
+{
+	struct relay_req	*q;
+	size_t			 i;
+
+	for (i = 0; i < d->n; i++) {
+		if ((q = calloc(1, sizeof *q)) == NULL)
+			break;
+		q->kind = RELAY_REQ_REOPEN;
+		q->done = free_req;	/* failures are logged by the pair */
+		relay_submit(d->relays[i], q);
+	}
+	log_info("SIGUSR2: reopening packet logs and captures");
+}
+
+static struct relay **
+ctl_pairs(void *arg, size_t *n)
+{
+	struct daemon	*d = arg;
+
+	*n = d->n;
+	return d->relays;
+}
+
+static int
+ctl_reload(void *arg, char *msg, size_t len)
+{
+	return reload(arg, msg, len);
+}
+
+static const char *
+ctl_capture_dir(void *arg)
+{
+	return ((struct daemon *)arg)->capture_dir;
+}
+
+static const struct control_ops ctl_ops = {
+	ctl_pairs, ctl_reload, ctl_capture_dir
+};
 
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon	*d = arg;
+	char		 msg[1200];
 
 	(void)what;
 	switch (sig) {
 	case SIGUSR1:
 		report_all(d, 1);
 		break;
+	case SIGUSR2:
+		reopen_all(d);
+		break;
 	case SIGHUP:
-		reload(d);
+		reload(d, msg, sizeof msg);
 		break;
 	default:
 		log_info("%s: exiting", strsignal(sig));
@@ -334,7 +425,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 int
 daemon_run(const struct daemon_opts *o, struct config *cf)
 {
-	static const int sigs[4] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
+	static const int sigs[5] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1,
+	    SIGUSR2 };
 	struct daemon	 d;
 	size_t		 i;
 	int		 rc = EXIT_OK;
@@ -347,7 +439,7 @@ daemon_run(const struct daemon_opts *o, struct config *cf)
 		log_err("cannot create the event loop");
 		return EXIT_OSERR;
 	}
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		d.sig[i] = evsignal_new(d.base, sigs[i], signal_cb, &d);
 		evsignal_add(d.sig[i], NULL);
 	}
@@ -355,6 +447,10 @@ daemon_run(const struct daemon_opts *o, struct config *cf)
 	d.status_ev = event_new(d.base, -1, 0, status_cb, &d);
 	adopt(&d, cf);
 	arm_stats(&d);
+	/* Before any pair's thread: the socket is made under a umask. */
+	if (cf->control_path[0] != '\0')
+		d.ctl = control_new(d.base, cf->control_path,
+		    cf->control_group, &ctl_ops, &d);
 
 	/* Nothing starts with a half-working set: all pairs or none. */
 	if (apply(&d, 0) != 0 || start_discovery(&d, cf) != 0) {
@@ -372,7 +468,8 @@ daemon_run(const struct daemon_opts *o, struct config *cf)
 		stop_pair(d.relays[i], "exiting");
 out:
 	autodisc_free(d.disc);
-	for (i = 0; i < 4; i++)
+	control_free(d.ctl);
+	for (i = 0; i < 5; i++)
 		event_free(d.sig[i]);
 	event_free(d.stats);
 	event_free(d.status_ev);

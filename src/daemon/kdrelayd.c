@@ -64,13 +64,17 @@ static const char usage_text[] =
 "      --capture FILE         write every packet in kdtrace format\n"
 "Other options:\n"
 "      --stats-interval SEC   log counters periodically (default off)\n"
+"      --control PATH         the control socket for kdrelayctl(8)\n"
+"                             (default /run/kdrelay/control)\n"
+"      --no-control           no control socket\n"
 "  -v, --verbose              more log (repeat for debug)\n"
 "  -q, --quiet                errors and warnings only\n"
 "      --syslog               log to syslog instead of stderr\n"
 "  -h, --help                 this help\n"
 "  -V, --version              version\n"
 "\n"
-"Signals: TERM/INT exit, USR1 logs counters, HUP reloads a config file.\n"
+"Signals: TERM/INT exit, USR1 logs counters, HUP reloads a config file,\n"
+"USR2 reopens packet logs and captures.\n"
 "Exit codes: 0 ok, 64 usage, 69 endpoint unavailable, 78 config error.\n";
 
 enum {
@@ -88,6 +92,8 @@ enum {
 	OPT_AUTO_EP,
 	OPT_TCP_PORTS,
 	OPT_PAIR_WITH,
+	OPT_CONTROL,
+	OPT_NO_CONTROL,
 };
 
 static const struct option longopts[] = {
@@ -108,6 +114,8 @@ static const struct option longopts[] = {
 	{ "packet-log",		required_argument,	NULL, OPT_PACKET_LOG },
 	{ "capture",		required_argument,	NULL, OPT_CAPTURE },
 	{ "stats-interval",	required_argument,	NULL, OPT_STATS },
+	{ "control",		required_argument,	NULL, OPT_CONTROL },
+	{ "no-control",		no_argument,		NULL, OPT_NO_CONTROL },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "syslog",		no_argument,		NULL, OPT_SYSLOG },
@@ -254,6 +262,7 @@ struct cli {
 	unsigned	 stats;			/* --stats-interval */
 	int		 stats_set;
 	const char	*pair_opt;		/* a pair option was given */
+	const char	*control;		/* --control, "" --no-control */
 };
 
 static void
@@ -396,7 +405,7 @@ main(int argc, char **argv)
 			auto_key(&c, "pair-with", optarg);
 			break;
 		case 'n':
-			if (!config_valid_name(optarg))
+			if (!pair_name_valid(optarg))
 				usage_error("--name: '%s' is not a name of "
 				    "letters, digits, '_', '.', '-'", optarg);
 			snprintf(o.name, sizeof o.name, "%s", optarg);
@@ -435,6 +444,18 @@ main(int argc, char **argv)
 			c.stats = number("--stats-interval", optarg, 0, 86400,
 			    0);
 			c.stats_set = 1;
+			break;
+		case OPT_CONTROL:
+			if (optarg[0] != '/')
+				usage_error("--control: '%s' is not an absolute "
+				    "path", optarg);
+			if (strlen(optarg) >= sizeof cf.control_path)
+				usage_error("--control: path too long for a "
+				    "unix socket");
+			c.control = optarg;
+			break;
+		case OPT_NO_CONTROL:
+			c.control = "";
 			break;
 		case 'v':
 			verbose++;
@@ -519,6 +540,9 @@ main(int argc, char **argv)
 	}
 	if (c.stats_set)
 		cf.stats_interval = c.stats;
+	if (c.control != NULL)
+		snprintf(cf.control_path, sizeof cf.control_path, "%s",
+		    c.control);
 
 	d.log_fixed = verbose || quiet;
 	if (quiet)

@@ -113,6 +113,12 @@ backend_for(enum ep_kind kind)
 #endif
 	case EP_PVE:
 		return &ep_backend_pve;
+	case EP_LIBVIRT:
+#ifdef HAVE_LIBVIRT
+		return &ep_backend_libvirt;
+#else
+		return NULL;
+#endif
 	}
 	return NULL;
 }
@@ -374,6 +380,13 @@ path_open(struct endpoint *ep)
 		fd = -1;
 	}
 	return fd;
+}
+
+int
+endpoint_claim_tty(struct endpoint *ep, int fd, char *why, size_t len)
+{
+	tty_release(&ep->claim);
+	return tty_claim(&ep->claim, fd, 1, why, len);
 }
 
 /* A path known missing while its directory is watched needs no timer. */

@@ -24,6 +24,7 @@
 #include "endpoint_backend.h"
 #include "log.h"
 #include "pvecfg.h"
+#include "pvewatch.h"
 
 struct eppve {
 	struct endpoint	*ep;
@@ -32,9 +33,7 @@ struct eppve {
 	unsigned	 vmid;		/* followed now, 0 none */
 	char		 sock[PATH_MAX];
 
-	int		 ino_fd;
-	int		 wd_conf, wd_run, wd_runparent;
-	struct event	*ev_ino;
+	struct pvewatch	*pw;		/* by name only */
 };
 
 /* Point the endpoint at vmid's socket (0: at nothing). */
@@ -113,83 +112,35 @@ resolve(struct eppve *px)
 	free(vms);
 }
 
-/* ---- inotify on the configs and on the socket directory ---- */
+/* ---- news from the configs and the socket directory ---- */
 
-static void
-watch_run(struct eppve *px)
+static int
+pve_event(void *arg, enum pvewatch_what what, const char *name)
 {
-	pvecfg_watch_run(px->ino_fd, IN_CREATE | IN_MOVED_TO, &px->wd_run,
-	    &px->wd_runparent);
+	struct eppve	*px = arg;
+	unsigned	 vmid;
+
+	switch (what) {
+	case PVEW_CONF:
+		return pvecfg_conf_vmid(name, &vmid) == 0;
+	case PVEW_SOCKET:
+		return pvecfg_socket_vmid(name, endpoint_spec(px->ep)->serial,
+		    &vmid) == 0 && vmid != px->vmid;
+	case PVEW_RUNDIR:
+		break;
+	}
+	return 1;
 }
 
 static void
-ino_cb(evutil_socket_t fd, short what, void *arg)
+pve_look(void *arg)
 {
-	struct eppve			*px = arg;
-	const struct ep_spec		*sp = endpoint_spec(px->ep);
-	char				 buf[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event	*ie;
-	ssize_t				 n;
-	char				*p;
-	unsigned			 vmid;
-	int				 hit = 0;
-
-	(void)what;
-	while ((n = read(fd, buf, sizeof buf)) > 0) {
-		for (p = buf; p < buf + n; p += sizeof *ie + ie->len) {
-			ie = (const struct inotify_event *)p;
-			if (ie->wd == px->wd_conf && ie->wd != -1) {
-				if (ie->mask & IN_IGNORED)
-					px->wd_conf = -1;
-				if (ie->len > 0 &&
-				    pvecfg_conf_vmid(ie->name, &vmid) == 0)
-					hit = 1;
-			} else if (ie->wd == px->wd_run && ie->wd != -1) {
-				if (ie->mask & IN_IGNORED) {
-					px->wd_run = -1;
-					watch_run(px);
-				}
-				if (ie->len > 0 && pvecfg_socket_vmid(ie->name,
-				    sp->serial, &vmid) == 0 && vmid != px->vmid)
-					hit = 1;
-			} else if (ie->wd == px->wd_runparent &&
-			    ie->wd != -1) {
-				watch_run(px);
-				hit = 1;
-			}
-		}
-	}
-	if (hit)
-		resolve(px);
+	resolve(arg);
 }
 
 /* ---- the backend ---- */
 
 static void	pve_stop(struct endpoint *);
-
-static int
-setup_watches(struct eppve *px)
-{
-	px->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (px->ino_fd == -1)
-		return -1;
-	px->wd_conf = inotify_add_watch(px->ino_fd, PVE_CONF_DIR,
-	    IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM |
-	    IN_MOVED_TO | IN_ONLYDIR);
-	if (px->wd_conf == -1)
-		log_notice("%s: cannot watch %s (%s); names are looked up "
-		    "again when a VM's socket appears", endpoint_name(px->ep),
-		    PVE_CONF_DIR, strerror(errno));
-	watch_run(px);
-	px->ev_ino = event_new(endpoint_base(px->ep), px->ino_fd,
-	    EV_READ | EV_PERSIST, ino_cb, px);
-	if (px->ev_ino == NULL || event_add(px->ev_ino, NULL) == -1) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return 0;
-}
 
 static int
 pve_start(struct endpoint *ep, char *err, size_t errlen)
@@ -203,17 +154,22 @@ pve_start(struct endpoint *ep, char *err, size_t errlen)
 		return -1;
 	}
 	px->ep = ep;
-	px->ino_fd = px->wd_conf = px->wd_run = px->wd_runparent = -1;
 	endpoint_set_data(ep, px);
 	if (pvecfg_parse_vmid(sp->name, &px->vmid) == -1) {
 		px->byname = 1;
 		px->vmid = 0;
-		if (setup_watches(px) == -1) {
+		px->pw = pvewatch_new(endpoint_base(ep), IN_CREATE |
+		    IN_MOVED_TO, pve_event, pve_look, px);
+		if (px->pw == NULL) {
 			snprintf(err, errlen, "%s: inotify: %s",
 			    endpoint_name(ep), strerror(errno));
 			pve_stop(ep);
 			return -1;
 		}
+		if (!pvewatch_confs_watched(px->pw))
+			log_notice("%s: cannot watch %s (%s); names are looked "
+			    "up again when a VM's socket appears",
+			    endpoint_name(ep), PVE_CONF_DIR, strerror(errno));
 	}
 	resolve(px);
 	return 0;
@@ -243,10 +199,7 @@ pve_stop(struct endpoint *ep)
 
 	if (px == NULL)
 		return;
-	if (px->ev_ino != NULL)
-		event_free(px->ev_ino);
-	if (px->ino_fd != -1)
-		close(px->ino_fd);
+	pvewatch_free(px->pw);
 	free(px);
 	endpoint_set_data(ep, NULL);
 }

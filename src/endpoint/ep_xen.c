@@ -39,6 +39,7 @@
 #include "log.h"
 #include "tty.h"
 #include "xendom.h"
+#include "xentrack.h"
 #include "xenwatch.h"
 
 #ifdef HAVE_XENSTORE
@@ -48,17 +49,10 @@
 #define PTY_SLAVE_MAJOR_LO	136	/* UNIX98_PTY_SLAVE_MAJOR */
 #define PTY_SLAVE_MAJOR_HI	143
 
-static const char *const watch_paths[] = {
-	"@introduceDomain", "@releaseDomain", "/local/domain",
-};
-
 struct epxen {
 	struct endpoint	*ep;
-	struct xenwatch	*xw;
-	struct xendoms	 doms;
-	int		 synced;	/* doms reflects the store */
-	int		 need_rescan;
-	struct event	*ev_work;	/* coalesces a burst of events */
+	struct xentrack	*xt;		/* every domain's name */
+	struct xenwatch	*xw;		/* its connection, for our reads */
 	char		 stubname[EP_NAME_MAX + 8];
 
 	/* Followed: a write to either path makes us look again. */
@@ -70,7 +64,6 @@ struct epxen {
 	unsigned	 guest;				/* the domain named */
 	unsigned	 domid;				/* of the console */
 	int		 gone;		/* seen to die (not just missing) */
-	int		 released;	/* @releaseDomain since the last scan */
 	int		 lockfd;
 	char		 lockpath[PATH_MAX];
 
@@ -191,6 +184,19 @@ is_pty_slave(int fd, struct stat *st)
 	    maj <= PTY_SLAVE_MAJOR_HI;
 }
 
+/* Whatever the store said, st is no pty slave: wait for another value. */
+static void
+refuse_not_pty(struct epxen *ex, const char *what, const char *tty,
+    const struct stat *st)
+{
+	spend(ex, tty);
+	endpoint_note(ex->ep, LOG_LVL_WARN, "%s: refusing %s: not a pty slave "
+	    "(mode %o, device %u:%u); waiting for %s to be written again",
+	    what, tty, (unsigned)st->st_mode, major(st->st_rdev),
+	    minor(st->st_rdev), ex->node);
+	endpoint_set_status(ex->ep, EP_REFUSED, tty, "refused %s", tty);
+}
+
 /* An open that failed: worth retrying, or the value names no pty now? */
 static int
 open_transient(int err)
@@ -237,6 +243,11 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 	if ((fd = tty_open_raw(tty, O_NOFOLLOW)) == -1) {
 		err = errno;
 		lock_release(ex);
+		/* tty_open refuses what is no tty: refuse it as ours would. */
+		if (err == ENOTTY && lstat(tty, &st) == 0) {
+			refuse_not_pty(ex, what, tty, &st);
+			return;
+		}
 		if (open_transient(err)) {
 			endpoint_note(ex->ep, LOG_LVL_WARN,
 			    "%s: cannot open %s (%s); "
@@ -258,14 +269,7 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 	if (!is_pty_slave(fd, &st)) {
 		close(fd);
 		lock_release(ex);
-		spend(ex, tty);
-		endpoint_note(ex->ep, LOG_LVL_WARN,
-		    "%s: refusing %s: not a pty slave (mode "
-		    "%o, device %u:%u); waiting for %s to be written again",
-		    what, tty, (unsigned)st.st_mode, major(st.st_rdev),
-		    minor(st.st_rdev), ex->node);
-		endpoint_set_status(ex->ep, EP_REFUSED, tty, "refused %s",
-		    tty);
+		refuse_not_pty(ex, what, tty, &st);
 		return;
 	}
 	snprintf(ex->tty, sizeof ex->tty, "%s", tty);
@@ -281,17 +285,6 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 }
 
 /* ---- reading the store ---- */
-
-static int
-rescan(struct epxen *ex)
-{
-	if (xenwatch_scan_domains(ex->xw, &ex->doms) == -1)
-		return -1;
-	ex->synced = 1;
-	log_debug("%s: read the names of all %zu domains",
-	    endpoint_name(ex->ep), ex->doms.n);
-	return 0;
-}
 
 /* Once per node and value: who may write it (informational). */
 static void
@@ -341,7 +334,7 @@ pick_console(struct epxen *ex, unsigned domid, unsigned *cons, int *stub,
 		    xendom_parse_domid(v, &declared) == 0;
 		free(v);
 	}
-	n = xendoms_find(&ex->doms, ex->stubname, dm, 2);
+	n = xendoms_find(xentrack_domains(ex->xt), ex->stubname, dm, 2);
 	if (n > 1) {
 		endpoint_note(ex->ep, LOG_LVL_WARN,
 		    "refusing domain %s: its stubdomain "
@@ -406,9 +399,9 @@ reconcile(struct epxen *ex)
 	const char		*why;
 	int			 stub, r;
 
-	if (!ex->synced || !xenwatch_connected(ex->xw))
+	if (!xentrack_synced(ex->xt) || !xenwatch_connected(ex->xw))
 		return;
-	n = xendoms_find(&ex->doms, sp->name, ids, 2);
+	n = xendoms_find(xentrack_domains(ex->xt), sp->name, ids, 2);
 	if (n == 0) {
 		ex->node[0] = ex->dmnode[0] = '\0';
 		snprintf(state, sizeof state, "domain %s is not in xenstore",
@@ -490,76 +483,48 @@ reconcile(struct epxen *ex)
 static void
 mark_gone(struct epxen *ex)
 {
-	if (ex->tty[0] != '\0' && (xendoms_get(&ex->doms, ex->guest) == NULL ||
-	    xendoms_get(&ex->doms, ex->domid) == NULL))
+	const struct xendoms	*doms = xentrack_domains(ex->xt);
+
+	if (ex->tty[0] != '\0' && (xendoms_get(doms, ex->guest) == NULL ||
+	    xendoms_get(doms, ex->domid) == NULL))
 		ex->gone = 1;
 }
 
 static void
-work_cb(evutil_socket_t fd, short what, void *arg)
+work(void *arg, int released)
 {
 	struct epxen	*ex = arg;
 
-	(void)fd;
-	(void)what;
-	if (ex->need_rescan) {
-		if (rescan(ex) == -1)
-			return;		/* the reconnect brings a rescan */
-		ex->need_rescan = 0;
-		if (ex->released)
-			mark_gone(ex);
-	}
-	ex->released = 0;
+	if (released)
+		mark_gone(ex);
 	if (ex->node_written)
 		ex->spent[0] = '\0';	/* a new value, or the same anew */
 	ex->node_written = 0;
 	reconcile(ex);
 }
 
+/* One of ours was re-read: did it die? */
 static void
-fire_cb(void *arg, const char *path)
+domain(void *arg, unsigned domid)
 {
 	struct epxen	*ex = arg;
-	unsigned	 domid;
 
-	switch (xendom_classify(path, &domid)) {
-	case XENDOM_EV_RESCAN:
-		ex->need_rescan = 1;
-		if (strcmp(path, "@releaseDomain") == 0)
-			ex->released = 1;
-		break;
-	case XENDOM_EV_DOMAIN:
-		if (!ex->synced)
-			break;		/* a rescan is coming */
-		if (xenwatch_read_domain(ex->xw, &ex->doms, domid) == -1)
-			return;
-		if (domid == ex->guest || domid == ex->domid)
-			mark_gone(ex);
-		break;
-	case XENDOM_EV_OTHER:
-		if (!xendom_path_covers(path, ex->node) &&
-		    !xendom_path_covers(path, ex->dmnode))
-			return;		/* most writes end here */
-		if (strcmp(path, ex->node) == 0)
-			ex->node_written = 1;
-		break;
-	}
-	log_debug("%s: xenstore: %s changed", endpoint_name(ex->ep), path);
-	event_active(ex->ev_work, 0, 0);
+	if (domid == ex->guest || domid == ex->domid)
+		mark_gone(ex);
 }
 
-static void
-state_cb(void *arg, int up)
+/* Any other write: only the nodes we follow matter. */
+static int
+other(void *arg, const char *path)
 {
 	struct epxen	*ex = arg;
 
-	if (!up) {
-		/* Keep relaying what is open; resync when it is back. */
-		ex->synced = 0;
-		return;
-	}
-	ex->need_rescan = 1;
-	event_active(ex->ev_work, 0, 0);
+	if (!xendom_path_covers(path, ex->node) &&
+	    !xendom_path_covers(path, ex->dmnode))
+		return 0;
+	if (strcmp(path, ex->node) == 0)
+		ex->node_written = 1;
+	return 1;
 }
 
 /* ---- the backend ---- */
@@ -572,6 +537,7 @@ xen_start(struct endpoint *ep, char *err, size_t errlen)
 	const struct ep_spec	*sp = endpoint_spec(ep);
 	struct epxen		*ex;
 	char			 who[256], why[512];
+	const struct xentrack_cbs cbs = { other, domain, work, NULL };
 
 	if (xenwatch_load(why, sizeof why) == -1) {
 		snprintf(err, errlen, "%s: %s", endpoint_name(ep), why);
@@ -582,18 +548,13 @@ xen_start(struct endpoint *ep, char *err, size_t errlen)
 	ex->ep = ep;
 	ex->lockfd = -1;
 	endpoint_retry_reset(ex->ep);
-	xendoms_init(&ex->doms);
 	snprintf(ex->stubname, sizeof ex->stubname, "%s%s", sp->name,
 	    XENDOM_STUB_SUFFIX);
 	endpoint_set_data(ep, ex);
 	snprintf(who, sizeof who, "%s", endpoint_name(ep));
-	ex->ev_work = event_new(endpoint_base(ep), -1, 0, work_cb, ex);
-	if (ex->ev_work == NULL)
+	if ((ex->xt = xentrack_new(endpoint_base(ep), who, &cbs, ex)) == NULL)
 		goto nomem;
-	ex->xw = xenwatch_new(endpoint_base(ep), who, watch_paths,
-	    sizeof watch_paths / sizeof watch_paths[0], fire_cb, state_cb, ex);
-	if (ex->xw == NULL)
-		goto nomem;
+	ex->xw = xentrack_xenwatch(ex->xt);
 	endpoint_set_status(ep, EP_CONNECTING, "xenstore",
 	    "connecting to xenstore");
 	return 0;
@@ -620,7 +581,7 @@ xen_lost(struct endpoint *ep, const char *why, int stable)
 	lock_release(ex);
 	endpoint_set_status(ep, EP_WAITING, ex->node, "waiting for %s",
 	    ex->node);
-	event_active(ex->ev_work, 0, 0);	/* is its domain going? */
+	xentrack_wake(ex->xt);		/* is its domain going? */
 }
 
 static void
@@ -630,11 +591,8 @@ xen_stop(struct endpoint *ep)
 
 	if (ex == NULL)
 		return;
-	xenwatch_free(ex->xw);
-	if (ex->ev_work != NULL)
-		event_free(ex->ev_work);
+	xentrack_free(ex->xt);
 	lock_release(ex);
-	xendoms_clear(&ex->doms);
 	free(ex);
 	endpoint_set_data(ep, NULL);
 }

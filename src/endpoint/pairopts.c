@@ -29,3 +29,12 @@ pair_opts_equal(const struct pair_opts *a, const struct pair_opts *b)
 	    strcmp(a->packet_log, b->packet_log) == 0 &&
 	    strcmp(a->capture, b->capture) == 0;
 }
+
+int
+pair_name_valid(const char *s)
+{
+	size_t	n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+
+	return n > 0 && s[n] == '\0' && n < PAIR_NAME_MAX;
+}

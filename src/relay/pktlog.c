@@ -24,6 +24,7 @@
 
 struct pktlog {
 	FILE	*f;
+	char	 path[4096];
 };
 
 struct capture {
@@ -58,6 +59,7 @@ pktlog_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	pl->f = f;
+	snprintf(pl->path, sizeof pl->path, "%s", path);
 	return pl;
 }
 
@@ -124,53 +126,101 @@ pktlog_dbgprint(const struct kd_packet *pkt, char *buf, size_t len)
 	return escape(pkt->payload + DEBUG_IO_HEADER, n, buf, len);
 }
 
-void
-pktlog_event(struct pktlog *pl, char dir, const struct kd_event *ev)
+/* snprintf that keeps o within len (truncating the line). */
+static void
+app(char *buf, size_t len, size_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+app(char *buf, size_t len, size_t *o, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	if (*o >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *o, len - *o, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*o = *o + (size_t)n < len ? *o + (size_t)n : len - 1;
+}
+
+size_t
+pktlog_format(char dir, const struct kd_event *ev, char *buf, size_t len)
 {
 	const struct kd_packet	*p = ev->pkt;
 	const char		*api, *arrow;
 	char			 text[1024], t[64];
+	size_t			 o = 0;
 
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
 	arrow = dir == KDTRACE_DEBUGGER ? "D>T" : "T>D";
 	log_timestamp(t, sizeof t);
 	switch (ev->kind) {
 	case KD_EV_BREAKIN:
-		fprintf(pl->f, "%s %s BREAKIN\n", t, arrow);
+		app(buf, len, &o, "%s %s BREAKIN", t, arrow);
 		break;
 	case KD_EV_GARBAGE:
-		fprintf(pl->f, "%s %s GARBAGE %zu bytes\n", t, arrow,
+		app(buf, len, &o, "%s %s GARBAGE %zu bytes", t, arrow,
 		    ev->len);
 		break;
 	case KD_EV_PACKET:
 		api = p->has_api ? kd_api_name(p->type, p->api) : NULL;
-		fprintf(pl->f, "%s %s %s id=0x%08x len=%u %s", t, arrow,
+		app(buf, len, &o, "%s %s %s id=0x%08x len=%u %s", t, arrow,
 		    kd_type_name(p->type), p->id, p->len,
 		    p->verdict == KD_OK ? "ok" : kd_verdict_name(p->verdict));
 		if (api != NULL)
-			fprintf(pl->f, " %s", api);
+			app(buf, len, &o, " %s", api);
 		else if (p->has_api)
-			fprintf(pl->f, " api=0x%04x", p->api);
+			app(buf, len, &o, " api=0x%04x", p->api);
 		if (pktlog_dbgprint(p, text, sizeof text) > 0)
-			fprintf(pl->f, " \"%s\"", text);
-		fputc('\n', pl->f);
+			app(buf, len, &o, " \"%s\"", text);
 		break;
 	}
-	fflush(pl->f);
+	return o;
+}
+
+size_t
+pktlog_format_note(const char *note, char *buf, size_t len)
+{
+	size_t	o = 0;
+	char	t[64];
+
+	if (len == 0)
+		return 0;
+	buf[0] = '\0';
+	log_timestamp(t, sizeof t);
+	app(buf, len, &o, "%s %s", t, note);
+	return o;
 }
 
 void
-pktlog_note(struct pktlog *pl, const char *fmt, ...)
+pktlog_write(struct pktlog *pl, const char *line, size_t len)
 {
-	va_list	ap;
-	char	t[64];
-
-	log_timestamp(t, sizeof t);
-	fprintf(pl->f, "%s ", t);
-	va_start(ap, fmt);
-	vfprintf(pl->f, fmt, ap);
-	va_end(ap);
+	fwrite(line, 1, len, pl->f);
 	fputc('\n', pl->f);
 	fflush(pl->f);
+}
+
+int
+pktlog_reopen(struct pktlog *pl, char *err, size_t errlen)
+{
+	FILE	*f;
+
+	if ((f = open_file(pl->path, "ae", err, errlen)) == NULL)
+		return -1;
+	fclose(pl->f);
+	pl->f = f;
+	return 0;
+}
+
+const char *
+pktlog_path(const struct pktlog *pl)
+{
+	return pl->path;
 }
 
 struct capture *
@@ -194,6 +244,12 @@ capture_open(const char *path, char *err, size_t errlen)
 	c->f = f;
 	snprintf(c->path, sizeof c->path, "%s", path);
 	return c;
+}
+
+const char *
+capture_path(const struct capture *c)
+{
+	return c->path;
 }
 
 void

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 
 #include "endpoint.h"
 #include "kdtrace.h"
+#include "linering.h"
 #include "log.h"
 #include "pktlog.h"
 #include "relay.h"
@@ -56,6 +58,8 @@ struct dir {
 	struct event	*quiet;		/* silence with bytes unreported */
 	uint64_t	 written;	/* to the peer */
 	uint64_t	 dropped;
+	uint64_t	 breaks_sent;	/* break-ins sent by request */
+	double		 last_rx;	/* wall clock of the last read */
 };
 
 struct relay {
@@ -73,9 +77,14 @@ struct relay {
 	struct tsd		*tsd;		/* target-shutdown, when on */
 	struct event		*tsd_ev;	/* its deadlines */
 
+	struct linering		**watch;	/* `kdrelayctl watch` clients */
+	size_t			 nwatch;
+
 	struct event		*watcher;	/* told of state changes */
-	pthread_mutex_t		 lock;		/* guards the snapshot */
+	pthread_mutex_t		 lock;		/* guards snap, reqs */
 	struct relay_dir_stats	 snap[2];
+	struct event		*req_ev;
+	struct relay_req	*reqs, **reqs_tail;
 };
 
 /*
@@ -109,6 +118,51 @@ now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double
+wallclock(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A packet-log line: to the file and to every watcher. */
+static void
+emit(struct relay *r, const char *line, size_t n)
+{
+	size_t	i;
+
+	if (r->pktlog != NULL)
+		pktlog_write(r->pktlog, line, n);
+	for (i = 0; i < r->nwatch; i++)
+		linering_push(r->watch[i], line, n);
+}
+
+static int
+wants_lines(const struct relay *r)
+{
+	return r->pktlog != NULL || r->nwatch > 0;
+}
+
+static void
+note(struct relay *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+note(struct relay *r, const char *fmt, ...)
+{
+	char	text[256], line[320];
+	va_list	ap;
+
+	if (!wants_lines(r))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	emit(r, line, pktlog_format_note(text, line, sizeof line));
+}
+
 static uint64_t
 now_ms(void)
 {
@@ -128,6 +182,9 @@ publish(struct relay *r)
 		r->snap[i].dropped = r->dir[i].dropped;
 		r->snap[i].reconnects = endpoint_reconnects(r->side[i].ep);
 		r->snap[i].repairing = r->dir[i].st.repairing;
+		r->snap[i].decided = r->dir[i].st.decided;
+		r->snap[i].breaks_sent = r->dir[i].breaks_sent;
+		r->snap[i].last_rx = r->dir[i].last_rx;
 		r->snap[i].shutdowns = r->snap[i].injected = 0;
 	}
 	if (r->tsd != NULL) {
@@ -144,9 +201,10 @@ stream_event(void *arg, const struct kd_event *ev)
 {
 	struct dir	*d = arg;
 	struct relay	*r = d->r;
+	char		 line[1400];
 
-	if (r->pktlog != NULL)
-		pktlog_event(r->pktlog, d->tag, ev);
+	if (wants_lines(r))
+		emit(r, line, pktlog_format(d->tag, ev, line, sizeof line));
 	if (r->capture != NULL)
 		capture_event(r->capture, d->tag, ev);
 	if (r->tsd != NULL && ev->kind == KD_EV_PACKET) {
@@ -209,9 +267,8 @@ target_gone(struct relay *r)
 		return;
 	log_notice("%s: target gone: sending the debugger a target shutdown "
 	    "(id %#x)", r->o.name, (unsigned)r->tsd->wait_id);
-	if (r->pktlog != NULL)
-		pktlog_note(r->pktlog, "target shutdown sent to the "
-		    "debugger, id 0x%08x", (unsigned)r->tsd->wait_id);
+	note(r, "target shutdown sent to the debugger, id 0x%08x",
+	    (unsigned)r->tsd->wait_id);
 	tsd_pump(r);
 	publish(r);
 }
@@ -223,9 +280,7 @@ stream_switch(void *arg, int repairing)
 
 	log_notice("%s: %s: CRLF repair switched %s (detected)", d->r->o.name,
 	    d->name, repairing ? "on" : "off");
-	if (d->r->pktlog != NULL)
-		pktlog_note(d->r->pktlog, "%s CRLF repair %s",
-		    d->name, repairing ? "on" : "off");
+	note(d->r, "%s CRLF repair %s", d->name, repairing ? "on" : "off");
 }
 
 /* Room to read into: compact when the tail is short. */
@@ -383,6 +438,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	tail = d->buf + d->off + d->len;
 	n = read(fd, tail + slack, room - slack);
 	if (n > 0) {
+		d->last_rx = wallclock();
 		dir_commit(d, stream_process(&d->st, tail + slack, (size_t)n,
 		    tail));
 		dir_arm_hold(d);
@@ -474,14 +530,18 @@ side_detach(struct side *s)
 		event_del(from->quiet);
 	stream_reset(&from->st);
 
-	/* What was on its way to it belongs to the old session: drop it. */
-	to->dropped += to->len + stream_flush(&to->st, &cr);
+	/*
+	 * What was on its way to it belongs to the old session: drop it, a
+	 * packet held for CRLF detection too (the buffer is free for it).
+	 */
+	to->dropped += to->len;
 	to->off = to->len = 0;
+	to->dropped += stream_release(&to->st, to->buf);
+	to->dropped += stream_flush(&to->st, &cr);
 	if (evtimer_pending(to->hold, NULL))
 		event_del(to->hold);
 	side_set_reading(&r->side[!s->idx], 1);
-	if (r->pktlog != NULL)
-		pktlog_note(r->pktlog, "%s down", s->label);
+	note(r, "%s down", s->label);
 	publish(r);
 }
 
@@ -545,8 +605,7 @@ side_up(void *arg, int fd)
 	stream_guess(&from->st, endpoint_crlf_guess(s->ep));
 	s->reading = 0;
 	side_set_reading(s, 1);
-	if (r->pktlog != NULL)
-		pktlog_note(r->pktlog, "%s up", s->label);
+	note(r, "%s up", s->label);
 	publish(r);
 }
 
@@ -630,6 +689,232 @@ report_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* ---- requests from other threads (the control socket) ---- */
+
+/* One break-in byte to the target, queued behind what the host sent. */
+static void
+req_break(struct relay *r, struct relay_req *q)
+{
+	struct dir	*d = &r->dir[SIDE_HOST];
+	char		 st[96];
+
+	if (r->side[SIDE_TARGET].fd == -1) {
+		endpoint_status(r->side[SIDE_TARGET].ep, st, sizeof st);
+		snprintf(q->msg, sizeof q->msg, "the target side is not "
+		    "connected (%s)", st);
+		q->rc = -1;
+		return;
+	}
+	if (stream_in_packet(&d->st)) {
+		snprintf(q->msg, sizeof q->msg, "the debugger is in the middle "
+		    "of sending a packet; try again");
+		q->rc = -1;
+		return;
+	}
+	if (dir_room(d) < 1) {
+		snprintf(q->msg, sizeof q->msg, "the target is not reading "
+		    "(host->target buffer full)");
+		q->rc = -1;
+		return;
+	}
+	d->buf[d->off + d->len] = KD_BREAKIN;
+	d->breaks_sent++;
+	note(r, "D>T BREAKIN sent by request");
+	log_notice("%s: break-in sent to the target (by request)", r->o.name);
+	dir_commit(d, 1);
+	snprintf(q->msg, sizeof q->msg, "break-in sent to the target");
+}
+
+static void
+req_capture(struct relay *r, struct relay_req *q)
+{
+	if (r->capture != NULL) {
+		snprintf(q->msg, sizeof q->msg, "already capturing to %s",
+		    capture_path(r->capture));
+		q->rc = -1;
+		return;
+	}
+	if ((r->capture = capture_open(q->path, q->msg, sizeof q->msg)) ==
+	    NULL) {
+		q->rc = -1;
+		return;
+	}
+	log_notice("%s: capturing to %s (by request)", r->o.name, q->path);
+	snprintf(q->msg, sizeof q->msg, "capturing to %s", q->path);
+}
+
+static void
+req_capture_stop(struct relay *r, struct relay_req *q)
+{
+	if (r->capture == NULL) {
+		snprintf(q->msg, sizeof q->msg, "not capturing");
+		q->rc = -1;
+		return;
+	}
+	snprintf(q->msg, sizeof q->msg, "capture to %s stopped",
+	    capture_path(r->capture));
+	log_notice("%s: %s (by request)", r->o.name, q->msg);
+	capture_close(r->capture);
+	r->capture = NULL;
+}
+
+/* Packet log and capture anew at their paths (logrotate moved them). */
+static void
+req_reopen(struct relay *r, struct relay_req *q)
+{
+	struct capture	*c;
+	char		 path[PATH_MAX], err[sizeof q->msg];
+	int		 n = 0;
+
+	q->msg[0] = '\0';
+	if (r->pktlog != NULL) {
+		if (pktlog_reopen(r->pktlog, err, sizeof err) != 0) {
+			log_warn("%s: reopen: %s", r->o.name, err);
+			snprintf(q->msg, sizeof q->msg, "%s", err);
+			q->rc = -1;
+		} else
+			n++;
+	}
+	if (r->capture != NULL) {
+		snprintf(path, sizeof path, "%s", capture_path(r->capture));
+		if ((c = capture_open(path, err, sizeof err)) == NULL) {
+			log_warn("%s: reopen: %s", r->o.name, err);
+			snprintf(q->msg, sizeof q->msg, "%s", err);
+			q->rc = -1;
+		} else {
+			capture_close(r->capture);
+			r->capture = c;
+			n++;
+		}
+	}
+	if (q->rc == 0)
+		snprintf(q->msg, sizeof q->msg, "%d file%s reopened", n,
+		    n == 1 ? "" : "s");
+}
+
+static void
+req_watch(struct relay *r, struct relay_req *q, int add)
+{
+	struct linering	**w;
+	size_t		  i;
+
+	if (!add) {
+		for (i = 0; i < r->nwatch; i++) {
+			if (r->watch[i] == q->ring) {
+				r->watch[i] = r->watch[--r->nwatch];
+				break;
+			}
+		}
+		return;
+	}
+	if ((w = realloc(r->watch, (r->nwatch + 1) * sizeof *w)) == NULL) {
+		snprintf(q->msg, sizeof q->msg, "out of memory");
+		q->rc = -1;
+		return;
+	}
+	r->watch = w;
+	r->watch[r->nwatch++] = q->ring;
+}
+
+static void
+req_run(struct relay *r, struct relay_req *q)
+{
+	q->rc = 0;
+	q->msg[0] = '\0';
+	switch (q->kind) {
+	case RELAY_REQ_SNAPSHOT:
+		break;
+	case RELAY_REQ_BREAK:
+		req_break(r, q);
+		break;
+	case RELAY_REQ_CAPTURE:
+		req_capture(r, q);
+		break;
+	case RELAY_REQ_CAPTURE_STOP:
+		req_capture_stop(r, q);
+		break;
+	case RELAY_REQ_REOPEN:
+		req_reopen(r, q);
+		break;
+	case RELAY_REQ_WATCH:
+		req_watch(r, q, 1);
+		break;
+	case RELAY_REQ_UNWATCH:
+		req_watch(r, q, 0);
+		break;
+	}
+}
+
+static struct relay_req *
+req_take_all(struct relay *r)
+{
+	struct relay_req	*q;
+
+	pthread_mutex_lock(&r->lock);
+	q = r->reqs;
+	r->reqs = NULL;
+	r->reqs_tail = &r->reqs;
+	pthread_mutex_unlock(&r->lock);
+	return q;
+}
+
+static void
+req_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay		*r = arg;
+	struct relay_req	*q, *next;
+
+	(void)fd;
+	(void)what;
+	for (q = req_take_all(r); q != NULL; q = next) {
+		next = q->next;
+		req_run(r, q);
+		publish(r);
+		q->done(q);
+	}
+}
+
+void
+relay_submit(struct relay *r, struct relay_req *q)
+{
+	q->next = NULL;
+	if (!r->started) {
+		req_run(r, q);
+		publish(r);
+		q->done(q);
+		return;
+	}
+	pthread_mutex_lock(&r->lock);
+	*r->reqs_tail = q;
+	r->reqs_tail = &q->next;
+	pthread_mutex_unlock(&r->lock);
+	event_active(r->req_ev, 0, 0);
+}
+
+/* The thread is gone: what was asked of it is answered, watchers told. */
+static void
+req_abandon(struct relay *r)
+{
+	struct relay_req	*q, *next;
+	size_t			 i;
+
+	for (q = req_take_all(r); q != NULL; q = next) {
+		next = q->next;
+		q->rc = -1;
+		snprintf(q->msg, sizeof q->msg, "pair %s stopped", r->o.name);
+		q->done(q);
+	}
+	for (i = 0; i < r->nwatch; i++)
+		linering_close(r->watch[i]);
+	r->nwatch = 0;
+}
+
+void
+relay_side_state(struct relay *r, int side, struct endpoint_state *out)
+{
+	endpoint_get_state(r->side[side].ep, out);
+}
+
 static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -674,7 +959,9 @@ relay_new(const struct pair_opts *o, char *err, size_t errlen)
 		goto nomem;
 	r->stop_ev = event_new(r->base, -1, 0, stop_cb, r);
 	r->report_ev = event_new(r->base, -1, 0, report_cb, r);
-	if (r->stop_ev == NULL || r->report_ev == NULL)
+	r->req_ev = event_new(r->base, -1, 0, req_cb, r);
+	r->reqs_tail = &r->reqs;
+	if (r->stop_ev == NULL || r->report_ev == NULL || r->req_ev == NULL)
 		goto nomem;
 	for (i = 0; i < 2; i++) {
 		s = &r->side[i];
@@ -682,7 +969,7 @@ relay_new(const struct pair_opts *o, char *err, size_t errlen)
 		s->idx = i;
 		s->label = side_label[i];
 		s->fd = -1;
-		s->ep = endpoint_new(r->base, &o->side[i], o->name, s->label,
+			s->ep = endpoint_new(r->base, &o->side[i], o->name, s->label,
 		    side_up, side_down, s);
 		if (s->ep == NULL)
 			goto nomem;
@@ -770,6 +1057,7 @@ relay_stop(struct relay *r)
 	pthread_join(r->thread, NULL);
 	r->started = 0;
 	publish(r);
+	req_abandon(r);
 }
 
 void
@@ -797,6 +1085,10 @@ relay_free(struct relay *r)
 		event_free(r->stop_ev);
 	if (r->report_ev != NULL)
 		event_free(r->report_ev);
+	if (r->req_ev != NULL)
+		event_free(r->req_ev);
+	req_abandon(r);
+	free(r->watch);
 	if (r->tsd_ev != NULL)
 		event_free(r->tsd_ev);
 	free(r->tsd);

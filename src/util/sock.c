@@ -173,6 +173,31 @@ sock_peer_text(int fd, const struct sockaddr_storage *ss, socklen_t len,
 
 /* ---- listening ---- */
 
+int
+sock_make_dir(const char *path)
+{
+	char		 dir[PATH_MAX], *p, c;
+	struct stat	 st;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	if ((p = strrchr(dir, '/')) == NULL || p == dir)
+		return 0;
+	*p = '\0';
+	if (stat(dir, &st) == 0)
+		return 0;
+	for (p = dir + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+			return -1;
+		if ((*p = c) == '\0')
+			break;
+	}
+	return 0;
+}
+
 #define WHO(who)	(who) != NULL ? (who) : "", (who) != NULL ? ": " : ""
 
 /* A stale socket (no one accepts on it) may go; anything else stays. */

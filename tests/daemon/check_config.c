@@ -166,11 +166,11 @@ START_TEST(full_file)
 	    "unix-listen:/run/kdrelay/%n-%%.sock");
 	ck_assert_str_eq(cf.discover.pair_with, "");
 	ck_assert_int_eq(cf.discover.crlf, CRLF_OFF);
-	ck_assert(config_auto_match(&cf, "win10"));
-	ck_assert(config_auto_match(&cf, "test-1"));
-	ck_assert(config_auto_match(&cf, "lab7"));
-	ck_assert(!config_auto_match(&cf, "test-12"));
-	ck_assert(!config_auto_match(&cf, "xwin"));
+	ck_assert(wanted_match(&cf.discover, "win10"));
+	ck_assert(wanted_match(&cf.discover, "test-1"));
+	ck_assert(wanted_match(&cf.discover, "lab7"));
+	ck_assert(!wanted_match(&cf.discover, "test-12"));
+	ck_assert(!wanted_match(&cf.discover, "xwin"));
 }
 END_TEST
 
@@ -569,19 +569,19 @@ START_TEST(expand)
 {
 	char	out[16];
 
-	ck_assert_int_eq(config_expand("%n-dbg", "win", out, sizeof out), 0);
+	ck_assert_int_eq(wanted_expand("%n-dbg", "win", out, sizeof out), 0);
 	ck_assert_str_eq(out, "win-dbg");
-	ck_assert_int_eq(config_expand("a%%%n", "b", out, sizeof out), 0);
+	ck_assert_int_eq(wanted_expand("a%%%n", "b", out, sizeof out), 0);
 	ck_assert_str_eq(out, "a%b");
-	ck_assert_int_eq(config_expand("%x", "b", out, sizeof out), -1);
-	ck_assert_int_eq(config_expand("%", "b", out, sizeof out), -1);
-	ck_assert_int_eq(config_expand("%n%n", "12345678", out, sizeof out),
+	ck_assert_int_eq(wanted_expand("%x", "b", out, sizeof out), -1);
+	ck_assert_int_eq(wanted_expand("%", "b", out, sizeof out), -1);
+	ck_assert_int_eq(wanted_expand("%n%n", "12345678", out, sizeof out),
 	    -1);
-	ck_assert_int_eq(config_expand("%n", "123456789012345", out,
+	ck_assert_int_eq(wanted_expand("%n", "123456789012345", out,
 	    sizeof out), 0);
-	ck_assert(config_valid_name("a-b_c.9"));
-	ck_assert(!config_valid_name(""));
-	ck_assert(!config_valid_name("a b"));
+	ck_assert(pair_name_valid("a-b_c.9"));
+	ck_assert(!pair_name_valid(""));
+	ck_assert(!pair_name_valid("a b"));
 }
 END_TEST
 

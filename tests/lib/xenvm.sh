@@ -36,7 +36,7 @@ xvm_kill() {
 relay_start() {
 	_l=$1
 	shift
-	bg "$BUILD/kdrelayd" -v "$@" >"$T/$_l.log" 2>&1
+	bg "$BUILD/kdrelayd" -v --no-control "$@" >"$T/$_l.log" 2>&1
 	RELAY_PID=$LAST
 }
 

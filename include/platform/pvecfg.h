@@ -52,12 +52,5 @@ int	pvecfg_lookup(const struct pvevm *, size_t n, const char *name,
  */
 int	pvecfg_scan(const char *dir, struct pvevm **vms, size_t *n);
 int	pvecfg_socket_path(unsigned vmid, int serial, char *buf, size_t len);
-/*
- * Watch PVE_RUN_DIR on ino_fd with mask, or, while it does not exist yet
- * (no VM started since boot), its parent for its creation.  *wd_run and
- * *wd_parent hold the watches (-1 for none); call again on each event.
- */
-void	pvecfg_watch_run(int ino_fd, uint32_t mask, int *wd_run,
-	    int *wd_parent);
 
 #endif

@@ -1,7 +1,6 @@
 /*
  * pvecfg.c - Proxmox VE VM configs: names and serial socket paths.
  */
-#include <sys/inotify.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 
@@ -204,27 +203,4 @@ pvecfg_socket_path(unsigned vmid, int serial, char *buf, size_t len)
 		    serial);
 
 	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
-void
-pvecfg_watch_run(int ino_fd, uint32_t mask, int *wd_run, int *wd_parent)
-{
-	char	parent[PATH_MAX], *slash;
-
-	if (*wd_run != -1)
-		return;
-	*wd_run = inotify_add_watch(ino_fd, PVE_RUN_DIR, mask | IN_ONLYDIR);
-	if (*wd_run != -1) {
-		if (*wd_parent != -1)
-			inotify_rm_watch(ino_fd, *wd_parent);
-		*wd_parent = -1;
-		return;
-	}
-	/* Not there before the first VM starts: wait for it. */
-	snprintf(parent, sizeof parent, "%s", PVE_RUN_DIR);
-	if ((slash = strrchr(parent, '/')) != NULL && slash != parent)
-		*slash = '\0';
-	if (*wd_parent == -1)
-		*wd_parent = inotify_add_watch(ino_fd, parent,
-		    IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
 }

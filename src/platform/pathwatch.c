@@ -2,8 +2,8 @@
  * pathwatch.c - inotify: wake up when a path (or a missing parent)
  * appears.
  *
- * One inotify fd per watcher, made the first time it is armed, and at most
- * one watch on it: the directory the next missing component would appear
+ * One inotify fd per watcher (inowatch.c's read loop), made the first time
+ * it is armed, and at most one watch on it: the directory the next missing component would appear
  * in.  A watched directory that goes away (IN_IGNORED, deleted, moved)
  * counts as a hit, so the owner looks again and re-arms from the top.
  */
@@ -16,12 +16,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-
+#include "inowatch.h"
 #include "log.h"
 #include "pathwatch.h"
 
-static void	watch_cb(evutil_socket_t, short, void *);
+static int	watch_event(void *, int, uint32_t, const char *);
+static void	watch_look(void *);
 
 void
 pathwatch_init(struct pathwatch *w, struct event_base *base, pathwatch_cb cb,
@@ -31,14 +31,14 @@ pathwatch_init(struct pathwatch *w, struct event_base *base, pathwatch_cb cb,
 	w->base = base;
 	w->cb = cb;
 	w->arg = arg;
-	w->ino_fd = w->ino_wd = -1;
+	w->ino_wd = -1;
 }
 
 void
 pathwatch_disarm(struct pathwatch *w)
 {
 	if (w->ino_wd != -1) {
-		inotify_rm_watch(w->ino_fd, w->ino_wd);
+		inowatch_rm(w->iw, w->ino_wd);
 		w->ino_wd = -1;
 	}
 }
@@ -75,29 +75,15 @@ pathwatch_arm(struct pathwatch *w, const char *path, const char *name)
 			goto fail;
 		}
 	}
-	if (w->ino_fd == -1) {
-		w->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-		if (w->ino_fd == -1)
-			goto fail;
-		w->ev_ino = event_new(w->base, w->ino_fd,
-		    EV_READ | EV_PERSIST, watch_cb, w);
-		if (w->ev_ino == NULL || event_add(w->ev_ino, NULL) == -1) {
-			/* No event, no watch: leave nothing half set up. */
-			if (w->ev_ino != NULL)
-				event_free(w->ev_ino);
-			w->ev_ino = NULL;
-			close(w->ino_fd);
-			w->ino_fd = -1;
-			errno = ENOMEM;
-			goto fail;
-		}
-	}
+	if (w->iw == NULL && (w->iw = inowatch_new(w->base, watch_event,
+	    watch_look, w)) == NULL)
+		goto fail;
 	if (w->ino_wd != -1 && strcmp(dir, w->wdir) == 0) {
 		strcpy(w->wname, next);
 		return 0;
 	}
 	pathwatch_disarm(w);
-	if ((wd = inotify_add_watch(w->ino_fd, dir, mask)) == -1)
+	if ((wd = inowatch_add(w->iw, dir, mask)) == -1)
 		goto fail;
 	w->ino_wd = wd;
 	strcpy(w->wdir, dir);
@@ -113,42 +99,32 @@ fail:
 	return -1;
 }
 
-static void
-watch_cb(evutil_socket_t fd, short what, void *arg)
+static int
+watch_event(void *arg, int wd, uint32_t mask, const char *name)
 {
-	struct pathwatch		*w = arg;
-	char				 buf[4096]
-	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event	*ie;
-	ssize_t				 n;
-	char				*p;
-	int				 hit = 0;
+	struct pathwatch	*w = arg;
 
-	(void)what;
-	while ((n = read(fd, buf, sizeof buf)) > 0) {
-		for (p = buf; p < buf + n; p += sizeof *ie + ie->len) {
-			ie = (const struct inotify_event *)p;
-			if (ie->wd != w->ino_wd || w->ino_wd == -1)
-				continue;
-			if (ie->mask & (IN_IGNORED | IN_DELETE_SELF |
-			    IN_MOVE_SELF)) {
-				/* The directory itself went: watch anew. */
-				pathwatch_disarm(w);
-				hit = 1;
-			} else if (ie->len > 0 &&
-			    strcmp(ie->name, w->wname) == 0)
-				hit = 1;
-		}
+	if (wd != w->ino_wd || w->ino_wd == -1)
+		return 0;
+	if (mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+		/* The directory itself went: watch anew. */
+		pathwatch_disarm(w);
+		return 1;
 	}
-	if (hit)
-		w->cb(w->arg);
+	return strcmp(name, w->wname) == 0;
+}
+
+static void
+watch_look(void *arg)
+{
+	struct pathwatch	*w = arg;
+
+	w->cb(w->arg);
 }
 
 void
 pathwatch_free(struct pathwatch *w)
 {
-	if (w->ev_ino != NULL)
-		event_free(w->ev_ino);
-	if (w->ino_fd != -1)
-		close(w->ino_fd);
+	inowatch_free(w->iw);
+	w->iw = NULL;
 }

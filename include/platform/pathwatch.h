@@ -12,8 +12,8 @@
 
 #include <limits.h>
 
-struct event;
 struct event_base;
+struct inowatch;
 
 /* Something appeared, or the watched directory went: try again. */
 typedef void (*pathwatch_cb)(void *arg);
@@ -22,9 +22,8 @@ struct pathwatch {
 	struct event_base	*base;
 	pathwatch_cb		 cb;
 	void			*arg;
-	int			 ino_fd;	/* -1 until first armed */
+	struct inowatch		*iw;		/* NULL until first armed */
 	int			 ino_wd;	/* -1 when disarmed */
-	struct event		*ev_ino;
 	char			 wdir[PATH_MAX];
 	char			 wname[NAME_MAX + 1];
 	int			 warned;
