@@ -16,7 +16,7 @@ fixture=${KDRELAY_SHARED:-$top/../shared}/fixtures/windbg-session.kdtrace
 [ -r "$fixture" ] || { echo "seeds.sh: $fixture: not readable" >&2; exit 1; }
 rm -rf "$out"
 mkdir -p "$out/crlf" "$out/kdcom" "$out/stream" "$out/config" "$out/epspec" \
-    "$out/ctlproto"
+    "$out/ctlproto" "$out/wanted"
 
 perl -e '
 	use strict;
@@ -167,4 +167,12 @@ status "a\x"
 status "a"b
 break a b
 REQS
+# Auto mode's policy: templates, globs, ports, then VMs (fuzz_wanted.c).
+printf 'unix-listen:/run/kdrelay/%%n.sock\n\nwin*\n\nxwin10\nxlinux\npwin7\n' \
+    >"$out/wanted/template"
+printf 'unix-listen:/x\n%%n-dbg\nwin* lab?\n\nxwin10\nxwin10-dbg\npwin8\npwin8-dbg\nxwin7\npwin7-dbg\n' \
+    >"$out/wanted/pairwith"
+printf 'x\n\n*\n9000 9001\nxa\nxb\nxc\npa\nxbad name\n' \
+    >"$out/wanted/ports"
+
 echo "seeds: $(find "$out" -type f | wc -l) files in $out"
