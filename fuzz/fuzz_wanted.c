@@ -4,7 +4,7 @@
  *
  * Input lines: the endpoint template, the pair-with template, match globs
  * (space-separated), "LO HI" tcp ports (or nothing), then one VM per line:
- * 'x' (Xen) or 'p' (Proxmox) and its name.  The policy runs twice (all
+ * 'x' (Xen), 'p' (Proxmox) or 'l' (libvirt) and its name.  The policy runs twice (all
  * VMs, then every other one) to exercise the port table.
  *
  * Properties: every pair is a matching, valid, unique VM name whose target
@@ -21,15 +21,23 @@
 #define LINES_MAX	64
 
 static const struct wanted_vm *
-vm_named(const struct wanted_vm *v, size_t n, const char *name, int pve)
+vm_named(const struct wanted_vm *v, size_t n, const char *name,
+    enum wanted_platform pf)
 {
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
-		if (v[i].pve == pve && strcmp(v[i].name, name) == 0)
+		if (v[i].platform == pf && strcmp(v[i].name, name) == 0)
 			return &v[i];
 	}
 	return NULL;
+}
+
+static enum ep_kind
+kind_of(enum wanted_platform pf)
+{
+	return pf == WANTED_PVE ? EP_PVE : pf == WANTED_LIBVIRT ? EP_LIBVIRT :
+	    EP_XEN;
 }
 
 static void
@@ -48,28 +56,30 @@ check(const struct config_auto *a, const struct wanted_vm *v, size_t n,
 		for (j = 0; j < i; j++)
 			CHECK(strcmp(w[i].name, w[j].name) != 0, "two pairs "
 			    "'%s'", w[i].name);
-		if (w[i].side[SIDE_TARGET].kind == EP_XEN) {
-			t = vm_named(v, n, w[i].name, 0);
-			CHECK(t != NULL, "xen:%s is no Xen VM", w[i].name);
-			CHECK(strcmp(w[i].side[SIDE_TARGET].name, t->name) == 0,
-			    "target %s", w[i].side[SIDE_TARGET].text);
-		} else {
-			CHECK(w[i].side[SIDE_TARGET].kind == EP_PVE,
-			    "target %s", w[i].side[SIDE_TARGET].text);
-			t = vm_named(v, n, w[i].name, 1);
+		if (w[i].side[SIDE_TARGET].kind == EP_PVE) {
+			t = vm_named(v, n, w[i].name, WANTED_PVE);
 			CHECK(t != NULL, "pve %s is no Proxmox VM", w[i].name);
 			snprintf(num, sizeof num, "%u", t->id);
 			CHECK(strcmp(w[i].side[SIDE_TARGET].name, num) == 0,
+			    "target %s", w[i].side[SIDE_TARGET].text);
+		} else {
+			t = vm_named(v, n, w[i].name,
+			    w[i].side[SIDE_TARGET].kind == EP_LIBVIRT ?
+			    WANTED_LIBVIRT : WANTED_XEN);
+			CHECK(t != NULL, "%s names no VM",
+			    w[i].side[SIDE_TARGET].text);
+			CHECK(strcmp(w[i].side[SIDE_TARGET].name, t->name) == 0,
 			    "target %s", w[i].side[SIDE_TARGET].text);
 		}
 		CHECK(w[i].side[SIDE_TARGET].crlf == a->crlf, "crlf");
 		if (a->pair_with[0] != '\0') {
 			CHECK(wanted_expand(a->pair_with, t->name, pname,
 			    sizeof pname) == 0, "no partner name");
-			partner = vm_named(v, n, pname, t->pve);
-			CHECK(partner != NULL, "no partner %s", pname);
-			CHECK(w[i].side[SIDE_HOST].kind == (t->pve ? EP_PVE :
-			    EP_XEN), "host %s", w[i].side[SIDE_HOST].text);
+			partner = vm_named(v, n, pname, t->platform);
+			CHECK(partner != NULL && partner != t, "no partner %s",
+			    pname);
+			CHECK(w[i].side[SIDE_HOST].kind == kind_of(t->platform),
+			    "host %s", w[i].side[SIDE_HOST].text);
 			for (j = 0; j < nw; j++)
 				CHECK(strcmp(w[j].name, pname) != 0 ||
 				    w[j].side[SIDE_TARGET].kind !=
@@ -127,6 +137,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memset(&a, 0, sizeof a);
 	a.enable = 1;
+	a.source = AUTO_SOURCE_HOST;
 	snprintf(a.endpoint, sizeof a.endpoint, "%s", line[0]);
 	snprintf(a.pair_with, sizeof a.pair_with, "%s", line[1]);
 	a.match = globs;
@@ -140,10 +151,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	a.crlf = (enum crlf_mode)(size % 3);
 	for (i = 4; i < nl; i++) {
-		if (line[i][0] != 'x' && line[i][0] != 'p')
+		if (line[i][0] != 'x' && line[i][0] != 'p' &&
+		    line[i][0] != 'l')
 			continue;
 		v[n].name = line[i] + 1;
-		v[n].pve = line[i][0] == 'p';
+		v[n].platform = line[i][0] == 'p' ? WANTED_PVE :
+		    line[i][0] == 'l' ? WANTED_LIBVIRT : WANTED_XEN;
 		v[n].id = (unsigned)i;
 		if (n % 2 == 0)
 			half[nh++] = v[n];

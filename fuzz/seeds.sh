@@ -168,7 +168,7 @@ status "a"b
 break a b
 REQS
 # Auto mode's policy: templates, globs, ports, then VMs (fuzz_wanted.c).
-printf 'unix-listen:/run/kdrelay/%%n.sock\n\nwin*\n\nxwin10\nxlinux\npwin7\n' \
+printf 'unix-listen:/run/kdrelay/%%n.sock\n\nwin*\n\nxwin10\nxlinux\npwin7\nlwin11\n' \
     >"$out/wanted/template"
 printf 'unix-listen:/x\n%%n-dbg\nwin* lab?\n\nxwin10\nxwin10-dbg\npwin8\npwin8-dbg\nxwin7\npwin7-dbg\n' \
     >"$out/wanted/pairwith"
