@@ -17,7 +17,8 @@
 #    kdreplay peers on socat pty pairs; an edited conffile survives remove,
 #    is asked about when a newer package ships a new one (answer N: kept,
 #    the new one as .dpkg-dist), and purge removes it, /var/log/kdrelay
-#    and every file of ours.  (Debian asks on upgrade; purge deletes conffiles, edited or not.)
+#    and every file of ours.  (Debian asks on upgrade; purge deletes
+#    conffiles, edited or not.)
 . "$TESTS/lib/common.sh"
 top=$(cd "$TESTS/.." && pwd)
 command -v skip_all >/dev/null 2>&1 ||
