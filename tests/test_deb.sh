@@ -14,11 +14,11 @@
 #    dpkg -i with systemd not running succeeds, kdrelayd.service enabled and
 #    the template not, both units pass `systemd-analyze verify` as
 #    installed; the installed kdrelayd relays a kdgen session between two
-#    kdreplay peers on socat pty pairs; an edited conffile survives remove,
-#    is asked about when a newer package ships a new one (answer N: kept,
-#    the new one as .dpkg-dist), and purge removes it, /var/log/kdrelay
-#    and every file of ours.  (Debian asks on upgrade; purge deletes
-#    conffiles, edited or not.)
+#    kdreplay peers on socat pty pairs, and kdrelayctl counts its packets;
+#    an edited conffile survives remove, is asked about when a newer
+#    package ships a new one (answer N: kept, the new one as .dpkg-dist),
+#    and purge removes it, /var/log/kdrelay and every file of ours.
+#    (Debian asks on upgrade; purge deletes conffiles, edited or not.)
 . "$TESTS/lib/common.sh"
 top=$(cd "$TESTS/.." && pwd)
 command -v skip_all >/dev/null 2>&1 ||
@@ -194,13 +194,21 @@ grep -q "^kdrelayd $ver" "$T/version" || fail "--version: $(cat "$T/version")"
 /usr/bin/kdgen -n 30 -o "$T/s.kdtrace" || fail "kdgen"
 vm dbg
 vm win
-bg /usr/sbin/kdrelayd "$T/dbg.vm" "$T/win.vm" 2>"$T/relay.log"
+bg /usr/sbin/kdrelayd --control "$T/ctl.sock" "$T/dbg.vm" "$T/win.vm" \
+    2>"$T/relay.log"
 RELAY=$LAST
 timeout 30 /usr/bin/kdreplay --as target "$T/s.kdtrace" "$T/win.guest" \
     >"$T/t.out" 2>&1 & TP=$!
 timeout 30 /usr/bin/kdreplay --as debugger "$T/s.kdtrace" "$T/dbg.guest" \
     >"$T/d.out" 2>&1 || { cat "$T/d.out" "$T/relay.log"; fail "debugger side"; }
 wait $TP || { cat "$T/t.out" "$T/relay.log"; fail "target side"; }
+if [ -x /usr/sbin/kdrelayctl ]; then
+	/usr/sbin/kdrelayctl -s "$T/ctl.sock" status >"$T/status" ||
+	    fail "kdrelayctl status: $(cat "$T/status")"
+	grep -q "host->target .* [1-9][0-9]* packets" "$T/status" ||
+	    fail "kdrelayctl status shows no packets: $(cat "$T/status")"
+	note "installed kdrelayctl: $(grep 'host->target' "$T/status")"
+fi
 stop "$RELAY"
 note "installed kdrelayd $ver relayed a kdgen session between two kdreplays: $(tail -n 1 "$T/d.out")"
 
