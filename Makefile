@@ -22,7 +22,7 @@ VERSION	:= $(shell sed -n '1s/^[^ ]* .\([0-9A-Za-z.+~:-]*\).*/\1/p' debian/chang
 LAYERS	:= util core platform endpoint discover relay daemon
 PKG_CONFIG ?= pkg-config
 PKGS	:= libevent libevent_pthreads
-OPT_PKGS := xenstore libsystemd
+OPT_PKGS := xenstore libvirt libsystemd
 HAVE_PKGS := $(foreach p,$(OPT_PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),$(p)))
 
 CC	?= cc
@@ -36,10 +36,11 @@ KD_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   $(LAYERS:%=-Iinclude/%) \
 	   $(shell $(PKG_CONFIG) --cflags $(PKGS) $(HAVE_PKGS)) \
 	   $(if $(filter xenstore,$(HAVE_PKGS)),-DHAVE_XENSTORE) \
+	   $(if $(filter libvirt,$(HAVE_PKGS)),-DHAVE_LIBVIRT) \
 	   $(if $(filter libsystemd,$(HAVE_PKGS)),-DHAVE_SYSTEMD)
-# libxenstore is opened at run time (src/util/dynlib.c), so that the
-# binary needs no Xen library on a host without Xen: its headers only.
-LINK_PKGS := $(filter-out xenstore,$(HAVE_PKGS))
+# libxenstore and libvirt are opened at run time (src/util/dynlib.c), so
+# that the binary needs neither on a host without them: their headers only.
+LINK_PKGS := $(filter-out xenstore libvirt,$(HAVE_PKGS))
 KD_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) $(LINK_PKGS)) -lpthread
 XS_LIBS	:= $(if $(filter xenstore,$(HAVE_PKGS)),$(shell $(PKG_CONFIG) --libs xenstore))
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
@@ -98,24 +99,32 @@ $(BUILD):
 
 .PRECIOUS: $(BUILD)/obj/%.o
 
-# Installs the Debian packages the build and the tests need, once.
+# Each command installs the Debian packages it needs (tests/deps.sh has
+# the profiles); `make deps` all of them, as CI does.
 deps:
-	@sh tests/deps.sh
+	@sh tests/deps.sh ci
 
-check: deps
+check:
+	@sh tests/deps.sh check
 	$(MAKE) all units helpers
 	@tests/run-units.sh $(UNITS:%=$(BUILD)/%)
 	@tests/run-integration.sh $(BUILD)
 
-units: $(UNITS:%=$(BUILD)/%)
+# The unit tests run over this generated session, and over the real one in
+# $(SHARED)/fixtures when it is there (tests/kdtest.h).
+units: $(UNITS:%=$(BUILD)/%) $(BUILD)/kdgen.kdtrace
+$(BUILD)/kdgen.kdtrace: $(BUILD)/kdgen
+	$(BUILD)/kdgen -s 2 -o $@
 helpers: $(HELPERS:%=$(BUILD)/helpers/%)
 
-demo: deps
+demo:
+	@sh tests/deps.sh demo
 	$(MAKE) all
 	@tests/demo.sh $(BUILD)
 
 # Benchmarks against socat and friends (slow: minutes); see README.
-bench: deps
+bench:
+	@sh tests/deps.sh bench
 	$(MAKE) all $(BENCHES:%=$(BUILD)/bench/%)
 	@bench/run.sh $(BUILD)
 
@@ -212,13 +221,15 @@ ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 CK_TIMEOUT_MULTIPLIER=5
 
-check-asan: deps
+check-asan:
+	@sh tests/deps.sh asan
 	$(MAKE) BUILD=build-asan CC=clang CFLAGS='$(ASAN_CFLAGS)' all units helpers
 	@$(SAN_ENV) tests/run-units.sh $(UNITS:%=build-asan/%)
 	@$(SAN_ENV) tests/run-integration.sh build-asan
 
 # The unit tests in one process each (CK_FORK=no), so valgrind sees them.
-check-valgrind: deps
+check-valgrind:
+	@sh tests/deps.sh valgrind
 	$(MAKE) units
 	@fail=0; for t in $(UNITS:%=$(BUILD)/%); do \
 		echo "== valgrind $$t"; \
@@ -234,7 +245,8 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 $(BUILD)/fuzz_%: fuzz/fuzz_%.c $(BUILD)/libkdrelay.a
 	$(CC) $(CFLAGS) $(KD_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS)
 
-fuzz-build: deps
+fuzz-build:
+	@sh tests/deps.sh fuzz
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS='$(FUZZ_CFLAGS)' $(FUZZERS:%=build-fuzz/%)
 
 # Each target for FUZZ_SECONDS, seeded from the fixture and the test inputs.

@@ -58,7 +58,8 @@ check_fields(const struct ep_spec *sp)
 	    ep_kind_name(sp->kind));
 	CHECK(!sp->allow_remote || sp->kind == EP_TCP_LISTEN,
 	    "allow-remote on %s", ep_kind_name(sp->kind));
-	CHECK(sp->serial == 0 || sp->kind == EP_XEN || sp->kind == EP_PVE,
+	CHECK(sp->serial == 0 || sp->kind == EP_XEN || sp->kind == EP_PVE ||
+	    sp->kind == EP_LIBVIRT,
 	    "serial on %s", ep_kind_name(sp->kind));
 	CHECK(sp->crlf == CRLF_ON || sp->crlf == CRLF_OFF ||
 	    sp->crlf == CRLF_AUTO, "crlf %d", (int)sp->crlf);
@@ -93,8 +94,8 @@ canonical(const struct ep_spec *sp, char *buf, size_t len)
 	if (n < 0 || (size_t)n >= len)
 		return 0;
 	n += snprintf(buf + n, len - n, ",crlf=%s", crlf_mode_name(sp->crlf));
-	if ((size_t)n < len && (sp->kind == EP_XEN || sp->kind == EP_PVE) &&
-	    !sp->console)
+	if ((size_t)n < len && (sp->kind == EP_XEN || sp->kind == EP_PVE ||
+	    sp->kind == EP_LIBVIRT) && !sp->console)
 		n += snprintf(buf + n, len - n, ",serial=%d", sp->serial);
 	if ((size_t)n < len && sp->console)
 		n += snprintf(buf + n, len - n, ",console");

@@ -34,7 +34,22 @@ play() {
 	rs=$(sed -n 's/.* resends sent=\([0-9]*\) .*/\1/p' "$T/$1.debugger" "$T/$1.target" |
 	    awk '{ n += $1 } END { print n + 0 }')
 	say "    RESENDs the players had to ask for: $rs"
+	explain "$1"
 	[ $dr = 0 ] && [ $tr = 0 ] && [ "$rs" = 0 ]
+}
+
+# explain NAME: what the lines above mean where they could mislead.
+explain() {
+	if grep -q 'RESEND sent' "$T/$1.debugger" "$T/$1.target"; then
+		say "    (\"record N: ... packet, RESEND sent\": that player received"
+		say "    packet N damaged on the line and asked for it again, as a KD"
+		say "    peer does; the other side sent it again and the session went on.)"
+	fi
+	if grep -q ' [1-9][0-9]* resends,' "$T/$1.relay.log"; then
+		say "    (The relay's \"resends\" count RESEND packets that are part of the"
+		say "    recorded session itself, replayed as WinDbg and the target sent"
+		say "    them then: not recovery on this line.)"
+	fi
 }
 
 say "kdrelayd demo: a KD session through a corrupting serial line"
@@ -43,12 +58,16 @@ say ""
 say "1. A generated session ($(wc -c <"$T/session.kdtrace") bytes of KDCOM packets,"
 say "   payloads full of 0x0a), target line corrupting, crlf=auto:"
 play gen "$T/session.kdtrace" && ok1=1 || ok1=0
-fixture="${KDRELAY_SHARED:-}/fixtures/windbg-session.kdtrace"
+fixture="${KDRELAY_SHARED:-$(dirname "$0")/../../shared}/fixtures/windbg-session.kdtrace"
 ok2=1
-if [ -r "$fixture" ]; then
+say ""
+if [ ! -r "$fixture" ]; then
+	say "2. The real WinDbg session: skipped, $fixture"
+	say "   is absent (it comes in ../shared beside the checkout; the generated"
+	say "   session above covers the same ground)."
+else
 	for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; PIDS=""
 	rm -f "$T"/*.vm "$T"/*.guest
-	say ""
 	say "2. The real WinDbg session from ../shared/fixtures, same line:"
 	play real "$fixture" && ok2=1 || ok2=0
 fi

@@ -1,7 +1,15 @@
 /*
  * kdtest.h - shared helpers for the Check unit tests: a seeded PRNG, the
- * fixture (read from $KDRELAY_SHARED, never copied), and a parser event log
- * that keeps copies of what the parser reported.
+ * sessions (the real WinDbg one read from $KDRELAY_SHARED, never copied,
+ * when it is there; a generated one always), and a parser event log that
+ * keeps copies of what the parser reported.
+ *
+ * Skips: a suite registers the cases that need the real session only when
+ * kt_have_fixture() says it is there; otherwise that prints one line
+ * "SKIP: WHAT: WHY", which tests/run-units.sh shows and counts.  Cases that
+ * only need a realistic session run on the generated one (kt_generated:
+ * kdgen -s 2, made by `make units` beside the test binaries), so they
+ * never skip.
  */
 #ifndef KDRELAY_KDTEST_H
 #define KDRELAY_KDTEST_H
@@ -11,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kdcom.h"
 #include "kdtrace.h"
@@ -61,6 +70,69 @@ kt_fixture_path(char *buf, size_t len)
 	ck_assert_msg(shared != NULL && *shared != '\0',
 	    "KDRELAY_SHARED is not set (run the tests through make)");
 	snprintf(buf, len, "%s/%s", shared, KT_FIXTURE);
+}
+
+/* The real session is readable; if not, say what is skipped and why. */
+static inline int
+kt_have_fixture(const char *what)
+{
+	const char	*shared = getenv("KDRELAY_SHARED");
+	char		 path[PATH_MAX];
+
+	if (shared == NULL || *shared == '\0') {
+		printf("SKIP: %s: KDRELAY_SHARED is not set (run the tests "
+		    "through make)\n", what);
+		fflush(stdout);
+		return (0);
+	}
+	snprintf(path, sizeof(path), "%s/%s", shared, KT_FIXTURE);
+	if (access(path, R_OK) == 0)
+		return (1);
+	printf("SKIP: %s: %s is absent (a clone without ../shared)\n", what,
+	    path);
+	fflush(stdout);
+	return (0);
+}
+
+/*
+ * The generated session: $KDRELAY_SESSION, else kdgen.kdtrace beside the
+ * test binary (make units writes it there).
+ */
+static inline void
+kt_generated(struct kdtrace *t)
+{
+	const char	*env = getenv("KDRELAY_SESSION");
+	char		 path[PATH_MAX], err[512], *slash;
+	ssize_t		 n;
+
+	if (env != NULL && *env != '\0')
+		snprintf(path, sizeof(path), "%s", env);
+	else {
+		n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+		ck_assert_msg(n > 0, "readlink /proc/self/exe");
+		path[n] = '\0';
+		slash = strrchr(path, '/');
+		ck_assert_ptr_nonnull(slash);
+		strcpy(slash + 1, "kdgen.kdtrace");
+	}
+	ck_assert_msg(kdtrace_load(path, t, err, sizeof(err)) == 0,
+	    "generated session: %s (make units writes it)", err);
+}
+
+/* Records of one direction and packet type in a session. */
+static inline size_t
+kt_count_type(const struct kdtrace *t, char dir, uint16_t type)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < t->n; i++) {
+		const struct kdtrace_rec *r = &t->recs[i];
+
+		if (r->dir == dir && r->len >= KD_HEADER_SIZE &&
+		    (r->pkt[4] | r->pkt[5] << 8) == type)
+			n++;
+	}
+	return (n);
 }
 
 static inline void

@@ -1,7 +1,7 @@
 #!/bin/sh
 # --packet-log and --capture through kdrelayd, with two kdreplays on socat
 # pty "VMs" whose lines both corrupt (OPOST|ONLCR):
-#  a) the real WinDbg session with a break-in spliced into the middle of
+#  a) the session with a break-in spliced into the middle of
 #     the traffic, crlf=on: the packet log has one line per packet, in
 #     order, with monotonic time, direction, type, id, length, ok and the
 #     API name, and the DbgPrint texts escaped (all seven of the trace's,
@@ -13,23 +13,11 @@
 #     is a kdtrace kdreplay accepts;
 #  c) round trip: two kdreplays play that capture through a fresh relay,
 #     whose own capture is then identical to it.
+# On a generated session (kdgen), then on the real WinDbg session (the
+# fixture) when ../shared has it.
 . "$TESTS/lib/common.sh"
 . "$TESTS/lib/framing.sh"
 start=$(date +%s)
-
-# The fixture with a debugger's break-in between two packets: before the
-# first debugger record, past the middle, that follows a target record.
-n=$("$KDSTAT" -l "$FIXTURE" | wc -l)
-at=$("$KDSTAT" -l "$FIXTURE" | awk -v h=$((n / 2)) \
-    'NR > h && prev == "T>D" && $1 == "D>T" { print NR - 1; exit }
-    { prev = $1 }')
-[ -n "$at" ] || fail "no place for a break-in in the fixture"
-off=$("$KDSTAT" -s "$at" "$FIXTURE")
-trace=$T/breakin.kdtrace
-{ head -c "$off" "$FIXTURE"; printf 'D\000\001\000b'
-  tail -c +"$((off + 1))" "$FIXTURE"; } >"$trace"
-"$KDSTAT" "$trace" >"$T/trace.kv" || fail "kdstat $trace"
-[ "$(get "$T/trace.kv" D.breakins)" = 1 ] || fail "splicing the break-in"
 
 # session NAME TRACE HOSTOPTS TARGETOPTS [replay options...]
 session() {
@@ -59,73 +47,93 @@ packets() {
 	grep -E '^[0-9]+\.[0-9]{6} (D>T|T>D) ' "$1" | cut -d' ' -f2-
 }
 
-# a) crlf=on: packet log and capture of the session with a break-in.
-session on "$trace" ",crlf=on" ",crlf=on"
-for s in t d; do
-	[ "$(get "$T/on.$s.kv" resends_sent)" = 0 ] &&
-	    [ "$(get "$T/on.$s.kv" retransmits)" = 0 ] ||
-	    fail "on: recovery was needed: $(cat "$T/on.$s.out")"
-done
-[ "$(get "$T/on.D.kv" break-ins)" = 1 ] || fail "on: the relay saw no break-in"
-"$KDSTAT" -l "$trace" >"$T/on.want"
-packets "$T/on.pktlog" >"$T/on.got"
-cmp -s "$T/on.want" "$T/on.got" || {
-	diff "$T/on.want" "$T/on.got" | head -n 10 >&2
-	fail "on: the packet log is not the trace's packets, in order"
-}
-awk '$1 !~ /^[0-9]+\.[0-9]+$/ { print "no time: " $0; exit 1 }
-    $1 < prev { print "time goes back: " $0; exit 1 } { prev = $1 }' \
-    "$T/on.pktlog" || fail "on: packet log times are not monotonic"
-"$KDSTAT" -p "$FIXTURE" >"$T/prints"
-[ "$(wc -l <"$T/prints")" = "$(get "$T/trace.kv" T.DEBUG_IO)" ] ||
-    fail "kdstat -p and the DEBUG_IO count disagree"
-sort -u "$T/prints" | while IFS= read -r text; do
-	want=$(grep -cxF -- "$text" "$T/prints")
-	got=$(grep -F -- " PrintString $text" "$T/on.pktlog" | grep -c ' ok ')
-	[ "$got" = "$want" ] || fail "on: DbgPrint $text logged $got times, sent $want"
-done || exit 1
-grep -q '\\n' "$T/on.pktlog" && ! grep -q "$(printf '\r')" "$T/on.pktlog" ||
-    fail "on: DbgPrint text not escaped"
-cmp "$trace" "$T/on.kdtrace" ||
-    fail "on: the capture is not the session that crossed"
-note "ok: crlf=on: $n packets + a break-in logged and captured exactly," \
-    "$(wc -l <"$T/prints") DbgPrints"
+# capture NAME TRACE: the three cases on one session.
+capture() {
+	S=$1 TRACE=$2
+	# The session with a debugger's break-in between two packets: before the
+	# first debugger record, past the middle, that follows a target record.
+	n=$("$KDSTAT" -l "$TRACE" | wc -l)
+	at=$("$KDSTAT" -l "$TRACE" | awk -v h=$((n / 2)) \
+	    'NR > h && prev == "T>D" && $1 == "D>T" { print NR - 1; exit }
+	    { prev = $1 }')
+	[ -n "$at" ] || fail "no place for a break-in in the session"
+	off=$("$KDSTAT" -s "$at" "$TRACE")
+	trace=$T/breakin.kdtrace
+	{ head -c "$off" "$TRACE"; printf 'D\000\001\000b'
+	  tail -c +"$((off + 1))" "$TRACE"; } >"$trace"
+	"$KDSTAT" "$trace" >"$T/trace.kv" || fail "kdstat $trace"
+	[ "$(get "$T/trace.kv" D.breakins)" = 1 ] || fail "splicing the break-in"
 
-# b) crlf=auto from the wrong guess: what the capture holds.
-session auto "$FIXTURE" "" ""
-"$KDSTAT" "$T/auto.kdtrace" >"$T/auto.kv" ||
-    fail "auto: the capture is not a kdtrace"
-for x in D T; do
-	for k in data control resends resets STATE_MANIPULATE DEBUG_IO \
-	    ACKNOWLEDGE RESEND RESET STATE_CHANGE64 FILE_IO; do
-		[ "$(get "$T/auto.$x.kv" $k)" = "$(get "$T/auto.kv" $x.$k)" ] ||
-		    fail "auto: capture $x.$k=$(get "$T/auto.kv" $x.$k)," \
-			"relay counted $(get "$T/auto.$x.kv" $k)"
+	# a) crlf=on: packet log and capture of the session with a break-in.
+	session on "$trace" ",crlf=on" ",crlf=on"
+	for s in t d; do
+		[ "$(get "$T/on.$s.kv" resends_sent)" = 0 ] &&
+		    [ "$(get "$T/on.$s.kv" retransmits)" = 0 ] ||
+		    fail "on: recovery was needed: $(cat "$T/on.$s.out")"
 	done
-done
-bad=$(grep -cE ' (T>D|D>T) .* bad-(trailer|checksum)' "$T/auto.pktlog")
-[ "$bad" = 0 ] || fail "auto: $bad damaged packets in the packet log"
-[ "$(grep -c 'CRLF repair on' "$T/auto.pktlog")" = 2 ] ||
-    fail "auto: the switches are not in the packet log"
-# Detection held the first packets the corruption hit: no recovery, the
-# capture has the trace's records exactly.
-"$KDSTAT" "$FIXTURE" >"$T/fixture.kv" || fail "kdstat $FIXTURE"
-for x in D T; do
-	[ "$(get "$T/auto.kv" $x.records)" = "$(get "$T/fixture.kv" $x.records)" ] ||
-	    fail "auto: the capture has $(get "$T/auto.kv" $x.records) $x" \
-		"records, the session $(get "$T/fixture.kv" $x.records)"
-done
-cmp -s "$FIXTURE" "$T/auto.kdtrace" ||
-    fail "auto: the capture is not the session that crossed"
-note "ok: crlf=auto: capture = the session, no damage, no recovery"
+	[ "$(get "$T/on.D.kv" break-ins)" = 1 ] || fail "on: the relay saw no break-in"
+	"$KDSTAT" -l "$trace" >"$T/on.want"
+	packets "$T/on.pktlog" >"$T/on.got"
+	cmp -s "$T/on.want" "$T/on.got" || {
+		diff "$T/on.want" "$T/on.got" | head -n 10 >&2
+		fail "on: the packet log is not the trace's packets, in order"
+	}
+	awk '$1 !~ /^[0-9]+\.[0-9]+$/ { print "no time: " $0; exit 1 }
+	    $1 < prev { print "time goes back: " $0; exit 1 } { prev = $1 }' \
+	    "$T/on.pktlog" || fail "on: packet log times are not monotonic"
+	"$KDSTAT" -p "$TRACE" >"$T/prints"
+	[ "$(wc -l <"$T/prints")" = "$(get "$T/trace.kv" T.DEBUG_IO)" ] ||
+	    fail "kdstat -p and the DEBUG_IO count disagree"
+	sort -u "$T/prints" | while IFS= read -r text; do
+		want=$(grep -cxF -- "$text" "$T/prints")
+		got=$(grep -F -- " PrintString $text" "$T/on.pktlog" | grep -c ' ok ')
+		[ "$got" = "$want" ] || fail "on: DbgPrint $text logged $got times, sent $want"
+	done || exit 1
+	grep -q '\\n' "$T/on.pktlog" && ! grep -q "$(printf '\r')" "$T/on.pktlog" ||
+	    fail "on: DbgPrint text not escaped"
+	cmp "$trace" "$T/on.kdtrace" ||
+	    fail "on: the capture is not the session that crossed"
+	note "$S: ok: crlf=on: $n packets + a break-in logged and captured exactly," \
+	    "$(wc -l <"$T/prints") DbgPrints"
 
-# c) The capture played back through a relay: captured the same again.
-session again "$T/auto.kdtrace" ",crlf=on" ",crlf=on"
-for s in t d; do
-	[ "$(get "$T/again.$s.kv" resends_sent)" = 0 ] ||
-	    fail "again: recovery was needed: $(cat "$T/again.$s.out")"
-done
-cmp "$T/auto.kdtrace" "$T/again.kdtrace" ||
-    fail "again: the replayed capture was captured differently"
-note "ok: capture -> replay -> capture round trip is exact"
+	# b) crlf=auto from the wrong guess: what the capture holds.
+	session auto "$TRACE" "" ""
+	"$KDSTAT" "$T/auto.kdtrace" >"$T/auto.kv" ||
+	    fail "auto: the capture is not a kdtrace"
+	for x in D T; do
+		for k in data control resends resets STATE_MANIPULATE DEBUG_IO \
+		    ACKNOWLEDGE RESEND RESET STATE_CHANGE64 FILE_IO; do
+			[ "$(get "$T/auto.$x.kv" $k)" = "$(get "$T/auto.kv" $x.$k)" ] ||
+			    fail "auto: capture $x.$k=$(get "$T/auto.kv" $x.$k)," \
+				"relay counted $(get "$T/auto.$x.kv" $k)"
+		done
+	done
+	bad=$(grep -cE ' (T>D|D>T) .* bad-(trailer|checksum)' "$T/auto.pktlog")
+	[ "$bad" = 0 ] || fail "auto: $bad damaged packets in the packet log"
+	[ "$(grep -c 'CRLF repair on' "$T/auto.pktlog")" = 2 ] ||
+	    fail "auto: the switches are not in the packet log"
+	# Detection held the first packets the corruption hit: no recovery, the
+	# capture has the trace's records exactly.
+	"$KDSTAT" "$TRACE" >"$T/session.kv" || fail "kdstat $TRACE"
+	for x in D T; do
+		[ "$(get "$T/auto.kv" $x.records)" = "$(get "$T/session.kv" $x.records)" ] ||
+		    fail "auto: the capture has $(get "$T/auto.kv" $x.records) $x" \
+			"records, the session $(get "$T/session.kv" $x.records)"
+	done
+	cmp -s "$TRACE" "$T/auto.kdtrace" ||
+	    fail "auto: the capture is not the session that crossed"
+	note "$S: ok: crlf=auto: capture = the session, no damage, no recovery"
+
+	# c) The capture played back through a relay: captured the same again.
+	session again "$T/auto.kdtrace" ",crlf=on" ",crlf=on"
+	for s in t d; do
+		[ "$(get "$T/again.$s.kv" resends_sent)" = 0 ] ||
+		    fail "again: recovery was needed: $(cat "$T/again.$s.out")"
+	done
+	cmp "$T/auto.kdtrace" "$T/again.kdtrace" ||
+	    fail "again: the replayed capture was captured differently"
+	note "$S: ok: capture -> replay -> capture round trip is exact"
+}
+
+each_session "packet log and capture" capture
 note "test_capture: passed in $(( $(date +%s) - start ))s"

@@ -115,7 +115,10 @@ chmod 000 "$T/secret.conf"
 chmod 0711 "$T"		# nobody may look up the file, not read it
 REASON="Permission denied"
 if [ "$(id -u)" = 0 ]; then
+	# nobody runs a copy it can reach (the checkout may be under /root).
+	K=$(user_copy "$BUILD/kdrelayd")
 	unreadable "$T/secret.conf" runuser -u nobody --
+	K=$BUILD/kdrelayd
 else
 	unreadable "$T/secret.conf"
 fi

@@ -1,7 +1,8 @@
 #!/bin/sh
-# The real WinDbg session (the fixture) through kdrelayd between two socat
-# pty pairs standing in for the debugger's and the target's VMs, played by
-# two kdreplays, one per VM:
+# A KD session through kdrelayd between two socat pty pairs standing in for
+# the debugger's and the target's VMs, played by two kdreplays, one per VM;
+# a generated session (kdgen, never skipped), then the real WinDbg session
+# (the fixture) when ../shared has it:
 #  a) both VMs' lines corrupting (each guest writes with OPOST|ONLCR, every
 #     0x0a becomes 0x0d 0x0a) and crlf=on on both sides: the session goes
 #     through with no recovery at all, and the counters the relay reports
@@ -11,8 +12,7 @@
 #     (off, for a plain pty) both ways: detection costs nothing, the first
 #     packet each way that the corruption hits is held until it validates
 #     repaired: no RESEND, no retransmission, no damaged packet, each
-#     direction switched on exactly once, counters = trace; the same with
-#     a kdgen session (which never skips);
+#     direction switched on exactly once, counters = trace;
 #  c) clean lines, crlf=auto: no recovery, no switch, no CR removed.
 # Expected numbers come from the trace (tests/helpers/kdstat), never from
 # constants.
@@ -20,7 +20,6 @@
 . "$TESTS/lib/framing.sh"
 start=$(date +%s)
 
-"$KDSTAT" "$FIXTURE" >"$T/trace.kv" || fail "kdstat $FIXTURE"
 
 # session NAME HOSTOPTS TARGETOPTS [replay options...]: new VMs, a relay
 # between them, one replay of the fixture; the relay keeps running.
@@ -35,8 +34,7 @@ session() {
 	    fail "$_s: relay did not open the target's pty"
 	wait_log "$T/relay.log" "$_s/host: .*connected" ||
 	    fail "$_s: relay did not open the host's pty"
-	replay "$_s" "${TRACE:-$FIXTURE}" "$T/h$_s.guest" "$T/t$_s.guest" \
-	    --timeout 300 "$@"
+	replay "$_s" "$TRACE" "$T/h$_s.guest" "$T/t$_s.guest" --timeout 300 "$@"
 	cp "$T/relay.log" "$T/$_s.relay.log"
 }
 
@@ -60,27 +58,7 @@ no_recovery() {
 	done
 }
 
-# a) crlf=on both ways, both lines corrupting.
-session on ",crlf=on" ",crlf=on" t:--onlcr d:--onlcr
-intact on
-no_recovery on
-relay_report on
-for x in D T; do
-	expect_counts "crlf=on" "$T/on.$x.kv" $x "$T/trace.kv"
-	bytes=$(get "$T/trace.kv" $x.bytes) lf=$(get "$T/trace.kv" $x.lf)
-	[ "$lf" -gt 0 ] || fail "the trace has no 0x0a from $x: nothing tested"
-	kv=$T/on.$x.kv
-	[ "$(get "$kv" bytes_in)" = $((bytes + lf)) ] &&
-	    [ "$(get "$kv" out)" = "$bytes" ] &&
-	    [ "$(get "$kv" CRs_removed)" = "$lf" ] &&
-	    [ "$(get "$kv" repair)" = on ] ||
-	    fail "crlf=on $x: $(tr '\n' ' ' <"$kv"), trace $bytes bytes $lf LF"
-done
-grep -q 'switched' "$T/relay.log" && fail "crlf=on: the relay switched"
-stop "$RELAY"
-note "ok: crlf=on both corrupting: intact, no recovery, counters = trace"
-
-# b) crlf=auto from the wrong guess, both lines corrupting: lossless.
+# lossless NAME: crlf=auto from the wrong guess, both lines corrupting.
 lossless() {
 	_n=$1
 	TKV=$T/$_n.trace.kv
@@ -109,27 +87,51 @@ lossless() {
 	stop "$RELAY"
 	TKV=
 }
-TRACE=$FIXTURE lossless auto
-note "ok: crlf=auto, wrong first guess both ways, the WinDbg session:" \
-    "no RESEND, no damage, counters = trace, switched once each way"
-# Seed 6: 0x0a both ways (the debugger's requests rarely have one).
-"$BUILD/kdgen" -s 6 -o "$T/gen.kdtrace" || fail "kdgen"
-TRACE=$T/gen.kdtrace lossless gen
-note "ok: crlf=auto, wrong first guess both ways, a kdgen session: the same"
+# framing NAME TRACE: the three cases on one session.
+framing() {
+	S=$1 TRACE=$2
+	"$KDSTAT" "$TRACE" >"$T/trace.kv" || fail "kdstat $TRACE"
+	# a) crlf=on both ways, both lines corrupting.
+	session on ",crlf=on" ",crlf=on" t:--onlcr d:--onlcr
+	intact on
+	no_recovery on
+	relay_report on
+	for x in D T; do
+		expect_counts "crlf=on" "$T/on.$x.kv" $x "$T/trace.kv"
+		bytes=$(get "$T/trace.kv" $x.bytes) lf=$(get "$T/trace.kv" $x.lf)
+		[ "$lf" -gt 0 ] || fail "the trace has no 0x0a from $x: nothing tested"
+		kv=$T/on.$x.kv
+		[ "$(get "$kv" bytes_in)" = $((bytes + lf)) ] &&
+		    [ "$(get "$kv" out)" = "$bytes" ] &&
+		    [ "$(get "$kv" CRs_removed)" = "$lf" ] &&
+		    [ "$(get "$kv" repair)" = on ] ||
+		    fail "crlf=on $x: $(tr '\n' ' ' <"$kv"), trace $bytes bytes $lf LF"
+	done
+	grep -q 'switched' "$T/relay.log" && fail "crlf=on: the relay switched"
+	stop "$RELAY"
+	note "$S: ok: crlf=on both corrupting: intact, no recovery, counters = trace"
 
-# c) crlf=auto, clean lines.
-session clean "" ""
-intact clean
-no_recovery clean
-relay_report clean
-grep -q 'switched' "$T/relay.log" && fail "clean: the relay switched repair"
-for x in D T; do
-	expect_counts "auto, clean" "$T/clean.$x.kv" $x "$T/trace.kv"
-	kv=$T/clean.$x.kv
-	[ "$(get "$kv" CRs_removed)" = 0 ] && [ "$(get "$kv" repair)" = off ] &&
-	    [ "$(get "$kv" bytes_in)" = "$(get "$T/trace.kv" $x.bytes)" ] ||
-	    fail "clean $x: $(tr '\n' ' ' <"$kv")"
-done
-stop "$RELAY"
-note "ok: crlf=auto, clean lines: no recovery, no switch, counters = trace"
+	# b) crlf=auto from the wrong guess, both lines corrupting: lossless.
+	lossless auto
+	note "$S: ok: crlf=auto, wrong first guess both ways: no RESEND, no" \
+	    "damage, counters = trace, switched once each way"
+
+	# c) crlf=auto, clean lines.
+	session clean "" ""
+	intact clean
+	no_recovery clean
+	relay_report clean
+	grep -q 'switched' "$T/relay.log" && fail "clean: the relay switched repair"
+	for x in D T; do
+		expect_counts "auto, clean" "$T/clean.$x.kv" $x "$T/trace.kv"
+		kv=$T/clean.$x.kv
+		[ "$(get "$kv" CRs_removed)" = 0 ] && [ "$(get "$kv" repair)" = off ] &&
+		    [ "$(get "$kv" bytes_in)" = "$(get "$T/trace.kv" $x.bytes)" ] ||
+		    fail "clean $x: $(tr '\n' ' ' <"$kv")"
+	done
+	stop "$RELAY"
+	note "$S: ok: crlf=auto, clean lines: no recovery, no switch, counters = trace"
+}
+
+each_session "the three cases" framing
 note "test_framing: passed in $(( $(date +%s) - start ))s"

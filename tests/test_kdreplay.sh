@@ -203,7 +203,8 @@ if [ -r "$fixture" ]; then
 	play fixture "$fixture" "$fixture" "pty:$T/b.t" "$T/b.d" --timeout 500
 	intact fixture "$fixture" "windbg fixture over ptys"
 else
-	fail "fixture $fixture not readable (KDRELAY_SHARED?)"
+	# The convention of tests/run-integration.sh (common.sh: skip).
+	echo "SKIP: the real WinDbg session over ptys: $fixture is absent (a clone without ../shared)"
 fi
 
 # (c) The target's line corrupts for real (0x0a -> 0x0d 0x0a) and nothing

@@ -52,6 +52,9 @@ extern const struct ep_backend ep_backend_listen;	/* eplisten.c */
 extern const struct ep_backend ep_backend_xen;		/* ep_xen.c */
 #endif
 extern const struct ep_backend ep_backend_pve;		/* ep_pve.c */
+#ifdef HAVE_LIBVIRT
+extern const struct ep_backend ep_backend_libvirt;	/* ep_libvirt.c */
+#endif
 
 struct event_base *endpoint_base(const struct endpoint *);
 const struct ep_spec *endpoint_spec(const struct endpoint *);
@@ -107,6 +110,12 @@ void	 endpoint_opened(struct endpoint *, int fd, const char *what);
  */
 void	 endpoint_failed(struct endpoint *, const char *what, int err,
 	    const char *reason);
+/*
+ * Claim a tty fd a backend opened, as a tty path is claimed (tty_claim:
+ * one reader, the UUCP lock, TIOCEXCL), released when the endpoint closes
+ * it.  -1 with errno and why (EBUSY: another reader, named).
+ */
+int	 endpoint_claim_tty(struct endpoint *, int fd, char *why, size_t len);
 /* Hand fd (nonblocking, cloexec) to the relay: calls its up callback. */
 void	 endpoint_attach(struct endpoint *, int fd);
 /* Take the fd back on the backend's own account: down callback, close. */

@@ -8,6 +8,7 @@
  *   tcp-listen:[ADDR:]PORT      listen, default 127.0.0.1, one client
  *   xen:NAME, or a bare NAME    a Xen domain's serial port via xenstore
  *   pve:VMID, pve:NAME          a Proxmox VM's serial socket
+ *   libvirt:NAME                a libvirt domain's serial port
  *
  * Options: crlf=on|off|auto, serial=N, console, allow-remote.
  * Pure: parsing only, no I/O.
@@ -28,6 +29,7 @@ enum ep_kind {
 	EP_TCP_LISTEN,
 	EP_XEN,
 	EP_PVE,
+	EP_LIBVIRT,
 };
 
 #define EP_TEXT_MAX	512

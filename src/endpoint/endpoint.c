@@ -1,6 +1,5 @@
 /*
- * endpoint.c - one side of a pair: its lifecycle, and the reopening of a
- * path.
+ * endpoint.c - one side of a pair: its lifecycle.
  *
  * The lifecycle is the same for every kind: the backend finds something
  * to open and reports attempts (endpoint_opened, endpoint_failed); this
@@ -8,12 +7,7 @@
  * with one capped backoff, keeps the state and status line, and logs each
  * change once.
  *
- * A path (a tty, a unix socket) that is down waits for the cheapest thing
- * that can bring it back.  A missing path is watched with inotify on its
- * directory (or the nearest existing ancestor) and nothing else: an idle
- * relay must not wake up periodically.  A path that exists but cannot be
- * opened (ECONNREFUSED, EIO, EACCES), or a directory that cannot be
- * watched, gets the backoff.
+ * Keeping a path open (a tty, a unix socket) is eppath.c's.
  *
  * Callbacks to the relay run only from the event loop, never from inside
  * an endpoint_*() call, so the relay never sees them re-entrantly.
@@ -33,65 +27,16 @@
 
 #include <event2/event.h>
 
-#include "endpoint_backend.h"
-#include "pathwatch.h"
-#include "retry.h"
-#include "sock.h"
+#include "endpoint_impl.h"
 #include "tty.h"
 
 #define BACKOFF_MIN_MS		100
 #define BACKOFF_MAX_MS		5000
-/* A socket that has just appeared is retried this soon, doubling. */
-#define QUICK_MIN_MS		1
 /* An fd that lived less than this before it was lost does not reset the
  * backoff: a peer that accepts and hangs up at once must not spin us. */
 #define STABLE_MS		1000
-#define NOTE_MAX		1024
-#define NAME_MAX_LEN		(64 + 16 + EP_TEXT_MAX)
-
-struct endpoint {
-	struct event_base	*base;
-	struct ep_spec		 spec;
-	char			 name[NAME_MAX_LEN];	/* "pair/side: spec" */
-	char			 label[EP_TEXT_MAX];	/* spec sans options */
-	endpoint_up_cb		 up;
-	endpoint_down_cb	 down;
-	void			*arg;
-	const struct ep_backend	*be;
-	void			*be_data;
-	int			 started;
-
-	int			 fd;		/* the relay's, -1 when down */
-	int			 is_tty;
-	int			 crlf_guess;
-	struct timespec		 up_since;
-	struct retry		 retry;
-	char			 note[NOTE_MAX];	/* last logged */
-	char			 lost_why[128];		/* not yet logged */
-
-	/* A path to keep open (endpoint_set_target). */
-	enum ep_kind		 tkind;		/* EP_TTY, EP_UNIX */
-	char			 tpath[PATH_MAX];	/* "" none */
-	int			 tflags;
-	unsigned		 quick_ms;	/* next quick retry, 0 none */
-	struct pathwatch	 watch;
-	char			 why[160];	/* tty_open's reason, "" none */
-	struct tty_claim	 claim;		/* the tty held, if any */
-	/* A pty is not reopened by its number (see path_lost). */
-	int			 bare_pty;	/* named by no link */
-	unsigned long long	 link_ino;	/* the link to the pty up, 0 */
-	struct timespec		 link_ctime;
-
-	/* Read by other threads (status, stats). */
-	pthread_mutex_t		 lock;
-	struct endpoint_state	 st;
-	struct event		*watcher;	/* told of status changes */
-	uint64_t		 opens;
-	int			 spent;		/* a bare pty lost for good */
-};
 
 static void	retry_cb(evutil_socket_t, short, void *);
-static void	watch_hit(void *);
 
 static const struct ep_backend *
 backend_for(enum ep_kind kind)
@@ -113,6 +58,12 @@ backend_for(enum ep_kind kind)
 #endif
 	case EP_PVE:
 		return &ep_backend_pve;
+	case EP_LIBVIRT:
+#ifdef HAVE_LIBVIRT
+		return &ep_backend_libvirt;
+#else
+		return NULL;
+#endif
 	}
 	return NULL;
 }
@@ -133,8 +84,7 @@ endpoint_new(struct event_base *base, const struct ep_spec *spec,
 	ep->down = down;
 	ep->arg = arg;
 	ep->fd = -1;
-	tty_claim_init(&ep->claim);
-	pathwatch_init(&ep->watch, base, watch_hit, ep);
+	eppath_init(ep);
 	n = strcspn(spec->text, ",");		/* options are noise here */
 	memcpy(ep->label, spec->text, n);
 	ep->label[n] = '\0';
@@ -316,234 +266,6 @@ endpoint_reopen(struct endpoint *ep, const char *why, int stable)
 	    "reconnecting to %s", what);
 }
 
-/* ---- a path: tty or unix socket ---- */
-
-/*
- * Pty numbers are reused: remember how a pty slave was named, so that
- * after a loss it is reopened only through a link made again since.
- */
-static void
-note_pty(struct endpoint *ep, int fd)
-{
-	struct stat	st, lst;
-
-	ep->bare_pty = 0;
-	ep->link_ino = 0;
-	if (fstat(fd, &st) == -1 || !tty_is_pty(st.st_rdev))
-		return;
-	if (lstat(ep->tpath, &lst) == 0 && S_ISLNK(lst.st_mode)) {
-		ep->link_ino = lst.st_ino;
-		ep->link_ctime = lst.st_ctim;
-	} else
-		ep->bare_pty = 1;
-}
-
-/* The link still names the pty that was lost (its number may be reused). */
-static int
-stale_link(const struct endpoint *ep)
-{
-	struct stat	lst;
-
-	return ep->link_ino != 0 && lstat(ep->tpath, &lst) == 0 &&
-	    lst.st_ino == ep->link_ino &&
-	    lst.st_ctim.tv_sec == ep->link_ctime.tv_sec &&
-	    lst.st_ctim.tv_nsec == ep->link_ctime.tv_nsec;
-}
-
-static int
-path_open(struct endpoint *ep)
-{
-	int	fd, err;
-
-	ep->why[0] = '\0';
-	if (ep->tkind != EP_TTY)
-		return sock_unix_connect(ep->tpath);
-	if (stale_link(ep)) {
-		snprintf(ep->why, sizeof ep->why, "the link still names the "
-		    "pty that was lost (its number may be reused): not "
-		    "followed until it is made again");
-		errno = ESTALE;
-		return -1;
-	}
-	fd = tty_open(ep->tpath, ep->tflags, ep->why, sizeof ep->why);
-	if (fd != -1 && tty_claim(&ep->claim, fd, 1, ep->why,
-	    sizeof ep->why) == -1) {
-		err = errno;
-		close(fd);
-		errno = err;
-		fd = -1;
-	}
-	return fd;
-}
-
-/* A path known missing while its directory is watched needs no timer. */
-static void
-path_failed(struct endpoint *ep, int err, int watching)
-{
-	struct stat	 st;
-	const char	*reason;
-	char		 buf[PATH_MAX + sizeof ep->why + 2];
-	enum log_level	 lvl = LOG_LVL_NOTICE;
-
-	if (ep->tkind == EP_UNIX && err == ECONNREFUSED &&
-	    stat(ep->tpath, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-		snprintf(ep->why, sizeof ep->why, "%s, not a socket",
-		    tty_mode_name(st.st_mode));
-		err = ENOTSOCK;
-	}
-	if (ep->why[0] != '\0')
-		reason = ep->why;
-	else if (ep->tkind == EP_TTY && err == ENXIO)
-		reason = "no such device (a socket? use unix:PATH)";
-	else
-		reason = strerror(err);
-	/* pve:999 waits for /var/run/qemu-server/999.serial0: say which. */
-	if (strcmp(ep->tpath, ep->spec.path) != 0) {
-		snprintf(buf, sizeof buf, "%s: %s", ep->tpath, reason);
-		reason = buf;
-	}
-	/* Not what it must be (a file where a tty was): someone's mistake. */
-	if (err == ENOTTY || err == EISDIR || err == ENOTSOCK)
-		lvl = LOG_LVL_ERR;
-	else if (err == EBUSY || err == ESTALE)
-		lvl = LOG_LVL_WARN;
-	if (watching && lstat(ep->tpath, &st) == -1 && errno == ENOENT) {
-		endpoint_retry_cancel(ep);
-		endpoint_set_status(ep, EP_WAITING, ep->tpath,
-		    "waiting for %s", ep->tpath);
-		endpoint_note(ep, LOG_LVL_NOTICE, "%s; waiting for it to "
-		    "appear", reason);
-		return;
-	}
-	if (lvl != LOG_LVL_NOTICE) {
-		ep->quick_ms = 0;
-		endpoint_retry_backoff(ep);
-		endpoint_set_status(ep, EP_REFUSED, ep->tpath,
-		    "refused %s (%s)", ep->tpath, reason);
-		endpoint_note(ep, lvl, "%s; retrying", reason);
-		return;
-	}
-	if (ep->quick_ms != 0 && err == ECONNREFUSED) {
-		/*
-		 * The socket has just appeared and refuses: its server (QEMU)
-		 * binds, then listens, and the watch woke us in between.
-		 * Nothing tells when it listens: look again soon.
-		 */
-		endpoint_retry_in(ep, ep->quick_ms);
-		ep->quick_ms = ep->quick_ms * 2 < BACKOFF_MIN_MS ?
-		    ep->quick_ms * 2 : 0;
-		endpoint_set_status(ep, EP_RETRYING, ep->tpath,
-		    "retrying %s (%s)", ep->tpath, reason);
-		endpoint_note(ep, LOG_LVL_NOTICE, "%s; retrying", reason);
-		return;
-	}
-	ep->quick_ms = 0;
-	endpoint_failed(ep, ep->tpath, err, reason);
-}
-
-void
-endpoint_target_attempt(struct endpoint *ep)
-{
-	int	fd, watching = 0;
-
-	if (ep->fd != -1 || ep->tpath[0] == '\0')
-		return;
-	endpoint_retry_cancel(ep);
-	/*
-	 * Look first: a path that is there needs no watch, and a user has
-	 * few inotify instances (128 by default) for hundreds of endpoints.
-	 * Else watch, then look again: a path created in between is not
-	 * missed.
-	 */
-	if ((fd = path_open(ep)) == -1) {
-		watching = pathwatch_arm(&ep->watch, ep->tpath,
-		    ep->name) == 0;
-		fd = path_open(ep);
-	}
-	if (fd == -1) {
-		path_failed(ep, errno, watching);
-		return;
-	}
-	pathwatch_disarm(&ep->watch);
-	ep->quick_ms = 0;
-	if (ep->tkind == EP_TTY)
-		note_pty(ep, fd);
-	endpoint_opened(ep, fd, ep->tpath);
-}
-
-static void
-watch_hit(void *arg)
-{
-	struct endpoint	*ep = arg;
-
-	if (ep->fd == -1 && ep->tpath[0] != '\0') {
-		ep->quick_ms = QUICK_MIN_MS;
-		endpoint_target_attempt(ep);
-	}
-}
-
-void
-endpoint_set_target(struct endpoint *ep, enum ep_kind kind, const char *path,
-    int open_flags)
-{
-	endpoint_retry_cancel(ep);
-	pathwatch_disarm(&ep->watch);
-	if (path == NULL) {
-		ep->tpath[0] = '\0';
-		return;
-	}
-	if (kind != ep->tkind || strcmp(path, ep->tpath) != 0) {
-		endpoint_retry_reset(ep);
-		ep->note[0] = '\0';
-	}
-	ep->tkind = kind;
-	ep->tflags = open_flags;
-	snprintf(ep->tpath, sizeof ep->tpath, "%s", path);
-	if (ep->fd != -1)
-		return;			/* takes effect when it is lost */
-	endpoint_set_status(ep, EP_CONNECTING, ep->tpath, "opening %s",
-	    ep->tpath);
-	endpoint_retry_in(ep, 0);
-}
-
-static int
-path_start(struct endpoint *ep, char *err, size_t errlen)
-{
-	(void)err;
-	(void)errlen;
-	endpoint_set_target(ep, ep->spec.kind, ep->spec.path, 0);
-	return 0;
-}
-
-/*
- * A pty named by its number alone is not reopened: the number goes to the
- * next pty opened anywhere, an admin's shell, say.
- */
-static void
-path_lost(struct endpoint *ep, const char *why, int stable)
-{
-	if (!ep->bare_pty) {
-		endpoint_reopen(ep, why, stable);
-		return;
-	}
-	log_warn("%s: lost (%s); not reopened: a pty named by its number "
-	    "alone may next be another program's terminal; reload or restart "
-	    "the pair, or name it by a link (socat link=) or by its VM (xen:, "
-	    "pve:)", ep->name, why != NULL && *why != '\0' ? why : "gone");
-	ep->tpath[0] = '\0';
-	pthread_mutex_lock(&ep->lock);
-	ep->spent = 1;
-	pthread_mutex_unlock(&ep->lock);
-	endpoint_set_status(ep, EP_REFUSED, ep->label, "lost %s; not reopened "
-	    "(a bare pty)", ep->label);
-}
-
-const struct ep_backend ep_backend_path = {
-	.start = path_start,
-	.lost = path_lost,
-	.retry = endpoint_target_attempt,
-};
-
 /* ---- the relay's side ---- */
 
 void
@@ -602,7 +324,7 @@ endpoint_free(struct endpoint *ep)
 		return;
 	if (ep->started && ep->be->stop != NULL)
 		ep->be->stop(ep);
-	pathwatch_free(&ep->watch);
+	eppath_free(ep);
 	retry_free(&ep->retry);
 	if (ep->fd != -1)
 		close_fd(ep);

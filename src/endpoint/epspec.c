@@ -21,6 +21,7 @@
 #define XEN_NAME_MAX	64
 #define XEN_SERIAL_MAX	255
 #define PVE_SERIAL_MAX	3
+#define LIBVIRT_SERIAL_MAX 255	/* <target port=> */
 #define SUN_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path))
 
 static const struct {
@@ -35,6 +36,7 @@ static const struct {
 	{ "tcp-listen",		EP_TCP_LISTEN },
 	{ "xen",		EP_XEN },
 	{ "pve",		EP_PVE },
+	{ "libvirt",		EP_LIBVIRT },
 };
 
 const char *
@@ -48,6 +50,7 @@ ep_kind_name(enum ep_kind kind)
 	case EP_TCP_LISTEN:	return "tcp-listen";
 	case EP_XEN:		return "xen";
 	case EP_PVE:		return "pve";
+	case EP_LIBVIRT:	return "libvirt";
 	}
 	return "unknown";
 }
@@ -161,7 +164,7 @@ parse_name(const char *spec, const char *s, struct ep_spec *sp, char *err,
 {
 	size_t		 len = strlen(s), max;
 	const char	*p;
-	int		 xen = sp->kind == EP_XEN;
+	int		 xen = sp->kind == EP_XEN || sp->kind == EP_LIBVIRT;
 
 	max = xen ? XEN_NAME_MAX : sizeof sp->name - 1;
 	if (len == 0)
@@ -198,7 +201,9 @@ static int
 parse_serial(const char *spec, const char *v, struct ep_spec *sp, char *err,
     size_t errlen)
 {
-	int		 max = sp->kind == EP_PVE ? PVE_SERIAL_MAX : XEN_SERIAL_MAX;
+	int		 max = sp->kind == EP_PVE ? PVE_SERIAL_MAX :
+			    sp->kind == EP_LIBVIRT ? LIBVIRT_SERIAL_MAX :
+			    XEN_SERIAL_MAX;
 	long		 n = 0;
 	const char	*p;
 
@@ -226,7 +231,8 @@ static const struct {
 	unsigned	 kinds;		/* bit per enum ep_kind, 0 = all */
 } ep_opts[OPT_N] = {
 	[OPT_CRLF]	  = { "crlf", 1, 0 },
-	[OPT_SERIAL]	  = { "serial", 1, 1u << EP_XEN | 1u << EP_PVE },
+	[OPT_SERIAL]	  = { "serial", 1,
+			      1u << EP_XEN | 1u << EP_PVE | 1u << EP_LIBVIRT },
 	[OPT_CONSOLE]	  = { "console", 0, 1u << EP_XEN },
 	[OPT_ALLOW_REMOTE] = { "allow-remote", 0, 1u << EP_TCP_LISTEN },
 };
@@ -314,8 +320,8 @@ parse_kind(const char *spec, char *main, char **rest, struct ep_spec *sp,
 		return errf(err, errlen, "%s: missing endpoint kind before ':'",
 		    spec);
 	return errf(err, errlen, "%s: unknown endpoint kind \"%s:\" (known: "
-	    "pty, unix, unix-listen, tcp, tcp-listen, xen, pve, or a /dev "
-	    "path)", spec, main);
+	    "pty, unix, unix-listen, tcp, tcp-listen, xen, pve, libvirt, or "
+	    "a /dev path)", spec, main);
 }
 
 static int
@@ -334,6 +340,7 @@ parse_address(const char *spec, char *rest, struct ep_spec *sp, char *err,
 		return parse_hostport(spec, rest, 1, sp, err, errlen);
 	case EP_XEN:
 	case EP_PVE:
+	case EP_LIBVIRT:
 		return parse_name(spec, rest, sp, err, errlen);
 	}
 	return errf(err, errlen, "%s: unknown endpoint kind", spec);
@@ -402,6 +409,7 @@ ep_spec_same_resource(const struct ep_spec *a, const struct ep_spec *b)
 		    strcmp(a->port, b->port) == 0;
 	case EP_XEN:
 	case EP_PVE:
+	case EP_LIBVIRT:
 		return strcmp(a->name, b->name) == 0 &&
 		    a->serial == b->serial && a->console == b->console;
 	}

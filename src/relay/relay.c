@@ -529,9 +529,14 @@ side_detach(struct side *s)
 		event_del(from->quiet);
 	stream_reset(&from->st);
 
-	/* What was on its way to it belongs to the old session: drop it. */
-	to->dropped += to->len + stream_flush(&to->st, &cr);
+	/*
+	 * What was on its way to it belongs to the old session: drop it, a
+	 * packet held for CRLF detection too (the buffer is free for it).
+	 */
+	to->dropped += to->len;
 	to->off = to->len = 0;
+	to->dropped += stream_release(&to->st, to->buf);
+	to->dropped += stream_flush(&to->st, &cr);
 	if (evtimer_pending(to->hold, NULL))
 		event_del(to->hold);
 	side_set_reading(&r->side[!s->idx], 1);

@@ -220,6 +220,20 @@ exchange(struct gen *g, const uint8_t *req, const uint8_t *reply,
 	data(g, TARGET, KD_TYPE_STATE_MANIPULATE, reply, replylen);
 }
 
+/*
+ * The reply to a request for n bytes: its header, success, the count at
+ * count_off, the bytes after the header.
+ */
+static void
+memory_reply(struct gen *g, const uint8_t *req, uint8_t *reply,
+    size_t count_off, uint32_t n)
+{
+	memcpy(reply, req, MANIP_SIZE);
+	le32_put(reply + 8, STATUS_SUCCESS);
+	le32_put(reply + count_off, n);
+	memory(g, reply + MANIP_SIZE, n);
+}
+
 static void
 read_memory(struct gen *g, uint32_t api)
 {
@@ -232,10 +246,7 @@ read_memory(struct gen *g, uint32_t api)
 	manip(req, api, STATUS_PENDING);
 	le64_put(req + 16, addr);
 	le32_put(req + 24, n);
-	memcpy(reply, req, MANIP_SIZE);
-	le32_put(reply + 8, STATUS_SUCCESS);
-	le32_put(reply + 28, n);
-	memory(g, reply + MANIP_SIZE, n);
+	memory_reply(g, req, reply, 28, n);
 	exchange(g, req, reply, MANIP_SIZE + n);
 }
 
@@ -300,10 +311,7 @@ get_context_ex(struct gen *g)
 	manip(req, KD_API_GET_CONTEXT_EX, STATUS_PENDING);
 	le32_put(req + 16, off);
 	le32_put(req + 20, n);
-	memcpy(reply, req, MANIP_SIZE);
-	le32_put(reply + 8, STATUS_SUCCESS);
-	le32_put(reply + 24, n);
-	memory(g, reply + MANIP_SIZE, n);
+	memory_reply(g, req, reply, 24, n);
 	exchange(g, req, reply, sizeof reply);
 }
 

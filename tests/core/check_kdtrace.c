@@ -1,5 +1,6 @@
 /*
- * check_kdtrace.c - loading, parsing and writing kdtrace captures.
+ * check_kdtrace.c - loading, parsing and writing kdtrace captures (a
+ * generated session, and the real WinDbg session when it is there).
  */
 #include <check.h>
 #include <stdint.h>
@@ -41,13 +42,25 @@ write_file(const char *path, const void *b, size_t n)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-START_TEST(load_fixture)
+/* _i: 0 the generated session, 1 the real one (when it is there). */
+static void
+load_session(struct kdtrace *t, int i)
+{
+	if (i == 0)
+		kt_generated(t);
+	else
+		kt_fixture(t);
+}
+
+START_TEST(load_session_records)
 {
 	struct kdtrace	t;
 	size_t		i, d = 0, total = 8;
 
-	kt_fixture(&t);
-	ck_assert_uint_eq(t.n, 526);
+	load_session(&t, _i);
+	if (_i == 1)
+		ck_assert_uint_eq(t.n, 526);
+	ck_assert_uint_gt(t.n, 100);
 	for (i = 0; i < t.n; i++) {
 		ck_assert(t.recs[i].dir == 'D' || t.recs[i].dir == 'T');
 		ck_assert_uint_ge(t.recs[i].len, KD_HEADER_SIZE);
@@ -71,7 +84,7 @@ START_TEST(write_then_load_round_trip)
 	char		err[256];
 	size_t		i;
 
-	kt_fixture(&t);
+	load_session(&t, _i);
 	f = fopen(tmpl, "wb");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(kdtrace_write_header(f), 0);
@@ -165,10 +178,12 @@ suite(void)
 {
 	Suite	*s = suite_create("kdtrace");
 	TCase	*tc = tcase_create("core");
+	int	 nsessions = 1 + kt_have_fixture("loading and "
+	    "writing the real WinDbg session");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, load_fixture);
-	tcase_add_test(tc, write_then_load_round_trip);
+	tcase_add_loop_test(tc, load_session_records, 0, nsessions);
+	tcase_add_loop_test(tc, write_then_load_round_trip, 0, nsessions);
 	tcase_add_test(tc, damaged_files_refused);
 	tcase_add_test(tc, missing_file_named);
 	tcase_add_test(tc, parse_caller_buffer);

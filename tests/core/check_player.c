@@ -12,6 +12,7 @@
 #include "kdcom.h"
 #include "kdtrace.h"
 #include "player.h"
+#include "kdtest.h"
 
 #define QMAX	256		/* packets in flight on one direction */
 #define BUFMAX	(1 << 20)
@@ -495,20 +496,15 @@ START_TEST(test_check_trace_rejects)
 }
 END_TEST
 
-START_TEST(test_fixture)
+/* A whole session, _i: 0 the generated one, 1 the real one. */
+START_TEST(test_session)
 {
-	const char	*shared = getenv("KDRELAY_SHARED");
-	char		 path[4096], err[512];
+	char	err[512];
 
-	if (shared == NULL) {
-		fprintf(stderr, "check_player: KDRELAY_SHARED unset, "
-		    "fixture skipped\n");
-		return;
-	}
-	snprintf(path, sizeof path, "%s/fixtures/windbg-session.kdtrace",
-	    shared);
-	ck_assert_msg(kdtrace_load(path, &trace, err, sizeof err) == 0, "%s",
-	    err);
+	if (_i == 0)
+		kt_generated(&trace);
+	else
+		kt_fixture(&trace);
 	ck_assert_msg(player_check_trace(&trace, err, sizeof err) == 0, "%s",
 	    err);
 	sides();
@@ -561,7 +557,8 @@ main(void)
 	tcase_add_test(tc, test_silence_times_out);
 	tcase_add_test(tc, test_unexpected_after_end);
 	tcase_add_test(tc, test_check_trace_rejects);
-	tcase_add_test(tc, test_fixture);
+	tcase_add_loop_test(tc, test_session, 0, 1 + kt_have_fixture(
+	    "the real WinDbg session played by both sides"));
 	tcase_add_test(tc, test_describe);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

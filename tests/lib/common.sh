@@ -24,12 +24,25 @@
 #   free_port                  print a free TCP port on 127.0.0.1
 #   kv FILE KEY                the value of a key=value line in FILE
 #   need CMD...                fail unless each CMD is installed
+#   skip WHAT WHY              report one case skipped ("SKIP: WHAT: WHY")
+#                              and go on; skip_all WHY: the whole test
+#                              (exit 77).  See tests/run-integration.sh.
+#   have_fixture WHAT          true when the real WinDbg session
+#                              ($FIXTURE, in ../shared) is readable; else
+#                              skip WHAT and false
+#   user_copy FILE             print the path of a copy of FILE that any
+#                              user can run (a test that drops privileges
+#                              must not run FILE itself: the checkout may
+#                              be under a mode-0700 directory such as /root)
+#   gen_session FILE [SEED]    a generated KD session (kdgen -s SEED,
+#                              default 2: both directions hold 0x0a)
 # KEEP=1 keeps $T after the test.
 
 set -u
 : "${BUILD:?BUILD must be set}"
 : "${TESTS:=$(cd "$(dirname "$0")" && pwd)}"
 T=$(mktemp -d /tmp/kdrelay-test.XXXXXX)
+T_ROOT=$T
 PIDS=""
 ATEXIT=""
 
@@ -52,10 +65,10 @@ cleanup() {
 		echo "FAIL: sanitizer report in the relay log:" >&2
 		grep -A 40 -e 'ERROR: [A-Za-z]*Sanitizer' -e 'runtime error:' \
 		    "$T/relay.log" | head -n 80 >&2
-		[ -n "${KEEP:-}" ] || rm -rf "$T"
+		[ -n "${KEEP:-}" ] || rm -rf "$T_ROOT"
 		exit 1
 	fi
-	[ -n "${KEEP:-}" ] || rm -rf "$T"
+	[ -n "${KEEP:-}" ] || rm -rf "$T_ROOT"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -138,6 +151,29 @@ free_port() {
 }
 
 kv() { sed -n "s/^$2=//p" "$1" | head -n 1; }
+
+skip() { echo "SKIP: $1: $2"; }
+skip_all() { echo "SKIP: $(basename "$0" .sh): $1"; exit 77; }
+
+# The real WinDbg session, beside the checkout (Makefile: SHARED).
+FIXTURE=${KDRELAY_SHARED:-$TESTS/../../shared}/fixtures/windbg-session.kdtrace
+have_fixture() {
+	[ -r "$FIXTURE" ] && return 0
+	skip "$1" "$FIXTURE is absent (a clone without ../shared)"
+	return 1
+}
+
+user_copy() {
+	_uc=$(mktemp -d /tmp/kdrelay-user.XXXXXX) || fail "mktemp"
+	atexit "rm -rf '$_uc'"
+	chmod 0755 "$_uc" && cp "$1" "$_uc/" && chmod 0755 "$_uc/${1##*/}" ||
+	    fail "user_copy $1"
+	echo "$_uc/${1##*/}"
+}
+
+gen_session() {
+	"$BUILD/kdgen" -s "${2:-2}" -o "$1" || fail "kdgen -s ${2:-2} -o $1"
+}
 
 need() {
 	for _c in "$@"; do

@@ -1,8 +1,13 @@
 # framing.sh - pieces shared by the KDCOM framing tests (sourced after
-# common.sh): the fixture, two-sided replays through kdrelayd, and the
+# common.sh): the sessions, two-sided replays through kdrelayd, and the
 # relay's and kdreplay's counters as key=value files.
 #
-#   FIXTURE, KDSTAT            the real WinDbg session; tests/helpers/kdstat
+#   each_session WHAT FN       FN NAME FILE for each session: gen, a
+#                              generated one (kdgen), always; real, the
+#                              WinDbg session $FIXTURE when it is there
+#                              (else a SKIP line: WHAT on the real
+#                              session).  $T is $T_ROOT/NAME meanwhile.
+#   KDSTAT                     tests/helpers/kdstat
 #   replay NAME TRACE HOSTEP TARGETEP [t:OPT|d:OPT]...
 #                              two kdreplays, target in the background;
 #                              options prefixed t: or d: go to one side.
@@ -25,10 +30,21 @@
 #                              the relay's packet counters KV equal the
 #                              direction X (D or T) of kdstat output STAT
 
-FIXTURE=${KDRELAY_SHARED:-$TESTS/../../shared}/fixtures/windbg-session.kdtrace
 KDSTAT=$BUILD/helpers/kdstat
-[ -r "$FIXTURE" ] || fail "fixture $FIXTURE not readable (KDRELAY_SHARED?)"
 [ -x "$KDSTAT" ] || fail "$KDSTAT missing (make helpers)"
+
+each_session() {
+	gen_session "$T_ROOT/gen.kdtrace"
+	_sessions="gen=$T_ROOT/gen.kdtrace"
+	! have_fixture "$1 on the real WinDbg session" ||
+	    _sessions="$_sessions real=$FIXTURE"
+	for _sn in $_sessions; do
+		T=$T_ROOT/${_sn%%=*}
+		mkdir -p "$T"
+		"$2" "${_sn%%=*}" "${_sn#*=}"
+	done
+	T=$T_ROOT
+}
 
 get() {
 	_v=$(sed -n "s/^$2=//p" "$1" | tail -n 1)

@@ -1,0 +1,449 @@
+/*
+ * ep_libvirt.c - libvirt:NAME, a libvirt domain's serial port, followed
+ * through stop, start and restart.
+ *
+ * The shared watcher (virtwatch.c) tells us, on our own loop, when the
+ * domain or the connection to libvirtd changes; we read the domain's
+ * live XML from it and make what we hold match:
+ *   pty                 the pty, opened here once per start of the domain
+ *                       (a pty number is reused: after a loss it may be
+ *                       someone else's), exactly /dev/pts/<digits>, with
+ *                       O_NOFOLLOW, and it must be a pty slave;
+ *   unix mode='bind'    QEMU listens: connected to, reconnected at once
+ *                       when it comes back (the endpoint machinery).
+ * Other kinds (tcp, unix mode='connect', file, null...) are refused and
+ * said once: use tcp: or unix-listen: with the address the XML gives.
+ *
+ * libvirt's console locking: `virsh console` (virDomainOpenConsole) has
+ * libvirtd take a UUCP-style lock file, /var/lock/LCK.._pts_N (the path
+ * after /dev, each / an _) holding its pid, while it streams a pty.  We take the same lock while we hold the pty and do not
+ * open a pty someone else has locked, so that the two do not steal each
+ * other's bytes; a lock whose pid is gone is stale and removed, as libvirt
+ * does.  libvirtd going away keeps what is open (the pty says when it
+ * ends); its return brings a fresh look.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "endpoint.h"
+#include "endpoint_backend.h"
+#include "log.h"
+#include "tty.h"
+#include "virtwatch.h"
+#include "virxml.h"
+#include "xendom.h"
+
+#ifdef HAVE_LIBVIRT
+
+#define LOCK_DIR_ENV		"KDRELAY_LIBVIRT_LOCK_DIR"
+#define LOCK_DIR_DEFAULT	"/var/lock"
+
+enum held { HELD_NONE, HELD_PTY, HELD_UNIX };
+
+struct eplv {
+	struct endpoint	*ep;
+	struct virtsub	*sub;
+	enum held	 held;
+	char		 path[PATH_MAX];	/* held or followed */
+	unsigned	 gen;			/* the start it belongs to */
+	char		 lockpath[PATH_MAX];
+	int		 locked;		/* we hold lockpath */
+	/* The pty of this start was lost or refused: not opened again. */
+	unsigned	 spent_gen;
+	char		 spent[PATH_MAX];
+};
+
+/* ---- libvirt's console lock ---- */
+
+static const char *
+lock_dir(void)
+{
+	const char	*d = getenv(LOCK_DIR_ENV);
+
+	return d != NULL && *d != '\0' ? d : LOCK_DIR_DEFAULT;
+}
+
+/* The pid in a lock file, 0 if none can be read. */
+static long
+lock_owner(const char *path)
+{
+	char	buf[32];
+	ssize_t	n;
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * Take /var/lock/LCK.._pts_N for pty as libvirt's virChrdevOpen does.  0
+ * (taken, or no lock directory: nothing to respect), -1 with *owner set
+ * when another live process holds it, -1 with errno otherwise.
+ */
+static int
+lock_take(struct eplv *lv, const char *pty, long *owner)
+{
+	struct stat	st;
+	char		pid[16];
+	const char	*dev = pty + strlen("/dev");	/* "/pts/N" */
+	char		*p;
+	int		fd, n, tries;
+
+	*owner = 0;
+	if (stat(lock_dir(), &st) == -1 || !S_ISDIR(st.st_mode))
+		return 0;		/* libvirt has none either */
+	if (snprintf(lv->lockpath, sizeof lv->lockpath, "%s/LCK..%s",
+	    lock_dir(), dev) >= (int)sizeof lv->lockpath) {
+		lv->lockpath[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = lv->lockpath + strlen(lock_dir()) + 1; *p != '\0'; p++)
+		if (*p == '/')
+			*p = '_';
+	n = snprintf(pid, sizeof pid, "%10ld\n", (long)getpid());
+	for (tries = 0; tries < 2; tries++) {
+		fd = open(lv->lockpath, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd != -1) {
+			if (write(fd, pid, (size_t)n) != n) {
+				close(fd);
+				unlink(lv->lockpath);
+				break;
+			}
+			close(fd);
+			lv->locked = 1;
+			return 0;
+		}
+		if (errno != EEXIST)
+			break;
+		*owner = lock_owner(lv->lockpath);
+		if (*owner > 1 && kill((pid_t)*owner, 0) == -1 &&
+		    errno == ESRCH) {
+			unlink(lv->lockpath);	/* stale */
+			*owner = 0;
+			continue;
+		}
+		if (*owner == 0)
+			*owner = -1;		/* unreadable: someone's */
+		break;
+	}
+	return -1;
+}
+
+static void
+lock_release(struct eplv *lv)
+{
+	if (!lv->locked)
+		return;
+	if (lock_owner(lv->lockpath) == (long)getpid())
+		unlink(lv->lockpath);
+	lv->locked = 0;
+}
+
+/* ---- what we hold ---- */
+
+static void
+release(struct eplv *lv, const char *why)
+{
+	if (lv->held == HELD_UNIX)
+		endpoint_set_target(lv->ep, EP_UNIX, NULL, 0);
+	if (lv->held != HELD_NONE && endpoint_fd(lv->ep) != -1)
+		endpoint_drop(lv->ep, why);
+	lock_release(lv);
+	lv->held = HELD_NONE;
+	lv->path[0] = '\0';
+}
+
+static void
+spend(struct eplv *lv, const char *pty, unsigned gen)
+{
+	lv->spent_gen = gen;
+	snprintf(lv->spent, sizeof lv->spent, "%s", pty);
+}
+
+static void
+take_pty(struct eplv *lv, const char *what, const char *pty, unsigned gen)
+{
+	struct stat	st;
+	char		why[160];
+	long		owner;
+	int		fd, err;
+
+	if (lock_take(lv, pty, &owner) == -1) {
+		if (owner != 0)
+			endpoint_note(lv->ep, LOG_LVL_WARN, "%s: %s is locked "
+			    "by process %ld (virsh console attached?); not "
+			    "opening %s, retrying", what, lv->lockpath, owner,
+			    pty);
+		else
+			endpoint_note(lv->ep, LOG_LVL_WARN, "%s: cannot take "
+			    "the console lock for %s (%s); retrying", what,
+			    pty, strerror(errno));
+		endpoint_retry_backoff(lv->ep);
+		endpoint_set_status(lv->ep, EP_RETRYING, pty,
+		    "waiting for the console lock of %s", pty);
+		return;
+	}
+	if ((fd = tty_open_raw(pty, O_NOFOLLOW)) == -1) {
+		err = errno;
+		lock_release(lv);
+		spend(lv, pty, gen);
+		endpoint_note(lv->ep, LOG_LVL_WARN, "%s: cannot open %s (%s); "
+		    "waiting for the domain to start again", what, pty,
+		    strerror(err));
+		endpoint_set_status(lv->ep, EP_WAITING, pty,
+		    "waiting for the domain to start again");
+		return;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISCHR(st.st_mode) ||
+	    !tty_is_pty(st.st_rdev)) {
+		close(fd);
+		lock_release(lv);
+		spend(lv, pty, gen);
+		endpoint_note(lv->ep, LOG_LVL_WARN, "%s: refusing %s: not a "
+		    "pty slave (mode %o, device %u:%u)", what, pty,
+		    (unsigned)st.st_mode, major(st.st_rdev),
+		    minor(st.st_rdev));
+		endpoint_set_status(lv->ep, EP_REFUSED, pty, "refused %s",
+		    pty);
+		return;
+	}
+	if (endpoint_claim_tty(lv->ep, fd, why, sizeof why) == -1) {
+		close(fd);
+		lock_release(lv);
+		endpoint_note(lv->ep, LOG_LVL_WARN, "%s: not opening %s: %s; "
+		    "retrying", what, pty, why);
+		endpoint_retry_backoff(lv->ep);
+		endpoint_set_status(lv->ep, EP_RETRYING, pty, "%s: %s", pty,
+		    why);
+		return;
+	}
+	lv->held = HELD_PTY;
+	lv->gen = gen;
+	snprintf(lv->path, sizeof lv->path, "%s", pty);
+	endpoint_retry_reset(lv->ep);
+	endpoint_note(lv->ep, LOG_LVL_NOTICE, "%s: opening %s", what, pty);
+	endpoint_opened(lv->ep, fd, pty);	/* last: it may call lv_lost */
+}
+
+static void	refuse(struct eplv *, const char *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+refuse(struct eplv *lv, const char *what, const char *fmt, ...)
+{
+	char	msg[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	release(lv, "refused");
+	endpoint_note(lv->ep, LOG_LVL_WARN, "%s: refusing: %s", what, msg);
+	endpoint_set_status(lv->ep, EP_REFUSED, what, "refused: %s", msg);
+}
+
+/* Make what we hold match what libvirt says now. */
+static void
+reconcile(struct eplv *lv)
+{
+	const struct ep_spec	*sp = endpoint_spec(lv->ep);
+	struct virtdom_info	 di;
+	struct virserial	 s;
+	const char		*why;
+	char			 what[EP_NAME_MAX + 64];
+	int			 r;
+
+	if (virtwatch_domain(sp->name, &di) == -1) {
+		endpoint_note(lv->ep, LOG_LVL_ERR, "out of memory");
+		return;
+	}
+	snprintf(what, sizeof what, "domain %s serial %d", sp->name,
+	    sp->serial);
+	if (!di.connected) {
+		if (lv->held == HELD_NONE)
+			endpoint_set_status(lv->ep, EP_WAITING, NULL,
+			    "waiting for libvirtd");
+		goto out;		/* what is open goes on */
+	}
+	if (!di.running) {
+		release(lv, "the domain stopped");
+		endpoint_note(lv->ep, LOG_LVL_NOTICE, "domain %s is not "
+		    "running; waiting for it", sp->name);
+		endpoint_set_status(lv->ep, EP_WAITING, sp->name,
+		    "waiting for domain %s", sp->name);
+		goto out;
+	}
+	if ((r = virxml_serial(di.xml, strlen(di.xml), sp->serial, &s,
+	    &why)) == -1) {
+		refuse(lv, what, "cannot read its XML (%s)", why);
+		goto out;
+	}
+	if (r == 0) {
+		refuse(lv, what, "the domain has no serial port %d",
+		    sp->serial);
+		goto out;
+	}
+	if (s.bad != NULL) {
+		refuse(lv, what, "%s", s.bad);
+		goto out;
+	}
+	if (strcmp(s.type, "pty") == 0) {
+		if (!s.has_source || s.path[0] == '\0') {
+			/* libvirt fills the path in once QEMU said it. */
+			release(lv, "the pty is not known");
+			endpoint_note(lv->ep, LOG_LVL_NOTICE, "%s: no pty path "
+			    "in the XML yet; waiting", what);
+			endpoint_set_status(lv->ep, EP_WAITING, sp->name,
+			    "waiting for the pty of %s", sp->name);
+			goto out;
+		}
+		if (xendom_tty_valid(s.path, strlen(s.path), &why) == -1) {
+			refuse(lv, what, "its pty path \"%s\" is %s", s.path,
+			    why);
+			goto out;
+		}
+		if (lv->held == HELD_PTY && strcmp(lv->path, s.path) == 0 &&
+		    lv->gen == di.gen)
+			goto out;	/* unchanged */
+		release(lv, "the domain's pty changed");
+		if (lv->spent_gen == di.gen && strcmp(lv->spent, s.path) == 0) {
+			endpoint_set_status(lv->ep, EP_WAITING, s.path,
+			    "waiting for the domain to start again");
+			goto out;
+		}
+		take_pty(lv, what, s.path, di.gen);
+		goto out;
+	}
+	if (strcmp(s.type, "unix") == 0 && strcmp(s.mode, "bind") == 0) {
+		if (virxml_path_valid(s.path, &why) == -1) {
+			refuse(lv, what, "its socket path \"%s\": %s", s.path,
+			    why);
+			goto out;
+		}
+		if (lv->held == HELD_UNIX && strcmp(lv->path, s.path) == 0)
+			goto out;
+		release(lv, "the domain's socket changed");
+		lv->held = HELD_UNIX;
+		snprintf(lv->path, sizeof lv->path, "%s", s.path);
+		endpoint_note(lv->ep, LOG_LVL_NOTICE, "%s: following %s "
+		    "(QEMU listens)", what, s.path);
+		endpoint_set_target(lv->ep, EP_UNIX, s.path, 0);
+		goto out;
+	}
+	if (strcmp(s.type, "tcp") == 0 || strcmp(s.type, "unix") == 0)
+		refuse(lv, what, "a %s serial with mode '%s' is not followed "
+		    "(use tcp:, tcp-listen: or unix-listen: with its address)",
+		    s.type, s.mode);
+	else
+		refuse(lv, what, "its type '%s' is not a pty or a socket",
+		    s.type[0] != '\0' ? s.type : "(none)");
+out:
+	free(di.xml);
+}
+
+static void
+changed_cb(void *arg)
+{
+	reconcile(arg);
+}
+
+/* ---- the backend ---- */
+
+static int
+lv_start(struct endpoint *ep, char *err, size_t errlen)
+{
+	struct eplv	*lv;
+
+	if ((lv = calloc(1, sizeof *lv)) == NULL) {
+		snprintf(err, errlen, "%s: %s", endpoint_name(ep),
+		    strerror(errno));
+		return -1;
+	}
+	lv->ep = ep;
+	endpoint_set_data(ep, lv);
+	endpoint_set_status(ep, EP_WAITING, NULL, "waiting for libvirtd");
+	if ((lv->sub = virtwatch_subscribe(endpoint_base(ep),
+	    endpoint_spec(ep)->name, changed_cb, lv, err, errlen)) == NULL) {
+		free(lv);
+		endpoint_set_data(ep, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The relay lost the fd.  A pty is spent (its number may be someone
+ * else's next); a socket is reconnected by the endpoint machinery.
+ */
+static void
+lv_lost(struct endpoint *ep, const char *why, int stable)
+{
+	struct eplv	*lv = endpoint_data(ep);
+
+	if (lv->held == HELD_UNIX) {
+		endpoint_reopen(ep, why, stable);
+		return;
+	}
+	log_notice("%s: lost (%s)", endpoint_name(ep), why);
+	if (lv->held == HELD_PTY)
+		spend(lv, lv->path, lv->gen);
+	lock_release(lv);
+	lv->held = HELD_NONE;
+	lv->path[0] = '\0';
+	endpoint_set_status(ep, EP_WAITING, endpoint_spec(ep)->name,
+	    "waiting for domain %s to start again", endpoint_spec(ep)->name);
+	reconcile(lv);
+}
+
+static void
+lv_retry(struct endpoint *ep)
+{
+	struct eplv	*lv = endpoint_data(ep);
+
+	if (lv->held == HELD_UNIX)
+		endpoint_target_attempt(ep);
+	else
+		reconcile(lv);
+}
+
+static void
+lv_stop(struct endpoint *ep)
+{
+	struct eplv	*lv = endpoint_data(ep);
+
+	if (lv == NULL)
+		return;
+	virtwatch_unsubscribe(lv->sub);
+	lock_release(lv);
+	free(lv);
+	endpoint_set_data(ep, NULL);
+}
+
+const struct ep_backend ep_backend_libvirt = {
+	.start = lv_start,
+	.lost = lv_lost,
+	.retry = lv_retry,
+	.stop = lv_stop,
+};
+
+#endif /* HAVE_LIBVIRT */

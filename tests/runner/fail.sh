@@ -1,0 +1,4 @@
+#!/bin/sh
+# A test that fails.
+. "$TESTS/lib/common.sh"
+fail "on purpose"
