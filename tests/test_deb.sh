@@ -21,8 +21,6 @@
 #    (Debian asks on upgrade; purge deletes conffiles, edited or not.)
 . "$TESTS/lib/common.sh"
 top=$(cd "$TESTS/.." && pwd)
-command -v skip_all >/dev/null 2>&1 ||
-    skip_all() { echo "SKIP: $(basename "$0" .sh): $1"; exit 0; }
 
 # The tools (tests/deps.sh installs them with `make check`).
 tools="dpkg-buildpackage:dpkg-dev dh:debhelper lintian:lintian
@@ -141,7 +139,7 @@ note "contents: $(wc -l <"$T/files") files as make install lays them out; conffi
 note "Depends: $dep"
 
 # ---- on this machine ----
-[ "$(id -u)" = 0 ] || { echo "SKIP: install, relay, remove, purge: needs root"; exit 0; }
+[ "$(id -u)" = 0 ] || { skip "install, relay, remove, purge" "needs root"; exit 0; }
 # One run at a time on a machine; wait for dpkg or apt run by others.
 exec 9>/run/lock/kdrelayd-test-deb.lock
 flock -w 600 9 || fail "another test_deb held the lock for 10 minutes"
@@ -157,12 +155,12 @@ dpkg_do() {
 st=$(dpkg-query -W -f='${db:Status-Abbrev}' kdrelayd 2>/dev/null)
 case $st in
 ''|un*) ;;
-*)	echo "SKIP: install: kdrelayd is installed here ($st): not touching it"
+*)	skip install "kdrelayd is installed here ($st): not touching it"
 	exit 0;;
 esac
 for f in /etc/kdrelay.conf /usr/sbin/kdrelayd /lib/systemd/system/kdrelayd.service \
     /var/log/kdrelay; do
-	[ -e "$f" ] && { echo "SKIP: install: $f is there (make install?): not touching it"; exit 0; }
+	[ -e "$f" ] && { skip install "$f is there (make install?): not touching it"; exit 0; }
 done
 ours() {
 	find /etc /var/lib/systemd /var/lib/dpkg/info /lib/systemd /usr/lib/systemd \
