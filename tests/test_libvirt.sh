@@ -135,6 +135,48 @@ log_wait u "libvirt:kdt-u: connected" 1 10 || fail "kdt-u not connected"
     fail "libvirt:kdt-u: the echo is not exact"
 note "libvirt:kdt-u: a unix serial, 16 KiB exact"
 
+# --auto with source = libvirt: two domains, each its pair; a stopped
+# domain keeps its pair (its endpoint waits), an undefined one loses it.
+for d in kdt-w1 kdt-w2; do
+	virt_define $d "<serial type='pty'><target port='0'/></serial>"
+	$VIRSH start $d >/dev/null || fail "virsh start $d"
+done
+cat >"$T/auto.conf" <<EOF
+[auto]
+enable = yes
+source = libvirt
+match = kdt-w*
+endpoint = unix-listen:$T/auto-%n.sock,crlf=off
+crlf = off
+EOF
+relay_start auto -c "$T/auto.conf"
+AUTO=$RELAY_PID
+for d in kdt-w1 kdt-w2; do
+	log_wait auto "auto: $d appeared: pair $d, unix-listen:$T/auto-$d.sock,crlf=off <-> libvirt:$d,crlf=off" 1 10 ||
+	    fail "auto: $d not paired"
+	log_wait auto "$d/target: libvirt:$d: connected" 1 10 ||
+	    fail "auto: $d's pty not opened"
+	"$ECHOGUEST" "unix:$T/auto-$d.sock" check 8192 ||
+	    fail "auto: the echo through $d is not exact"
+done
+[ "$(log_count auto "appeared")" = 2 ] || fail "auto: a domain not matching got a pair"
+$VIRSH destroy kdt-w1 >/dev/null || fail "virsh destroy kdt-w1"
+log_wait auto "kdt-w1/target: libvirt:kdt-w1: domain kdt-w1 is not running; waiting for it" 1 10 ||
+    fail "auto: kdt-w1's stop not seen by its endpoint"
+$VIRSH start kdt-w1 >/dev/null || fail "virsh start kdt-w1"
+log_wait auto "kdt-w1/target: libvirt:kdt-w1: connected" 2 10 ||
+    fail "auto: kdt-w1's restart not followed"
+"$ECHOGUEST" "unix:$T/auto-kdt-w1.sock" check 8192 ||
+    fail "auto: the echo after kdt-w1's restart is not exact"
+[ "$(log_count auto "is gone")" = 0 ] || fail "auto: a restart removed the pair"
+$VIRSH destroy kdt-w1 >/dev/null && $VIRSH undefine kdt-w1 >/dev/null ||
+    fail "virsh undefine kdt-w1"
+log_wait auto "auto: kdt-w1 is gone: pair removed" 1 10 ||
+    fail "auto: an undefined domain kept its pair"
+alive "$AUTO" || fail "auto: kdrelayd died"
+stop "$AUTO"
+note "--auto, source = libvirt: two domains paired, a restart followed, undefine removes"
+
 # Odd and hostile values.
 virt_define kdt-f "<serial type='file'><source path='$T/kdt-f.out'/><target port='0'/></serial>"
 virt_define kdt-n "<serial type='null'><target port='0'/></serial>"

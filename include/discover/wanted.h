@@ -13,8 +13,17 @@
 #include "epspec.h"
 #include "pairopts.h"
 
+/* Where auto mode looks for VMs (source = ...). */
+enum auto_source {
+	AUTO_SOURCE_HOST,	/* what this host has: xenstore, /etc/pve */
+	AUTO_SOURCE_XEN,
+	AUTO_SOURCE_PVE,
+	AUTO_SOURCE_LIBVIRT,
+};
+
 /* [auto]: pairs made for VMs found at run time. */
 struct config_auto {
+	enum auto_source source;
 	int		 enable;
 	char		**match;		/* globs on VM names */
 	size_t		 nmatch;
@@ -28,11 +37,13 @@ struct config_auto {
 int	config_auto_copy(struct config_auto *dst, const struct config_auto *);
 void	config_auto_free(struct config_auto *);
 
+enum wanted_platform { WANTED_XEN, WANTED_PVE, WANTED_LIBVIRT };
+
 /* A running VM, as a platform names it. */
 struct wanted_vm {
-	const char	*name;
-	int		 pve;		/* a Proxmox VM, else a Xen domain */
-	unsigned	 id;		/* its VMID or domid */
+	const char		*name;
+	enum wanted_platform	 platform;
+	unsigned		 id;	/* its VMID or domid (libvirt: 0) */
 };
 
 /* The tcp port each VM was given: it keeps it while it is wanted. */
@@ -63,6 +74,10 @@ int	wanted_pairs(const struct config_auto *, const struct pair_opts *base,
 	    struct wanted_ports *, wanted_note_cb, void *arg,
 	    struct pair_opts **out, size_t *nout);
 void	wanted_ports_free(struct wanted_ports *);
+
+/* "auto", "xen", "pve", "libvirt"; -1 for another word. */
+int	auto_source_parse(const char *, enum auto_source *);
+const char *auto_source_name(enum auto_source);
 
 /* Nonzero if name matches one of the match globs. */
 int	wanted_match(const struct config_auto *, const char *name);

@@ -48,10 +48,13 @@ struct virtdom_info {
 /* The domain called name as the watcher knows it now.  -1 on ENOMEM. */
 int	virtwatch_domain(const char *name, struct virtdom_info *);
 /*
- * The names of the running domains (one malloc'd array of malloc'd
- * strings: virtwatch_free_names), and whether the table is synced.
+ * The names of the running domains (all: of every defined domain), one
+ * malloc'd array of malloc'd strings (virtwatch_free_names), and whether
+ * the table is synced.  -1 on ENOMEM.
  */
-int	virtwatch_running(char ***names, size_t *n, int *connected);
+int	virtwatch_names(int all, char ***names, size_t *n, int *connected);
+/* Nonzero if a libvirtd socket is on this host (auto mode's guess). */
+int	virtwatch_available(void);
 void	virtwatch_free_names(char **, size_t);
 
 /* The URI connected to: $LIBVIRT_DEFAULT_URI, else qemu:///system. */

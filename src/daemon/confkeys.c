@@ -284,6 +284,15 @@ set_auto_crlf(struct parser *p, const char *v, char *w, size_t wl)
 	return (0);
 }
 
+static int
+set_auto_source(struct parser *p, const char *v, char *w, size_t wl)
+{
+	if (auto_source_parse(v, &p->cf->discover.source) == -1)
+		return (conf_why(w, wl, "source: expected auto, xen, pve or "
+		    "libvirt, not '%s'", v));
+	return (0);
+}
+
 #define G SEC_GLOBAL
 #define P SEC_PAIR
 #define A SEC_AUTO
@@ -312,6 +321,7 @@ static const struct keydef keys[] = {
 	{ "tcp-ports",		A,	0, set_ports },
 	{ "pair-with",		A,	0, set_pair_with },
 	{ "crlf",		A,	0, set_auto_crlf },
+	{ "source",		A,	0, set_auto_source },
 };
 #undef G
 #undef P

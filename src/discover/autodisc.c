@@ -34,6 +34,7 @@
 #include "xendom.h"
 #include "xentrack.h"
 #include "xenwatch.h"
+#include "virtwatch.h"
 
 #define NOTED_MAX	256
 
@@ -48,6 +49,12 @@ struct autodisc {
 
 	/* Xen */
 	struct xentrack		*xt;
+
+	/* libvirt: the domains seen running and still defined */
+	struct virtsub		*vs;
+	char			**lv;
+	size_t			 nlv;
+	int			 need_lscan;
 
 	/* Proxmox */
 	int			 pve;
@@ -119,7 +126,7 @@ running(struct autodisc *ad, char (*num)[16], size_t *np)
 	 */
 	if (ad->xt != NULL && xentrack_ever_synced(ad->xt))
 		doms = xentrack_domains(ad->xt);
-	if ((v = calloc(doms->n + ad->nvms + 1, sizeof *v)) == NULL)
+	if ((v = calloc(doms->n + ad->nvms + ad->nlv + 1, sizeof *v)) == NULL)
 		return NULL;
 	for (i = 0; i < doms->n; i++) {
 		if (doms->v[i].truncated || xendom_is_infra(doms->v[i].name))
@@ -133,8 +140,12 @@ running(struct autodisc *ad, char (*num)[16], size_t *np)
 		snprintf(num[i], sizeof num[i], "%u", ad->vms[i].vmid);
 		v[n].name = ad->vms[i].name[0] != '\0' ? ad->vms[i].name :
 		    num[i];
-		v[n].pve = 1;
+		v[n].platform = WANTED_PVE;
 		v[n++].id = ad->vms[i].vmid;
+	}
+	for (i = 0; i < ad->nlv; i++) {
+		v[n].name = ad->lv[i];
+		v[n++].platform = WANTED_LIBVIRT;
 	}
 	*np = n;
 	return v;
@@ -317,6 +328,68 @@ pve_setup(struct autodisc *ad)
 	return 0;
 }
 
+/* ---- libvirt ---- */
+
+static int
+has_name(char **v, size_t n, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A domain gets its pair once it runs and keeps it while it is defined:
+ * its endpoint follows it through stop and start.  While libvirtd is away
+ * nothing changes.
+ */
+static void
+lv_scan(struct autodisc *ad)
+{
+	char	**run = NULL, **all = NULL, **nv;
+	size_t	 nrun = 0, nall = 0, i, k = 0;
+	int	 c1, c2;
+
+	if (virtwatch_names(0, &run, &nrun, &c1) == -1 ||
+	    virtwatch_names(1, &all, &nall, &c2) == -1) {
+		log_err("auto: out of memory");
+		goto out;
+	}
+	if (!c1 || !c2)
+		goto out;
+	if ((nv = calloc(nrun + ad->nlv + 1, sizeof *nv)) == NULL)
+		goto out;
+	for (i = 0; i < ad->nlv; i++) {
+		if (has_name(all, nall, ad->lv[i]) &&
+		    !has_name(run, nrun, ad->lv[i]))
+			nv[k++] = ad->lv[i];	/* defined, stopped: kept */
+		else
+			free(ad->lv[i]);
+	}
+	for (i = 0; i < nrun; i++) {
+		nv[k++] = run[i];
+		run[i] = NULL;
+	}
+	free(ad->lv);
+	ad->lv = nv;
+	ad->nlv = k;
+out:
+	virtwatch_free_names(run, nrun);
+	virtwatch_free_names(all, nall);
+}
+
+static void
+lv_changed(void *arg)
+{
+	struct autodisc	*ad = arg;
+
+	ad->need_lscan = 1;
+	event_active(ad->ev_work, 0, 0);
+}
+
 /* ---- the module ---- */
 
 static void
@@ -330,6 +403,10 @@ work_cb(evutil_socket_t fd, short what, void *arg)
 		ad->need_pscan = 0;
 		pve_scan(ad);
 	}
+	if (ad->need_lscan) {
+		ad->need_lscan = 0;
+		lv_scan(ad);
+	}
 	compute(ad);
 }
 
@@ -340,13 +417,18 @@ autodisc_new(struct event_base *base, const struct config *cf, autodisc_cb cb,
 	struct autodisc	*ad;
 	struct stat	 st;
 	char		 why[512];
-	int		 xen, pve;
+	int		 xen, pve, lv;
 	const struct xentrack_cbs xcbs = { NULL, NULL, xen_work, NULL };
+	enum auto_source src = cf->discover.source;
 
-	xen = xenwatch_available();
-	pve = stat(PVE_CONF_DIR, &st) == 0 && S_ISDIR(st.st_mode);
+	xen = src == AUTO_SOURCE_XEN ||
+	    (src == AUTO_SOURCE_HOST && xenwatch_available());
+	pve = src == AUTO_SOURCE_PVE || (src == AUTO_SOURCE_HOST &&
+	    stat(PVE_CONF_DIR, &st) == 0 && S_ISDIR(st.st_mode));
+	lv = src == AUTO_SOURCE_LIBVIRT ||
+	    (src == AUTO_SOURCE_HOST && virtwatch_available());
 	if (xen && xenwatch_load(why, sizeof why) == -1) {
-		if (!pve) {
+		if (!pve && !lv) {
 			snprintf(err, errlen, "xenstore: %s", why);
 			return NULL;
 		}
@@ -354,10 +436,10 @@ autodisc_new(struct event_base *base, const struct config *cf, autodisc_cb cb,
 		    PVE_CONF_DIR);
 		xen = 0;
 	}
-	if (!xen && !pve) {
+	if (!xen && !pve && !lv) {
 		snprintf(err, errlen, "neither xenstore (no xenstored socket "
-		    "or xenbus) nor Proxmox VE (no %s) on this host",
-		    PVE_CONF_DIR);
+		    "or xenbus) nor Proxmox VE (no %s) nor libvirtd on this "
+		    "host", PVE_CONF_DIR);
 		return NULL;
 	}
 	if ((ad = calloc(1, sizeof *ad)) == NULL)
@@ -382,8 +464,19 @@ autodisc_new(struct event_base *base, const struct config *cf, autodisc_cb cb,
 		autodisc_free(ad);
 		return NULL;
 	}
-	log_info("auto: watching %s%s%s", xen ? "xenstore" : "",
-	    xen && pve ? " and " : "", pve ? PVE_CONF_DIR : "");
+	if (lv && (ad->vs = virtwatch_subscribe(base, NULL, lv_changed, ad,
+	    why, sizeof why)) == NULL) {
+		if (src == AUTO_SOURCE_LIBVIRT || (!xen && !pve)) {
+			snprintf(err, errlen, "%s", why);
+			autodisc_free(ad);
+			return NULL;
+		}
+		log_warn("auto: %s; not watching libvirt", why);
+		lv = 0;
+	}
+	log_info("auto: watching %s%s%s%s%s", xen ? "xenstore" : "",
+	    xen && pve ? " and " : "", pve ? PVE_CONF_DIR : "",
+	    lv && (xen || pve) ? " and " : "", lv ? "libvirt" : "");
 	if (pve)
 		event_active(ad->ev_work, 0, 0);
 	return ad;
@@ -402,6 +495,8 @@ autodisc_free(struct autodisc *ad)
 		return;
 	xentrack_free(ad->xt);
 	pvewatch_free(ad->pw);
+	virtwatch_unsubscribe(ad->vs);
+	virtwatch_free_names(ad->lv, ad->nlv);
 	if (ad->ev_work != NULL)
 		event_free(ad->ev_work);
 	free(ad->vms);

@@ -120,13 +120,54 @@ wanted_ports_free(struct wanted_ports *ports)
 	ports->n = 0;
 }
 
+static const char *const source_names[] = {
+	[AUTO_SOURCE_HOST] = "auto", [AUTO_SOURCE_XEN] = "xen",
+	[AUTO_SOURCE_PVE] = "pve", [AUTO_SOURCE_LIBVIRT] = "libvirt",
+};
+
+int
+auto_source_parse(const char *s, enum auto_source *out)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof source_names / sizeof source_names[0]; i++)
+		if (strcmp(s, source_names[i]) == 0) {
+			*out = (enum auto_source)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+auto_source_name(enum auto_source s)
+{
+	return (size_t)s < sizeof source_names / sizeof source_names[0] ?
+	    source_names[s] : "?";
+}
+
+/* A VM's endpoint: pve:VMID, libvirt:NAME or xen:NAME. */
+static void
+vm_spec(const struct wanted_vm *v, const char *opt, char *out, size_t len)
+{
+	switch (v->platform) {
+	case WANTED_PVE:
+		snprintf(out, len, "pve:%u%s", v->id, opt);
+		break;
+	case WANTED_LIBVIRT:
+		snprintf(out, len, "libvirt:%s%s", v->name, opt);
+		break;
+	default:
+		snprintf(out, len, "xen:%s%s", v->name, opt);
+	}
+}
+
 static const struct wanted_vm *
-find_vm(const struct wanted_vm *v, size_t n, const char *name, int pve)
+find_vm(const struct wanted_vm *v, size_t n, const char *name, int platform)
 {
 	size_t	i;
 
 	for (i = 0; i < n; i++) {
-		if ((pve == -1 || v[i].pve == pve) &&
+		if ((platform == -1 || (int)v[i].platform == platform) &&
 		    strcmp(v[i].name, name) == 0)
 			return &v[i];
 	}
@@ -196,16 +237,9 @@ make_pair(const struct ctx *c, const struct wanted_vm *t,
 	unsigned			 port;
 
 	snprintf(o->name, sizeof o->name, "%s", t->name);
-	if (t->pve)
-		snprintf(target, sizeof target, "pve:%u%s", t->id,
-		    crlf_opt(a->crlf, opt, sizeof opt));
-	else
-		snprintf(target, sizeof target, "xen:%s%s", t->name,
-		    crlf_opt(a->crlf, opt, sizeof opt));
-	if (partner != NULL && partner->pve)
-		snprintf(host, sizeof host, "pve:%u", partner->id);
-	else if (partner != NULL)
-		snprintf(host, sizeof host, "xen:%s", partner->name);
+	vm_spec(t, crlf_opt(a->crlf, opt, sizeof opt), target, sizeof target);
+	if (partner != NULL)
+		vm_spec(partner, "", host, sizeof host);
 	else if (a->port_lo != 0) {
 		if ((port = port_for(c, ports, t->name)) == 0) {
 			say(c, 1, "%s: no free port in %u-%u; skipped",
@@ -241,7 +275,8 @@ namable(const struct ctx *c, const struct wanted_vm *vms, size_t n,
 		if (!pair_name_valid(vms[i].name)) {
 			say(c, 1, "%s %u: its name cannot name a pair "
 			    "(letters, digits, '_', '.', '-'); skipped",
-			    vms[i].pve ? "VM" : "domain", vms[i].id);
+			    vms[i].platform == WANTED_PVE ? "VM" : "domain",
+			    vms[i].id);
 			continue;
 		}
 		if (find_vm(out, k, vms[i].name, -1) == NULL)
@@ -276,7 +311,7 @@ wanted_pairs(const struct config_auto *a, const struct pair_opts *base,
 		    v[i].name, pname, sizeof pname) == -1)
 			continue;
 		for (j = 0; j < n; j++) {
-			if (j != i && v[j].pve == v[i].pve &&
+			if (j != i && v[j].platform == v[i].platform &&
 			    strcmp(v[j].name, pname) == 0)
 				is_partner[j] = 1;
 		}
@@ -290,7 +325,8 @@ wanted_pairs(const struct config_auto *a, const struct pair_opts *base,
 		partner = NULL;
 		if (a->pair_with[0] != '\0' && (wanted_expand(a->pair_with,
 		    t[i].name, pname, sizeof pname) == -1 ||
-		    (partner = find_vm(v, n, pname, t[i].pve)) == NULL))
+		    (partner = find_vm(v, n, pname, (int)t[i].platform)) ==
+		    NULL))
 			continue;	/* no debugger VM yet */
 		w[nw] = *base;
 		if (make_pair(&c, &t[i], partner, allow_remote, ports,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -26,6 +27,7 @@
 #include "virapi.h"
 
 #define DEFAULT_URI	"qemu:///system"
+#define LIBVIRT_SOCK	"/run/libvirt/libvirt-sock"
 #define RETRY_MIN_MS	100
 #define RETRY_MAX_MS	5000
 #define NOTE_MAX	512
@@ -745,7 +747,7 @@ virtwatch_domain(const char *name, struct virtdom_info *out)
 }
 
 int
-virtwatch_running(char ***names, size_t *n, int *connected)
+virtwatch_names(int all, char ***names, size_t *n, int *connected)
 {
 	struct virtdom	*d;
 	size_t		 k = 0, cap = 0;
@@ -754,7 +756,7 @@ virtwatch_running(char ***names, size_t *n, int *connected)
 	pthread_mutex_lock(&w.lock);
 	*connected = w.conn != NULL && w.synced;
 	for (d = w.doms; d != NULL; d = d->next) {
-		if (d->xml == NULL)
+		if (d->xml == NULL && !all)
 			continue;
 		if (k == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -785,6 +787,13 @@ virtwatch_free_names(char **v, size_t n)
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+int
+virtwatch_available(void)
+{
+	return access(LIBVIRT_SOCK, F_OK) == 0 ||
+	    access(LIBVIRT_SOCK "-ro", F_OK) == 0;
 }
 
 const char *
@@ -825,8 +834,15 @@ virtwatch_domain(const char *name, struct virtdom_info *out)
 }
 
 int
-virtwatch_running(char ***names, size_t *n, int *connected)
+virtwatch_available(void)
 {
+	return 0;
+}
+
+int
+virtwatch_names(int all, char ***names, size_t *n, int *connected)
+{
+	(void)all;
 	*names = NULL;
 	*n = 0;
 	*connected = 0;
