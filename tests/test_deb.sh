@@ -127,6 +127,11 @@ done
 dpkg-deb -f "$deb" Package Version Architecture Depends Suggests Recommends \
     >"$T/fields"
 grep -qx "Version: $ver" "$T/fields" || fail "version: $(cat "$T/fields")"
+# Built with both platforms' headers: the loaders are in, the libraries not.
+for so in libxenstore.so.4 libvirt.so.0; do
+	grep -qa "$so" "$T/root/usr/sbin/kdrelayd" ||
+	    fail "the packaged kdrelayd cannot load $so (built without its headers?)"
+done
 dep=$(dpkg-deb -f "$deb" Depends)
 printf '%s\n' "$dep" | grep -qi -e xenstore -e libxen -e virt &&
     fail "Depends names a platform's library: $dep"
