@@ -7,10 +7,9 @@
  * or ERR.  The daemon sends facts; how they look (text, JSON, Prometheus)
  * is decided here.
  */
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -24,6 +23,7 @@
 #include "config.h"
 #include "ctlproto.h"
 #include "exitcodes.h"
+#include "sock.h"
 
 #define EXIT_NOPERM	77	/* EX_NOPERM */
 
@@ -100,17 +100,13 @@ static size_t	 rlen;
 static void
 dial(const char *path)
 {
-	struct sockaddr_un	sa;
-
-	if (strlen(path) >= sizeof sa.sun_path)
-		usage("%s: path too long for a unix socket", path);
-	memset(&sa, 0, sizeof sa);
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path));
-	if ((sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		die(EXIT_OSERR, "socket: %s", strerror(errno));
-	if (connect(sock, (struct sockaddr *)&sa, sizeof sa) == 0)
+	if ((sock = sock_unix_connect(path)) != -1) {
+		/* One request, then wait for its reply: blocking. */
+		fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) & ~O_NONBLOCK);
 		return;
+	}
+	if (errno == ENAMETOOLONG)
+		usage("%s: path too long for a unix socket", path);
 	if (errno == EACCES || errno == EPERM)
 		die(EXIT_NOPERM, "%s: %s (root or the control group only)",
 		    path, strerror(errno));
