@@ -125,7 +125,7 @@ demo:
 # Benchmarks against socat and friends (slow: minutes); see README.
 bench:
 	@sh tests/deps.sh bench
-	$(MAKE) all $(BENCHES:%=$(BUILD)/bench/%)
+	$(MAKE) all helpers $(BENCHES:%=$(BUILD)/bench/%)
 	@bench/run.sh $(BUILD)
 
 # Units run $(SBINDIR)/kdrelayd -c $(SYSCONFDIR)/kdrelay.conf.  An existing
@@ -249,8 +249,10 @@ fuzz-build:
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS='$(FUZZ_CFLAGS)' $(FUZZERS:%=build-fuzz/%)
 
 # Each target for FUZZ_SECONDS, seeded from the fixture and the test inputs.
-fuzz: fuzz-build
-	@fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZERS)
+# (Without ../shared the seeds come from the generated session.)
+fuzz: fuzz-build $(BUILD)/kdgen.kdtrace
+	@KDRELAY_SESSION=$(abspath $(BUILD))/kdgen.kdtrace \
+	    fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZERS)
 
 .PHONY: all deps check units helpers demo bench install uninstall clean deb
 .PHONY: check-asan check-valgrind fuzz fuzz-build

@@ -46,7 +46,7 @@ grep -q "host lost /dev/pts/$num; not reopened" "$T/relay.log" ||
 note "ok: 4096 target bytes dropped, none reached the reused $pts; said once"
 # SIGHUP is the admin's word: the pair starts anew and opens what is there.
 kill -HUP $RELAY
-wait_log "$T/relay.log" "SIGHUP: restarting the pair lost for good" || fail "no restart on SIGHUP"
+wait_log "$T/relay.log" "reload: restarted the pair lost for good" || fail "no restart on SIGHUP"
 wait_log "$T/relay.log" "kd/host: .*connected" 2 || fail "not reopened on SIGHUP"
 "$BUILD/helpers/xfer" -t 10 "$T/target.guest" "$T/keys" /dev/null 0 || fail "target send"
 wait_until 10 sh -c "[ \$(wc -c <'$T/grabbed') = 4096 ]" || fail "nothing relayed after SIGHUP"

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,7 @@ struct relay {
 	int			 started;
 	struct event		*stop_ev;
 	struct event		*report_ev;
+	_Atomic int		 report_asked;	/* SIGUSR1: answer even -q */
 	struct event		*stuck;		/* both ways full */
 	uint64_t		 stuck_mark;	/* bytes written when armed */
 	struct side		 side[2];
@@ -182,7 +184,7 @@ note(struct relay *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	emit(r, line, pktlog_format_note(now(), text, line, sizeof line));
+	emit(r, line, pktlog_format_note(text, line, sizeof line));
 }
 
 static uint64_t
@@ -226,8 +228,7 @@ stream_event(void *arg, const struct kd_event *ev)
 	char		 line[1400];
 
 	if (wants_lines(r))
-		emit(r, line, pktlog_format(d->tag, now(), ev, line,
-		    sizeof line));
+		emit(r, line, pktlog_format(d->tag, ev, line, sizeof line));
 	if (r->capture != NULL)
 		capture_event(r->capture, d->tag, ev);
 	if (r->tsd != NULL && ev->kind == KD_EV_PACKET) {
@@ -832,18 +833,25 @@ report_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay	*r = arg;
 	char		 line[1024], a[96], b[96];
-	int		 i;
+	int		 i, asked;
 
 	(void)fd;
 	(void)what;
 	publish(r);
+	asked = atomic_exchange(&r->report_asked, 0);
 	endpoint_status(r->side[0].ep, a, sizeof a);
 	endpoint_status(r->side[1].ep, b, sizeof b);
-	log_notice("%s: host %s, target %s", r->o.name, a, b);
-	for (i = 0; i < 2; i++) {
-		relay_format_stats(r->o.name, i, &r->snap[i], r->o.validate,
-		    line, sizeof line);
-		log_notice("%s", line);
+	for (i = -1; i < 2; i++) {
+		if (i == -1)
+			snprintf(line, sizeof line, "%s: host %s, target %s",
+			    r->o.name, a, b);
+		else
+			relay_format_stats(r->o.name, i, &r->snap[i],
+			    r->o.validate, line, sizeof line);
+		if (asked)
+			log_asked(LOG_LVL_NOTICE, "%s", line);
+		else
+			log_notice("%s", line);
 	}
 }
 
@@ -1278,8 +1286,10 @@ relay_free(struct relay *r)
 }
 
 void
-relay_request_report(struct relay *r)
+relay_request_report(struct relay *r, int asked)
 {
+	if (asked)
+		r->report_asked = 1;
 	if (r->started)
 		event_active(r->report_ev, 0, 0);
 	else
