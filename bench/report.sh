@@ -321,7 +321,7 @@ targets_md() {
 		if (have("idle_connected"))
 			printf "| idle: no periodic wake-ups | %d context switches connected, %d with one side absent | %s |\n", f["idle_connected"], f["idle_one-absent"], ok(f["idle_connected"] == 0 && f["idle_one-absent"] == 0)
 		if (have("scale_kdrelayd_rss_kib"))
-			printf "| scale: < 64 MiB RSS | %.1f MiB | %s |\n", f["scale_kdrelayd_rss_kib"] / 1024, ok(f["scale_kdrelayd_rss_kib"] < 65536)
+			printf "| scale: < 32 MiB RSS | %.1f MiB | %s |\n", f["scale_kdrelayd_rss_kib"] / 1024, ok(f["scale_kdrelayd_rss_kib"] < 32768)
 		if (have("scale_kdrelayd_ratio"))
 			printf "| scale: slowest pair within 2x median | median / slowest %.2f (worst run), %d bad bytes | %s |\n", f["scale_kdrelayd_ratio"], f["scale_kdrelayd_errors"], ok(f["scale_kdrelayd_ratio"] <= 2 && f["scale_kdrelayd_errors"] == 0)
 	}' "$FACTS"

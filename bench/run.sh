@@ -27,9 +27,17 @@
 #   BENCH_SCALE_SEC [10]        scale: seconds counted (after 2 s warm-up)
 #   BENCH_SCALE_REPS [3]        scale: repetitions
 #   BENCH_RECONN_REPS [10]      reconnect: repetitions per endpoint kind
+#   BENCH_IPB_SIZE [4M]         ipb: bytes per input under callgrind
+#   BENCH_CPU_SIZE [256M]       cpu: bytes one way per run
+#   BENCH_PAIRS_BIG [1024]      scale1k: pairs in one daemon
+#   BENCH_BEFORE []             a source tree of an earlier kdrelayd, built
+#                               (make all): ipb, cpu and scale1k run it too,
+#                               as "before", in the same run
 #   BENCH_WATCH_SIZE [64M]      watch: bytes per run
-#   BENCH_ONLY [all]            a subset: tput latency session idle scale
-#                               reconn auto watch (space separated)
+#   BENCH_ONLY [all]            a subset: ipb tput cpu latency session idle
+#                               scale scale1k reconn auto watch kvm (space
+#                               separated)
+#   BENCH_KVM_* (bench/kvm.sh)  kvm: the echo guest under a real QEMU
 #   BENCH_MAX_LOAD []           wait (10 min at most) for the 1-minute load
 #                               average to fall below this before starting
 #   BENCH_OUT [bench/results]   where the CSV, results.md and bench.png go
@@ -51,8 +59,11 @@ PAIRS=${BENCH_PAIRS:-256}
 SCALE_SEC=${BENCH_SCALE_SEC:-10}
 SCALE_REPS=${BENCH_SCALE_REPS:-3}
 RECONN_REPS=${BENCH_RECONN_REPS:-10}
+CPU_SIZE=${BENCH_CPU_SIZE:-256M}
+PAIRS_BIG=${BENCH_PAIRS_BIG:-1024}
+BEFORE=${BENCH_BEFORE:-}
 WSIZE=${BENCH_WATCH_SIZE:-64M}
-ONLY=${BENCH_ONLY:-tput latency session idle scale reconn auto watch}
+ONLY=${BENCH_ONLY:-ipb tput cpu latency session idle scale scale1k reconn auto watch kvm}
 OUT=${BENCH_OUT:-$HERE/results}
 SHARED=${KDRELAY_SHARED:-$HERE/../../shared}
 FIXTURE=$SHARED/fixtures/windbg-session.kdtrace
@@ -145,8 +156,9 @@ up() {
 	line b
 	LINES="$LINE_a $LINE_b"
 	case $1 in
-	kdrelayd)
-		bg "$BUILD/kdrelayd" -q "pty:$T/a.vm,crlf=on" "pty:$T/b.vm,crlf=on" \
+	kdrelayd|before)
+		d=$BUILD; [ $1 = before ] && d=$BEFORE/build
+		bg "$d/kdrelayd" -q "pty:$T/a.vm,crlf=on" "pty:$T/b.vm,crlf=on" \
 		    2>>"$T/kdrelayd.log"
 		RELAY_PIDS=$LAST REPAIR=-r ;;
 	kdrelayd-auto)
@@ -220,6 +232,54 @@ run_tput() {
 				echo "$rep,$c,$dir,$(kv bytes "$out"),$(kv sec "$out"),$(kv mbps "$out"),$(kv ok "$out"),$cpu" >>"$f"
 				say "tput rep $rep $c $dir: $out"
 			done
+		done
+		rep=$((rep + 1))
+	done
+}
+
+# ---- 1b. instructions per byte of the core (callgrind) ----
+
+run_ipb() {
+	f=$OUT/ipb.csv
+	rm -f "$f"
+	if [ -n "$BEFORE" ]; then
+		# The same bench program against the earlier core.
+		cc -O2 -std=gnu11 -D_GNU_SOURCE $(for l in "$BEFORE"/include/*/; do
+		    printf -- '-I%s ' "$l"; done) -o "$T/corebench-before" \
+		    "$HERE/corebench.c" "$BEFORE/build/libkdrelay.a" \
+		    $(pkg-config --libs libevent libevent_pthreads) -lpthread \
+		    2>>"$T/ipb.err" &&
+		    sh "$HERE/ipb.sh" "$T/corebench-before" before "$f" "$FIXTURE"
+	fi
+	sh "$HERE/ipb.sh" "$BUILD/bench/corebench" kdrelayd "$f" "$FIXTURE"
+}
+
+# ---- 1c. relay CPU per GiB, user and system ----
+
+# utime_stime PID: "user_ticks system_ticks" of a process, all threads.
+utime_stime() { sed 's/^.*) //' /proc/$1/stat | awk '{print $12, $13}'; }
+
+run_cpu() {
+	f=$OUT/cpu.csv
+	echo "rep,contender,line,bytes,sec,mbps,ok,user_ms,sys_ms" >"$f"
+	hz=$(getconf CLK_TCK)
+	cs="kdrelayd socat"; [ -n "$BEFORE" ] && cs="kdrelayd before socat"
+	rep=1
+	while [ $rep -le "$REPS" ]; do
+		for c in $cs; do
+			up $c
+			set -- $(utime_stime $RELAY_PIDS)
+			u0=$1 s0=$2
+			# A repairing relay gets a corrupting line, socat a clean one.
+			out=$("$BUILD/bench/tput" $([ -n "$REPAIR" ] && echo -c) $REPAIR \
+			    -d ab -s "$CPU_SIZE" -t 600 "$GA" "$GB" 2>>"$T/cpu.err")
+			set -- $(utime_stime $RELAY_PIDS)
+			u=$(( ($1 - u0) * 1000 / hz )) sy=$(( ($2 - s0) * 1000 / hz ))
+			down
+			[ -n "$out" ] || out="tput bytes=0 sec=0 mbps=0 ok=0"
+			line=clean; [ -n "$REPAIR" ] && line=corrupting
+			echo "$rep,$c,$line,$(kv bytes "$out"),$(kv sec "$out"),$(kv mbps "$out"),$(kv ok "$out"),$u,$sy" >>"$f"
+			say "cpu rep $rep $c: $out user ${u}ms sys ${sy}ms"
 		done
 		rep=$((rep + 1))
 	done
@@ -347,10 +407,13 @@ run_scale() {
 	echo "rep,contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors" >"$f"
 	rep=1
 	while [ $rep -le "$SCALE_REPS" ]; do
-		for c in kdrelayd kdrelayd-16k socat; do
-			if [ $c = kdrelayd ]; then
+		cs="kdrelayd kdrelayd-16k socat"
+		[ -n "$BEFORE" ] && cs="kdrelayd before kdrelayd-16k socat"
+		for c in $cs; do
+			if [ $c = kdrelayd ] || [ $c = before ]; then
+				d=$BUILD; [ $c = before ] && d=$BEFORE/build
 				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -t "$SCALE_SEC" \
-				    -m kdrelayd -o "$T/scale.conf" "$BUILD/kdrelayd" \
+				    -m kdrelayd -o "$T/scale.conf" "$d/kdrelayd" \
 				    2>>"$T/scale.err")
 			elif [ $c = kdrelayd-16k ]; then
 				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -t "$SCALE_SEC" \
@@ -371,6 +434,28 @@ run_scale() {
 			say "scale rep $rep: $out"
 		done
 		rep=$((rep + 1))
+	done
+}
+
+# ---- 5b. a thousand pairs ----
+
+run_scale1k() {
+	f=$OUT/scale1k.csv
+	echo "contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors" >"$f"
+	cs=kdrelayd; [ -n "$BEFORE" ] && cs="kdrelayd before"
+	for c in $cs; do
+		d=$BUILD; [ $c = before ] && d=$BEFORE/build
+		out=$("$BUILD/bench/scale" -c -r -p "$PAIRS_BIG" -R 900 -w 5 -t "$SCALE_SEC" \
+		    -m kdrelayd -o "$T/scale1k.conf" "$d/kdrelayd" 2>>"$T/scale.err")
+		[ -n "$out" ] || { say "scale1k $c failed: $(tail -3 "$T/scale.err")"; continue; }
+		row=$c
+		for k in pairs sec agg_mbps pair_min_mbps pair_median_mbps \
+		    pair_max_mbps median_over_min rss_kib hwm_kib pss_kib \
+		    threads fds cpu_pct errors; do
+			row="$row,$(kv $k "$out")"
+		done
+		echo "$row" >>"$f"
+		say "scale1k $c: $out"
 	done
 }
 
@@ -492,7 +577,13 @@ run_watch() {
 	done
 }
 
-for s in tput latency session idle scale reconn auto watch; do
+# The real line through QEMU's UART: its own script (bench/kvm.sh).
+run_kvm() {
+	BENCH_OUT=$OUT sh "$HERE/kvm.sh" "$BUILD" >/dev/null ||
+	    die "the kvm part failed"
+}
+
+for s in ipb tput cpu latency session idle scale scale1k reconn auto watch kvm; do
 	in_list $s "$ONLY" && run_$s
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -507,4 +598,5 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 	[ -r "$T/strace.count" ] && echo "STRACE=\"$(tr '\n' ' ' <"$T/strace.count")\""
 } >"$OUT/machine.env"
 sh "$HERE/report.sh" "$OUT" || die "report failed"
+sh "$HERE/perf.sh" "$OUT" >>"$OUT/results.md" || die "perf report failed"
 say "bench: results in $OUT/results.md"

@@ -7,16 +7,24 @@
 # as the line carries them, and the same with the Xen CRLF corruption and
 # with damage (cut short, bad checksum, break-ins between packets).  The
 # config and endpoint seeds are the repository's sample configuration and
-# the forms the tests use.
+# the forms the tests use.  Without the real session (a clone without
+# ../shared) the KD seeds come from the generated one, $KDRELAY_SESSION
+# (make fuzz: build/kdgen.kdtrace), and it says so.
 set -eu
 out=${1:?usage: seeds.sh OUTDIR}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 fixture=${KDRELAY_SHARED:-$top/../shared}/fixtures/windbg-session.kdtrace
-[ -r "$fixture" ] || { echo "seeds.sh: $fixture: not readable" >&2; exit 1; }
+if [ ! -r "$fixture" ]; then
+	echo "seeds.sh: $fixture is absent (a clone without ../shared):" \
+	    "KD seeds from the generated session ${KDRELAY_SESSION:-(none)}"
+	fixture=${KDRELAY_SESSION:-}
+	[ -r "$fixture" ] ||
+	    { echo "seeds.sh: no session to seed from (set KDRELAY_SESSION)" >&2; exit 1; }
+fi
 rm -rf "$out"
 mkdir -p "$out/crlf" "$out/kdcom" "$out/stream" "$out/config" "$out/epspec" \
-    "$out/ctlproto"
+    "$out/ctlproto" "$out/wanted"
 
 perl -e '
 	use strict;
@@ -167,4 +175,12 @@ status "a\x"
 status "a"b
 break a b
 REQS
+# Auto mode's policy: templates, globs, ports, then VMs (fuzz_wanted.c).
+printf 'unix-listen:/run/kdrelay/%%n.sock\n\nwin*\n\nxwin10\nxlinux\npwin7\nlwin11\n' \
+    >"$out/wanted/template"
+printf 'unix-listen:/x\n%%n-dbg\nwin* lab?\n\nxwin10\nxwin10-dbg\npwin8\npwin8-dbg\nxwin7\npwin7-dbg\n' \
+    >"$out/wanted/pairwith"
+printf 'x\n\n*\n9000 9001\nxa\nxb\nxc\npa\nxbad name\n' \
+    >"$out/wanted/ports"
+
 echo "seeds: $(find "$out" -type f | wc -l) files in $out"

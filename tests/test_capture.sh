@@ -43,8 +43,10 @@ session() {
 }
 
 # Packet lines of a packet log, without the time stamps.
+# A packet log line's time: 2026-12-01T23:50:01.123456+01:00.
+ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}[+-][0-9]{2}:[0-9]{2}'
 packets() {
-	grep -E '^[0-9]+\.[0-9]{6} (D>T|T>D) ' "$1" | cut -d' ' -f2-
+	grep -E "^$ISO (D>T|T>D) " "$1" | cut -d' ' -f2-
 }
 
 # capture NAME TRACE: the three cases on one session.
@@ -78,9 +80,16 @@ capture() {
 		diff "$T/on.want" "$T/on.got" | head -n 10 >&2
 		fail "on: the packet log is not the trace's packets, in order"
 	}
-	awk '$1 !~ /^[0-9]+\.[0-9]+$/ { print "no time: " $0; exit 1 }
-	    $1 < prev { print "time goes back: " $0; exit 1 } { prev = $1 }' \
-	    "$T/on.pktlog" || fail "on: packet log times are not monotonic"
+	# Wall-clock time the journal can be matched with, never going back.
+	! grep -Ev "^$ISO " "$T/on.pktlog" | grep . ||
+	    fail "on: packet log lines without an ISO 8601 time"
+	awk '$1 < prev { print "time goes back: " $0; exit 1 }
+	    { prev = $1 }' "$T/on.pktlog" || fail "on: packet log times go back"
+	now=$(date +%s)
+	first=$(date -d "$(head -n 1 "$T/on.pktlog" | cut -d' ' -f1)" +%s) ||
+	    fail "date cannot read $(head -n 1 "$T/on.pktlog")"
+	[ $((now - first)) -ge 0 ] && [ $((now - first)) -lt 600 ] ||
+	    fail "the packet log's time is not now: $(head -n 1 "$T/on.pktlog")"
 	"$KDSTAT" -p "$TRACE" >"$T/prints"
 	[ "$(wc -l <"$T/prints")" = "$(get "$T/trace.kv" T.DEBUG_IO)" ] ||
 	    fail "kdstat -p and the DEBUG_IO count disagree"

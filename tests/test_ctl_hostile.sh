@@ -6,9 +6,10 @@
 #     with the mode opened up, by SO_PEERCRED with a message and a log line;
 #  c) 1,000 malformed requests on one connection: one ERR each, then the
 #     daemon still answers; overlong and binary requests on others;
-#  d) a watcher stopped (SIGSTOP) while 32 MiB of KD packets flow: every
-#     byte arrives, the daemon's RSS stays flat, the lines it could not
-#     take are dropped, counted and said.
+#  d) a watcher stopped (SIGSTOP) while 32 MiB of KD packets flow, and 20
+#     others leaving in the middle: every byte arrives, the daemon's RSS
+#     stays flat, the lines a watcher could not take are dropped, counted
+#     and said.
 . "$TESTS/lib/common.sh"
 need socat python3 runuser timeout
 CTL=$BUILD/kdrelayctl
@@ -23,7 +24,7 @@ python3 -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$T/control"
 [ -S "$T/control" ] || fail "no stale socket made"
 relay --control "$T/control" -n p "$T/h.vm,crlf=off" "$T/t.vm,crlf=off"
-wait_log "$T/relay.log" "replaced the stale socket $T/control" ||
+wait_log "$T/relay.log" "control: removed the stale socket $T/control" ||
     fail "stale socket not replaced: $(cat "$T/relay.log")"
 wait_until 10 ctl pairs || fail "no answer on the replacing socket"
 first=$RELAY
@@ -31,7 +32,7 @@ first=$RELAY
     2>"$T/second.log" &
 second=$!
 track $second
-wait_log "$T/second.log" "served by another kdrelayd" ||
+wait_log "$T/second.log" "$T/control is in use by another listener; no control socket" ||
     fail "second daemon: $(cat "$T/second.log")"
 stop $second
 [ "$(ctl pairs)" = p ] || fail "the first daemon lost its socket"
@@ -124,6 +125,47 @@ n=$((32 * 1024 * 1024 / one))
 i=0
 while [ $i -lt $n ]; do cat "$T/one.bin"; i=$((i + 1)); done >"$T/big.bin"
 size=$(stat -c %s "$T/big.bin")
+# flood [N]: big.bin from the target to the host through the relay,
+# every byte checked; N watchers that leave after the first 4 MiB.  The
+# daemon's largest RSS meanwhile in $max.
+flood() {
+	churn=""
+	_i=0
+	while [ $_i -lt "${1:-0}" ]; do
+		"$CTL" -s "$D/control" watch p >/dev/null 2>&1 &
+		churn="$churn $!"; track $!
+		_i=$((_i + 1))
+	done
+	rm -f "$T/got.bin"
+	bg "$BUILD/helpers/xfer" -t 120 "$T/h.guest" - "$T/got.bin" "$size"
+	_recv=$LAST
+	bg "$BUILD/helpers/xfer" -t 120 "$T/t.guest" "$T/big.bin" /dev/null 0
+	_send=$LAST
+	max=$(rss "$RELAY")
+	while alive $_recv; do
+		_r=$(rss "$RELAY"); [ "${_r:-0}" -gt "$max" ] && max=$_r
+		if [ -n "$churn" ] && [ "$(stat -c %s "$T/got.bin" 2>/dev/null ||
+		    echo 0)" -gt 4194304 ]; then
+			kill $churn
+			churn=""
+		fi
+		sleep 0.1
+	done
+	wait $_send || fail "sending 32 MiB"
+	wait $_recv || fail "the host side did not get the 32 MiB"
+	[ -z "$churn" ] || fail "the transfer ended before 4 MiB were seen"
+	_r=$(rss "$RELAY"); [ "$_r" -gt "$max" ] && max=$_r
+	cmp -s "$T/big.bin" "$T/got.bin" || fail "the 32 MiB arrived changed"
+}
+
+# 20 watchers that leave in the middle, each with lines still coming
+# into its ring.
+flood 20
+wait_log "$T/relay.log" "a watcher left" 20 ||
+    fail "not 20 log lines for the watchers that left:" \
+	"$(grep -c 'a watcher left' "$T/relay.log")"
+alive "$RELAY" || fail "the daemon died"
+
 "$CTL" -s "$D/control" watch p >"$T/w.out" 2>"$T/w.err" &
 watcher=$!
 track $watcher
@@ -131,34 +173,25 @@ wait_log "$T/w.err" "watching p" || fail "watch: $(cat "$T/w.err")"
 kill -STOP $watcher
 before=$(rss "$RELAY")
 [ -n "$before" ] || fail "no RSS for $RELAY"
-bg "$BUILD/helpers/xfer" -t 120 "$T/h.guest" - "$T/got.bin" "$size"
-recv=$LAST
-"$BUILD/helpers/xfer" -t 120 "$T/t.guest" "$T/big.bin" /dev/null 0 ||
-    fail "sending 32 MiB"
-max=$before
-while alive $recv; do
-	r=$(rss "$RELAY"); [ "${r:-0}" -gt "$max" ] && max=$r
-	sleep 0.1
-done
-wait $recv || fail "the host side did not get the 32 MiB"
+flood
 after=$(rss "$RELAY")
-[ "$after" -gt "$max" ] && max=$after
-cmp -s "$T/big.bin" "$T/got.bin" || fail "the 32 MiB arrived changed"
 kill -CONT $watcher
 wait_log "$T/w.err" "lines dropped" ||
     fail "the watcher was not told of drops: $(cat "$T/w.err")"
 said=$(sed -n 's/.* lines dropped: .*(\([0-9]*\) in all)/\1/p' "$T/w.err" |
     tail -1)
 stop $watcher
-wait_log "$T/relay.log" "a watcher left; [0-9]* lines dropped" ||
-    fail "no log line for the watcher's drops"
+wait_log "$T/relay.log" "a watcher left; [0-9]* lines dropped" 21 ||
+    fail "no log line for the stopped watcher's drops"
 logged=$(sed -n 's/.*a watcher left; \([0-9]*\) lines dropped.*/\1/p' \
     "$T/relay.log" | tail -1)
 [ "$logged" -ge "$said" ] && [ "$said" -gt 0 ] ||
     fail "dropped: said $said, logged $logged"
 grows=$((max - before))
-# The ring and the socket's queue, not the 4 MB of lines that went by.
+# Its 256 KiB ring and what is queued to its socket, not the 4 MB of
+# lines that went by.
 [ $grows -lt 2048 ] ||
     fail "RSS grew from $before kB to $max kB with a watcher stopped"
-note "ok: 32 MiB exact past a stopped watcher; RSS $before kB, at most" \
+alive "$RELAY" || fail "the daemon died"
+note "ok: 32 MiB exact past a stopped watcher and 20 that came and went; RSS $before kB, at most" \
     "$max kB, $after kB after; $said lines dropped (said), $logged logged"

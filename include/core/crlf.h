@@ -32,6 +32,9 @@ void	crlf_init(struct crlf *);
  * in as long as out <= in - 1, or out == in when nothing is held.
  */
 size_t	crlf_repair(struct crlf *, const uint8_t *in, size_t n, uint8_t *out);
+/* The same with the portable scan only (what builds without SSE2 run). */
+size_t	crlf_repair_portable(struct crlf *, const uint8_t *in, size_t n,
+	    uint8_t *out);
 
 /* Release a held 0x0d into out (room for 1); returns 0 or 1. */
 size_t	crlf_flush(struct crlf *, uint8_t *out);

@@ -1,7 +1,7 @@
 /*
  * pktlog.h - the human packet log and the kdtrace capture of a pair.
  *
- * One line per packet (monotonic time, direction, type, id, length,
+ * One line per packet (wall-clock time, direction, type, id, length,
  * checksum verdict, API name), DbgPrint text escaped, and problems the
  * validator saw (garbage, break-ins).  The capture writes every intact
  * packet and break-in in the kdtrace format so that a user's session can
@@ -24,12 +24,13 @@ int	pktlog_reopen(struct pktlog *, char *err, size_t errlen);
 const char *pktlog_path(const struct pktlog *);
 /*
  * One line, without its newline, into buf (truncated to fit); returns its
- * length.  dir: 'D' debugger->target, 'T' target->debugger; t: seconds.
- * The same lines go to the file and to `kdrelayctl watch`.
+ * length.  It starts with the wall-clock time (ISO 8601, microseconds,
+ * local offset: what the journal can be matched with).  dir: 'D'
+ * debugger->target, 'T' target->debugger.  The same lines go to the file
+ * and to `kdrelayctl watch`.
  */
-size_t	pktlog_format(char dir, double t, const struct kd_event *, char *buf,
-	    size_t len);
-size_t	pktlog_format_note(double t, const char *note, char *buf, size_t len);
+size_t	pktlog_format(char dir, const struct kd_event *, char *buf, size_t len);
+size_t	pktlog_format_note(const char *note, char *buf, size_t len);
 /* Append line and a newline, flushed. */
 void	pktlog_write(struct pktlog *, const char *line, size_t len);
 

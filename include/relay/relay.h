@@ -77,8 +77,9 @@ void	relay_set_watcher(struct relay *, struct event *ev);
 void	relay_stop(struct relay *);
 void	relay_free(struct relay *);
 
-/* Ask the pair's thread to log its counters (any thread, signal-safe no). */
-void	relay_request_report(struct relay *);
+/* Ask the pair's thread to log its counters (any thread, signal-safe no);
+ * asked (SIGUSR1): whatever the log level. */
+void	relay_request_report(struct relay *, int asked);
 /* The counters as of the last report, state change or stop. */
 void	relay_get_stats(struct relay *, struct relay_dir_stats out[2]);
 /* "host connected, target waiting for /dev/pts/9" (any thread). */

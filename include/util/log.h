@@ -1,5 +1,6 @@
 /*
- * log.h - leveled logging to stderr (the journal adds timestamps) or syslog.
+ * log.h - leveled logging to stderr (timestamped, unless it is the
+ * journal's stream, which adds its own) or syslog.
  *
  * Thread-safe: each message is formatted whole and written with one call.
  * Callers log state changes, never each retry.
@@ -8,6 +9,7 @@
 #define KDRELAY_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LVL_ERR = 0,
@@ -26,6 +28,11 @@ void	log_msg(enum log_level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	log_vmsg(enum log_level, const char *fmt, va_list)
 	    __attribute__((format(printf, 2, 0)));
+/* Whatever the level (-q): the answer to an explicit request (SIGUSR1). */
+void	log_asked(enum log_level, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Now, wall clock: "2026-12-01T23:50:01.123456+01:00"; its length. */
+size_t	log_timestamp(char *buf, size_t len);
 
 #define log_err(...)	log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)

@@ -8,8 +8,10 @@
  * 0x62 there is a break-in.  Bytes that belong to no packet are garbage,
  * coalesced and reported just before the next packet or break-in starts.
  */
+#include <stddef.h>
 #include <string.h>
 
+#include "bytescan.h"
 #include "le.h"
 #include "kdcom.h"
 
@@ -25,12 +27,7 @@ enum {
 uint32_t
 kd_checksum(const uint8_t *p, size_t n)
 {
-	uint32_t	sum = 0;
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-		sum += p[i];
-	return (sum);
+	return (bs_sum(p, n));
 }
 
 int
@@ -160,7 +157,8 @@ kd_verdict_name(enum kd_verdict v)
 void
 kd_parser_init(struct kd_parser *p, kd_event_cb cb, void *arg)
 {
-	memset(p, 0, sizeof(*p));
+	/* Not the packet buffer: pages a parser never uses stay untouched. */
+	memset(p, 0, offsetof(struct kd_parser, buf));
 	p->cb = cb;
 	p->arg = arg;
 	p->state = S_LEADER;
@@ -293,43 +291,18 @@ kd_check_feed(struct kd_check *k, const uint8_t *d, size_t n)
 	return (i);
 }
 
-/* Bytes that matter between packets: leader bytes and the break-in. */
-static int
-special(uint8_t b)
-{
-	return (b == LEADER_DATA_BYTE || b == LEADER_CONTROL_BYTE ||
-	    b == KD_BREAKIN);
-}
-
-#define ONES	0x0101010101010101ull
-#define HIGHS	0x8080808080808080ull
-
-/* Nonzero when one of the eight bytes in w is b (exact, no false hits). */
-static uint64_t
-has_byte(uint64_t w, uint8_t b)
-{
-	w ^= ONES * b;
-	return ((w - ONES) & ~w & HIGHS);
-}
-
 /*
  * Skip bytes that cannot start a leader: the fast path through garbage and
- * non-KDCOM traffic, eight bytes at a time.
+ * non-KDCOM traffic (bytescan.h).
  */
 static size_t
 skip(const uint8_t *d, size_t i, size_t n)
 {
-	uint64_t	w;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, d + i, 8);
-		if (has_byte(w, LEADER_DATA_BYTE) |
-		    has_byte(w, LEADER_CONTROL_BYTE) | has_byte(w, KD_BREAKIN))
-			break;
-	}
-	while (i < n && !special(d[i]))
-		i++;
-	return (i);
+	/* Between packets on a KD line the next leader is usually here. */
+	if (i < n && (d[i] == LEADER_DATA_BYTE || d[i] == LEADER_CONTROL_BYTE))
+		return (i);
+	return (i + bs_find3(d + i, n - i, LEADER_DATA_BYTE,
+	    LEADER_CONTROL_BYTE, KD_BREAKIN));
 }
 
 /*

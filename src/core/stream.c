@@ -41,6 +41,7 @@
  * cut short (stream_release()).  Leader bytes read the same both ways, so
  * repair holds no 0x0d at a held packet's start.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "stream.h"
@@ -101,7 +102,23 @@ void
 stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
     stream_event_cb on_event, stream_switch_cb on_switch, void *arg)
 {
-	memset(s, 0, sizeof(*s));
+	size_t	parsers = offsetof(struct stream, as_read),
+		after = parsers + 2 * sizeof(struct kd_parser),
+		held = offsetof(struct stream, probe) +
+		    offsetof(struct crlf_probe, buf),
+		rest = held + sizeof(s->probe.buf);
+
+	/*
+	 * All but the packet buffers (the parsers', kd_parser_init() does
+	 * the rest of those; the probe's): pages a stream does not use stay
+	 * untouched, a thousand pairs' worth.
+	 */
+	_Static_assert(offsetof(struct stream, repaired) ==
+	    offsetof(struct stream, as_read) + sizeof(struct kd_parser),
+	    "the two parsers are adjacent");
+	memset(s, 0, parsers);
+	memset((char *)s + after, 0, held - after);
+	memset((char *)s + rest, 0, sizeof(*s) - rest);
 	s->mode = mode;
 	s->repairing = mode == CRLF_ON;
 	stream_guess(s, guess);

@@ -13,10 +13,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pthread.h>
@@ -39,10 +37,12 @@
 #include "linering.h"
 #include "log.h"
 #include "relay.h"
+#include "sock.h"
 
 #define RING_SIZE	(256 * 1024)	/* per watcher */
 #define WATCH_OUT_MAX	(64 * 1024)	/* queued to a watcher's socket */
 #define OUT_LOW		(16 * 1024)
+#define CONTROL_BACKLOG	64
 
 struct client {
 	struct control		*c;
@@ -72,10 +72,7 @@ struct control {
 	struct event_base	*base;
 	const struct control_ops *ops;
 	void			*arg;
-	char			 path[sizeof ((struct sockaddr_un *)0)->sun_path];
-	int			 fd;
-	dev_t			 dev;
-	ino_t			 ino;
+	struct sock_listener	 ls;
 	int			 has_group;
 	gid_t			 gid;
 	struct event		*accept_ev;
@@ -389,9 +386,14 @@ watch_pump(struct client *cl)
 static void
 ring_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct client	*cl = arg;
+
 	(void)fd;
 	(void)what;
-	watch_pump(arg);
+	/* The client may have left, its ring on the way back from the
+	 * pair (client_close): nothing to pump into. */
+	if (cl->watching && cl->bev != NULL && cl->ring != NULL)
+		watch_pump(cl);
 }
 
 /* ---- requests ---- */
@@ -825,115 +827,55 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 
 /* ---- the socket ---- */
 
-/* A stale socket (nobody listening) may go; anything else stays. */
-static int
-clear_path(const char *path)
-{
-	struct sockaddr_un	sa;
-	struct stat		st;
-	int			fd, rc;
-
-	if (lstat(path, &st) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISSOCK(st.st_mode)) {
-		log_err("control: %s exists and is not a socket: left alone; "
-		    "no control socket", path);
-		return -1;
-	}
-	memset(&sa, 0, sizeof sa);
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
-	close(fd);
-	if (rc == 0) {
-		log_warn("control: %s is served by another kdrelayd; no "
-		    "control socket here (see --control)", path);
-		return -1;
-	}
-	if (unlink(path) == -1 && errno != ENOENT) {
-		log_err("control: %s: stale, cannot remove: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	log_info("control: replaced the stale socket %s", path);
-	return 0;
-}
-
 struct control *
 control_new(struct event_base *base, const char *path, const char *group,
     const struct control_ops *ops, void *arg)
 {
-	struct control		*c;
-	struct sockaddr_un	 sa;
-	struct group		*g = NULL;
-	struct stat		 st;
-	char			 dir[sizeof sa.sun_path], *slash;
-	mode_t			 old;
-	int			 rc;
+	struct control	*c;
+	struct group	*g = NULL;
+	char		 err[PATH_MAX + 128];
 
-	if (strlen(path) >= sizeof sa.sun_path) {
-		log_err("control: %s: path too long for a unix socket", path);
-		return NULL;
-	}
-	if (group != NULL && *group != '\0' && (g = getgrnam(group)) == NULL) {
+	if (group != NULL && *group != '\0' && (g = getgrnam(group)) == NULL)
 		log_err("control: group %s: no such group; the socket stays "
 		    "root's", group);
-	}
-	/* /run/kdrelay as the units make it (0700), or let the group in. */
-	snprintf(dir, sizeof dir, "%s", path);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, g != NULL ? 0750 : 0700) == 0) {
-			if (g != NULL && chown(dir, (uid_t)-1, g->gr_gid) == -1)
-				log_warn("control: %s: %s", dir,
-				    strerror(errno));
-		} else if (errno != EEXIST) {
-			log_err("control: %s: %s", dir, strerror(errno));
-			return NULL;
-		}
-	}
-	if (clear_path(path) != 0)
+	if (sock_make_dir(path) == -1) {
+		log_err("control: the directory of %s: %s; no control socket",
+		    path, strerror(errno));
 		return NULL;
+	}
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		return NULL;
 	c->base = base;
 	c->ops = ops;
 	c->arg = arg;
-	snprintf(c->path, sizeof c->path, "%s", path);
 	pthread_mutex_init(&c->lock, NULL);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd == -1)
+	/* Made 0600 (0660): no moment where others could connect. */
+	if (sock_listen_unix(&c->ls, path, g != NULL ? 0660 : 0600, "control",
+	    err, sizeof err) == -1) {
+		log_err("%s; no control socket (see --control)", err);
 		goto fail;
-	memset(&sa, 0, sizeof sa);
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path));
-	/* Created 0600: no moment where others could connect. */
-	old = umask(0177);
-	rc = bind(c->fd, (struct sockaddr *)&sa, sizeof sa);
-	umask(old);
-	if (rc == -1 || listen(c->fd, 16) == -1 || stat(path, &st) == -1)
-		goto fail;
-	c->dev = st.st_dev;
-	c->ino = st.st_ino;
+	}
+	/* Room for a burst of scripts (kdrelayctl waits in the queue). */
+	listen(c->ls.fd, CONTROL_BACKLOG);
 	if (g != NULL) {
-		if (chown(path, (uid_t)-1, g->gr_gid) == -1 ||
-		    chmod(path, 0660) == -1)
+		if (chown(path, (uid_t)-1, g->gr_gid) == -1) {
+			log_err("control: %s: %s", path, strerror(errno));
 			goto fail;
+		}
 		c->has_group = 1;
 		c->gid = g->gr_gid;
 	}
-	c->accept_ev = event_new(base, c->fd, EV_READ | EV_PERSIST, accept_cb,
-	    c);
+	c->accept_ev = event_new(base, c->ls.fd, EV_READ | EV_PERSIST,
+	    accept_cb, c);
 	c->done_ev = event_new(base, -1, 0, done_cb, c);
-	if (c->accept_ev == NULL || c->done_ev == NULL)
+	if (c->accept_ev == NULL || c->done_ev == NULL) {
+		log_err("control: out of memory");
 		goto fail;
+	}
 	event_add(c->accept_ev, NULL);
 	log_info("control: listening on %s", path);
 	return c;
 fail:
-	log_err("control: %s: %s", path, strerror(errno));
 	control_free(c);
 	return NULL;
 }
@@ -942,7 +884,6 @@ void
 control_free(struct control *c)
 {
 	struct relay_req	*q, *next;
-	struct stat		 st;
 
 	if (c == NULL)
 		return;
@@ -967,14 +908,7 @@ control_free(struct control *c)
 		event_free(c->accept_ev);
 	if (c->done_ev != NULL)
 		event_free(c->done_ev);
-	if (c->fd != -1 && c->ino != 0) {
-		/* Only if it is still ours (not replaced meanwhile). */
-		if (stat(c->path, &st) == 0 && st.st_dev == c->dev &&
-		    st.st_ino == c->ino)
-			unlink(c->path);
-	}
-	if (c->fd != -1)
-		close(c->fd);
+	sock_listener_close(&c->ls);	/* unlinks it if still ours */
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }

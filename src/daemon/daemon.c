@@ -55,12 +55,12 @@ change(struct daemon *d, const char *what, int *first, const char *name)
 }
 
 static void
-report_all(struct daemon *d)
+report_all(struct daemon *d, int asked)
 {
 	size_t	i;
 
 	for (i = 0; i < d->n; i++)
-		relay_request_report(d->relays[i]);
+		relay_request_report(d->relays[i], asked);
 }
 
 static void
@@ -81,7 +81,7 @@ stats_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	report_all(d);
+	report_all(d, 0);
 	arm_stats(d);
 }
 
@@ -408,7 +408,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	switch (sig) {
 	case SIGUSR1:
-		report_all(d);
+		report_all(d, 1);
 		break;
 	case SIGUSR2:
 		reopen_all(d);

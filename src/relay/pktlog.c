@@ -147,29 +147,29 @@ app(char *buf, size_t len, size_t *o, const char *fmt, ...)
 }
 
 size_t
-pktlog_format(char dir, double t, const struct kd_event *ev, char *buf,
-    size_t len)
+pktlog_format(char dir, const struct kd_event *ev, char *buf, size_t len)
 {
 	const struct kd_packet	*p = ev->pkt;
 	const char		*api, *arrow;
-	char			 text[1024];
+	char			 text[1024], t[64];
 	size_t			 o = 0;
 
 	if (len == 0)
 		return 0;
 	buf[0] = '\0';
 	arrow = dir == KDTRACE_DEBUGGER ? "D>T" : "T>D";
+	log_timestamp(t, sizeof t);
 	switch (ev->kind) {
 	case KD_EV_BREAKIN:
-		app(buf, len, &o, "%.6f %s BREAKIN", t, arrow);
+		app(buf, len, &o, "%s %s BREAKIN", t, arrow);
 		break;
 	case KD_EV_GARBAGE:
-		app(buf, len, &o, "%.6f %s GARBAGE %zu bytes", t, arrow,
+		app(buf, len, &o, "%s %s GARBAGE %zu bytes", t, arrow,
 		    ev->len);
 		break;
 	case KD_EV_PACKET:
 		api = p->has_api ? kd_api_name(p->type, p->api) : NULL;
-		app(buf, len, &o, "%.6f %s %s id=0x%08x len=%u %s", t, arrow,
+		app(buf, len, &o, "%s %s %s id=0x%08x len=%u %s", t, arrow,
 		    kd_type_name(p->type), p->id, p->len,
 		    p->verdict == KD_OK ? "ok" : kd_verdict_name(p->verdict));
 		if (api != NULL)
@@ -184,14 +184,16 @@ pktlog_format(char dir, double t, const struct kd_event *ev, char *buf,
 }
 
 size_t
-pktlog_format_note(double t, const char *note, char *buf, size_t len)
+pktlog_format_note(const char *note, char *buf, size_t len)
 {
 	size_t	o = 0;
+	char	t[64];
 
 	if (len == 0)
 		return 0;
 	buf[0] = '\0';
-	app(buf, len, &o, "%.6f %s", t, note);
+	log_timestamp(t, sizeof t);
+	app(buf, len, &o, "%s %s", t, note);
 	return o;
 }
 

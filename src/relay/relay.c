@@ -1,19 +1,28 @@
 /*
  * relay.c - one pair: endpoint -> repair -> validator -> peer, both ways.
  *
- * Each pair has its own event_base and thread.  A direction owns one fixed
+ * Each pair has its own event_base and thread.  A direction owns one
  * buffer: bytes are read straight into it, repaired in place and written
  * to the peer in the same callback, so a byte normally leaves in the read
  * that brought it.  Only when the peer will not take it all does the write
  * event go on, and only when the buffer is full does reading stop:
  * backpressure instead of growth.
+ *
+ * The buffer is a ring of two runs (the older at off, the newer wrapped to
+ * the front), so nothing is moved.  It is mapped at buffer-size but used
+ * up to a limit that starts small and doubles while reads fill all the
+ * room offered (a pty hands over at most 4 KiB a read and never needs
+ * more), and goes to buffer-size when both directions stay full with no
+ * byte taken.  A direction idle for IDLE_MS gives its pages back.
  */
+#include <sys/mman.h>
 #include <sys/types.h>
 
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +60,14 @@ struct dir {
 	char		 tag;		/* kdtrace direction, 'D' or 'T' */
 	const char	*name;		/* "host->target" */
 	struct stream	 st;
-	uint8_t		*buf;
-	size_t		 cap, off, len;
+	uint8_t		*buf;		/* mapped, cap bytes */
+	size_t		 cap, lim;	/* used up to lim */
+	size_t		 off, len;	/* the older run */
+	size_t		 wrap;		/* the newer run, at the front */
+	int		 front;		/* new bytes go to the front run */
+	int		 touched;	/* pages in use: idle timer on */
+	int		 active;	/* read since the idle timer */
+	struct event	*idle;
 	struct event	*hold;
 	struct event	*quiet;		/* silence with bytes unreported */
 	uint64_t	 written;	/* to the peer */
@@ -68,6 +83,9 @@ struct relay {
 	int			 started;
 	struct event		*stop_ev;
 	struct event		*report_ev;
+	_Atomic int		 report_asked;	/* SIGUSR1: answer even -q */
+	struct event		*stuck;		/* both ways full */
+	uint64_t		 stuck_mark;	/* bytes written when armed */
 	struct side		 side[2];
 	struct dir		 dir[2];
 	struct pktlog		*pktlog;
@@ -94,6 +112,13 @@ struct relay {
  * next packet (boot text on the line, say) is counted then too.
  */
 #define QUIET_MS	200
+/* Buffer limit to start from, and the silence that gives pages back. */
+#define BUF_START	16384
+#define IDLE_MS		5000
+/* Both ways full this long: a deadlock of blocking peers, not slowness. */
+#define STUCK_MS	500
+/* Enough for libevent, the core's 4 KiB scratch and the logging. */
+#define STACK_SIZE	(256 * 1024)
 
 static const char *side_label[2] = { "host", "target" };
 static const char *dir_name[2] = { "host->target", "target->host" };
@@ -103,6 +128,7 @@ static void	side_down(void *);
 static void	side_lost(struct side *, const char *);
 static void	dir_write(struct dir *);
 static size_t	dir_room(struct dir *);
+static uint8_t	*dir_end(struct dir *);
 static void	dir_commit(struct dir *, size_t);
 static void	dir_arm_hold(struct dir *);
 static void	read_cb(evutil_socket_t, short, void *);
@@ -158,7 +184,7 @@ note(struct relay *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	emit(r, line, pktlog_format_note(now(), text, line, sizeof line));
+	emit(r, line, pktlog_format_note(text, line, sizeof line));
 }
 
 static uint64_t
@@ -202,8 +228,7 @@ stream_event(void *arg, const struct kd_event *ev)
 	char		 line[1400];
 
 	if (wants_lines(r))
-		emit(r, line, pktlog_format(d->tag, now(), ev, line,
-		    sizeof line));
+		emit(r, line, pktlog_format(d->tag, ev, line, sizeof line));
 	if (r->capture != NULL)
 		capture_event(r->capture, d->tag, ev);
 	if (r->tsd != NULL && ev->kind == KD_EV_PACKET) {
@@ -233,8 +258,7 @@ tsd_pump(struct relay *r)
 		    dir_room(d) < r->tsd->outlen)
 			r->tsd->outlen = 0;	/* nobody to tell, or no room */
 		else
-			dir_commit(d, tsd_take(r->tsd, d->buf + d->off +
-			    d->len));
+			dir_commit(d, tsd_take(r->tsd, dir_end(d)));
 	}
 	if (tsd_deadline(r->tsd, &when)) {
 		t = now_ms();
@@ -282,17 +306,81 @@ stream_switch(void *arg, int repairing)
 	note(d->r, "%s CRLF repair %s", d->name, repairing ? "on" : "off");
 }
 
-/* Room to read into: compact when the tail is short. */
+/* Bytes waiting for the peer, in both runs. */
+static size_t
+dir_queued(const struct dir *d)
+{
+	return d->len + d->wrap;
+}
+
+static size_t
+dir_grow(size_t lim, size_t cap)
+{
+	return lim * 2 < cap ? lim * 2 : cap;
+}
+
+/*
+ * Room to put processed bytes in, at dir_end().  The ring wraps to the
+ * front when the tail is short and the front is longer: no byte is moved.
+ */
 static size_t
 dir_room(struct dir *d)
 {
+	size_t	end;
+
+	if (d->front)
+		return d->off - d->wrap;
 	if (d->len == 0)
 		d->off = 0;
-	else if (d->cap - (d->off + d->len) < d->cap / 4) {
-		memmove(d->buf, d->buf + d->off, d->len);
-		d->off = 0;
+	end = d->off + d->len;
+	if (d->len > 0 && d->lim - end < d->lim / 4 && d->off > d->lim - end) {
+		d->front = 1;
+		return d->off;
 	}
-	return d->cap - (d->off + d->len);
+	return d->lim - end;
+}
+
+static uint8_t *
+dir_end(struct dir *d)
+{
+	return d->front ? d->buf + d->wrap : d->buf + d->off + d->len;
+}
+
+static void
+dir_arm_idle(struct dir *d)
+{
+	struct timeval	tv = { IDLE_MS / 1000, (IDLE_MS % 1000) * 1000 };
+
+	d->active = 1;
+	if (!d->touched) {
+		d->touched = 1;
+		event_add(d->idle, &tv);
+	}
+}
+
+/*
+ * Give an idle direction's pages back (they come back zeroed on the next
+ * read) and start small again; or look again later: one wake-up per
+ * IDLE_MS while bytes flow, none once idle.
+ */
+static void
+idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dir	*d = arg;
+	struct timeval	 tv = { IDLE_MS / 1000, (IDLE_MS % 1000) * 1000 };
+
+	(void)fd;
+	(void)what;
+	if (d->active || dir_queued(d) > 0) {
+		d->active = 0;
+		event_add(d->idle, &tv);
+		return;
+	}
+	madvise(d->buf, d->cap, MADV_DONTNEED);
+	d->lim = d->cap < BUF_START ? d->cap : BUF_START;
+	d->off = 0;
+	d->front = 0;
+	d->touched = 0;
 }
 
 static void
@@ -320,9 +408,13 @@ dir_commit(struct dir *d, size_t n)
 		return;
 	if (to->fd == -1) {
 		d->dropped += n;
+		d->front = d->front && d->wrap > 0;
 		return;
 	}
-	d->len += n;
+	if (d->front)
+		d->wrap += n;
+	else
+		d->len += n;
 	dir_write(d);
 }
 
@@ -382,9 +474,69 @@ hold_cb(evutil_socket_t fd, short what, void *arg)
 		return;			/* side_set_reading() re-arms */
 	if (dir_room(d) == 0)
 		return;
-	dir_commit(d, stream_flush(&d->st, d->buf + d->off + d->len));
+	dir_commit(d, stream_flush(&d->st, dir_end(d)));
 	dir_arm_quiet(d);
 	tsd_pump(d->r);
+}
+
+/*
+ * Both directions stayed full with no byte taken either way: each peer may
+ * be blocked writing to us until we read (a single-threaded console
+ * backend does that), so the buffers may use all of buffer-size, and
+ * reading goes on.  Full one way, or both while the peers still take
+ * bytes, is plain backpressure.
+ */
+static void
+stuck_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay	*r = arg;
+	struct dir	*d;
+	struct timeval	 tv = { 0, STUCK_MS * 1000 };
+	uint64_t	 written = r->dir[0].written + r->dir[1].written;
+	int		 i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < 2; i++) {
+		d = &r->dir[i];
+		if (r->side[i].fd == -1 || dir_room(d) > stream_slack(&d->st))
+			return;
+	}
+	if (written != r->stuck_mark) {
+		/* Slow, not stuck: the peers are taking bytes. */
+		r->stuck_mark = written;
+		event_add(r->stuck, &tv);
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		d = &r->dir[i];
+		d->lim = d->cap;	/* pages are taken only as used */
+		if (d->front && d->off + d->len + d->wrap <= d->lim) {
+			/* The newer run goes after the older: room behind. */
+			memcpy(d->buf + d->off + d->len, d->buf, d->wrap);
+			d->len += d->wrap;
+			d->wrap = 0;
+			d->front = 0;
+		}
+		side_set_reading(&r->side[i], 1);
+	}
+}
+
+/*
+ * Full: stop reading until the writer makes room, and look in STUCK_MS
+ * whether the other way is full too with nothing moving (stuck_cb).
+ */
+static void
+dir_full(struct dir *d)
+{
+	struct relay	*r = d->r;
+	struct timeval	 tv = { 0, STUCK_MS * 1000 };
+
+	side_set_reading(&r->side[d->idx], 0);
+	if (r->side[!d->idx].fd != -1 && !evtimer_pending(r->stuck, NULL)) {
+		r->stuck_mark = r->dir[0].written + r->dir[1].written;
+		event_add(r->stuck, &tv);
+	}
 }
 
 /* The line went quiet: a partial packet was cut short. */
@@ -407,7 +559,7 @@ quiet_cb(evutil_socket_t fd, short what, void *arg)
 			dir_arm_quiet(d);
 			return;
 		}
-		dir_commit(d, stream_release(&d->st, d->buf + d->off + d->len));
+		dir_commit(d, stream_release(&d->st, dir_end(d)));
 		dir_arm_hold(d);
 	}
 	stream_expire(&d->st);
@@ -427,16 +579,20 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	room = dir_room(d);
 	slack = stream_slack(&d->st);
 	if (room <= slack) {		/* full: wait for the writer */
-		side_set_reading(s, 0);
+		dir_full(d);
 		return;
 	}
 	/*
 	 * Read past the tail so repair can work in place: one byte, or a
 	 * held packet's worth until auto detection has settled.
 	 */
-	tail = d->buf + d->off + d->len;
+	tail = dir_end(d);
 	n = read(fd, tail + slack, room - slack);
 	if (n > 0) {
+		/* Reads limited by the buffer, not the source: grow. */
+		if ((size_t)n == room - slack && dir_queued(d) == 0)
+			d->lim = dir_grow(d->lim, d->cap);
+		dir_arm_idle(d);
 		d->last_rx = wallclock();
 		dir_commit(d, stream_process(&d->st, tail + slack, (size_t)n,
 		    tail));
@@ -459,7 +615,16 @@ dir_write(struct dir *d)
 	struct side	*from = &d->r->side[d->idx];
 	ssize_t		 n;
 
-	while (d->len > 0) {
+	for (;;) {
+		if (d->len == 0 && d->wrap > 0) {
+			/* The older run is out: the newer one is next. */
+			d->off = 0;
+			d->len = d->wrap;
+			d->wrap = 0;
+			d->front = 0;
+		}
+		if (d->len == 0)
+			break;
 		n = write(to->fd, d->buf + d->off, d->len);
 		if (n > 0) {
 			d->off += (size_t)n;
@@ -477,14 +642,17 @@ dir_write(struct dir *d)
 			 * after: each side then waits for the other.
 			 */
 			event_add(to->wr, NULL);
-			side_set_reading(from,
-			    d->cap - d->len > stream_slack(&d->st));
+			if (d->lim - dir_queued(d) > stream_slack(&d->st))
+				side_set_reading(from, 1);
+			else
+				dir_full(d);
 			return;
 		}
 		side_lost(to, n == 0 ? "wrote nothing" : strerror(errno));
 		return;
 	}
 	d->off = 0;
+	d->front = 0;
 	if (event_pending(to->wr, EV_WRITE, NULL))
 		event_del(to->wr);
 	side_set_reading(from, 1);
@@ -518,11 +686,9 @@ side_detach(struct side *s)
 
 	/* What it sent last still goes to the peer, a held 0x0d too. */
 	if (dir_room(from) >= stream_slack(&from->st))
-		dir_commit(from, stream_release(&from->st, from->buf +
-		    from->off + from->len));
-	dir_room(from);
-	dir_commit(from, stream_flush(&from->st, from->buf + from->off +
-	    from->len));
+		dir_commit(from, stream_release(&from->st, dir_end(from)));
+	if (dir_room(from) > 0)
+		dir_commit(from, stream_flush(&from->st, dir_end(from)));
 	if (evtimer_pending(from->hold, NULL))
 		event_del(from->hold);
 	if (evtimer_pending(from->quiet, NULL))
@@ -533,8 +699,9 @@ side_detach(struct side *s)
 	 * What was on its way to it belongs to the old session: drop it, a
 	 * packet held for CRLF detection too (the buffer is free for it).
 	 */
-	to->dropped += to->len;
-	to->off = to->len = 0;
+	to->dropped += dir_queued(to);
+	to->off = to->len = to->wrap = 0;
+	to->front = 0;
 	to->dropped += stream_release(&to->st, to->buf);
 	to->dropped += stream_flush(&to->st, &cr);
 	if (evtimer_pending(to->hold, NULL))
@@ -666,18 +833,25 @@ report_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay	*r = arg;
 	char		 line[1024], a[96], b[96];
-	int		 i;
+	int		 i, asked;
 
 	(void)fd;
 	(void)what;
 	publish(r);
+	asked = atomic_exchange(&r->report_asked, 0);
 	endpoint_status(r->side[0].ep, a, sizeof a);
 	endpoint_status(r->side[1].ep, b, sizeof b);
-	log_notice("%s: host %s, target %s", r->o.name, a, b);
-	for (i = 0; i < 2; i++) {
-		relay_format_stats(r->o.name, i, &r->snap[i], r->o.validate,
-		    line, sizeof line);
-		log_notice("%s", line);
+	for (i = -1; i < 2; i++) {
+		if (i == -1)
+			snprintf(line, sizeof line, "%s: host %s, target %s",
+			    r->o.name, a, b);
+		else
+			relay_format_stats(r->o.name, i, &r->snap[i],
+			    r->o.validate, line, sizeof line);
+		if (asked)
+			log_asked(LOG_LVL_NOTICE, "%s", line);
+		else
+			log_notice("%s", line);
 	}
 }
 
@@ -709,7 +883,7 @@ req_break(struct relay *r, struct relay_req *q)
 		q->rc = -1;
 		return;
 	}
-	d->buf[d->off + d->len] = KD_BREAKIN;
+	*dir_end(d) = KD_BREAKIN;
 	d->breaks_sent++;
 	note(r, "D>T BREAKIN sent by request");
 	log_notice("%s: break-in sent to the target (by request)", r->o.name);
@@ -951,9 +1125,11 @@ relay_new(const struct pair_opts *o, char *err, size_t errlen)
 		goto nomem;
 	r->stop_ev = event_new(r->base, -1, 0, stop_cb, r);
 	r->report_ev = event_new(r->base, -1, 0, report_cb, r);
+	r->stuck = evtimer_new(r->base, stuck_cb, r);
 	r->req_ev = event_new(r->base, -1, 0, req_cb, r);
 	r->reqs_tail = &r->reqs;
-	if (r->stop_ev == NULL || r->report_ev == NULL || r->req_ev == NULL)
+	if (r->stop_ev == NULL || r->report_ev == NULL || r->req_ev == NULL ||
+	    r->stuck == NULL)
 		goto nomem;
 	for (i = 0; i < 2; i++) {
 		s = &r->side[i];
@@ -974,7 +1150,14 @@ relay_new(const struct pair_opts *o, char *err, size_t errlen)
 		/* Room for a packet held by auto detection, and more. */
 		d->cap = o->bufsize > 2 * STREAM_SLACK ? o->bufsize :
 		    2 * STREAM_SLACK;
-		if ((d->buf = malloc(d->cap)) == NULL)
+		d->lim = d->cap < BUF_START ? d->cap : BUF_START;
+		d->buf = mmap(NULL, d->cap, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (d->buf == MAP_FAILED) {
+			d->buf = NULL;
+			goto nomem;
+		}
+		if ((d->idle = evtimer_new(r->base, idle_cb, d)) == NULL)
 			goto nomem;
 		if ((d->hold = evtimer_new(r->base, hold_cb, d)) == NULL)
 			goto nomem;
@@ -1012,6 +1195,7 @@ int
 relay_start(struct relay *r, char *err, size_t errlen)
 {
 	sigset_t	all, old;
+	pthread_attr_t	attr;
 	int		i, rc;
 
 	if (r->o.packet_log[0] != '\0' &&
@@ -1028,9 +1212,13 @@ relay_start(struct relay *r, char *err, size_t errlen)
 
 	/* Signals belong to the main thread, never to a pair's. */
 	sigfillset(&all);
+	pthread_attr_init(&attr);
+	/* Not the default 8 MiB each: a thousand pairs are a thousand. */
+	pthread_attr_setstacksize(&attr, STACK_SIZE);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&r->thread, NULL, relay_main, r);
+	rc = pthread_create(&r->thread, &attr, relay_main, r);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: cannot start thread: %s", r->o.name,
 		    strerror(rc));
@@ -1071,12 +1259,17 @@ relay_free(struct relay *r)
 			event_free(r->dir[i].hold);
 		if (r->dir[i].quiet != NULL)
 			event_free(r->dir[i].quiet);
-		free(r->dir[i].buf);
+		if (r->dir[i].idle != NULL)
+			event_free(r->dir[i].idle);
+		if (r->dir[i].buf != NULL)
+			munmap(r->dir[i].buf, r->dir[i].cap);
 	}
 	if (r->stop_ev != NULL)
 		event_free(r->stop_ev);
 	if (r->report_ev != NULL)
 		event_free(r->report_ev);
+	if (r->stuck != NULL)
+		event_free(r->stuck);
 	if (r->req_ev != NULL)
 		event_free(r->req_ev);
 	req_abandon(r);
@@ -1093,8 +1286,10 @@ relay_free(struct relay *r)
 }
 
 void
-relay_request_report(struct relay *r)
+relay_request_report(struct relay *r, int asked)
 {
+	if (asked)
+		r->report_asked = 1;
 	if (r->started)
 		event_active(r->report_ev, 0, 0);
 	else

@@ -8,7 +8,6 @@
  * is decided here.
  */
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +23,7 @@
 #include "config.h"
 #include "ctlproto.h"
 #include "exitcodes.h"
+#include "sock.h"
 
 #define EXIT_NOPERM	77	/* EX_NOPERM */
 
@@ -100,16 +100,15 @@ static size_t	 rlen;
 static void
 dial(const char *path)
 {
-	struct sockaddr_un	sa;
+	struct sockaddr_un	sun;
+	socklen_t		len;
 
-	if (strlen(path) >= sizeof sa.sun_path)
+	if (sock_unix_addr(&sun, &len, path) == -1)
 		usage("%s: path too long for a unix socket", path);
-	memset(&sa, 0, sizeof sa);
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path));
 	if ((sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		die(EXIT_OSERR, "socket: %s", strerror(errno));
-	if (connect(sock, (struct sockaddr *)&sa, sizeof sa) == 0)
+	/* Blocking: a busy daemon's backlog is a queue to wait in. */
+	if (connect(sock, (struct sockaddr *)&sun, len) == 0)
 		return;
 	if (errno == EACCES || errno == EPERM)
 		die(EXIT_NOPERM, "%s: %s (root or the control group only)",

@@ -1,6 +1,9 @@
 /*
  * check_crlf.c - the CRLF inverse against a reference model, exhaustively
- * for short strings and on random data for long ones.
+ * for short strings and on random data for long ones.  Every test runs
+ * twice (loop index bit 0): crlf_repair() with the best scan built, and
+ * crlf_repair_portable(); and short strings are also tried at every offset
+ * of a long run, where the scan works a block at a time.
  */
 #include <check.h>
 #include <stdint.h>
@@ -11,6 +14,20 @@
 #include "kdtest.h"
 
 #define MAXLEN	8
+#define FILL	150		/* a long run around short strings */
+
+typedef size_t (*repair_fn)(struct crlf *, const uint8_t *, size_t,
+    uint8_t *);
+static repair_fn	repair_impl = crlf_repair;
+#define crlf_repair(c, in, n, out)	repair_impl(c, in, n, out)
+
+/* Loop index i: bit 0 picks the variant, the rest is the test's own. */
+static int
+variant(int i)
+{
+	repair_impl = i & 1 ? crlf_repair_portable : crlf_repair;
+	return (i >> 1);
+}
 
 static const uint8_t alphabet[] = { 0x0d, 0x0a, 'x' };
 
@@ -115,6 +132,7 @@ START_TEST(exhaustive_short)
 	size_t	n, i, count = 0;
 	unsigned long k, total;
 
+	variant(_i);
 	for (n = 0; n <= MAXLEN; n++) {
 		for (total = 1, i = 0; i < n; i++)
 			total *= 3;
@@ -130,6 +148,74 @@ START_TEST(exhaustive_short)
 		}
 	}
 	ck_assert_uint_eq(count, 9841);	/* 3^0 + ... + 3^8 */
+}
+END_TEST
+
+/* Repair FILL bytes in one piece or two (cut), in a style of aliasing. */
+static size_t
+repair_pieces(struct crlf *c, const uint8_t *s, size_t cut, int style,
+    uint8_t *got)
+{
+	uint8_t	buf[FILL + 1];
+	size_t	from, to, len, o = 0;
+
+	crlf_init(c);
+	for (from = 0; from < FILL; from = to) {
+		to = from < cut ? cut : FILL;
+		memcpy(buf + 1, s + from, to - from);
+		if (style == 1)			/* into another buffer */
+			len = crlf_repair(c, buf + 1, to - from, got + o);
+		else if (style == 2 && !c->held) {	/* into the input */
+			len = crlf_repair(c, buf + 1, to - from, buf + 1);
+			memcpy(got + o, buf + 1, len);
+		} else {			/* the relay's: in place */
+			len = crlf_repair(c, buf + 1, to - from, buf);
+			memcpy(got + o, buf, len);
+		}
+		o += len;
+	}
+	return (o + crlf_flush(c, got + o));
+}
+
+/*
+ * Every string of up to five bytes over the alphabet, at every offset of a
+ * long run of 'x' (so before, across and after the scan's blocks), whole
+ * and cut around it, in every style of aliasing.
+ */
+START_TEST(exhaustive_in_runs)
+{
+	uint8_t		s[FILL], want[FILL], got[FILL + 1];
+	size_t		n, at, i, wantlen, removed, len, cuts[3];
+	unsigned long	k, total, v;
+	struct crlf	c;
+	int		style, j;
+
+	variant(_i);
+	for (n = 1; n <= 5; n++) {
+		for (total = 1, i = 0; i < n; i++)
+			total *= 3;
+		for (k = 0; k < total; k++) {
+			for (at = 0; at + n <= FILL; at++) {
+				memset(s, 'x', FILL);
+				for (v = k, i = 0; i < n; i++, v /= 3)
+					s[at + i] = alphabet[v % 3];
+				wantlen = model(s, FILL, want, &removed);
+				cuts[0] = FILL;
+				cuts[1] = at + n;
+				cuts[2] = at + 1;
+				for (style = 0; style < 3; style++)
+				for (j = 0; j < 3; j++) {
+					len = repair_pieces(&c, s, cuts[j],
+					    style, got);
+					KT_CHECK(len == wantlen &&
+					    memcmp(got, want, len) == 0 &&
+					    c.removed == removed,
+					    "string %lu of %zu at %zu, cut %zu, "
+					    "style %d", k, n, at, cuts[j], style);
+				}
+			}
+		}
+	}
 }
 END_TEST
 
@@ -167,7 +253,7 @@ START_TEST(corrupt_then_repair_is_identity)
 {
 	static const size_t sizes[] = { 0, 1, 2, 3, 7, 100, 4095, 4096, 65536,
 	    65537, 200000 };
-	uint64_t	r = 0x5eed0000 + _i;
+	uint64_t	r = 0x5eed0000 + variant(_i);
 	uint8_t		*orig, *bad, *buf, *got;
 	size_t		n, blen, i, pos, chunk, len, got_len, lfs;
 	struct crlf	c;
@@ -218,6 +304,7 @@ START_TEST(held_cr_and_flush)
 	struct crlf	c;
 	uint8_t		out[8];
 
+	variant(_i);
 	crlf_init(&c);
 	ck_assert_uint_eq(crlf_flush(&c, out), 0);
 	ck_assert_uint_eq(crlf_repair(&c, (const uint8_t *)"x\r", 2, out), 1);
@@ -253,6 +340,7 @@ START_TEST(long_runs)
 	struct crlf	c;
 	size_t		i, len;
 
+	variant(_i);
 	/* All 0x0d: every one kept, the last held. */
 	memset(in, 0x0d, 65536);
 	crlf_init(&c);
@@ -303,11 +391,12 @@ suite(void)
 	TCase	*tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, exhaustive_short);
+	tcase_add_loop_test(tc, exhaustive_short, 0, 2);
+	tcase_add_loop_test(tc, exhaustive_in_runs, 0, 2);
 	tcase_add_test(tc, corrupt_adds_cr_before_each_lf);
-	tcase_add_loop_test(tc, corrupt_then_repair_is_identity, 0, 8);
-	tcase_add_test(tc, held_cr_and_flush);
-	tcase_add_test(tc, long_runs);
+	tcase_add_loop_test(tc, corrupt_then_repair_is_identity, 0, 16);
+	tcase_add_loop_test(tc, held_cr_and_flush, 0, 2);
+	tcase_add_loop_test(tc, long_runs, 0, 2);
 	tcase_add_test(tc, mode_names);
 	suite_add_tcase(s, tc);
 	return (s);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytescan.h"
 #include "le.h"
 #include "crlf.h"
 #include "kdcom.h"
@@ -859,6 +860,56 @@ START_TEST(span_ends_where_events_happen)
 }
 END_TEST
 
+/*
+ * The parser's scans (bytescan.h), both variants, against byte models: the
+ * first leader or break-in byte at every position of every length and
+ * alignment up to 200, and sums of every length, all-0xff included (the
+ * portable one's lanes at their fullest).
+ */
+START_TEST(scans_match_the_model)
+{
+	static uint8_t	buf[8192 + 16];
+	static const uint8_t hits[] = { 0x30, 0x69, 0x62 };
+	uint64_t	r = 0x5ca9;
+	size_t		n, at, al, i, want;
+	uint32_t	sum;
+	int		h, fill;
+
+	for (al = 0; al < 16; al++)
+	for (n = 0; n <= 200; n++) {
+		uint8_t *p = buf + al;
+
+		for (at = 0; at <= n; at++)
+		for (h = 0; h < 3; h++) {
+			for (i = 0; i < n; i++)	/* never a hit */
+				p[i] = (uint8_t)(0x70 + kt_below(&r, 0x80));
+			if (at < n)
+				p[at] = hits[h];
+			if (at + 1 < n)
+				p[at + 1 + kt_below(&r, n - at - 1)] = hits[(h + 1) % 3];
+			want = at;
+			KT_CHECK(bs_find3_p(p, n, 0x30, 0x69, 0x62) == want,
+			    "portable find3: n %zu at %zu", n, at);
+			KT_CHECK(bs_find3(p, n, 0x30, 0x69, 0x62) == want,
+			    "find3: n %zu at %zu", n, at);
+		}
+	}
+	for (fill = 0; fill < 2; fill++)
+	for (al = 0; al < 16; al += 5)
+	for (n = 0; n <= 8192; n += n < 300 ? 1 : 97) {
+		uint8_t *p = buf + al;
+
+		for (i = 0; i < n; i++)
+			p[i] = fill ? 0xff : (uint8_t)kt_rand(&r);
+		for (sum = 0, i = 0; i < n; i++)
+			sum += p[i];
+		KT_CHECK(bs_sum_p(p, n) == sum, "portable sum of %zu", n);
+		KT_CHECK(bs_sum(p, n) == sum, "sum of %zu", n);
+		KT_CHECK(kd_checksum(p, n) == sum, "kd_checksum of %zu", n);
+	}
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_str_eq(kd_type_name(KD_TYPE_STATE_MANIPULATE),
@@ -926,6 +977,7 @@ suite(void)
 	tcase_add_test(tc, partial_leaders);
 	tcase_add_test(tc, reset_reports_pending);
 	tcase_add_loop_test(tc, resync_matches_the_rule, 0, 4);
+	tcase_add_test(tc, scans_match_the_model);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, session_tcase("generated", setup_generated));

@@ -1,0 +1,224 @@
+/*
+ * bytescan.h - the byte scans of the hot paths, one helper per job.
+ *
+ * Each comes twice: a portable one (eight bytes at a time in a 64-bit
+ * word) and, where the compiler targets it, an SSE2 one (x86_64's
+ * baseline, 64 bytes at a time); the unsuffixed name is the best one
+ * built.  Header only and static inline, so that both variants stay
+ * compiled everywhere and tests/core/check_bytescan.c holds each to the
+ * byte-at-a-time model; full blocks only, nothing is read past n.
+ *
+ *	bs_copy_until(out, in, n, b)	copy in to out up to the first b;
+ *					the bytes copied (n when no b)
+ *	bs_find3(p, n, a, b, c)		index of the first a, b or c, or n
+ *	bs_sum(p, n)			the bytes' sum, modulo 2^32
+ *
+ * bs_copy_until's out may trail in (out <= in) or be in: every block is
+ * loaded before it is stored, front to back.
+ */
+#ifndef KDRELAY_BYTESCAN_H
+#define KDRELAY_BYTESCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define BS_SSE2	1
+#endif
+
+#define BS_ONES		0x0101010101010101ull
+#define BS_HIGHS	0x8080808080808080ull
+
+/* Nonzero when one of the eight bytes in w is b (exact, no false hits). */
+static inline uint64_t
+bs_has(uint64_t w, uint8_t b)
+{
+	w ^= BS_ONES * b;
+	return (w - BS_ONES) & ~w & BS_HIGHS;
+}
+
+static inline size_t
+bs_copy_until_p(uint8_t *out, const uint8_t *in, size_t n, uint8_t b)
+{
+	uint64_t	w;
+	size_t		i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, in + i, 8);
+		if (bs_has(w, b))
+			break;
+		memcpy(out + i, &w, 8);
+	}
+	for (; i < n && in[i] != b; i++)
+		out[i] = in[i];
+	return i;
+}
+
+static inline size_t
+bs_find3_p(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c)
+{
+	uint64_t	w;
+	size_t		i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		if (bs_has(w, a) | bs_has(w, b) | bs_has(w, c))
+			break;
+	}
+	for (; i < n && p[i] != a && p[i] != b && p[i] != c; i++)
+		;
+	return i;
+}
+
+static inline uint32_t
+bs_sum_p(const uint8_t *p, size_t n)
+{
+	const uint64_t	lo = 0x00ff00ff00ff00ffull;
+	uint64_t	w, acc;
+	uint32_t	sum = 0;
+	size_t		i = 0, k;
+
+	while (i + 8 <= n) {
+		/* Four 16-bit lanes; 128 words add at most 65280 to each. */
+		acc = 0;
+		for (k = 0; k < 128 && i + 8 <= n; k++, i += 8) {
+			memcpy(&w, p + i, 8);
+			acc += (w & lo) + ((w >> 8) & lo);
+		}
+		acc = (acc & 0x0000ffff0000ffffull) +
+		    ((acc >> 16) & 0x0000ffff0000ffffull);
+		sum += (uint32_t)acc + (uint32_t)(acc >> 32);
+	}
+	for (; i < n; i++)
+		sum += p[i];
+	return sum;
+}
+
+#ifdef BS_SSE2
+/* Copy k < 16 bytes in at most four steps, each loaded before stored. */
+static inline void
+bs_copy_small(uint8_t *out, const uint8_t *in, size_t k)
+{
+	uint64_t	w8;
+	uint32_t	w4;
+	uint16_t	w2;
+
+	if (k & 8) {
+		memcpy(&w8, in, 8);
+		memcpy(out, &w8, 8);
+		in += 8, out += 8;
+	}
+	if (k & 4) {
+		memcpy(&w4, in, 4);
+		memcpy(out, &w4, 4);
+		in += 4, out += 4;
+	}
+	if (k & 2) {
+		memcpy(&w2, in, 2);
+		memcpy(out, &w2, 2);
+		in += 2, out += 2;
+	}
+	if (k & 1)
+		*out = *in;
+}
+
+static inline __m128i
+bs_load(const uint8_t *p)
+{
+	return _mm_loadu_si128((const __m128i *)p);
+}
+
+static inline size_t
+bs_copy_until_sse2(uint8_t *out, const uint8_t *in, size_t n, uint8_t b)
+{
+	const __m128i	bb = _mm_set1_epi8((char)b);
+	__m128i		w, x, y, z;
+	size_t		i = 0;
+	unsigned	m;
+
+	for (; n - i >= 64; i += 64) {
+		w = bs_load(in + i);
+		x = bs_load(in + i + 16);
+		y = bs_load(in + i + 32);
+		z = bs_load(in + i + 48);
+		if (_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(w, bb), _mm_cmpeq_epi8(x, bb)),
+		    _mm_or_si128(_mm_cmpeq_epi8(y, bb), _mm_cmpeq_epi8(z, bb)))))
+			break;
+		_mm_storeu_si128((__m128i *)(out + i), w);
+		_mm_storeu_si128((__m128i *)(out + i + 16), x);
+		_mm_storeu_si128((__m128i *)(out + i + 32), y);
+		_mm_storeu_si128((__m128i *)(out + i + 48), z);
+	}
+	for (; n - i >= 16; i += 16) {
+		w = bs_load(in + i);
+		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, bb));
+		if (m != 0) {
+			bs_copy_small(out + i, in + i, __builtin_ctz(m));
+			return i + __builtin_ctz(m);
+		}
+		_mm_storeu_si128((__m128i *)(out + i), w);
+	}
+	return i + bs_copy_until_p(out + i, in + i, n - i, b);
+}
+
+static inline __m128i
+bs_eq3(__m128i v, __m128i a, __m128i b, __m128i c)
+{
+	return _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, a),
+	    _mm_cmpeq_epi8(v, b)), _mm_cmpeq_epi8(v, c));
+}
+
+static inline size_t
+bs_find3_sse2(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c)
+{
+	const __m128i	aa = _mm_set1_epi8((char)a), bb = _mm_set1_epi8((char)b),
+			cc = _mm_set1_epi8((char)c);
+	size_t		i = 0;
+	unsigned	m;
+
+	for (; n - i >= 64; i += 64) {
+		if (_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(bs_eq3(bs_load(p + i), aa, bb, cc),
+		    bs_eq3(bs_load(p + i + 16), aa, bb, cc)),
+		    _mm_or_si128(bs_eq3(bs_load(p + i + 32), aa, bb, cc),
+		    bs_eq3(bs_load(p + i + 48), aa, bb, cc)))))
+			break;
+	}
+	for (; n - i >= 16; i += 16) {
+		m = (unsigned)_mm_movemask_epi8(bs_eq3(bs_load(p + i), aa, bb,
+		    cc));
+		if (m != 0)
+			return i + __builtin_ctz(m);
+	}
+	return i + bs_find3_p(p + i, n - i, a, b, c);
+}
+
+static inline uint32_t
+bs_sum_sse2(const uint8_t *p, size_t n)
+{
+	const __m128i	z = _mm_setzero_si128();
+	__m128i		acc = z;
+	size_t		i = 0;
+
+	/* psadbw: the sum of eight bytes per 64-bit lane, in one step. */
+	for (; n - i >= 32; i += 32) {
+		acc = _mm_add_epi64(acc, _mm_sad_epu8(bs_load(p + i), z));
+		acc = _mm_add_epi64(acc, _mm_sad_epu8(bs_load(p + i + 16), z));
+	}
+	acc = _mm_add_epi64(acc, _mm_unpackhi_epi64(acc, acc));
+	return (uint32_t)_mm_cvtsi128_si32(acc) + bs_sum_p(p + i, n - i);
+}
+
+#define bs_copy_until	bs_copy_until_sse2
+#define bs_find3	bs_find3_sse2
+#define bs_sum		bs_sum_sse2
+#else
+#define bs_copy_until	bs_copy_until_p
+#define bs_find3	bs_find3_p
+#define bs_sum		bs_sum_p
+#endif
+
+#endif
