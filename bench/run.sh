@@ -35,8 +35,9 @@
 #                               as "before", in the same run
 #   BENCH_WATCH_SIZE [64M]      watch: bytes per run
 #   BENCH_ONLY [all]            a subset: ipb tput cpu latency session idle
-#                               scale scale1k reconn auto watch (space
+#                               scale scale1k reconn auto watch kvm (space
 #                               separated)
+#   BENCH_KVM_* (bench/kvm.sh)  kvm: the echo guest under a real QEMU
 #   BENCH_MAX_LOAD []           wait (10 min at most) for the 1-minute load
 #                               average to fall below this before starting
 #   BENCH_OUT [bench/results]   where the CSV, results.md and bench.png go
@@ -62,7 +63,7 @@ CPU_SIZE=${BENCH_CPU_SIZE:-256M}
 PAIRS_BIG=${BENCH_PAIRS_BIG:-1024}
 BEFORE=${BENCH_BEFORE:-}
 WSIZE=${BENCH_WATCH_SIZE:-64M}
-ONLY=${BENCH_ONLY:-ipb tput cpu latency session idle scale scale1k reconn auto watch}
+ONLY=${BENCH_ONLY:-ipb tput cpu latency session idle scale scale1k reconn auto watch kvm}
 OUT=${BENCH_OUT:-$HERE/results}
 SHARED=${KDRELAY_SHARED:-$HERE/../../shared}
 FIXTURE=$SHARED/fixtures/windbg-session.kdtrace
@@ -573,7 +574,13 @@ run_watch() {
 	done
 }
 
-for s in ipb tput cpu latency session idle scale scale1k reconn auto watch; do
+# The real line through QEMU's UART: its own script (bench/kvm.sh).
+run_kvm() {
+	BENCH_OUT=$OUT sh "$HERE/kvm.sh" "$BUILD" >/dev/null ||
+	    die "the kvm part failed"
+}
+
+for s in ipb tput cpu latency session idle scale scale1k reconn auto watch kvm; do
 	in_list $s "$ONLY" && run_$s
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)

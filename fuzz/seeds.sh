@@ -24,7 +24,7 @@ if [ ! -r "$fixture" ]; then
 fi
 rm -rf "$out"
 mkdir -p "$out/crlf" "$out/kdcom" "$out/stream" "$out/config" "$out/epspec" \
-    "$out/ctlproto"
+    "$out/ctlproto" "$out/wanted"
 
 perl -e '
 	use strict;
@@ -175,4 +175,12 @@ status "a\x"
 status "a"b
 break a b
 REQS
+# Auto mode's policy: templates, globs, ports, then VMs (fuzz_wanted.c).
+printf 'unix-listen:/run/kdrelay/%%n.sock\n\nwin*\n\nxwin10\nxlinux\npwin7\nlwin11\n' \
+    >"$out/wanted/template"
+printf 'unix-listen:/x\n%%n-dbg\nwin* lab?\n\nxwin10\nxwin10-dbg\npwin8\npwin8-dbg\nxwin7\npwin7-dbg\n' \
+    >"$out/wanted/pairwith"
+printf 'x\n\n*\n9000 9001\nxa\nxb\nxc\npa\nxbad name\n' \
+    >"$out/wanted/ports"
+
 echo "seeds: $(find "$out" -type f | wc -l) files in $out"

@@ -25,6 +25,7 @@ struct virapi {
 	__typeof__(virEventRegisterImpl)		*event_register_impl;
 	__typeof__(virConnectOpenReadOnly)		*open_ro;
 	__typeof__(virConnectClose)			*close;
+	__typeof__(virConnectSetKeepAlive)		*set_keepalive;
 	__typeof__(virConnectRegisterCloseCallback)	*register_close;
 	__typeof__(virConnectUnregisterCloseCallback)	*unregister_close;
 	__typeof__(virConnectDomainEventRegisterAny)	*event_register;

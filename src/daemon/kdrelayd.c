@@ -40,6 +40,7 @@ static const char usage_text[] =
 "  tcp-listen:[ADDR:]PORT     listen (default 127.0.0.1), one client\n"
 "  xen:NAME, NAME             a Xen domain's serial port (xenstore)\n"
 "  pve:VMID, pve:NAME         a Proxmox VM's serial socket\n"
+"  libvirt:NAME               a libvirt domain's serial port (pty or socket)\n"
 "  options: crlf=on|off|auto  repair bytes read from this side (auto)\n"
 "           serial=N, console, allow-remote\n"
 "\n"

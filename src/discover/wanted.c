@@ -323,11 +323,13 @@ wanted_pairs(const struct config_auto *a, const struct pair_opts *base,
 	ports_prune(ports, t, nt);
 	for (i = 0; i < nt; i++) {
 		partner = NULL;
+		/* No debugger VM yet, or only the target itself. */
 		if (a->pair_with[0] != '\0' && (wanted_expand(a->pair_with,
 		    t[i].name, pname, sizeof pname) == -1 ||
+		    strcmp(pname, t[i].name) == 0 ||
 		    (partner = find_vm(v, n, pname, (int)t[i].platform)) ==
 		    NULL))
-			continue;	/* no debugger VM yet */
+			continue;
 		w[nw] = *base;
 		if (make_pair(&c, &t[i], partner, allow_remote, ports,
 		    &w[nw]) == 0)

@@ -15,6 +15,7 @@ static const struct dynlib_sym vir_syms[] = {
 	DYNLIB_SYM("virEventRegisterImpl", virapi.event_register_impl),
 	DYNLIB_SYM("virConnectOpenReadOnly", virapi.open_ro),
 	DYNLIB_SYM("virConnectClose", virapi.close),
+	DYNLIB_SYM("virConnectSetKeepAlive", virapi.set_keepalive),
 	DYNLIB_SYM("virConnectRegisterCloseCallback", virapi.register_close),
 	DYNLIB_SYM("virConnectUnregisterCloseCallback",
 	    virapi.unregister_close),

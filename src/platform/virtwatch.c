@@ -598,6 +598,13 @@ connect_cb(evutil_socket_t fd, short what, void *arg)
 		retry_backoff(&w.retry);
 		return;
 	}
+	/*
+	 * We send no keepalive pings: libvirtd going away closes the
+	 * socket, which the loop sees at once.  libvirtd pings its clients
+	 * itself (keepalive_interval in libvirtd.conf, default 5 s), which
+	 * wakes this thread, never a pair's.
+	 */
+	virapi.set_keepalive(w.conn, -1, 0);
 	virapi.register_close(w.conn, close_cb, NULL, NULL);
 	w.cb_id = virapi.event_register(w.conn, NULL,
 	    VIR_DOMAIN_EVENT_ID_LIFECYCLE,

@@ -303,6 +303,24 @@ START_TEST(err_keys)
 }
 END_TEST
 
+START_TEST(control_keys)
+{
+	ck_assert_int_eq(parse(""), 0);
+	ck_assert_str_eq(cf.control_path, "/run/kdrelay/control");
+	ck_assert_str_eq(cf.control_group, "");
+	config_free(&cf);
+	ck_assert_int_eq(parse("[global]\ncontrol-socket = /tmp/k.ctl\n"
+	    "control-group = kd-admins\n"), 0);
+	ck_assert_str_eq(cf.control_path, "/tmp/k.ctl");
+	ck_assert_str_eq(cf.control_group, "kd-admins");
+	config_free(&cf);
+	ck_assert_int_eq(parse("[global]\ncontrol-socket = none\n"), 0);
+	ck_assert_str_eq(cf.control_path, "");
+	expect_err(PAIR "control-socket = /x\n", 4, "does not belong in "
+	    "[pair a]");
+}
+END_TEST
+
 START_TEST(err_values)
 {
 	static const struct {
@@ -328,6 +346,13 @@ START_TEST(err_values)
 		{ "buffer-size = 64 k", "expected bytes" },
 		{ "validate = maybe", "expected yes or no" },
 		{ "allow-remote = 2", "expected yes or no" },
+		{ "control-socket = run/control", "absolute path or none" },
+		{ "control-socket = /run/kdrelay/" "aaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaa", "a unix socket's limit" },
+		{ "control-group = -wheel", "expected a group name" },
+		{ "control-group = a b", "expected a group name" },
+		{ "control-group = a/b", "expected a group name" },
 	};
 	char	buf[256];
 	size_t	i;
@@ -657,6 +682,7 @@ config_suite(void)
 	tcase_add_test(tc, err_sections);
 	tcase_add_test(tc, err_keys);
 	tcase_add_test(tc, err_values);
+	tcase_add_test(tc, control_keys);
 	tcase_add_test(tc, err_pairs);
 	tcase_add_test(tc, err_spec);
 	tcase_add_test(tc, allow_remote);

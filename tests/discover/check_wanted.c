@@ -147,6 +147,22 @@ START_TEST(test_pair_with)
 }
 END_TEST
 
+/* A template without %n names one debugger VM, never paired with itself. */
+START_TEST(test_pair_with_itself)
+{
+	const struct wanted_vm	dbg[] = { { "dbg", 0, 3 } };
+	const struct wanted_vm	two[] = { { "dbg", 0, 3 }, { "t1", 0, 4 } };
+
+	match("*");
+	snprintf(T.a.pair_with, sizeof T.a.pair_with, "dbg");
+	run(dbg, 1, 0);
+	ck_assert_uint_eq(T.n, 0);
+	run(two, 2, 0);
+	ck_assert_uint_eq(T.n, 1);
+	expect("t1", "xen:dbg", "xen:t1");
+}
+END_TEST
+
 START_TEST(test_ports_sticky)
 {
 	const struct wanted_vm	abc[] = {
@@ -241,6 +257,7 @@ wanted_suite(void)
 	tcase_add_test(tc, test_match_and_template);
 	tcase_add_test(tc, test_crlf_option);
 	tcase_add_test(tc, test_pair_with);
+	tcase_add_test(tc, test_pair_with_itself);
 	tcase_add_test(tc, test_ports_sticky);
 	tcase_add_test(tc, test_skipped);
 	tcase_add_test(tc, test_expand_match_copy);
