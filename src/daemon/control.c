@@ -42,6 +42,7 @@
 #define RING_SIZE	(256 * 1024)	/* per watcher */
 #define WATCH_OUT_MAX	(64 * 1024)	/* queued to a watcher's socket */
 #define OUT_LOW		(16 * 1024)
+#define CONTROL_BACKLOG	64
 
 struct client {
 	struct control		*c;
@@ -854,6 +855,8 @@ control_new(struct event_base *base, const char *path, const char *group,
 		log_err("%s; no control socket (see --control)", err);
 		goto fail;
 	}
+	/* Room for a burst of scripts (kdrelayctl waits in the queue). */
+	listen(c->ls.fd, CONTROL_BACKLOG);
 	if (g != NULL) {
 		if (chown(path, (uid_t)-1, g->gr_gid) == -1) {
 			log_err("control: %s: %s", path, strerror(errno));

@@ -315,6 +315,19 @@ adopt(struct daemon *d, struct config *cf)
 		log_set_level(cf->log_level);
 }
 
+/*
+ * A file with no pair (the sample as installed) is not an error: a package
+ * may enable the service before the admin writes one.  Nothing runs, no
+ * timer: the daemon sleeps until a signal.
+ */
+static void
+say_idle(struct daemon *d)
+{
+	if (d->nconf == 0 && d->disc == NULL)
+		log_notice("no pairs configured (and no [auto]): idle until "
+		    "reloaded (SIGHUP)");
+}
+
 /* Reload; what changed (or the FILE:LINE error) into msg. */
 static int
 reload(struct daemon *d, char *msg, size_t len)
@@ -353,6 +366,7 @@ reload(struct daemon *d, char *msg, size_t len)
 	    d->n == 1 ? "" : "s", d->changes[0] != '\0' ? d->changes :
 	    "nothing changed");
 	log_notice("%s", msg);
+	say_idle(d);
 	notify_ready();
 	return 0;
 }
@@ -465,6 +479,7 @@ daemon_run(const struct daemon_opts *o, struct config *cf)
 		rc = EXIT_UNAVAIL;
 		goto out;
 	}
+	say_idle(&d);
 	notify_ready();
 	event_base_loop(d.base, EVLOOP_NO_EXIT_ON_EMPTY);
 	notify_stopping();

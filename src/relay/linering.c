@@ -90,18 +90,17 @@ size_t
 linering_take(struct linering *r, char *buf, size_t len, uint64_t *dropped,
     int *closed)
 {
-	size_t	n = 0, i, whole = 0;
-	char	c;
+	size_t	 n, k;
+	char	*nl;
 
 	pthread_mutex_lock(&r->lock);
 	/* Whole lines only: up to the last newline that fits. */
-	for (i = 0; i < r->len && i < len; i++) {
-		c = r->buf[(r->head + i) % r->cap];
-		buf[i] = c;
-		if (c == '\n')
-			whole = i + 1;
-	}
-	n = whole;
+	n = r->len < len ? r->len : len;
+	k = r->cap - r->head < n ? r->cap - r->head : n;
+	memcpy(buf, r->buf + r->head, k);
+	memcpy(buf + k, r->buf, n - k);
+	nl = n > 0 ? memrchr(buf, '\n', n) : NULL;
+	n = nl != NULL ? (size_t)(nl - buf) + 1 : 0;
 	r->head = (r->head + n) % r->cap;
 	r->len -= n;
 	if (r->len == 0)

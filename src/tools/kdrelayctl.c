@@ -7,9 +7,9 @@
  * or ERR.  The daemon sends facts; how they look (text, JSON, Prometheus)
  * is decided here.
  */
+#include <sys/socket.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -100,13 +100,16 @@ static size_t	 rlen;
 static void
 dial(const char *path)
 {
-	if ((sock = sock_unix_connect(path)) != -1) {
-		/* One request, then wait for its reply: blocking. */
-		fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) & ~O_NONBLOCK);
-		return;
-	}
-	if (errno == ENAMETOOLONG)
+	struct sockaddr_un	sun;
+	socklen_t		len;
+
+	if (sock_unix_addr(&sun, &len, path) == -1)
 		usage("%s: path too long for a unix socket", path);
+	if ((sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		die(EXIT_OSERR, "socket: %s", strerror(errno));
+	/* Blocking: a busy daemon's backlog is a queue to wait in. */
+	if (connect(sock, (struct sockaddr *)&sun, len) == 0)
+		return;
 	if (errno == EACCES || errno == EPERM)
 		die(EXIT_NOPERM, "%s: %s (root or the control group only)",
 		    path, strerror(errno));
