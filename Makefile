@@ -195,11 +195,10 @@ clean:
 DEB_DIR	:= $(BUILD)/deb
 DEB_SRC	:= $(DEB_DIR)/kdrelayd-$(VERSION)
 DEB_ENV	:= env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(foreach v,BUILD PREFIX \
-	   SBINDIR BINDIR MANDIR SYSCONFDIR UNITDIR DESTDIR SHARED,-u $(v))
+	   SBINDIR BINDIR MANDIR SYSCONFDIR UNITDIR COMPLETIONDIR LOGROTATEDIR \
+	   DESTDIR SHARED,-u $(v))
 deb:
-	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
-	    { echo "make deb needs dpkg-dev and debhelper:" \
-	    "apt-get install dpkg-dev debhelper" >&2; exit 1; }
+	@sh tests/deps.sh deb
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_SRC)
 	{ git ls-files -z --cached --others --exclude-standard 2>/dev/null || \

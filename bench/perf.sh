@@ -68,6 +68,25 @@ if [ -s "$D/cpu.csv" ]; then
 	}' "$D/cpu.csv"
 fi
 
+if [ -s "$D/scale.csv" ] && grep -q ',before,' "$D/scale.csv"; then
+	echo
+	echo "## Pairs in one daemon, before and after"
+	echo
+	echo "All streaming both ways at once (bench/scale.c); target: under 32 MiB RSS for 256 pairs. Largest RSS over repetitions, worst fairness."
+	echo
+	echo "| build | pairs | aggregate MB/s | pair median / slowest | RSS MiB | threads | fds | bad bytes |"
+	echo "|---|---|---|---|---|---|---|---|"
+	awk -F, 'NR > 1 && ($2 == "kdrelayd" || $2 == "before") {
+		c = $2; if (!(c in n)) order[++k] = c; n[c]++
+		p[c] = $3; a[c] += $5
+		if ($9 > w[c]) w[c] = $9
+		if ($10 > r[c]) r[c] = $10
+		t[c] = $13; f[c] = $14; e[c] += $16
+	}
+	END { for (i = 1; i <= k; i++) { c = order[i]
+		printf "| %s | %d | %.1f | %.2f | %.1f | %d | %d | %d |\n", c == "kdrelayd" ? "now" : c, p[c], a[c] / n[c], w[c], r[c] / 1024, t[c], f[c], e[c] } }' "$D/scale.csv"
+fi
+
 if [ -s "$D/scale1k.csv" ]; then
 	echo
 	echo "## A thousand pairs in one daemon"

@@ -407,10 +407,13 @@ run_scale() {
 	echo "rep,contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors" >"$f"
 	rep=1
 	while [ $rep -le "$SCALE_REPS" ]; do
-		for c in kdrelayd kdrelayd-16k socat; do
-			if [ $c = kdrelayd ]; then
+		cs="kdrelayd kdrelayd-16k socat"
+		[ -n "$BEFORE" ] && cs="kdrelayd before kdrelayd-16k socat"
+		for c in $cs; do
+			if [ $c = kdrelayd ] || [ $c = before ]; then
+				d=$BUILD; [ $c = before ] && d=$BEFORE/build
 				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -t "$SCALE_SEC" \
-				    -m kdrelayd -o "$T/scale.conf" "$BUILD/kdrelayd" \
+				    -m kdrelayd -o "$T/scale.conf" "$d/kdrelayd" \
 				    2>>"$T/scale.err")
 			elif [ $c = kdrelayd-16k ]; then
 				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -t "$SCALE_SEC" \
@@ -442,7 +445,7 @@ run_scale1k() {
 	cs=kdrelayd; [ -n "$BEFORE" ] && cs="kdrelayd before"
 	for c in $cs; do
 		d=$BUILD; [ $c = before ] && d=$BEFORE/build
-		out=$("$BUILD/bench/scale" -c -r -p "$PAIRS_BIG" -w 5 -t "$SCALE_SEC" \
+		out=$("$BUILD/bench/scale" -c -r -p "$PAIRS_BIG" -R 900 -w 5 -t "$SCALE_SEC" \
 		    -m kdrelayd -o "$T/scale1k.conf" "$d/kdrelayd" 2>>"$T/scale.err")
 		[ -n "$out" ] || { say "scale1k $c failed: $(tail -3 "$T/scale.err")"; continue; }
 		row=$c

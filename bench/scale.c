@@ -3,7 +3,7 @@
  * and fairness of one kdrelayd (or of one socat per pair) relaying PAIRS
  * pairs that all carry traffic.
  *
- *	scale [-c] [-r] [-p PAIRS] [-w WARM] [-t SEC] [-g SETTING]
+ *	scale [-c] [-r] [-p PAIRS] [-R READY] [-w WARM] [-t SEC] [-g SETTING]
  *	    -m kdrelayd|socat -o CONF PROGRAM
  *
  * The VMs' lines are ptys this program opens itself (posix_openpt), 2 per
@@ -13,7 +13,8 @@
  * With -m kdrelayd it writes CONF (one [pair] per pair) and runs
  * "PROGRAM -c CONF"; with -m socat it runs "PROGRAM -b 65536 HOST TARGET"
  * once per pair (-g adds a line to CONF's [global], e.g. "buffer-size =
- * 16k").  After WARM seconds (default 2) it counts, for SEC
+ * 16k").  Once every endpoint is open (READY seconds at most, default
+ * 30), after WARM seconds (default 2) it counts, for SEC
  * seconds (default 10), the bytes each pair delivers, then samples the
  * relay processes (VmRSS, VmHWM, Pss, threads, fds, CPU time).
  */
@@ -29,7 +30,6 @@
 
 #define NPKT		256
 #define CHUNK		16384
-#define READY_S		30
 
 struct line {			/* one pty: a guest's end of a VM's line */
 	int		 fd;
@@ -43,11 +43,12 @@ static struct line	*lines;
 static int		 nlines;
 static pid_t		*kids;
 static int		 nkids;
+static int		 ready_s = 30;	/* -R: for every endpoint to open */
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: scale [-c] [-r] [-p pairs] [-w warm] [-t sec] "
+	fprintf(stderr, "usage: scale [-c] [-r] [-p pairs] [-R ready] [-w warm] [-t sec] "
 	    "[-g setting] -m kdrelayd|socat -o conf program\n");
 	exit(64);
 }
@@ -172,7 +173,7 @@ static void
 await_relay(int errfd, int want)
 {
 	char	buf[4096], *p;
-	int64_t	deadline = now_ns() + (int64_t)READY_S * 1000000000;
+	int64_t	deadline = now_ns() + (int64_t)ready_s * 1000000000;
 	ssize_t	n;
 	int	got = 0;
 	size_t	have = 0;
@@ -180,7 +181,7 @@ await_relay(int errfd, int want)
 	while (got < want) {
 		if (now_ns() > deadline) {
 			fprintf(stderr, "scale: only %d of %d endpoints "
-			    "connected after %d s\n", got, want, READY_S);
+			    "connected after %d s\n", got, want, ready_s);
 			errno = ETIMEDOUT;
 			die("waiting for the relay");
 		}
@@ -197,7 +198,8 @@ await_relay(int errfd, int want)
 			*p = '\0';
 			if (strstr(buf, ": connected") != NULL)
 				got++;
-			else if (strstr(buf, "err") != NULL)
+			else if (strstr(buf, "notice:") == NULL &&
+			    strstr(buf, "info:") == NULL)
 				fprintf(stderr, "relay: %s\n", buf);
 			have -= (size_t)(p + 1 - buf);
 			memmove(buf, p + 1, have + 1);
@@ -236,7 +238,7 @@ main(int argc, char **argv)
 	FILE			*f;
 	char			 a[80], b[80];
 
-	while ((ch = getopt(argc, argv, "cg:m:o:p:rt:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "cg:m:o:p:rR:t:w:")) != -1) {
 		switch (ch) {
 		case 'c': corrupt = 1; break;
 		case 'g': global = optarg; break;
@@ -244,6 +246,7 @@ main(int argc, char **argv)
 		case 'o': conf = optarg; break;
 		case 'p': pairs = atoi(optarg); break;
 		case 'r': repair = 1; break;
+		case 'R': ready_s = atoi(optarg); break;
 		case 't': dur = atol(optarg); break;
 		case 'w': warm = atol(optarg); break;
 		default: usage();

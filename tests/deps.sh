@@ -20,7 +20,7 @@ build     build-essential pkg-config libevent-dev libxen-dev libsystemd-dev
 demo      @build socat
 check     @build check socat systemd xenstore-utils mandoc procps util-linux iproute2 strace python3 @kvm @deb
 kvm       binutils qemu-system-x86 libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-deb       dpkg-dev debhelper lintian fakeroot blhc git
+deb       @build libvirt-dev dpkg-dev debhelper lintian fakeroot blhc git
 asan      @check clang llvm
 valgrind  @build check valgrind
 fuzz      @build clang llvm

@@ -14,14 +14,13 @@
 #    dpkg -i with systemd not running succeeds, kdrelayd.service enabled and
 #    the template not, both units pass `systemd-analyze verify` as
 #    installed; the installed kdrelayd relays a kdgen session between two
-#    kdreplay peers on socat pty pairs; an edited conffile survives remove,
-#    is asked about when a newer package ships a new one (answer N: kept,
-#    the new one as .dpkg-dist), and purge removes it, /var/log/kdrelay
-#    and every file of ours.  (Debian asks on upgrade; purge deletes conffiles, edited or not.)
+#    kdreplay peers on socat pty pairs, and kdrelayctl counts its packets;
+#    an edited conffile survives remove, is asked about when a newer
+#    package ships a new one (answer N: kept, the new one as .dpkg-dist),
+#    and purge removes it, /var/log/kdrelay and every file of ours.
+#    (Debian asks on upgrade; purge deletes conffiles, edited or not.)
 . "$TESTS/lib/common.sh"
 top=$(cd "$TESTS/.." && pwd)
-command -v skip_all >/dev/null 2>&1 ||
-    skip_all() { echo "SKIP: $(basename "$0" .sh): $1"; exit 0; }
 
 # The tools (tests/deps.sh installs them with `make check`).
 tools="dpkg-buildpackage:dpkg-dev dh:debhelper lintian:lintian
@@ -128,6 +127,11 @@ done
 dpkg-deb -f "$deb" Package Version Architecture Depends Suggests Recommends \
     >"$T/fields"
 grep -qx "Version: $ver" "$T/fields" || fail "version: $(cat "$T/fields")"
+# Built with both platforms' headers: the loaders are in, the libraries not.
+for so in libxenstore.so.4 libvirt.so.0; do
+	grep -qa "$so" "$T/root/usr/sbin/kdrelayd" ||
+	    fail "the packaged kdrelayd cannot load $so (built without its headers?)"
+done
 dep=$(dpkg-deb -f "$deb" Depends)
 printf '%s\n' "$dep" | grep -qi -e xenstore -e libxen -e virt &&
     fail "Depends names a platform's library: $dep"
@@ -140,7 +144,7 @@ note "contents: $(wc -l <"$T/files") files as make install lays them out; conffi
 note "Depends: $dep"
 
 # ---- on this machine ----
-[ "$(id -u)" = 0 ] || { echo "SKIP: install, relay, remove, purge: needs root"; exit 0; }
+[ "$(id -u)" = 0 ] || { skip "install, relay, remove, purge" "needs root"; exit 0; }
 # One run at a time on a machine; wait for dpkg or apt run by others.
 exec 9>/run/lock/kdrelayd-test-deb.lock
 flock -w 600 9 || fail "another test_deb held the lock for 10 minutes"
@@ -156,12 +160,12 @@ dpkg_do() {
 st=$(dpkg-query -W -f='${db:Status-Abbrev}' kdrelayd 2>/dev/null)
 case $st in
 ''|un*) ;;
-*)	echo "SKIP: install: kdrelayd is installed here ($st): not touching it"
+*)	skip install "kdrelayd is installed here ($st): not touching it"
 	exit 0;;
 esac
 for f in /etc/kdrelay.conf /usr/sbin/kdrelayd /lib/systemd/system/kdrelayd.service \
     /var/log/kdrelay; do
-	[ -e "$f" ] && { echo "SKIP: install: $f is there (make install?): not touching it"; exit 0; }
+	[ -e "$f" ] && { skip install "$f is there (make install?): not touching it"; exit 0; }
 done
 ours() {
 	find /etc /var/lib/systemd /var/lib/dpkg/info /lib/systemd /usr/lib/systemd \
@@ -193,13 +197,21 @@ grep -q "^kdrelayd $ver" "$T/version" || fail "--version: $(cat "$T/version")"
 /usr/bin/kdgen -n 30 -o "$T/s.kdtrace" || fail "kdgen"
 vm dbg
 vm win
-bg /usr/sbin/kdrelayd "$T/dbg.vm" "$T/win.vm" 2>"$T/relay.log"
+bg /usr/sbin/kdrelayd --control "$T/ctl.sock" "$T/dbg.vm" "$T/win.vm" \
+    2>"$T/relay.log"
 RELAY=$LAST
 timeout 30 /usr/bin/kdreplay --as target "$T/s.kdtrace" "$T/win.guest" \
     >"$T/t.out" 2>&1 & TP=$!
 timeout 30 /usr/bin/kdreplay --as debugger "$T/s.kdtrace" "$T/dbg.guest" \
     >"$T/d.out" 2>&1 || { cat "$T/d.out" "$T/relay.log"; fail "debugger side"; }
 wait $TP || { cat "$T/t.out" "$T/relay.log"; fail "target side"; }
+if [ -x /usr/sbin/kdrelayctl ]; then
+	/usr/sbin/kdrelayctl -s "$T/ctl.sock" status >"$T/status" ||
+	    fail "kdrelayctl status: $(cat "$T/status")"
+	grep -q "host->target .* [1-9][0-9]* packets" "$T/status" ||
+	    fail "kdrelayctl status shows no packets: $(cat "$T/status")"
+	note "installed kdrelayctl: $(grep 'host->target' "$T/status")"
+fi
 stop "$RELAY"
 note "installed kdrelayd $ver relayed a kdgen session between two kdreplays: $(tail -n 1 "$T/d.out")"
 

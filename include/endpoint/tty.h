@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <termios.h>
 
 #include "epspec.h"
 
@@ -13,10 +14,12 @@
  * Open a tty path raw (cfmakeraw, TCSANOW), nonblocking and close-on-exec,
  * with extra_flags (O_NOFOLLOW, say); -1 with errno.  Refuses what is not
  * a tty (ENOTTY) or is a session's controlling terminal (EBUSY); why (may
- * be NULL) says which in words.  tty_open_raw: the same, no words.  Shared
+ * be NULL) says which in words; orig (may be NULL) gets the settings
+ * found, for a tool to put back.  tty_open_raw: the same, no words.  Shared
  * with tests and tools.
  */
-int	tty_open(const char *path, int extra_flags, char *why, size_t len);
+int	tty_open(const char *path, int extra_flags, struct termios *orig,
+	    char *why, size_t len);
 int	tty_open_raw(const char *path, int extra_flags);
 
 /*

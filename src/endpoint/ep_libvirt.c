@@ -373,6 +373,7 @@ static int
 lv_start(struct endpoint *ep, char *err, size_t errlen)
 {
 	struct eplv	*lv;
+	char		 why[512];
 
 	if ((lv = calloc(1, sizeof *lv)) == NULL) {
 		snprintf(err, errlen, "%s: %s", endpoint_name(ep),
@@ -383,7 +384,8 @@ lv_start(struct endpoint *ep, char *err, size_t errlen)
 	endpoint_set_data(ep, lv);
 	endpoint_set_status(ep, EP_WAITING, NULL, "waiting for libvirtd");
 	if ((lv->sub = virtwatch_subscribe(endpoint_base(ep),
-	    endpoint_spec(ep)->name, changed_cb, lv, err, errlen)) == NULL) {
+	    endpoint_spec(ep)->name, changed_cb, lv, why, sizeof why)) == NULL) {
+		snprintf(err, errlen, "%s: %s", endpoint_name(ep), why);
 		free(lv);
 		endpoint_set_data(ep, NULL);
 		return -1;

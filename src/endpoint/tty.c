@@ -170,7 +170,8 @@ ctty_owner(dev_t rdev, pid_t *sid)
 }
 
 int
-tty_open(const char *path, int extra_flags, char *why, size_t len)
+tty_open(const char *path, int extra_flags, struct termios *orig, char *why,
+    size_t len)
 {
 	struct termios	t;
 	struct stat	st;
@@ -207,6 +208,8 @@ tty_open(const char *path, int extra_flags, char *why, size_t len)
 	}
 	if (tcgetattr(fd, &t) == -1)
 		goto fail;
+	if (orig != NULL)
+		*orig = t;
 	cfmakeraw(&t);
 	t.c_cflag |= CLOCAL | CREAD;	/* a real port: ignore modem lines */
 	t.c_cc[VMIN] = 1;
@@ -224,7 +227,7 @@ fail:
 int
 tty_open_raw(const char *path, int extra_flags)
 {
-	return tty_open(path, extra_flags, NULL, 0);
+	return tty_open(path, extra_flags, NULL, NULL, 0);
 }
 
 /* ---- one reader ---- */
