@@ -13,7 +13,8 @@
 #  - on this machine (root; it is left as found, purged also on failure):
 #    dpkg -i with systemd not running succeeds, kdrelayd.service enabled and
 #    the template not, both units pass `systemd-analyze verify` as
-#    installed; the installed kdrelayd relays a kdgen session between two
+#    installed, the service's command with the shipped kdrelay.conf (no
+#    pairs) starts and waits; the installed kdrelayd relays a kdgen session between two
 #    kdreplay peers on socat pty pairs, and kdrelayctl counts its packets;
 #    an edited conffile survives remove, is asked about when a newer
 #    package ships a new one (answer N: kept, the new one as .dpkg-dist),
@@ -191,6 +192,17 @@ for u in kdrelayd.service kdrelayd@.service; do
 	    [ -z "$out" ] || fail "systemd-analyze verify $u as installed: $out"
 done
 note "systemd-analyze verify: both units clean as installed"
+
+# What the enabled service runs (its ExecStart, the shipped kdrelay.conf,
+# every pair an example): up and idle until reloaded, not a failed unit.
+cmd=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/kdrelayd.service)
+$cmd --check-config >"$T/cc" 2>&1 || fail "$cmd --check-config: $(cat "$T/cc")"
+bg $cmd --control "$T/unit.sock" 2>"$T/unit.log"
+wait_log "$T/unit.log" "no pairs configured" ||
+    fail "$cmd: $(cat "$T/unit.log")"
+alive $LAST || fail "$cmd exited: $(cat "$T/unit.log")"
+stop $LAST
+note "$cmd: $(cat "$T/cc"), starts and waits for a reload"
 
 /usr/sbin/kdrelayd --version >"$T/version" || fail "kdrelayd --version"
 grep -q "^kdrelayd $ver" "$T/version" || fail "--version: $(cat "$T/version")"
