@@ -14,8 +14,9 @@
 #    dpkg -i with systemd not running succeeds, kdrelayd.service enabled and
 #    the template not, both units pass `systemd-analyze verify` as
 #    installed, the service's command with the shipped kdrelay.conf (no
-#    pairs) starts and waits; the installed kdrelayd relays a kdgen session between two
-#    kdreplay peers on socat pty pairs, and kdrelayctl counts its packets;
+#    pairs) starts and waits; the installed kdrelayd relays a kdgen
+#    session between two kdreplay peers on socat pty pairs, and kdrelayctl
+#    counts its packets;
 #    an edited conffile survives remove, is asked about when a newer
 #    package ships a new one (answer N: kept, the new one as .dpkg-dist),
 #    and purge removes it, /var/log/kdrelay and every file of ours.
