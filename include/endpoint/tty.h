@@ -38,6 +38,16 @@ int	tty_claim(struct tty_claim *, int fd, int uucp_lock, char *why,
 	    size_t len);
 void	tty_release(struct tty_claim *);
 
+#include <sys/types.h>
+/*
+ * A UUCP (HDB) lock file at path holding our pid ("%10d\n"): 0 taken, or
+ * -1 with errno (EBUSY and *holder: a live process holds it; a stale or
+ * unreadable one is removed and taken).  Release removes it if ours.
+ * tty_claim's LCK..NAME, and libvirt's console lock (ep_libvirt.c).
+ */
+int	uucp_lock_take(const char *path, pid_t *holder);
+void	uucp_lock_release(const char *path);
+
 /*
  * A tty or unix spec's path, if it exists, is a character device or a
  * socket: -1 with a reason in err (the fd is checked again on open).

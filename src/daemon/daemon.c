@@ -280,7 +280,8 @@ forget_found(struct daemon *d)
 static int
 start_discovery(struct daemon *d, const struct config *cf)
 {
-	char	err[512];
+	struct pair_opts	defaults;
+	char			err[512];
 
 	autodisc_free(d->disc);
 	d->disc = NULL;
@@ -288,7 +289,12 @@ start_discovery(struct daemon *d, const struct config *cf)
 		forget_found(d);
 		return 0;
 	}
-	d->disc = autodisc_new(d->base, cf, discovered, d, err, sizeof err);
+	pair_opts_init(&defaults);
+	defaults.hold_ms = cf->hold_ms;
+	defaults.bufsize = cf->bufsize;
+	defaults.validate = cf->validate;
+	d->disc = autodisc_new(d->base, &cf->discover, &defaults,
+	    cf->allow_remote, discovered, d, err, sizeof err);
 	if (d->disc == NULL) {
 		forget_found(d);
 		log_err("auto-discovery: %s", err);
