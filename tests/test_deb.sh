@@ -147,8 +147,10 @@ note "Depends: $dep"
 
 # ---- on this machine ----
 [ "$(id -u)" = 0 ] || { skip "install, relay, remove, purge" "needs root"; exit 0; }
-# One run at a time on a machine; wait for dpkg or apt run by others.
-exec 9>/run/lock/kdrelayd-test-deb.lock
+# One run at a time on a machine (a flock on dpkg's directory, which dpkg
+# itself does not flock: no lock file left behind); wait for dpkg or apt
+# run by others.
+exec 9</var/lib/dpkg
 flock -w 600 9 || fail "another test_deb held the lock for 10 minutes"
 dpkg_do() {
 	_i=0
