@@ -10,6 +10,11 @@
 #     and the return are logged once each, and the domain is followed
 #     after it (destroy + start);
 #   - a <serial type='unix' mode='bind'>: connected, exact bytes;
+#   - <serial type='tcp'> mode bind (we connect) and connect (we listen),
+#     <serial type='unix' mode='connect'> (we listen): exact bytes,
+#     destroy + start followed (listened on from the config before the
+#     start, no <reconnect> needed); a listen address off loopback and a
+#     regular file at the socket path refused, the file left alone;
 #   - odd and hostile values: a file serial, a serial with no source, a
 #     missing serial port, a domain that does not exist: refused or
 #     waited for, logged once;
@@ -139,6 +144,92 @@ log_wait u "libvirt:kdt-u: connected" 1 10 || fail "kdt-u not connected"
 "$ECHOGUEST" "unix:$T/u.sock" check 16384 ||
     fail "libvirt:kdt-u: the echo is not exact"
 note "libvirt:kdt-u: a unix serial, 16 KiB exact"
+
+# Socket serials: tcp QEMU listens on (we connect), tcp and unix QEMU
+# connects to (we listen there from the domain's config, before it
+# starts: QEMU connects once, no <reconnect> needed).  Hostile: a tcp
+# address off loopback and a unix path that is a regular file are
+# refused or left alone.  All in one kdrelayd, domains at once.
+PTB=$(free_port)
+PTC=$(free_port)
+echo "not a socket" >"$T/notasock"
+virt_define kdt-tb "<serial type='tcp'><source mode='bind' host='127.0.0.1' service='$PTB'/><protocol type='raw'/><target port='0'/></serial>"
+virt_define kdt-tc "<serial type='tcp'><source mode='connect' host='127.0.0.1' service='$PTC'/><protocol type='raw'/><target port='0'/></serial>"
+virt_define kdt-uc "<serial type='unix'><source mode='connect' path='$T/kdt-uc.serial0'/><target port='0'/></serial>"
+virt_define kdt-tx "<serial type='tcp'><source mode='connect' host='192.0.2.1' service='$PTC'/><protocol type='raw'/><target port='0'/></serial>"
+virt_define kdt-ux "<serial type='unix'><source mode='connect' path='$T/notasock'/><target port='0'/></serial>"
+cat >"$T/sock.conf" <<EOF
+[pair tb]
+host = unix-listen:$T/tb.sock,crlf=off
+target = libvirt:kdt-tb,crlf=off
+[pair tc]
+host = unix-listen:$T/tc.sock,crlf=off
+target = libvirt:kdt-tc,crlf=off
+[pair uc]
+host = unix-listen:$T/uc.sock,crlf=off
+target = libvirt:kdt-uc,crlf=off
+[pair tx]
+host = unix-listen:$T/tx.sock
+target = libvirt:kdt-tx
+[pair ux]
+host = unix-listen:$T/ux.sock
+target = libvirt:kdt-ux
+EOF
+relay_start sk -c "$T/sock.conf"
+SK=$RELAY_PID
+log_wait sk "tc/target: libvirt:kdt-tc: listening on 127.0.0.1:$PTC" 1 10 ||
+    fail "no listener where kdt-tc will connect"
+log_wait sk "uc/target: libvirt:kdt-uc: listening on $T/kdt-uc.serial0" 1 10 ||
+    fail "no listener where kdt-uc will connect"
+for d in kdt-tb kdt-tc kdt-uc; do	# kdt-tx, kdt-ux: their config is enough
+	$VIRSH start $d >/dev/null || fail "virsh start $d"
+done
+log_wait sk "tb/target: libvirt:kdt-tb: domain kdt-tb serial 0: following tcp 127.0.0.1:$PTB (QEMU listens)" 1 10 ||
+    fail "kdt-tb's tcp serial not followed"
+log_wait sk "libvirt:kdt-tx: domain kdt-tx serial 0: cannot listen where QEMU connects: 192.0.2.1:$PTC is not a loopback address" 1 10 ||
+    fail "a listen address off loopback was not refused"
+log_wait sk "libvirt:kdt-ux: domain kdt-ux serial 0: cannot listen where QEMU connects: $T/notasock exists and is not a socket" 1 10 ||
+    fail "a regular file at a unix serial's path was not refused"
+[ "$(cat "$T/notasock")" = "not a socket" ] ||
+    fail "the regular file at kdt-ux's path was touched"
+# Up N times: "connected", "client connected", "...; connected again".
+sk_up() {
+	[ "$(grep -c -E "^.*$1/target: libvirt:kdt-$1: .*connected" \
+	    "$T/sk.log")" -ge "$2" ]
+}
+for p in tb tc uc; do
+	wait_until 15 sk_up $p 1 || fail "kdt-$p's serial never came up"
+	"$ECHOGUEST" "unix:$T/$p.sock" check 8192 ||
+	    fail "libvirt:kdt-$p: the echo is not exact"
+done
+# destroy + start: each followed; the listeners stay for the next start.
+for d in kdt-tb kdt-tc kdt-uc; do
+	$VIRSH destroy $d >/dev/null || fail "virsh destroy $d"
+done
+for d in kdt-tb kdt-tc kdt-uc; do
+	log_wait sk "domain $d is not running; waiting for it" 2 10 ||
+	    fail "$d's destroy not seen"
+done
+[ -S "$T/kdt-uc.serial0" ] || fail "kdt-uc's listener went with the domain"
+for d in kdt-tb kdt-tc kdt-uc; do
+	$VIRSH start $d >/dev/null || fail "virsh start $d again"
+done
+for p in tb tc uc; do
+	wait_until 15 sk_up $p 2 || fail "kdt-$p's restart not followed"
+	"$ECHOGUEST" "unix:$T/$p.sock" check 8192 ||
+	    fail "libvirt:kdt-$p: the echo after destroy + start is not exact"
+done
+[ "$(log_count sk "is not a loopback address")" = 1 ] ||
+    fail "the refused listen address was logged more than once"
+alive "$SK" || fail "kdrelayd died"
+[ "$(log_count sk "listening on $T/kdt-uc.serial0")" = 1 ] ||
+    fail "kdt-uc's listener was made again"
+stop "$SK"
+[ -e "$T/kdt-uc.serial0" ] && fail "kdt-uc's socket left behind"
+for d in kdt-tb kdt-tc kdt-uc; do
+	$VIRSH destroy $d >/dev/null
+done
+note "libvirt: tcp bind, tcp and unix connect (listened on before the start): 8 KiB exact each, destroy + start followed; off-loopback and a regular file refused"
 
 # --auto with source = libvirt: two domains, each its pair; a stopped
 # domain keeps its pair (its endpoint waits), an undefined one loses it.

@@ -45,6 +45,28 @@ struct ep_backend {
 	int	(*check)(struct endpoint *, int fd);
 };
 
+/*
+ * The tcp connect and the listener as parts, for a backend that learns
+ * the address elsewhere (libvirt:).  eptcp_new starts connecting to
+ * host:port (what: its name in messages, NULL "host:port"); the backend
+ * calls eptcp_attempt from its retry hook.  eplisten_new listens (kind
+ * EP_UNIX_LISTEN at path, or EP_TCP_LISTEN at host:port by sock.c's
+ * rules) and hands each client to the relay; eplisten_lost from the
+ * backend's lost hook.  NULL with errno, or with "NAME: reason" in err
+ * for eplisten_new.
+ */
+struct eptcp;
+struct eplisten;
+struct eptcp	*eptcp_new(struct endpoint *, const char *host,
+		    const char *port, const char *what);
+void		 eptcp_attempt(struct eptcp *);
+void		 eptcp_free(struct eptcp *);
+struct eplisten	*eplisten_new(struct endpoint *, enum ep_kind,
+		    const char *path_or_host, const char *port,
+		    int allow_remote, char *err, size_t errlen);
+void		 eplisten_lost(struct eplisten *, const char *why);
+void		 eplisten_free(struct eplisten *);
+
 extern const struct ep_backend ep_backend_path;		/* endpoint.c */
 extern const struct ep_backend ep_backend_tcp;		/* eptcp.c */
 extern const struct ep_backend ep_backend_listen;	/* eplisten.c */

@@ -34,6 +34,7 @@ enum ep_kind {
 
 #define EP_TEXT_MAX	512
 #define EP_HOST_MAX	256
+#define EP_PORT_MAX	16
 #define EP_NAME_MAX	128
 
 struct ep_spec {
@@ -41,7 +42,7 @@ struct ep_spec {
 	char		text[EP_TEXT_MAX];	/* as given, for messages */
 	char		path[PATH_MAX];		/* tty, unix, unix-listen */
 	char		host[EP_HOST_MAX];	/* tcp, tcp-listen */
-	char		port[16];
+	char		port[EP_PORT_MAX];
 	char		name[EP_NAME_MAX];	/* xen NAME, pve VMID or NAME */
 	enum crlf_mode	crlf;
 	int		crlf_set;		/* crlf= was given */

@@ -42,7 +42,8 @@ struct virtdom_info {
 	int		 connected;	/* to libvirtd, with the table synced */
 	int		 running;	/* the domain is active */
 	unsigned	 gen;		/* changes each time it starts */
-	char		*xml;		/* its live XML while running (free) */
+	char		*xml;		/* its live XML while running, else
+					   its config; NULL if unknown (free) */
 };
 
 /* The domain called name as the watcher knows it now.  -1 on ENOMEM. */

@@ -66,7 +66,7 @@ finish_spec(struct parser *p, const struct pair_src *s, int side,
 	if (ep_spec_parse(s->spec[side], ep, w, sizeof w) == -1 ||
 	    ep_path_check(ep, w, sizeof w) == -1)
 		return (conf_perr(p, s->spec_line[side], "%s: %s", key, w));
-	if (ep->kind == EP_TCP_LISTEN && remote)
+	if ((ep->kind == EP_TCP_LISTEN || ep->kind == EP_LIBVIRT) && remote)
 		ep->allow_remote = 1;
 	if (ep_spec_exposed(ep))
 		return (conf_perr(p, s->spec_line[side], "%s: %s listens on "

@@ -273,6 +273,7 @@ endpoint_attach(struct endpoint *ep, int fd)
 {
 	ep->fd = fd;
 	ep->is_tty = isatty(fd);
+	ep->note[0] = '\0';		/* up: a state may be said again */
 	clock_gettime(CLOCK_MONOTONIC, &ep->up_since);
 	endpoint_retry_cancel(ep);
 	pthread_mutex_lock(&ep->lock);

@@ -10,9 +10,18 @@
  *                       someone else's), exactly /dev/pts/<digits>, with
  *                       O_NOFOLLOW, and it must be a pty slave;
  *   unix mode='bind'    QEMU listens: connected to, reconnected at once
- *                       when it comes back (the endpoint machinery).
- * Other kinds (tcp, unix mode='connect', file, null...) are refused and
- * said once: use tcp: or unix-listen: with the address the XML gives.
+ *                       when it comes back (the endpoint machinery);
+ *   tcp mode='bind'     QEMU listens: connected to with tcp:'s connector
+ *                       (eptcp_new), retried with the backoff;
+ *   unix/tcp mode='connect'
+ *                       QEMU connects: we listen there with the
+ *                       listener (eplisten_new, sock.c's rules: a tcp
+ *                       address on loopback unless allow-remote, a unix
+ *                       path absolute, replacing only a stale socket),
+ *                       while the domain is defined, from its config
+ *                       while it is stopped: QEMU connects as it
+ *                       starts, and libvirt labels the socket then.
+ * Other kinds (file, null...) are refused and said once.
  *
  * libvirt's console locking: `virsh console` (virDomainOpenConsole) has
  * libvirtd take a UUCP-style lock file, /var/lock/LCK.._pts_N (the path
@@ -25,6 +34,9 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,19 +60,21 @@
 #define LOCK_DIR_ENV		"KDRELAY_LIBVIRT_LOCK_DIR"
 #define LOCK_DIR_DEFAULT	"/var/lock"
 
-enum held { HELD_NONE, HELD_PTY, HELD_UNIX };
+enum held { HELD_NONE, HELD_PTY, HELD_UNIX, HELD_TCP, HELD_LISTEN };
 
 struct eplv {
 	struct endpoint	*ep;
 	struct virtsub	*sub;
 	enum held	 held;
-	char		 path[PATH_MAX];	/* held or followed */
+	char		 path[PATH_MAX + 32];	/* held or followed */
+	struct eptcp	*tcp;			/* HELD_TCP */
+	struct eplisten	*lis;			/* HELD_LISTEN */
 	unsigned	 gen;			/* the start it belongs to */
 	char		 lockpath[PATH_MAX];
 	int		 locked;		/* we hold lockpath */
 	/* The pty of this start was lost or refused: not opened again. */
 	unsigned	 spent_gen;
-	char		 spent[PATH_MAX];
+	char		 spent[PATH_MAX + 32];
 };
 
 /* ---- libvirt's console lock ---- */
@@ -124,6 +138,12 @@ release(struct eplv *lv, const char *why)
 		endpoint_set_target(lv->ep, EP_UNIX, NULL, 0);
 	if (lv->held != HELD_NONE && endpoint_fd(lv->ep) != -1)
 		endpoint_drop(lv->ep, why);
+	if (lv->held == HELD_TCP)
+		endpoint_retry_cancel(lv->ep);
+	eptcp_free(lv->tcp);
+	lv->tcp = NULL;
+	eplisten_free(lv->lis);
+	lv->lis = NULL;
 	lock_release(lv);
 	lv->held = HELD_NONE;
 	lv->path[0] = '\0';
@@ -218,6 +238,87 @@ refuse(struct eplv *lv, const char *what, const char *fmt, ...)
 	endpoint_set_status(lv->ep, EP_REFUSED, what, "refused: %s", msg);
 }
 
+/*
+ * A tcp serial QEMU listens on (connect there), or a tcp or unix serial
+ * QEMU connects to (listen there).  The key in lv->path says what is
+ * followed, so that an unchanged address keeps its socket.
+ */
+static void
+take_socket(struct eplv *lv, const char *what, const struct virserial *s)
+{
+	const struct ep_spec	*sp = endpoint_spec(lv->ep);
+	char			 key[sizeof ((struct eplv *)0)->path], err[512];
+	const char		*why;
+	int			 tcp = strcmp(s->type, "tcp") == 0;
+	int			 listen;
+	struct in6_addr		 a6;
+	size_t			 n;
+
+	if (strcmp(s->mode, "bind") != 0 && strcmp(s->mode, "connect") != 0) {
+		refuse(lv, what, "a %s serial with mode '%s'", s->type,
+		    s->mode);
+		return;
+	}
+	listen = strcmp(s->mode, "connect") == 0;
+	if (tcp && s->service[0] == '\0') {
+		refuse(lv, what, "its tcp serial has no service (port)");
+		return;
+	}
+	if (tcp && !listen && s->host[0] == '\0') {
+		refuse(lv, what, "its tcp serial has no host to connect to");
+		return;
+	}
+	/* A name would be resolved blocking the pair's loop. */
+	if (tcp && listen && s->host[0] != '\0' &&
+	    inet_pton(AF_INET, s->host, &a6) != 1 &&
+	    inet_pton(AF_INET6, s->host, &a6) != 1) {
+		refuse(lv, what, "its tcp address \"%s\" to listen on is not "
+		    "a numeric address", s->host);
+		return;
+	}
+	if (!tcp && virxml_path_valid(s->path, &why) == -1) {
+		refuse(lv, what, "its socket path \"%s\": %s", s->path, why);
+		return;
+	}
+	if (tcp)
+		snprintf(key, sizeof key, "%s tcp %s %s", s->mode, s->host,
+		    s->service);
+	else
+		snprintf(key, sizeof key, "%s unix %s", s->mode, s->path);
+	if (lv->held == (listen ? HELD_LISTEN : HELD_TCP) &&
+	    strcmp(lv->path, key) == 0)
+		return;			/* unchanged */
+	release(lv, "the domain's socket changed");
+	if (!listen) {
+		if ((lv->tcp = eptcp_new(lv->ep, s->host, s->service,
+		    NULL)) == NULL) {
+			refuse(lv, what, "its tcp address %s:%s: %s", s->host,
+			    s->service, strerror(errno));
+			return;
+		}
+		endpoint_note(lv->ep, LOG_LVL_NOTICE, "%s: following tcp "
+		    "%s:%s (QEMU listens)", what, s->host, s->service);
+		lv->held = HELD_TCP;
+	} else {
+		if ((lv->lis = eplisten_new(lv->ep, tcp ? EP_TCP_LISTEN :
+		    EP_UNIX_LISTEN, tcp ? s->host : s->path, s->service,
+		    sp->allow_remote, err, sizeof err)) == NULL) {
+			/* In use, or not ours to take: look again later. */
+			n = strlen(endpoint_name(lv->ep));
+			why = strncmp(err, endpoint_name(lv->ep), n) == 0 &&
+			    strncmp(err + n, ": ", 2) == 0 ? err + n + 2 : err;
+			endpoint_note(lv->ep, LOG_LVL_WARN, "%s: cannot listen "
+			    "where QEMU connects: %s; retrying", what, why);
+			endpoint_set_status(lv->ep, EP_RETRYING, what,
+			    "cannot listen: %s", why);
+			endpoint_retry_backoff(lv->ep);
+			return;
+		}
+		lv->held = HELD_LISTEN;
+	}
+	snprintf(lv->path, sizeof lv->path, "%s", key);
+}
+
 /* Make what we hold match what libvirt says now. */
 static void
 reconcile(struct eplv *lv)
@@ -242,11 +343,23 @@ reconcile(struct eplv *lv)
 		goto out;		/* what is open goes on */
 	}
 	if (!di.running) {
-		release(lv, "the domain stopped");
+		/* QEMU connects at its start: be there before (libvirt
+		 * also wants a unix socket to exist to label it). */
+		if (di.xml != NULL && virxml_serial(di.xml, strlen(di.xml),
+		    sp->serial, &s, &why) == 1 && s.bad == NULL &&
+		    strcmp(s.mode, "connect") == 0 &&
+		    (strcmp(s.type, "tcp") == 0 ||
+		    strcmp(s.type, "unix") == 0)) {
+			take_socket(lv, what, &s);
+			if (lv->held != HELD_LISTEN)
+				goto out;	/* said why, once */
+		} else
+			release(lv, "the domain stopped");
 		endpoint_note(lv->ep, LOG_LVL_NOTICE, "domain %s is not "
 		    "running; waiting for it", sp->name);
-		endpoint_set_status(lv->ep, EP_WAITING, sp->name,
-		    "waiting for domain %s", sp->name);
+		if (lv->held == HELD_NONE)
+			endpoint_set_status(lv->ep, EP_WAITING, sp->name,
+			    "waiting for domain %s", sp->name);
 		goto out;
 	}
 	if ((r = virxml_serial(di.xml, strlen(di.xml), sp->serial, &s,
@@ -306,11 +419,10 @@ reconcile(struct eplv *lv)
 		endpoint_set_target(lv->ep, EP_UNIX, s.path, 0);
 		goto out;
 	}
-	if (strcmp(s.type, "tcp") == 0 || strcmp(s.type, "unix") == 0)
-		refuse(lv, what, "a %s serial with mode '%s' is not followed "
-		    "(use tcp:, tcp-listen: or unix-listen: with its address)",
-		    s.type, s.mode);
-	else
+	if (strcmp(s.type, "tcp") == 0 || strcmp(s.type, "unix") == 0) {
+		take_socket(lv, what, &s);
+		goto out;
+	}
 		refuse(lv, what, "its type '%s' is not a pty or a socket",
 		    s.type[0] != '\0' ? s.type : "(none)");
 out:
@@ -358,8 +470,12 @@ lv_lost(struct endpoint *ep, const char *why, int stable)
 {
 	struct eplv	*lv = endpoint_data(ep);
 
-	if (lv->held == HELD_UNIX) {
+	if (lv->held == HELD_UNIX || lv->held == HELD_TCP) {
 		endpoint_reopen(ep, why, stable);
+		return;
+	}
+	if (lv->held == HELD_LISTEN) {
+		eplisten_lost(lv->lis, why);
 		return;
 	}
 	log_notice("%s: lost (%s)", endpoint_name(ep), why);
@@ -380,6 +496,8 @@ lv_retry(struct endpoint *ep)
 
 	if (lv->held == HELD_UNIX)
 		endpoint_target_attempt(ep);
+	else if (lv->held == HELD_TCP)
+		eptcp_attempt(lv->tcp);
 	else
 		reconcile(lv);
 }
@@ -392,6 +510,8 @@ lv_stop(struct endpoint *ep)
 	if (lv == NULL)
 		return;
 	virtwatch_unsubscribe(lv->sub);
+	eptcp_free(lv->tcp);
+	eplisten_free(lv->lis);
 	lock_release(lv);
 	free(lv);
 	endpoint_set_data(ep, NULL);

@@ -27,6 +27,7 @@
 #define PAUSE_S		1	/* after EMFILE: let fds free up */
 
 struct eplisten {
+	struct endpoint		*ep;
 	struct sock_listener	 sl;
 	struct event		*ev_accept;
 	struct event		*ev_pause;
@@ -47,8 +48,8 @@ pause_cb(evutil_socket_t fd, short what, void *arg)
 static void
 accept_cb(evutil_socket_t lfd, short what, void *arg)
 {
-	struct endpoint		*ep = arg;
-	struct eplisten		*l = endpoint_data(ep);
+	struct eplisten		*l = arg;
+	struct endpoint		*ep = l->ep;
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
 	struct timeval		 tv = { PAUSE_S, 0 };
@@ -95,11 +96,9 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
-static void
-listen_stop(struct endpoint *ep)
+void
+eplisten_free(struct eplisten *l)
 {
-	struct eplisten	*l = endpoint_data(ep);
-
 	if (l == NULL)
 		return;
 	if (l->ev_accept != NULL)
@@ -108,30 +107,30 @@ listen_stop(struct endpoint *ep)
 		event_free(l->ev_pause);
 	sock_listener_close(&l->sl);
 	free(l);
-	endpoint_set_data(ep, NULL);
 }
 
-static int
-listen_start(struct endpoint *ep, char *err, size_t errlen)
+struct eplisten *
+eplisten_new(struct endpoint *ep, enum ep_kind kind, const char *where,
+    const char *port, int allow_remote, char *err, size_t errlen)
 {
-	const struct ep_spec	*sp = endpoint_spec(ep);
-	struct eplisten		*l;
-	int			 r;
+	struct eplisten	*l;
+	int		 r;
 
-	if ((l = calloc(1, sizeof *l)) == NULL)
-		return errf(err, errlen, "%s: out of memory",
-		    endpoint_name(ep));
+	if ((l = calloc(1, sizeof *l)) == NULL) {
+		errf(err, errlen, "%s: out of memory", endpoint_name(ep));
+		return NULL;
+	}
+	l->ep = ep;
 	l->sl.fd = -1;
-	endpoint_set_data(ep, l);
-	if (sp->kind == EP_UNIX_LISTEN)
-		r = sock_listen_unix(&l->sl, sp->path, 0600, endpoint_name(ep),
+	if (kind == EP_UNIX_LISTEN)
+		r = sock_listen_unix(&l->sl, where, 0600, endpoint_name(ep),
 		    err, errlen);
 	else
-		r = sock_listen_tcp(&l->sl, sp->host, sp->port,
-		    sp->allow_remote, endpoint_name(ep), err, errlen);
+		r = sock_listen_tcp(&l->sl, where, port, allow_remote,
+		    endpoint_name(ep), err, errlen);
 	if (r == 0) {
 		l->ev_accept = event_new(endpoint_base(ep), l->sl.fd,
-		    EV_READ | EV_PERSIST, accept_cb, ep);
+		    EV_READ | EV_PERSIST, accept_cb, l);
 		l->ev_pause = evtimer_new(endpoint_base(ep), pause_cb, l);
 		if (l->ev_accept == NULL || l->ev_pause == NULL ||
 		    event_add(l->ev_accept, NULL) == -1)
@@ -139,21 +138,20 @@ listen_start(struct endpoint *ep, char *err, size_t errlen)
 			    endpoint_name(ep));
 	}
 	if (r == -1) {
-		listen_stop(ep);
-		return -1;
+		eplisten_free(l);
+		return NULL;
 	}
 	log_notice("%s: listening on %s", endpoint_name(ep), l->sl.where);
 	endpoint_set_status(ep, EP_LISTENING, l->sl.where, "listening on %s",
 	    l->sl.where);
-	return 0;
+	return l;
 }
 
-static void
-listen_lost(struct endpoint *ep, const char *why, int stable)
+void
+eplisten_lost(struct eplisten *l, const char *why)
 {
-	struct eplisten	*l = endpoint_data(ep);
+	struct endpoint	*ep = l->ep;
 
-	(void)stable;
 	if (l->refused > 1)
 		log_notice("%s: client left (%s); %llu more clients were "
 		    "refused meanwhile; listening", endpoint_name(ep), why,
@@ -164,6 +162,36 @@ listen_lost(struct endpoint *ep, const char *why, int stable)
 	l->refused = 0;
 	endpoint_set_status(ep, EP_LISTENING, l->sl.where, "listening on %s",
 	    l->sl.where);
+}
+
+/* ---- unix-listen:PATH, tcp-listen:HOST:PORT ---- */
+
+static void
+listen_stop(struct endpoint *ep)
+{
+	eplisten_free(endpoint_data(ep));
+	endpoint_set_data(ep, NULL);
+}
+
+static int
+listen_start(struct endpoint *ep, char *err, size_t errlen)
+{
+	const struct ep_spec	*sp = endpoint_spec(ep);
+	struct eplisten		*l;
+
+	l = eplisten_new(ep, sp->kind, sp->kind == EP_UNIX_LISTEN ? sp->path :
+	    sp->host, sp->port, sp->allow_remote, err, errlen);
+	if (l == NULL)
+		return -1;
+	endpoint_set_data(ep, l);
+	return 0;
+}
+
+static void
+listen_lost(struct endpoint *ep, const char *why, int stable)
+{
+	(void)stable;
+	eplisten_lost(endpoint_data(ep), why);
 }
 
 const struct ep_backend ep_backend_listen = {

@@ -234,7 +234,8 @@ static const struct {
 	[OPT_SERIAL]	  = { "serial", 1,
 			      1u << EP_XEN | 1u << EP_PVE | 1u << EP_LIBVIRT },
 	[OPT_CONSOLE]	  = { "console", 0, 1u << EP_XEN },
-	[OPT_ALLOW_REMOTE] = { "allow-remote", 0, 1u << EP_TCP_LISTEN },
+	[OPT_ALLOW_REMOTE] = { "allow-remote", 0, 1u << EP_TCP_LISTEN |
+			       1u << EP_LIBVIRT },
 };
 
 static int

@@ -6,7 +6,8 @@
  * connect nonblocking with a timeout; success or the last failure goes
  * to the lifecycle (endpoint_opened, endpoint_failed), which retries.
  * The resolver is freed while connected: its nameserver probes would keep
- * timers armed in an idle relay.
+ * timers armed in an idle relay.  The connector (eptcp_new) is also
+ * used by backends that learn the address elsewhere (libvirt:).
  */
 #include <sys/socket.h>
 
@@ -30,6 +31,9 @@
 
 struct eptcp {
 	struct endpoint			*ep;
+	char				 host[EP_HOST_MAX];
+	char				 port[EP_PORT_MAX];
+	char				 what[EP_TEXT_MAX];
 	struct evdns_base		*dns;
 	struct evdns_getaddrinfo_request *dnsreq;
 	int				 resolving;
@@ -77,14 +81,14 @@ tcp_up(struct eptcp *t, int s)
 	tcp_cleanup(t);
 	tcp_free_resolver(t);	/* no nameserver probes while connected */
 	sock_nodelay(s);
-	endpoint_opened(t->ep, s, endpoint_label(t->ep));
+	endpoint_opened(t->ep, s, t->what);
 }
 
 static void
 tcp_failed(struct eptcp *t, int err, const char *reason)
 {
 	tcp_cleanup(t);
-	endpoint_failed(t->ep, endpoint_label(t->ep), err, reason);
+	endpoint_failed(t->ep, t->what, err, reason);
 }
 
 static void	tcp_try_next(struct eptcp *);
@@ -165,8 +169,7 @@ tcp_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
 	t->dnsreq = NULL;
 	t->resolving = 0;
 	if (result != 0) {
-		snprintf(why, sizeof why, "cannot resolve %s: %s",
-		    endpoint_spec(t->ep)->host, evutil_gai_strerror(result));
+		snprintf(why, sizeof why, "cannot resolve %s: %s", t->host, evutil_gai_strerror(result));
 		tcp_failed(t, 0, why);
 		return;
 	}
@@ -178,11 +181,10 @@ tcp_resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
 
 /* Connect to the next resolved address, else resolve (numerically at
  * once, a name without blocking the loop). */
-static void
-tcp_attempt(struct endpoint *ep)
+void
+eptcp_attempt(struct eptcp *t)
 {
-	struct eptcp			*t = endpoint_data(ep);
-	const struct ep_spec		*sp = endpoint_spec(ep);
+	struct endpoint			*ep = t->ep;
 	struct evutil_addrinfo		 hints;
 	struct evdns_getaddrinfo_request *req;
 	int				 r;
@@ -199,7 +201,7 @@ tcp_attempt(struct endpoint *ep)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
 	hints.ai_flags = EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV;
-	r = evutil_getaddrinfo(sp->host, sp->port, &hints, &t->ai);
+	r = evutil_getaddrinfo(t->host, t->port, &hints, &t->ai);
 	if (r == 0) {
 		t->ai_next = t->ai;
 		t->cerr = 0;
@@ -216,42 +218,78 @@ tcp_attempt(struct endpoint *ep)
 		return;
 	}
 	hints.ai_flags = EVUTIL_AI_NUMERICSERV;
-	endpoint_set_status(ep, EP_CONNECTING, sp->host, "resolving %s",
-	    sp->host);
+	endpoint_set_status(ep, EP_CONNECTING, t->host, "resolving %s",
+	    t->host);
 	t->resolving = 1;
-	req = evdns_getaddrinfo(t->dns, sp->host, sp->port, &hints,
+	req = evdns_getaddrinfo(t->dns, t->host, t->port, &hints,
 	    tcp_resolved_cb, t);
 	if (t->resolving)		/* else answered already */
 		t->dnsreq = req;
 }
 
-static void
-tcp_stop(struct endpoint *ep)
+void
+eptcp_free(struct eptcp *t)
 {
-	struct eptcp	*t = endpoint_data(ep);
-
 	if (t == NULL)
 		return;
 	tcp_cleanup(t);
 	tcp_free_resolver(t);
 	free(t);
+}
+
+struct eptcp *
+eptcp_new(struct endpoint *ep, const char *host, const char *port,
+    const char *what)
+{
+	struct eptcp	*t;
+
+	if (strlen(host) >= sizeof t->host || strlen(port) >= sizeof t->port) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if ((t = calloc(1, sizeof *t)) == NULL)
+		return NULL;
+	t->ep = ep;
+	t->cfd = -1;
+	snprintf(t->host, sizeof t->host, "%s", host);
+	snprintf(t->port, sizeof t->port, "%s", port);
+	if (what != NULL)
+		snprintf(t->what, sizeof t->what, "%s", what);
+	else
+		snprintf(t->what, sizeof t->what, strchr(host, ':') != NULL ?
+		    "[%s]:%s" : "%s:%s", host, port);
+	endpoint_set_status(ep, EP_CONNECTING, t->what, "connecting to %s",
+	    t->what);
+	endpoint_retry_in(ep, 0);
+	return t;
+}
+
+/* ---- tcp:HOST:PORT ---- */
+
+static void
+tcp_attempt(struct endpoint *ep)
+{
+	eptcp_attempt(endpoint_data(ep));
+}
+
+static void
+tcp_stop(struct endpoint *ep)
+{
+	eptcp_free(endpoint_data(ep));
 	endpoint_set_data(ep, NULL);
 }
 
 static int
 tcp_start(struct endpoint *ep, char *err, size_t errlen)
 {
-	struct eptcp	*t;
+	const struct ep_spec	*sp = endpoint_spec(ep);
+	struct eptcp		*t;
 
-	if ((t = calloc(1, sizeof *t)) == NULL)
+	if ((t = eptcp_new(ep, sp->host, sp->port,
+	    endpoint_label(ep))) == NULL)
 		return errf(err, errlen, "%s: %s", endpoint_name(ep),
 		    strerror(errno));
-	t->ep = ep;
-	t->cfd = -1;
 	endpoint_set_data(ep, t);
-	endpoint_set_status(ep, EP_CONNECTING, endpoint_label(ep),
-	    "connecting to %s", endpoint_label(ep));
-	endpoint_retry_in(ep, 0);
 	return 0;
 }
 

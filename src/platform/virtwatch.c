@@ -63,7 +63,8 @@ static struct {
 struct virtdom {
 	struct virtdom	*next;
 	char		*name;
-	char		*xml;		/* NULL: not running */
+	char		*xml;		/* live, else its config; may be NULL */
+	int		 running;
 	unsigned	 gen;
 	int		 dirty;		/* an event said: read it again */
 };
@@ -396,9 +397,13 @@ tell(const char *name)
 			event_active(s->ev, 0, 0);
 }
 
-/* Store what libvirt says of a domain: xml NULL when not running. */
+/*
+ * Store what libvirt says of a domain: its XML (the live one while it
+ * runs, else its config, where a socket QEMU will connect to is listened
+ * on before it starts), and whether it runs (not without its XML).
+ */
 static void
-dom_store(const char *name, char *xml)
+dom_store(const char *name, char *xml, int running)
 {
 	struct virtdom	*d;
 
@@ -409,25 +414,26 @@ dom_store(const char *name, char *xml)
 		log_err("libvirt: out of memory");
 		return;
 	}
-	if ((xml == NULL) != (d->xml == NULL) || (xml != NULL &&
-	    strcmp(xml, d->xml) != 0)) {
+	running = running && xml != NULL;
+	if (running != d->running || (xml == NULL) != (d->xml == NULL) ||
+	    (xml != NULL && strcmp(xml, d->xml) != 0)) {
 		/* A start changes the XML (its id='N' at least). */
-		if (xml != NULL)
+		if (running)
 			d->gen = ++w.gens;
 		free(d->xml);
 		d->xml = xml;
+		d->running = running;
 		tell(name);
 	} else
 		free(xml);
 	pthread_mutex_unlock(&w.lock);
 }
 
-/* The live XML of an active domain, else NULL. */
+/* The live XML of an active domain, else its config. */
 static char *
-read_xml(virDomainPtr dom)
+read_xml(virDomainPtr dom, int *running)
 {
-	if (virapi.is_active(dom) != 1)
-		return NULL;
+	*running = virapi.is_active(dom) == 1;
 	return virapi.get_xml(dom, 0);
 }
 
@@ -449,9 +455,10 @@ rescan(void)
 		const char	*name = virapi.get_name(doms[i]);
 
 		if (name != NULL) {
-			char	*xml = read_xml(doms[i]);
+			int	 running;
+			char	*xml = read_xml(doms[i], &running);
 
-			dom_store(name, xml);
+			dom_store(name, xml, running);
 			pthread_mutex_lock(&w.lock);
 			if ((d = dom_find(name)) != NULL)
 				d->dirty = 0;
@@ -483,7 +490,8 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct virtdom	*d;
 	virDomainPtr	 dom;
-	char		*name;
+	char		*name, *xml;
+	int		 running;
 
 	(void)fd;
 	(void)what;
@@ -508,7 +516,8 @@ refresh_cb(evutil_socket_t fd, short what, void *arg)
 			dom_remove(name);
 			pthread_mutex_unlock(&w.lock);
 		} else {
-			dom_store(name, read_xml(dom));
+			xml = read_xml(dom, &running);
+			dom_store(name, xml, running);
 			virapi.free(dom);
 		}
 		free(name);
@@ -744,7 +753,7 @@ virtwatch_domain(const char *name, struct virtdom_info *out)
 	pthread_mutex_lock(&w.lock);
 	out->connected = w.synced;
 	if ((d = dom_find(name)) != NULL && d->xml != NULL) {
-		out->running = 1;
+		out->running = d->running;
 		out->gen = d->gen;
 		if ((out->xml = strdup(d->xml)) == NULL)
 			rc = -1;
@@ -763,7 +772,7 @@ virtwatch_names(int all, char ***names, size_t *n, int *connected)
 	pthread_mutex_lock(&w.lock);
 	*connected = w.synced;
 	for (d = w.doms; d != NULL; d = d->next) {
-		if (d->xml == NULL && !all)
+		if (!d->running && !all)
 			continue;
 		if (k == cap) {
 			cap = cap ? cap * 2 : 8;

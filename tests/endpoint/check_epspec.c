@@ -52,6 +52,8 @@ static const struct accept_case accepts[] = {
 	    "0.0.0.0", "9000", "", CRLF_AUTO, 0, 0, 0, 1 },
 	{ "tcp-listen:[::1]:9001,crlf=off", EP_TCP_LISTEN, "", "::1",
 	    "9001", "", CRLF_OFF, 1, 0, 0, 0 },
+	{ "libvirt:win10,serial=1,allow-remote", EP_LIBVIRT, "", "", "",
+	    "win10", CRLF_AUTO, 0, 1, 0, 1 },
 	{ "xen:win10-target", EP_XEN, "", "", "", "win10-target",
 	    CRLF_AUTO, 0, 0, 0, 0 },
 	{ "win10_dbg.1", EP_XEN, "", "", "", "win10_dbg.1", CRLF_AUTO,
