@@ -6,7 +6,8 @@
 #  log of the same span, with two watchers at once; break reaches the
 #  target, and is refused with a reason while the target is absent;
 #  capture start/stop writes the session exactly; reload says what
-#  changed, or FILE:LINE; reopen and SIGUSR2 after logrotate's move; exit
+#  changed, or FILE:LINE, and the watcher of a pair it removes is told;
+#  reopen and SIGUSR2 after logrotate's move; exit
 #  codes 64, 65, 69; completion offers the pair names.
 . "$TESTS/lib/common.sh"
 need socat python3 timeout
@@ -201,6 +202,20 @@ ctl reload 2>"$T/err"; rc=$?
 ctl pairs | grep -qx p3 || fail "a failed reload changed the pairs"
 note "ok: reload: $(cat "$T/out"); a bad file: $(cat "$T/err")"
 
+# A pair removed by a reload while watched: its watcher is told, exit 69.
+"$CTL" -s "$T/control" watch p3 >/dev/null 2>"$T/w3.err" &
+w3=$!
+track $w3
+wait_log "$T/w3.err" "watching p3" || fail "watch p3: $(cat "$T/w3.err")"
+head -n -4 "$T/kd.conf" >"$T/kd.conf.new" && mv "$T/kd.conf.new" "$T/kd.conf"
+ctl reload >"$T/out" || fail "reload: $(cat "$T/out")"
+grep -q '(stopped p3)' "$T/out" || fail "reload said: $(cat "$T/out")"
+wait_until 5 sh -c "! kill -0 $w3" || fail "the watcher of p3 goes on"
+wait $w3; rc=$?
+[ $rc = 69 ] && grep -q 'the pair stopped' "$T/w3.err" ||
+    fail "watcher of a removed pair: exit $rc, $(cat "$T/w3.err")"
+note "ok: the watcher of a pair a reload removed: $(tail -1 "$T/w3.err")"
+
 # --- break refused while the target is away ---
 kill "$VM_t2"
 wait_until 10 sh -c "'$CTL' -s '$T/control' --json status p2 | python3 -c '
@@ -223,12 +238,12 @@ comp=$(PATH="$BUILD:$PATH" bash -c '
 	COMP_CWORD=4
 	_kdrelayctl
 	echo "${COMPREPLY[*]}"' sh "$TESTS" "$T/control")
-[ "$comp" = "p1 p2 p3" ] || fail "completion offered '$comp'"
+[ "$comp" = "p1 p2" ] || fail "completion offered '$comp'"
 comp=$(bash -c '. "$1/../completion/kdrelayctl"
 	COMP_WORDS=(kdrelayctl re); COMP_CWORD=1; _kdrelayctl
 	echo "${COMPREPLY[*]}"' sh "$TESTS")
 [ "$comp" = "reload reopen" ] || fail "completion of 're': '$comp'"
-note "ok: completion offers subcommands and the pairs p1 p2 p3"
+note "ok: completion offers subcommands and the pairs p1 p2"
 
 stop "$RELAY"
 [ ! -e "$T/control" ] || fail "the control socket is still there after exit"

@@ -14,7 +14,11 @@
 need socat python3 runuser timeout
 CTL=$BUILD/kdrelayctl
 ctl() { "$CTL" -s "$T/control" "$@"; }
-rss() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
+rss() {
+	_rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status")
+	[ -n "$_rss" ] || fail "no VmRSS for pid $1: $(ps -o pid,stat,cmd -p "$1")"
+	echo "$_rss"
+}
 
 vm h
 vm t
@@ -185,8 +189,10 @@ wait_log "$T/relay.log" "a watcher left; [0-9]* lines dropped" 21 ||
     fail "no log line for the stopped watcher's drops"
 logged=$(sed -n 's/.*a watcher left; \([0-9]*\) lines dropped.*/\1/p' \
     "$T/relay.log" | tail -1)
-[ "$logged" -ge "$said" ] && [ "$said" -gt 0 ] ||
-    fail "dropped: said $said, logged $logged"
+[ -n "$said" ] && [ -n "$logged" ] && [ "$logged" -ge "$said" ] &&
+    [ "$said" -gt 0 ] || fail "dropped: said '$said', logged '$logged';" \
+	"the watcher: $(cat "$T/w.err"); the log: $(grep 'watcher left' \
+	"$T/relay.log" | tail -3)"
 grows=$((max - before))
 # Its 256 KiB ring and what is queued to its socket, not the 4 MB of
 # lines that went by.

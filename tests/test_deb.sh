@@ -13,13 +13,19 @@
 #  - on this machine (root; it is left as found, purged also on failure):
 #    dpkg -i with systemd not running succeeds, kdrelayd.service enabled and
 #    the template not, both units pass `systemd-analyze verify` as
-#    installed; the installed kdrelayd relays a kdgen session between two
-#    kdreplay peers on socat pty pairs, and kdrelayctl counts its packets;
+#    installed, the service's command with the shipped kdrelay.conf (no
+#    pairs) starts and waits; the installed kdrelayd relays a kdgen
+#    session between two kdreplay peers on socat pty pairs, and kdrelayctl
+#    counts its packets;
 #    an edited conffile survives remove, is asked about when a newer
 #    package ships a new one (answer N: kept, the new one as .dpkg-dist),
 #    and purge removes it, /var/log/kdrelay and every file of ours.
 #    (Debian asks on upgrade; purge deletes conffiles, edited or not.)
 . "$TESTS/lib/common.sh"
+# The package is built from a clone with its own flags: nothing of $BUILD is
+# under test, so a sanitizer run (make check-asan) has nothing to add here.
+nm "$BUILD/kdrelayd" 2>/dev/null | grep -q ' __asan_init$' &&
+    skip_all "the package does not use this sanitizer build (make check builds and tests it)"
 top=$(cd "$TESTS/.." && pwd)
 
 # The tools (tests/deps.sh installs them with `make check`).
@@ -145,8 +151,10 @@ note "Depends: $dep"
 
 # ---- on this machine ----
 [ "$(id -u)" = 0 ] || { skip "install, relay, remove, purge" "needs root"; exit 0; }
-# One run at a time on a machine; wait for dpkg or apt run by others.
-exec 9>/run/lock/kdrelayd-test-deb.lock
+# One run at a time on a machine (a flock on dpkg's directory, which dpkg
+# itself does not flock: no lock file left behind); wait for dpkg or apt
+# run by others.
+exec 9</var/lib/dpkg
 flock -w 600 9 || fail "another test_deb held the lock for 10 minutes"
 dpkg_do() {
 	_i=0
@@ -191,6 +199,17 @@ for u in kdrelayd.service kdrelayd@.service; do
 	    [ -z "$out" ] || fail "systemd-analyze verify $u as installed: $out"
 done
 note "systemd-analyze verify: both units clean as installed"
+
+# What the enabled service runs (its ExecStart, the shipped kdrelay.conf,
+# every pair an example): up and idle until reloaded, not a failed unit.
+cmd=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/kdrelayd.service)
+$cmd --check-config >"$T/cc" 2>&1 || fail "$cmd --check-config: $(cat "$T/cc")"
+bg $cmd --control "$T/unit.sock" 2>"$T/unit.log"
+wait_log "$T/unit.log" "no pairs configured" ||
+    fail "$cmd: $(cat "$T/unit.log")"
+alive $LAST || fail "$cmd exited: $(cat "$T/unit.log")"
+stop $LAST
+note "$cmd: $(cat "$T/cc"), starts and waits for a reload"
 
 /usr/sbin/kdrelayd --version >"$T/version" || fail "kdrelayd --version"
 grep -q "^kdrelayd $ver" "$T/version" || fail "--version: $(cat "$T/version")"

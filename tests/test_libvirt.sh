@@ -20,6 +20,11 @@
 . "$TESTS/lib/xenvm.sh"
 . "$TESTS/lib/qemu.sh"
 . "$TESTS/lib/libvirt.sh"
+# A sanitizer build cannot talk to libvirtd: ASan intercepts the XDR
+# functions and calls glibc's, which Debian 12's glibc keeps only as
+# compat symbols (NULL to the interceptor), while libvirt's are libtirpc's.
+nm "$BUILD/kdrelayd" 2>/dev/null | grep -q ' __interceptor_xdrmem_create$' &&
+    skip_all "libvirt under AddressSanitizer: its XDR interceptors call a NULL glibc xdrmem_create (libvirt uses libtirpc)"
 xs_enter_namespace "$@"
 qemu_setup
 virt_setup

@@ -21,8 +21,8 @@ vm target
 pts=$(readlink "$T/host.vm")
 num=${pts#/dev/pts/}
 relay "$pts" "$T/target.vm"
-wait_log "$T/relay.log" "kd/host: .*connected" || fail "host not opened"
-wait_log "$T/relay.log" "kd/target: .*connected" || fail "target not opened"
+wait_log "$T/relay.log" "kd/host: .*connected" || fail "host not opened: $(cat "$T/relay.log")"
+wait_log "$T/relay.log" "kd/target: .*connected" || fail "target not opened: $(cat "$T/relay.log")"
 note "relay on the bare $pts; the host VM goes"
 stop $VM_host
 wait_log "$T/relay.log" "kd/host: .*: lost (.*); not reopened: a pty named by its number alone" ||

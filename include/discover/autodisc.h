@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 
-#include "config.h"
 #include "pairopts.h"
+#include "wanted.h"
 
 struct event_base;
 struct autodisc;
@@ -25,12 +25,14 @@ typedef void (*autodisc_cb)(void *arg, const struct pair_opts *pairs,
 	    size_t n);
 
 /*
- * defaults: the pair_opts each generated pair starts from (hold, buffer,
- * validate, dirs already applied by the config).  -1 with err on a setup
- * error (e.g. no xenstore and no Proxmox).
+ * policy: [auto] (copied).  defaults: what each pair starts from (hold,
+ * buffer, validation); allow_remote: tcp ports listen on every address.
+ * NULL with err on a setup error (e.g. no xenstore and no Proxmox).
  */
-struct autodisc *autodisc_new(struct event_base *, const struct config *,
-	    autodisc_cb, void *arg, char *err, size_t errlen);
+struct autodisc *autodisc_new(struct event_base *,
+	    const struct config_auto *policy, const struct pair_opts *defaults,
+	    int allow_remote, autodisc_cb, void *arg, char *err,
+	    size_t errlen);
 void	autodisc_free(struct autodisc *);
 
 #endif

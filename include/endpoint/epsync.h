@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <termios.h>
 
 #include "epspec.h"
 #include "sock.h"
@@ -31,6 +32,8 @@ struct epsync {
 	void			*arg;
 
 	struct sock_listener	 sl;		/* a listening kind's */
+	int			 tty;		/* the tty opened, or -1 */
+	struct termios		 orig;		/* its settings before */
 };
 
 /* CLOCK_MONOTONIC in milliseconds, the clock of the deadline. */
@@ -43,7 +46,10 @@ void	epsync_init(struct epsync *, const struct ep_spec *);
  * EXIT_TEMPFAIL no client before the deadline.
  */
 int	epsync_open(struct epsync *, int *fd, char *err, size_t errlen);
-/* Close the listening socket, unlink a unix socket we made. */
+/*
+ * Put back every termios setting of a tty opened here (before the fd is
+ * closed), close the listening socket, unlink a unix socket we made.
+ */
 void	epsync_close(struct epsync *);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <termios.h>
 
 #include "epspec.h"
 
@@ -13,10 +14,12 @@
  * Open a tty path raw (cfmakeraw, TCSANOW), nonblocking and close-on-exec,
  * with extra_flags (O_NOFOLLOW, say); -1 with errno.  Refuses what is not
  * a tty (ENOTTY) or is a session's controlling terminal (EBUSY); why (may
- * be NULL) says which in words.  tty_open_raw: the same, no words.  Shared
+ * be NULL) says which in words; orig (may be NULL) gets the settings
+ * found, for a tool to put back.  tty_open_raw: the same, no words.  Shared
  * with tests and tools.
  */
-int	tty_open(const char *path, int extra_flags, char *why, size_t len);
+int	tty_open(const char *path, int extra_flags, struct termios *orig,
+	    char *why, size_t len);
 int	tty_open_raw(const char *path, int extra_flags);
 
 /*
@@ -34,6 +37,16 @@ void	tty_claim_init(struct tty_claim *);
 int	tty_claim(struct tty_claim *, int fd, int uucp_lock, char *why,
 	    size_t len);
 void	tty_release(struct tty_claim *);
+
+#include <sys/types.h>
+/*
+ * A UUCP (HDB) lock file at path holding our pid ("%10d\n"): 0 taken, or
+ * -1 with errno (EBUSY and *holder: a live process holds it; a stale or
+ * unreadable one is removed and taken).  Release removes it if ours.
+ * tty_claim's LCK..NAME, and libvirt's console lock (ep_libvirt.c).
+ */
+int	uucp_lock_take(const char *path, pid_t *holder);
+void	uucp_lock_release(const char *path);
 
 /*
  * A tty or unix spec's path, if it exists, is a character device or a

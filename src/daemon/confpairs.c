@@ -4,6 +4,8 @@
  * and are checked against each other (no endpoint or log file used twice);
  * [auto] is checked as a whole.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,30 @@ resolve(struct parser *p, unsigned line, const char *dir, const char *f,
 		    dir[strlen(dir) - 1] == '/' ? "" : "/", f);
 	if (n < 0 || n >= PATH_MAX)
 		return (conf_perr(p, line, "%s: path too long", key));
+	return (0);
+}
+
+/*
+ * A log file's missing directories are made at start (0700): what is
+ * there on the way must be directories, so that a check that passes means
+ * a start that does.
+ */
+static int
+creatable(struct parser *p, unsigned line, const char *path, const char *key)
+{
+	char		dir[PATH_MAX], *s;
+	struct stat	st;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	while ((s = strrchr(dir, '/')) != NULL && s != dir) {
+		*s = '\0';
+		if (stat(dir, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				return (0);
+			return (conf_perr(p, line, "%s: %s is not a "
+			    "directory", key, dir));
+		}
+	}
 	return (0);
 }
 
@@ -76,12 +102,14 @@ finish_pair(struct parser *p, const struct pair_src *s, struct pair_opts *o)
 	o->validate = s->validate != -1 ? s->validate : cf->validate;
 	o->target_shutdown = s->target_shutdown != -1 ? s->target_shutdown :
 	    cf->target_shutdown;
-	if (s->packet_log != NULL && resolve(p, s->packet_log_line,
+	if (s->packet_log != NULL && (resolve(p, s->packet_log_line,
 	    cf->packet_log_dir, s->packet_log, o->packet_log,
-	    "packet-log") == -1)
+	    "packet-log") == -1 || creatable(p, s->packet_log_line,
+	    o->packet_log, "packet-log") == -1))
 		return (-1);
-	if (s->capture != NULL && resolve(p, s->capture_line, cf->capture_dir,
-	    s->capture, o->capture, "capture") == -1)
+	if (s->capture != NULL && (resolve(p, s->capture_line, cf->capture_dir,
+	    s->capture, o->capture, "capture") == -1 || creatable(p,
+	    s->capture_line, o->capture, "capture") == -1))
 		return (-1);
 	return (0);
 }

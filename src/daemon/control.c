@@ -545,7 +545,13 @@ answered(struct client *cl)
 		break;
 	case CTL_WATCH:
 		if (cl->nfail > 0) {
+			/* Never attached: the pair stopped first, or had no
+			 * memory for it.  The connection may ask again. */
 			cl->wrelay = NULL;
+			linering_free(cl->ring);
+			event_free(cl->ring_ev);
+			cl->ring = NULL;
+			cl->ring_ev = NULL;
 			finish(cl, 0, "failed", "%s", cl->msg);
 			break;
 		}

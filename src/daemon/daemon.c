@@ -280,7 +280,8 @@ forget_found(struct daemon *d)
 static int
 start_discovery(struct daemon *d, const struct config *cf)
 {
-	char	err[512];
+	struct pair_opts	defaults;
+	char			err[512];
 
 	autodisc_free(d->disc);
 	d->disc = NULL;
@@ -288,7 +289,12 @@ start_discovery(struct daemon *d, const struct config *cf)
 		forget_found(d);
 		return 0;
 	}
-	d->disc = autodisc_new(d->base, cf, discovered, d, err, sizeof err);
+	pair_opts_init(&defaults);
+	defaults.hold_ms = cf->hold_ms;
+	defaults.bufsize = cf->bufsize;
+	defaults.validate = cf->validate;
+	d->disc = autodisc_new(d->base, &cf->discover, &defaults,
+	    cf->allow_remote, discovered, d, err, sizeof err);
 	if (d->disc == NULL) {
 		forget_found(d);
 		log_err("auto-discovery: %s", err);
@@ -307,6 +313,19 @@ adopt(struct daemon *d, struct config *cf)
 	snprintf(d->capture_dir, sizeof d->capture_dir, "%s", cf->capture_dir);
 	if (!d->o->log_fixed)
 		log_set_level(cf->log_level);
+}
+
+/*
+ * A file with no pair (the sample as installed) is not an error: a package
+ * may enable the service before the admin writes one.  Nothing runs, no
+ * timer: the daemon sleeps until a signal.
+ */
+static void
+say_idle(struct daemon *d)
+{
+	if (d->nconf == 0 && d->disc == NULL)
+		log_notice("no pairs configured (and no [auto]): idle until "
+		    "reloaded (SIGHUP)");
 }
 
 /* Reload; what changed (or the FILE:LINE error) into msg. */
@@ -347,6 +366,7 @@ reload(struct daemon *d, char *msg, size_t len)
 	    d->n == 1 ? "" : "s", d->changes[0] != '\0' ? d->changes :
 	    "nothing changed");
 	log_notice("%s", msg);
+	say_idle(d);
 	notify_ready();
 	return 0;
 }
@@ -459,6 +479,7 @@ daemon_run(const struct daemon_opts *o, struct config *cf)
 		rc = EXIT_UNAVAIL;
 		goto out;
 	}
+	say_idle(&d);
 	notify_ready();
 	event_base_loop(d.base, EVLOOP_NO_EXIT_ON_EMPTY);
 	notify_stopping();

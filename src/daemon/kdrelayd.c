@@ -352,12 +352,6 @@ load(void *arg, struct config *cf, char *err, size_t errlen)
 		config_free(cf);
 		return -1;
 	}
-	if (cf->npairs == 0 && !cf->discover.enable) {
-		snprintf(err, errlen, "%s: no pairs and no [auto] section "
-		    "enabled: nothing to do", c->config);
-		config_free(cf);
-		return -1;
-	}
 	return 0;
 }
 

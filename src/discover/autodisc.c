@@ -411,7 +411,8 @@ work_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct autodisc *
-autodisc_new(struct event_base *base, const struct config *cf, autodisc_cb cb,
+autodisc_new(struct event_base *base, const struct config_auto *policy,
+    const struct pair_opts *defaults, int allow_remote, autodisc_cb cb,
     void *arg, char *err, size_t errlen)
 {
 	struct autodisc	*ad;
@@ -419,7 +420,7 @@ autodisc_new(struct event_base *base, const struct config *cf, autodisc_cb cb,
 	char		 why[512];
 	int		 xen, pve, lv;
 	const struct xentrack_cbs xcbs = { NULL, NULL, xen_work, NULL };
-	enum auto_source src = cf->discover.source;
+	enum auto_source src = policy->source;
 
 	xen = src == AUTO_SOURCE_XEN ||
 	    (src == AUTO_SOURCE_HOST && xenwatch_available());
@@ -447,12 +448,9 @@ autodisc_new(struct event_base *base, const struct config *cf, autodisc_cb cb,
 	ad->base = base;
 	ad->cb = cb;
 	ad->arg = arg;
-	pair_opts_init(&ad->defaults);
-	ad->defaults.hold_ms = cf->hold_ms;
-	ad->defaults.bufsize = cf->bufsize;
-	ad->defaults.validate = cf->validate;
-	ad->allow_remote = cf->allow_remote;
-	if (config_auto_copy(&ad->policy, &cf->discover) == -1)
+	ad->defaults = *defaults;
+	ad->allow_remote = allow_remote;
+	if (config_auto_copy(&ad->policy, policy) == -1)
 		goto nomem;
 	if ((ad->ev_work = event_new(base, -1, 0, work_cb, ad)) == NULL)
 		goto nomem;

@@ -29,7 +29,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,25 +73,6 @@ lock_dir(void)
 	return d != NULL && *d != '\0' ? d : LOCK_DIR_DEFAULT;
 }
 
-/* The pid in a lock file, 0 if none can be read. */
-static long
-lock_owner(const char *path)
-{
-	char	buf[32];
-	ssize_t	n;
-	int	fd;
-
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK)) == -1)
-		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
 /*
  * Take /var/lock/LCK.._pts_N for pty as libvirt's virChrdevOpen does.  0
  * (taken, or no lock directory: nothing to respect), -1 with *owner set
@@ -102,10 +82,9 @@ static int
 lock_take(struct eplv *lv, const char *pty, long *owner)
 {
 	struct stat	st;
-	char		pid[16];
 	const char	*dev = pty + strlen("/dev");	/* "/pts/N" */
 	char		*p;
-	int		fd, n, tries;
+	pid_t		holder = 0;
 
 	*owner = 0;
 	if (stat(lock_dir(), &st) == -1 || !S_ISDIR(st.st_mode))
@@ -119,34 +98,12 @@ lock_take(struct eplv *lv, const char *pty, long *owner)
 	for (p = lv->lockpath + strlen(lock_dir()) + 1; *p != '\0'; p++)
 		if (*p == '/')
 			*p = '_';
-	n = snprintf(pid, sizeof pid, "%10ld\n", (long)getpid());
-	for (tries = 0; tries < 2; tries++) {
-		fd = open(lv->lockpath, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd != -1) {
-			if (write(fd, pid, (size_t)n) != n) {
-				close(fd);
-				unlink(lv->lockpath);
-				break;
-			}
-			close(fd);
-			lv->locked = 1;
-			return 0;
-		}
-		if (errno != EEXIST)
-			break;
-		*owner = lock_owner(lv->lockpath);
-		if (*owner > 1 && kill((pid_t)*owner, 0) == -1 &&
-		    errno == ESRCH) {
-			unlink(lv->lockpath);	/* stale */
-			*owner = 0;
-			continue;
-		}
-		if (*owner == 0)
-			*owner = -1;		/* unreadable: someone's */
-		break;
+	if (uucp_lock_take(lv->lockpath, &holder) == -1) {
+		*owner = errno == EBUSY ? (long)holder : 0;
+		return -1;
 	}
-	return -1;
+	lv->locked = 1;
+	return 0;
 }
 
 static void
@@ -154,8 +111,7 @@ lock_release(struct eplv *lv)
 {
 	if (!lv->locked)
 		return;
-	if (lock_owner(lv->lockpath) == (long)getpid())
-		unlink(lv->lockpath);
+	uucp_lock_release(lv->lockpath);
 	lv->locked = 0;
 }
 

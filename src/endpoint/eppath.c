@@ -89,7 +89,7 @@ path_open(struct endpoint *ep)
 		errno = ESTALE;
 		return -1;
 	}
-	fd = tty_open(ep->tpath, ep->tflags, ep->why, sizeof ep->why);
+	fd = tty_open(ep->tpath, ep->tflags, NULL, ep->why, sizeof ep->why);
 	if (fd != -1 && tty_claim(&ep->claim, fd, 1, ep->why,
 	    sizeof ep->why) == -1) {
 		err = errno;

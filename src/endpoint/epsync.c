@@ -60,6 +60,7 @@ epsync_init(struct epsync *es, const struct ep_spec *spec)
 	memset(es, 0, sizeof *es);
 	es->spec = spec;
 	es->sl.fd = -1;
+	es->tty = -1;
 }
 
 static int
@@ -85,7 +86,7 @@ open_tty(struct epsync *es)
 	struct termios	t;
 	int		fd;
 
-	fd = tty_open_raw(es->spec->path, O_NONBLOCK);
+	fd = tty_open(es->spec->path, O_NONBLOCK, &es->orig, NULL, 0);
 	if (fd == -1)
 		return -1;
 	if (set_nonblock(fd) == -1)
@@ -98,6 +99,7 @@ open_tty(struct epsync *es)
 		if (tcsetattr(fd, TCSANOW, &t) == -1)
 			goto fail;
 	}
+	es->tty = fd;
 	return fd;
 fail:
 	close(fd);
@@ -223,5 +225,9 @@ epsync_open(struct epsync *es, int *fd, char *err, size_t errlen)
 void
 epsync_close(struct epsync *es)
 {
+	/* The tty is the VM's: leave it as it was found (opost, echo...). */
+	if (es->tty != -1)
+		tcsetattr(es->tty, TCSANOW, &es->orig);
+	es->tty = -1;
 	sock_listener_close(&es->sl);
 }

@@ -170,7 +170,8 @@ ctty_owner(dev_t rdev, pid_t *sid)
 }
 
 int
-tty_open(const char *path, int extra_flags, char *why, size_t len)
+tty_open(const char *path, int extra_flags, struct termios *orig, char *why,
+    size_t len)
 {
 	struct termios	t;
 	struct stat	st;
@@ -207,6 +208,8 @@ tty_open(const char *path, int extra_flags, char *why, size_t len)
 	}
 	if (tcgetattr(fd, &t) == -1)
 		goto fail;
+	if (orig != NULL)
+		*orig = t;
 	cfmakeraw(&t);
 	t.c_cflag |= CLOCAL | CREAD;	/* a real port: ignore modem lines */
 	t.c_cc[VMIN] = 1;
@@ -224,7 +227,7 @@ fail:
 int
 tty_open_raw(const char *path, int extra_flags)
 {
-	return tty_open(path, extra_flags, NULL, 0);
+	return tty_open(path, extra_flags, NULL, NULL, 0);
 }
 
 /* ---- one reader ---- */
@@ -371,22 +374,21 @@ lock_pid(const char *path)
 	return (pid_t)strtol(buf, NULL, 10);
 }
 
-/* Take the UUCP lock; -1 with errno EBUSY and *holder if held. */
-static int
-lock_take(struct tty_claim *c, pid_t *holder)
+int
+uucp_lock_take(const char *path, pid_t *holder)
 {
 	char	buf[16];
 	pid_t	pid;
 	int	fd, tries, n;
 
 	for (tries = 0; tries < 3; tries++) {
-		fd = open(c->lockpath, O_WRONLY | O_CREAT | O_EXCL |
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd != -1) {
 			n = snprintf(buf, sizeof buf, "%10d\n", (int)getpid());
 			if (write(fd, buf, n) != n) {
 				close(fd);
-				unlink(c->lockpath);
+				unlink(path);
 				return -1;
 			}
 			close(fd);
@@ -394,16 +396,23 @@ lock_take(struct tty_claim *c, pid_t *holder)
 		}
 		if (errno != EEXIST)
 			return -1;
-		pid = lock_pid(c->lockpath);
+		pid = lock_pid(path);
 		if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)) {
 			*holder = pid;
 			errno = EBUSY;
 			return -1;
 		}
-		unlink(c->lockpath);		/* stale: its owner is gone */
+		unlink(path);			/* stale: its owner is gone */
 	}
 	errno = EAGAIN;
 	return -1;
+}
+
+void
+uucp_lock_release(const char *path)
+{
+	if (lock_pid(path) == getpid())
+		unlink(path);
 }
 
 void
@@ -430,7 +439,7 @@ tty_claim(struct tty_claim *c, int fd, int uucp_lock, char *why, size_t len)
 		return -1;
 	}
 	if (uucp_lock && lock_name(fd, c->lockpath, sizeof c->lockpath) == 0 &&
-	    lock_take(c, &pid) == -1) {
+	    uucp_lock_take(c->lockpath, &pid) == -1) {
 		c->lockpath[0] = '\0';
 		if (errno == EBUSY) {
 			proc_comm(pid, comm, sizeof comm);
@@ -454,7 +463,7 @@ tty_release(struct tty_claim *c)
 {
 	if (c->fd != -1)
 		ioctl(c->fd, TIOCNXCL);	/* a flag left set outlives us */
-	if (c->lockpath[0] != '\0' && lock_pid(c->lockpath) == getpid())
-		unlink(c->lockpath);
+	if (c->lockpath[0] != '\0')
+		uucp_lock_release(c->lockpath);
 	tty_claim_init(c);
 }

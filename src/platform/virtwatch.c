@@ -83,7 +83,7 @@ static struct {
 	pthread_t	 thread;
 	virConnectPtr	 conn;
 	int		 cb_id;
-	int		 synced;	/* table reflects libvirtd */
+	int		 synced;	/* table reflects libvirtd (w.lock) */
 	int		 was_lost;	/* say "again" when back */
 	struct virtdom	*doms;
 	struct virtsub	*subs;
@@ -742,7 +742,7 @@ virtwatch_domain(const char *name, struct virtdom_info *out)
 
 	memset(out, 0, sizeof *out);
 	pthread_mutex_lock(&w.lock);
-	out->connected = w.conn != NULL && w.synced;
+	out->connected = w.synced;
 	if ((d = dom_find(name)) != NULL && d->xml != NULL) {
 		out->running = 1;
 		out->gen = d->gen;
@@ -761,7 +761,7 @@ virtwatch_names(int all, char ***names, size_t *n, int *connected)
 	char		**v = NULL, **nv;
 
 	pthread_mutex_lock(&w.lock);
-	*connected = w.conn != NULL && w.synced;
+	*connected = w.synced;
 	for (d = w.doms; d != NULL; d = d->next) {
 		if (d->xml == NULL && !all)
 			continue;

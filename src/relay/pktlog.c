@@ -17,6 +17,7 @@
 #include "kdtrace.h"
 #include "log.h"
 #include "pktlog.h"
+#include "sock.h"
 
 /* DBGKD_DEBUG_IO: ApiNumber, ProcessorLevel, Processor, LengthOfString. */
 #define DEBUG_IO_HEADER		16
@@ -38,6 +39,12 @@ open_file(const char *path, const char *mode, char *err, size_t errlen)
 {
 	FILE	*f;
 
+	/* The directory is made (0700) as --check-config promised. */
+	if (sock_make_dir(path) == -1) {
+		snprintf(err, errlen, "%s: cannot make its directory: %s",
+		    path, strerror(errno));
+		return NULL;
+	}
 	if ((f = fopen(path, mode)) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;

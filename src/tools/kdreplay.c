@@ -472,9 +472,9 @@ parse_args(struct replay *r, int argc, char **argv)
 static void
 cleanup(struct replay *r)
 {
+	epsync_close(&r->es);		/* first: it restores the tty */
 	if (r->fd >= 0)
 		close(r->fd);
-	epsync_close(&r->es);
 	free(r->out);
 	kdtrace_free(&r->trace);
 }

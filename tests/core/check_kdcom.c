@@ -946,6 +946,68 @@ START_TEST(names)
 }
 END_TEST
 
+/*
+ * kd_check (the judge stream.c's detection uses before the parser sees the
+ * bytes) gives the parser's verdict, at the parser's byte, on data packets
+ * damaged every way: random bytes after a data leader, some a valid packet
+ * with one byte changed, cut or corrupted by the CRLF line.
+ */
+START_TEST(check_agrees_with_parser)
+{
+	uint64_t		 rnd = 77;
+	uint8_t			 b[2 * KD_MAX_PACKET], pay[KD_MAX_PAYLOAD];
+	uint8_t			 o[KD_MAX_PACKET];
+	size_t			 n, len, i, took;
+	struct kd_check		 k;
+	struct kd_parser	*p = kt_xmalloc(sizeof(*p));
+	struct kt_log		 log;
+	int			 round;
+
+	for (round = 0; round < 20000; round++) {
+		len = kt_below(&rnd, round % 3 == 0 ? 5000 : 300);
+		if (len > KD_MAX_PAYLOAD)
+			len = KD_MAX_PAYLOAD;
+		for (i = 0; i < len; i++)
+			pay[i] = kt_rand(&rnd);
+		n = kd_build(b, 1 + kt_below(&rnd, 11), KD_ID_INITIAL, pay,
+		    len);
+		if (n == KD_HEADER_SIZE)	/* a control type: make it data */
+			memcpy(b, "0000", 4);
+		switch (round % 4) {
+		case 1:
+			b[4 + kt_below(&rnd, n - 4)] ^= 1 + kt_below(&rnd, 255);
+			break;
+		case 2:
+			memcpy(o, b, n);
+			n = crlf_corrupt(o, n, b);
+			break;
+		case 3:
+			for (i = 4; i < 20; i++)
+				b[i] = kt_below(&rnd, 2) ? kt_rand(&rnd) : 0;
+			break;
+		}
+		kd_check_init(&k);
+		took = kd_check_feed(&k, b + 4, n - 4);
+		memset(&log, 0, sizeof(log));
+		kd_parser_init(p, kt_log_cb, &log);
+		kd_parser_feed(p, b, 4 + took);
+		if (k.verdict == -1) {
+			KT_CHECK(took == n - 4 && kd_parser_busy(p),
+			    "round %d: the parser finished what kd_check did "
+			    "not", round);
+		} else {
+			KT_CHECK(log.n >= 1 && log.ev[log.n - 1].kind ==
+			    KD_EV_PACKET && (int)log.ev[log.n - 1].pkt.verdict ==
+			    k.verdict && !kd_parser_busy(p), "round %d: "
+			    "kd_check %d, the parser otherwise", round,
+			    k.verdict);
+		}
+		kt_log_free(&log);
+	}
+	free(p);
+}
+END_TEST
+
 /* The cases that run over a whole session, the one setup loads. */
 static TCase *
 session_tcase(const char *name, void (*setup)(void))
@@ -979,6 +1041,7 @@ suite(void)
 	tcase_add_loop_test(tc, resync_matches_the_rule, 0, 4);
 	tcase_add_test(tc, scans_match_the_model);
 	tcase_add_test(tc, names);
+	tcase_add_test(tc, check_agrees_with_parser);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, session_tcase("generated", setup_generated));
 	if (kt_have_fixture("the session cases on the real WinDbg session"))

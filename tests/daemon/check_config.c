@@ -560,10 +560,36 @@ START_TEST(sample_file)
 {
 	const struct pair_opts	*o;
 
-	/* Tests run from the repository root. */
+	static const char *const keys[] = {
+		";[pair ", ";host = ", ";target = ", ";allow-remote = ",
+	};
+	FILE		*f;
+	char		 line[4096], *text;
+	size_t		 len = 0, i;
+
+	/* Tests run from the repository root.  As installed: no pair. */
 	ck_assert_msg(config_load("kdrelay.conf", &cf, err, sizeof err) == 0,
 	    "%s", err);
-	ck_assert_uint_eq(cf.npairs, 2);
+	ck_assert_uint_eq(cf.npairs, 0);
+	ck_assert_int_eq(cf.discover.enable, 0);
+	config_free(&cf);
+	config_init(&cf);
+	/* Its examples, uncommented. */
+	ck_assert_ptr_nonnull(f = fopen("kdrelay.conf", "r"));
+	ck_assert_ptr_nonnull(text = calloc(1, 65536));
+	while (fgets(line, sizeof line, f) != NULL) {
+		for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+			if (strncmp(line, keys[i], strlen(keys[i])) == 0)
+				break;
+		}
+		len += (size_t)snprintf(text + len, 65536 - len, "%s",
+		    line + (i < sizeof keys / sizeof keys[0]));
+	}
+	fclose(f);
+	ck_assert_msg(config_parse_buffer("examples", text, len, &cf, err,
+	    sizeof err) == 0, "%s", err);
+	free(text);
+	ck_assert_uint_eq(cf.npairs, 4);
 	ck_assert_ptr_nonnull(o = config_find_pair(&cf, "win10"));
 	ck_assert_int_eq(o->side[SIDE_HOST].kind, EP_XEN);
 	ck_assert_str_eq(o->side[SIDE_HOST].name, "win10-dbg");

@@ -262,8 +262,8 @@ main(int argc, char **argv)
 		if (rc == 0 && strcmp(argv[1], "tput") == 0)
 			printf("kbps %.1f\n", n * 1e3 / (double)(now_us() - t0));
 	}
+	epsync_close(&es);	/* first: it restores the tty */
 	close(fd);
-	epsync_close(&es);
 	free(out);
 	free(rtt);
 	return rc == 0 ? 0 : 1;
