@@ -54,8 +54,8 @@
 #define IDLE_MS		5000
 /* Both ways full this long: a deadlock of blocking peers, not slowness. */
 #define STUCK_MS	500
-/* Enough for libevent, the core's 4 KiB scratch and the logging. */
-#define STACK_SIZE	(256 * 1024)
+/* Room to spare over what a pair uses (libevent, the core, logging). */
+#define STACK_SIZE	(1024 * 1024)
 
 static const char *side_label[2] = { "host", "target" };
 const char *relay_dir_name[2] = { "host->target", "target->host" };
