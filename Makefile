@@ -3,9 +3,9 @@
 # Sources are grouped by layer (README, Layout) and found by wildcard, so
 # that a new module is one new file: src/LAYER/NAME.c with its header in
 # include/LAYER/NAME.h.  The programs' main files are listed in PROG_SRC,
-# every other src/*/*.c goes into libkdrelay.a; tests/LAYER/check_NAME.c is
-# a Check unit test, tests/test_*.sh an integration test run by
-# tests/run-integration.sh.
+# kdrelayctl's other files in CTL_SRC, every other src/*/*.c goes into
+# libkdrelay.a; tests/LAYER/check_NAME.c is a Check unit test,
+# tests/test_*.sh an integration test run by tests/run-integration.sh.
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
@@ -19,7 +19,7 @@ DESTDIR	?=
 
 # The version is said once, in debian/changelog.
 VERSION	:= $(shell sed -n '1s/^[^ ]* .\([0-9A-Za-z.+~:-]*\).*/\1/p' debian/changelog)
-LAYERS	:= util core platform endpoint discover relay daemon
+LAYERS	:= util core platform endpoint discover relay daemon tools
 PKG_CONFIG ?= pkg-config
 PKGS	:= libevent libevent_pthreads
 OPT_PKGS := xenstore libvirt libsystemd
@@ -53,7 +53,9 @@ export KDRELAY_SHARED := $(SHARED)
 PROG_SRC := src/daemon/kdrelayd.c src/tools/kdreplay.c src/tools/kdgen.c \
 	src/tools/kdrelayctl.c
 PROGS	:= $(notdir $(PROG_SRC:.c=))
-LIBSRC	:= $(filter-out $(PROG_SRC),$(wildcard src/*/*.c))
+# kdrelayctl's own files besides its main one, not the library's.
+CTL_SRC	:= src/tools/ctlformat.c
+LIBSRC	:= $(filter-out $(PROG_SRC) $(CTL_SRC),$(wildcard src/*/*.c))
 LIBOBJ	:= $(LIBSRC:src/%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/*/check_*.c)
 UNITS	:= $(notdir $(UNIT_SRC:.c=))
@@ -73,7 +75,8 @@ $(BUILD)/libkdrelay.a: $(LIBOBJ)
 $(BUILD)/kdrelayd: $(BUILD)/obj/daemon/kdrelayd.o
 $(BUILD)/kdreplay: $(BUILD)/obj/tools/kdreplay.o
 $(BUILD)/kdgen: $(BUILD)/obj/tools/kdgen.o
-$(BUILD)/kdrelayctl: $(BUILD)/obj/tools/kdrelayctl.o
+$(BUILD)/kdrelayctl: $(BUILD)/obj/tools/kdrelayctl.o \
+	$(CTL_SRC:src/%.c=$(BUILD)/obj/%.o)
 $(PROGS:%=$(BUILD)/%): $(BUILD)/libkdrelay.a
 	$(CC) $(CFLAGS) $(KD_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) \
 	    $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS)

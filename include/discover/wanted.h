@@ -77,7 +77,6 @@ void	wanted_ports_free(struct wanted_ports *);
 
 /* "auto", "xen", "pve", "libvirt"; -1 for another word. */
 int	auto_source_parse(const char *, enum auto_source *);
-const char *auto_source_name(enum auto_source);
 
 /* Nonzero if name matches one of the match globs. */
 int	wanted_match(const struct config_auto *, const char *name);

@@ -21,7 +21,6 @@ struct pktlog *pktlog_open(const char *path, char *err, size_t errlen);
 void	pktlog_close(struct pktlog *);
 /* Reopen the same path (after logrotate moved it); -1 keeps the old. */
 int	pktlog_reopen(struct pktlog *, char *err, size_t errlen);
-const char *pktlog_path(const struct pktlog *);
 /*
  * One line, without its newline, into buf (truncated to fit); returns its
  * length.  It starts with the wall-clock time (ISO 8601, microseconds,

@@ -138,13 +138,6 @@ auto_source_parse(const char *s, enum auto_source *out)
 	return -1;
 }
 
-const char *
-auto_source_name(enum auto_source s)
-{
-	return (size_t)s < sizeof source_names / sizeof source_names[0] ?
-	    source_names[s] : "?";
-}
-
 /* A VM's endpoint: pve:VMID, libvirt:NAME or xen:NAME. */
 static void
 vm_spec(const struct wanted_vm *v, const char *opt, char *out, size_t len)

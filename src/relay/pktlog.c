@@ -224,12 +224,6 @@ pktlog_reopen(struct pktlog *pl, char *err, size_t errlen)
 	return 0;
 }
 
-const char *
-pktlog_path(const struct pktlog *pl)
-{
-	return pl->path;
-}
-
 struct capture *
 capture_open(const char *path, char *err, size_t errlen)
 {

@@ -22,7 +22,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,70 +37,8 @@
 #include "log.h"
 #include "pktlog.h"
 #include "relay.h"
+#include "relay_impl.h"
 #include "tshutdown.h"
-
-struct relay;
-
-struct side {
-	struct relay	*r;
-	int		 idx;
-	const char	*label;		/* "host", "target" */
-	struct endpoint	*ep;
-	int		 fd;		/* -1 while absent */
-	struct event	*rd;
-	struct event	*wr;
-	int		 reading;	/* rd is added */
-};
-
-/* Bytes flowing from side[idx] to side[!idx]. */
-struct dir {
-	struct relay	*r;
-	int		 idx;
-	char		 tag;		/* kdtrace direction, 'D' or 'T' */
-	const char	*name;		/* "host->target" */
-	struct stream	 st;
-	uint8_t		*buf;		/* mapped, cap bytes */
-	size_t		 cap, lim;	/* used up to lim */
-	size_t		 off, len;	/* the older run */
-	size_t		 wrap;		/* the newer run, at the front */
-	int		 front;		/* new bytes go to the front run */
-	int		 touched;	/* pages in use: idle timer on */
-	int		 active;	/* read since the idle timer */
-	struct event	*idle;
-	struct event	*hold;
-	struct event	*quiet;		/* silence with bytes unreported */
-	uint64_t	 written;	/* to the peer */
-	uint64_t	 dropped;
-	uint64_t	 breaks_sent;	/* break-ins sent by request */
-	double		 last_rx;	/* wall clock of the last read */
-};
-
-struct relay {
-	struct pair_opts	 o;
-	struct event_base	*base;
-	pthread_t		 thread;
-	int			 started;
-	struct event		*stop_ev;
-	struct event		*report_ev;
-	_Atomic int		 report_asked;	/* SIGUSR1: answer even -q */
-	struct event		*stuck;		/* both ways full */
-	uint64_t		 stuck_mark;	/* bytes written when armed */
-	struct side		 side[2];
-	struct dir		 dir[2];
-	struct pktlog		*pktlog;
-	struct capture		*capture;
-	struct tsd		*tsd;		/* target-shutdown, when on */
-	struct event		*tsd_ev;	/* its deadlines */
-
-	struct linering		**watch;	/* `kdrelayctl watch` clients */
-	size_t			 nwatch;
-
-	struct event		*watcher;	/* told of state changes */
-	pthread_mutex_t		 lock;		/* guards snap, reqs */
-	struct relay_dir_stats	 snap[2];
-	struct event		*req_ev;
-	struct relay_req	*reqs, **reqs_tail;
-};
 
 /*
  * A sender writes a packet in one go, so silence in the middle of one means
@@ -117,19 +54,16 @@ struct relay {
 #define IDLE_MS		5000
 /* Both ways full this long: a deadlock of blocking peers, not slowness. */
 #define STUCK_MS	500
-/* Enough for libevent, the core's 4 KiB scratch and the logging. */
-#define STACK_SIZE	(256 * 1024)
+/* Room to spare over what a pair uses (libevent, the core, logging). */
+#define STACK_SIZE	(1024 * 1024)
 
 static const char *side_label[2] = { "host", "target" };
-static const char *dir_name[2] = { "host->target", "target->host" };
+const char *relay_dir_name[2] = { "host->target", "target->host" };
 
 static void	side_up(void *, int);
 static void	side_down(void *);
 static void	side_lost(struct side *, const char *);
 static void	dir_write(struct dir *);
-static size_t	dir_room(struct dir *);
-static uint8_t	*dir_end(struct dir *);
-static void	dir_commit(struct dir *, size_t);
 static void	dir_arm_hold(struct dir *);
 static void	read_cb(evutil_socket_t, short, void *);
 
@@ -169,12 +103,8 @@ wants_lines(const struct relay *r)
 	return r->pktlog != NULL || r->nwatch > 0;
 }
 
-static void
-note(struct relay *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-note(struct relay *r, const char *fmt, ...)
+void
+relay_note(struct relay *r, const char *fmt, ...)
 {
 	char	text[256], line[320];
 	va_list	ap;
@@ -187,37 +117,10 @@ note(struct relay *r, const char *fmt, ...)
 	emit(r, line, pktlog_format_note(text, line, sizeof line));
 }
 
-static uint64_t
-now_ms(void)
+uint64_t
+relay_now_ms(void)
 {
 	return (uint64_t)(now() * 1000);
-}
-
-/* Publish the counters for other threads, tell the watcher; cheap, rare. */
-static void
-publish(struct relay *r)
-{
-	int	i;
-
-	pthread_mutex_lock(&r->lock);
-	for (i = 0; i < 2; i++) {
-		r->snap[i].s = r->dir[i].st.c;
-		r->snap[i].written = r->dir[i].written;
-		r->snap[i].dropped = r->dir[i].dropped;
-		r->snap[i].reconnects = endpoint_reconnects(r->side[i].ep);
-		r->snap[i].repairing = r->dir[i].st.repairing;
-		r->snap[i].decided = r->dir[i].st.decided;
-		r->snap[i].breaks_sent = r->dir[i].breaks_sent;
-		r->snap[i].last_rx = r->dir[i].last_rx;
-		r->snap[i].shutdowns = r->snap[i].injected = 0;
-	}
-	if (r->tsd != NULL) {
-		r->snap[SIDE_TARGET].shutdowns = r->tsd->started;
-		r->snap[SIDE_TARGET].injected = r->tsd->injected;
-	}
-	pthread_mutex_unlock(&r->lock);
-	if (r->watcher != NULL)
-		event_active(r->watcher, 0, 0);
 }
 
 static void
@@ -235,65 +138,8 @@ stream_event(void *arg, const struct kd_event *ev)
 		if (d->idx == SIDE_TARGET)
 			tsd_from_target(r->tsd, ev->pkt);
 		else
-			tsd_from_debugger(r->tsd, ev->pkt, now_ms());
+			tsd_from_debugger(r->tsd, ev->pkt, relay_now_ms());
 	}
-}
-
-/*
- * Hand what the target-shutdown exchange has for the debugger to the
- * target->host direction (the target is gone: nothing else uses it), and
- * time its next step.
- */
-static void
-tsd_pump(struct relay *r)
-{
-	struct dir	*d = &r->dir[SIDE_TARGET];
-	struct timeval	 tv;
-	uint64_t	 when, t;
-
-	if (r->tsd == NULL)
-		return;
-	if (r->tsd->outlen > 0) {
-		if (r->side[SIDE_HOST].fd == -1 ||
-		    dir_room(d) < r->tsd->outlen)
-			r->tsd->outlen = 0;	/* nobody to tell, or no room */
-		else
-			dir_commit(d, tsd_take(r->tsd, dir_end(d)));
-	}
-	if (tsd_deadline(r->tsd, &when)) {
-		t = now_ms();
-		t = when > t ? when - t : 0;
-		tv.tv_sec = t / 1000;
-		tv.tv_usec = (t % 1000) * 1000;
-		event_add(r->tsd_ev, &tv);
-	} else if (evtimer_pending(r->tsd_ev, NULL))
-		event_del(r->tsd_ev);
-}
-
-static void
-tsd_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct relay	*r = arg;
-
-	(void)fd;
-	(void)what;
-	tsd_timer(r->tsd, now_ms());
-	tsd_pump(r);
-}
-
-/* The target is gone: tell an attached debugger, once per session. */
-static void
-target_gone(struct relay *r)
-{
-	if (r->tsd == NULL || r->side[SIDE_HOST].fd == -1 ||
-	    !tsd_target_lost(r->tsd, now_ms()))
-		return;
-	log_notice("%s: target gone: sending the debugger a target shutdown "
-	    "(id %#x)", r->o.name, (unsigned)r->tsd->wait_id);
-	note(r, "target shutdown sent to the debugger, id 0x%08x",
-	    (unsigned)r->tsd->wait_id);
-	tsd_pump(r);
-	publish(r);
 }
 
 static void
@@ -303,7 +149,8 @@ stream_switch(void *arg, int repairing)
 
 	log_notice("%s: %s: CRLF repair switched %s (detected)", d->r->o.name,
 	    d->name, repairing ? "on" : "off");
-	note(d->r, "%s CRLF repair %s", d->name, repairing ? "on" : "off");
+	relay_note(d->r, "%s CRLF repair %s", d->name,
+	    repairing ? "on" : "off");
 }
 
 /* Bytes waiting for the peer, in both runs. */
@@ -320,11 +167,11 @@ dir_grow(size_t lim, size_t cap)
 }
 
 /*
- * Room to put processed bytes in, at dir_end().  The ring wraps to the
+ * Room to put processed bytes in, at relay_dir_end().  The ring wraps to the
  * front when the tail is short and the front is longer: no byte is moved.
  */
-static size_t
-dir_room(struct dir *d)
+size_t
+relay_dir_room(struct dir *d)
 {
 	size_t	end;
 
@@ -340,8 +187,8 @@ dir_room(struct dir *d)
 	return d->lim - end;
 }
 
-static uint8_t *
-dir_end(struct dir *d)
+uint8_t *
+relay_dir_end(struct dir *d)
 {
 	return d->front ? d->buf + d->wrap : d->buf + d->off + d->len;
 }
@@ -399,8 +246,8 @@ side_set_reading(struct side *s, int on)
 }
 
 /* Hand n processed bytes at the buffer's tail on, or drop them. */
-static void
-dir_commit(struct dir *d, size_t n)
+void
+relay_dir_commit(struct dir *d, size_t n)
 {
 	struct side	*to = &d->r->side[!d->idx];
 
@@ -472,11 +319,11 @@ hold_cb(evutil_socket_t fd, short what, void *arg)
 		return;			/* decided, or timed anew */
 	if (s->fd != -1 && !s->reading)
 		return;			/* side_set_reading() re-arms */
-	if (dir_room(d) == 0)
+	if (relay_dir_room(d) == 0)
 		return;
-	dir_commit(d, stream_flush(&d->st, dir_end(d)));
+	relay_dir_commit(d, stream_flush(&d->st, relay_dir_end(d)));
 	dir_arm_quiet(d);
-	tsd_pump(d->r);
+	relay_tsd_pump(d->r);
 }
 
 /*
@@ -499,7 +346,8 @@ stuck_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (i = 0; i < 2; i++) {
 		d = &r->dir[i];
-		if (r->side[i].fd == -1 || dir_room(d) > stream_slack(&d->st))
+		if (r->side[i].fd == -1 ||
+		    relay_dir_room(d) > stream_slack(&d->st))
 			return;
 	}
 	if (written != r->stuck_mark) {
@@ -555,15 +403,15 @@ quiet_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	/* A packet held for auto detection goes out as the guess reads it. */
 	if (stream_held(&d->st)) {
-		if (dir_room(d) < stream_slack(&d->st)) {
+		if (relay_dir_room(d) < stream_slack(&d->st)) {
 			dir_arm_quiet(d);
 			return;
 		}
-		dir_commit(d, stream_release(&d->st, dir_end(d)));
+		relay_dir_commit(d, stream_release(&d->st, relay_dir_end(d)));
 		dir_arm_hold(d);
 	}
 	stream_expire(&d->st);
-	tsd_pump(d->r);
+	relay_tsd_pump(d->r);
 }
 
 static void
@@ -576,7 +424,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t		 n;
 
 	(void)what;
-	room = dir_room(d);
+	room = relay_dir_room(d);
 	slack = stream_slack(&d->st);
 	if (room <= slack) {		/* full: wait for the writer */
 		dir_full(d);
@@ -586,7 +434,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	 * Read past the tail so repair can work in place: one byte, or a
 	 * held packet's worth until auto detection has settled.
 	 */
-	tail = dir_end(d);
+	tail = relay_dir_end(d);
 	n = read(fd, tail + slack, room - slack);
 	if (n > 0) {
 		/* Reads limited by the buffer, not the source: grow. */
@@ -594,12 +442,12 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 			d->lim = dir_grow(d->lim, d->cap);
 		dir_arm_idle(d);
 		d->last_rx = wallclock();
-		dir_commit(d, stream_process(&d->st, tail + slack, (size_t)n,
-		    tail));
+		relay_dir_commit(d, stream_process(&d->st, tail + slack,
+		    (size_t)n, tail));
 		dir_arm_hold(d);
 		dir_arm_quiet(d);
 		if (s->r->tsd != NULL && s->r->tsd->outlen > 0)
-			tsd_pump(s->r);
+			relay_tsd_pump(s->r);
 		return;
 	}
 	if (n == 0)
@@ -685,10 +533,12 @@ side_detach(struct side *s)
 	s->reading = 0;
 
 	/* What it sent last still goes to the peer, a held 0x0d too. */
-	if (dir_room(from) >= stream_slack(&from->st))
-		dir_commit(from, stream_release(&from->st, dir_end(from)));
-	if (dir_room(from) > 0)
-		dir_commit(from, stream_flush(&from->st, dir_end(from)));
+	if (relay_dir_room(from) >= stream_slack(&from->st))
+		relay_dir_commit(from, stream_release(&from->st,
+		    relay_dir_end(from)));
+	if (relay_dir_room(from) > 0)
+		relay_dir_commit(from, stream_flush(&from->st,
+		    relay_dir_end(from)));
 	if (evtimer_pending(from->hold, NULL))
 		event_del(from->hold);
 	if (evtimer_pending(from->quiet, NULL))
@@ -707,8 +557,8 @@ side_detach(struct side *s)
 	if (evtimer_pending(to->hold, NULL))
 		event_del(to->hold);
 	side_set_reading(&r->side[!s->idx], 1);
-	note(r, "%s down", s->label);
-	publish(r);
+	relay_note(r, "%s down", s->label);
+	relay_publish(r);
 }
 
 /* Gone for good (not replaced by a new fd): the exchange may begin. */
@@ -719,10 +569,10 @@ side_gone(struct side *s)
 	if (s->r->tsd == NULL)
 		return;
 	if (s->idx == SIDE_TARGET)
-		target_gone(s->r);
+		relay_target_gone(s->r);
 	else {
 		tsd_host_down(s->r->tsd);
-		tsd_pump(s->r);
+		relay_tsd_pump(s->r);
 	}
 }
 
@@ -765,14 +615,14 @@ side_up(void *arg, int fd)
 	if (r->tsd != NULL && s->idx == SIDE_TARGET) {
 		/* A new session: the exchange, if any, is over. */
 		tsd_target_up(r->tsd);
-		tsd_pump(r);
+		relay_tsd_pump(r);
 	}
 	/* A rebooted VM corrupts as before: keep what detection learnt. */
 	stream_guess(&from->st, endpoint_crlf_guess(s->ep));
 	s->reading = 0;
 	side_set_reading(s, 1);
-	note(r, "%s up", s->label);
-	publish(r);
+	relay_note(r, "%s up", s->label);
+	relay_publish(r);
 }
 
 static void
@@ -783,296 +633,6 @@ stop_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	event_base_loopbreak(r->base);
-}
-
-void
-relay_format_stats(const char *pair, int idx, const struct relay_dir_stats *st,
-    int validate, char *buf, size_t len)
-{
-	const struct kd_counters	*k = &st->s.kd;
-	size_t				 o;
-	int				 t, n;
-
-	n = snprintf(buf, len, "%s: %s: %llu bytes in, %llu out, %llu CRs "
-	    "removed, %llu dropped (peer absent), %llu reconnects, repair %s",
-	    pair, dir_name[idx], (unsigned long long)st->s.bytes_in,
-	    (unsigned long long)st->written,
-	    (unsigned long long)st->s.cr_removed,
-	    (unsigned long long)st->dropped,
-	    (unsigned long long)st->reconnects, st->repairing ? "on" : "off");
-	if (!validate || n < 0 || (size_t)n >= len)
-		return;
-	o = (size_t)n;
-	n = snprintf(buf + o, len - o, "; packets %llu data, %llu control, "
-	    "%llu break-ins, %llu resends, %llu resets, %llu bad checksum, "
-	    "%llu bad trailer, %llu bad type, %llu oversize, %llu garbage "
-	    "bytes", (unsigned long long)k->data,
-	    (unsigned long long)k->control, (unsigned long long)k->breakins,
-	    (unsigned long long)k->resends, (unsigned long long)k->resets,
-	    (unsigned long long)k->bad_checksum,
-	    (unsigned long long)k->bad_trailer,
-	    (unsigned long long)k->bad_type, (unsigned long long)k->oversize,
-	    (unsigned long long)k->garbage);
-	if (idx == SIDE_TARGET && n >= 0 && (size_t)n < len - o) {
-		o += (size_t)n;
-		n = snprintf(buf + o, len - o, ", %llu target shutdowns sent "
-		    "(%llu packets)", (unsigned long long)st->shutdowns,
-		    (unsigned long long)st->injected);
-	}
-	for (t = 1; t < KD_TYPE_MAX && n >= 0 && (size_t)n < len - o; t++) {
-		if (k->packets[t] == 0)
-			continue;
-		o += (size_t)n;
-		n = snprintf(buf + o, len - o, ", %s %llu", kd_type_name(t),
-		    (unsigned long long)k->packets[t]);
-	}
-}
-
-static void
-report_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct relay	*r = arg;
-	char		 line[1024], a[96], b[96];
-	int		 i, asked;
-
-	(void)fd;
-	(void)what;
-	publish(r);
-	asked = atomic_exchange(&r->report_asked, 0);
-	endpoint_status(r->side[0].ep, a, sizeof a);
-	endpoint_status(r->side[1].ep, b, sizeof b);
-	for (i = -1; i < 2; i++) {
-		if (i == -1)
-			snprintf(line, sizeof line, "%s: host %s, target %s",
-			    r->o.name, a, b);
-		else
-			relay_format_stats(r->o.name, i, &r->snap[i],
-			    r->o.validate, line, sizeof line);
-		if (asked)
-			log_asked(LOG_LVL_NOTICE, "%s", line);
-		else
-			log_notice("%s", line);
-	}
-}
-
-/* ---- requests from other threads (the control socket) ---- */
-
-/* One break-in byte to the target, queued behind what the host sent. */
-static void
-req_break(struct relay *r, struct relay_req *q)
-{
-	struct dir	*d = &r->dir[SIDE_HOST];
-	char		 st[96];
-
-	if (r->side[SIDE_TARGET].fd == -1) {
-		endpoint_status(r->side[SIDE_TARGET].ep, st, sizeof st);
-		snprintf(q->msg, sizeof q->msg, "the target side is not "
-		    "connected (%s)", st);
-		q->rc = -1;
-		return;
-	}
-	if (stream_in_packet(&d->st)) {
-		snprintf(q->msg, sizeof q->msg, "the debugger is in the middle "
-		    "of sending a packet; try again");
-		q->rc = -1;
-		return;
-	}
-	if (dir_room(d) < 1) {
-		snprintf(q->msg, sizeof q->msg, "the target is not reading "
-		    "(host->target buffer full)");
-		q->rc = -1;
-		return;
-	}
-	*dir_end(d) = KD_BREAKIN;
-	d->breaks_sent++;
-	note(r, "D>T BREAKIN sent by request");
-	log_notice("%s: break-in sent to the target (by request)", r->o.name);
-	dir_commit(d, 1);
-	snprintf(q->msg, sizeof q->msg, "break-in sent to the target");
-}
-
-static void
-req_capture(struct relay *r, struct relay_req *q)
-{
-	if (r->capture != NULL) {
-		snprintf(q->msg, sizeof q->msg, "already capturing to %s",
-		    capture_path(r->capture));
-		q->rc = -1;
-		return;
-	}
-	if ((r->capture = capture_open(q->path, q->msg, sizeof q->msg)) ==
-	    NULL) {
-		q->rc = -1;
-		return;
-	}
-	log_notice("%s: capturing to %s (by request)", r->o.name, q->path);
-	snprintf(q->msg, sizeof q->msg, "capturing to %s", q->path);
-}
-
-static void
-req_capture_stop(struct relay *r, struct relay_req *q)
-{
-	if (r->capture == NULL) {
-		snprintf(q->msg, sizeof q->msg, "not capturing");
-		q->rc = -1;
-		return;
-	}
-	snprintf(q->msg, sizeof q->msg, "capture to %s stopped",
-	    capture_path(r->capture));
-	log_notice("%s: %s (by request)", r->o.name, q->msg);
-	capture_close(r->capture);
-	r->capture = NULL;
-}
-
-/* Packet log and capture anew at their paths (logrotate moved them). */
-static void
-req_reopen(struct relay *r, struct relay_req *q)
-{
-	struct capture	*c;
-	char		 path[PATH_MAX], err[sizeof q->msg];
-	int		 n = 0;
-
-	q->msg[0] = '\0';
-	if (r->pktlog != NULL) {
-		if (pktlog_reopen(r->pktlog, err, sizeof err) != 0) {
-			log_warn("%s: reopen: %s", r->o.name, err);
-			snprintf(q->msg, sizeof q->msg, "%s", err);
-			q->rc = -1;
-		} else
-			n++;
-	}
-	if (r->capture != NULL) {
-		snprintf(path, sizeof path, "%s", capture_path(r->capture));
-		if ((c = capture_open(path, err, sizeof err)) == NULL) {
-			log_warn("%s: reopen: %s", r->o.name, err);
-			snprintf(q->msg, sizeof q->msg, "%s", err);
-			q->rc = -1;
-		} else {
-			capture_close(r->capture);
-			r->capture = c;
-			n++;
-		}
-	}
-	if (q->rc == 0)
-		snprintf(q->msg, sizeof q->msg, "%d file%s reopened", n,
-		    n == 1 ? "" : "s");
-}
-
-static void
-req_watch(struct relay *r, struct relay_req *q, int add)
-{
-	struct linering	**w;
-	size_t		  i;
-
-	if (!add) {
-		for (i = 0; i < r->nwatch; i++) {
-			if (r->watch[i] == q->ring) {
-				r->watch[i] = r->watch[--r->nwatch];
-				break;
-			}
-		}
-		return;
-	}
-	if ((w = realloc(r->watch, (r->nwatch + 1) * sizeof *w)) == NULL) {
-		snprintf(q->msg, sizeof q->msg, "out of memory");
-		q->rc = -1;
-		return;
-	}
-	r->watch = w;
-	r->watch[r->nwatch++] = q->ring;
-}
-
-static void
-req_run(struct relay *r, struct relay_req *q)
-{
-	q->rc = 0;
-	q->msg[0] = '\0';
-	switch (q->kind) {
-	case RELAY_REQ_SNAPSHOT:
-		break;
-	case RELAY_REQ_BREAK:
-		req_break(r, q);
-		break;
-	case RELAY_REQ_CAPTURE:
-		req_capture(r, q);
-		break;
-	case RELAY_REQ_CAPTURE_STOP:
-		req_capture_stop(r, q);
-		break;
-	case RELAY_REQ_REOPEN:
-		req_reopen(r, q);
-		break;
-	case RELAY_REQ_WATCH:
-		req_watch(r, q, 1);
-		break;
-	case RELAY_REQ_UNWATCH:
-		req_watch(r, q, 0);
-		break;
-	}
-}
-
-static struct relay_req *
-req_take_all(struct relay *r)
-{
-	struct relay_req	*q;
-
-	pthread_mutex_lock(&r->lock);
-	q = r->reqs;
-	r->reqs = NULL;
-	r->reqs_tail = &r->reqs;
-	pthread_mutex_unlock(&r->lock);
-	return q;
-}
-
-static void
-req_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct relay		*r = arg;
-	struct relay_req	*q, *next;
-
-	(void)fd;
-	(void)what;
-	for (q = req_take_all(r); q != NULL; q = next) {
-		next = q->next;
-		req_run(r, q);
-		publish(r);
-		q->done(q);
-	}
-}
-
-void
-relay_submit(struct relay *r, struct relay_req *q)
-{
-	q->next = NULL;
-	if (!r->started) {
-		req_run(r, q);
-		publish(r);
-		q->done(q);
-		return;
-	}
-	pthread_mutex_lock(&r->lock);
-	*r->reqs_tail = q;
-	r->reqs_tail = &q->next;
-	pthread_mutex_unlock(&r->lock);
-	event_active(r->req_ev, 0, 0);
-}
-
-/* The thread is gone: what was asked of it is answered, watchers told. */
-static void
-req_abandon(struct relay *r)
-{
-	struct relay_req	*q, *next;
-	size_t			 i;
-
-	for (q = req_take_all(r); q != NULL; q = next) {
-		next = q->next;
-		q->rc = -1;
-		snprintf(q->msg, sizeof q->msg, "pair %s stopped", r->o.name);
-		q->done(q);
-	}
-	for (i = 0; i < r->nwatch; i++)
-		linering_close(r->watch[i]);
-	r->nwatch = 0;
 }
 
 void
@@ -1124,9 +684,9 @@ relay_new(const struct pair_opts *o, char *err, size_t errlen)
 	if ((r->base = event_base_new()) == NULL)
 		goto nomem;
 	r->stop_ev = event_new(r->base, -1, 0, stop_cb, r);
-	r->report_ev = event_new(r->base, -1, 0, report_cb, r);
+	r->report_ev = event_new(r->base, -1, 0, relay_report_cb, r);
 	r->stuck = evtimer_new(r->base, stuck_cb, r);
-	r->req_ev = event_new(r->base, -1, 0, req_cb, r);
+	r->req_ev = event_new(r->base, -1, 0, relay_req_cb, r);
 	r->reqs_tail = &r->reqs;
 	if (r->stop_ev == NULL || r->report_ev == NULL || r->req_ev == NULL ||
 	    r->stuck == NULL)
@@ -1146,7 +706,7 @@ relay_new(const struct pair_opts *o, char *err, size_t errlen)
 		d->r = r;
 		d->idx = i;
 		d->tag = i == SIDE_HOST ? KDTRACE_DEBUGGER : KDTRACE_TARGET;
-		d->name = dir_name[i];
+		d->name = relay_dir_name[i];
 		/* Room for a packet held by auto detection, and more. */
 		d->cap = o->bufsize > 2 * STREAM_SLACK ? o->bufsize :
 		    2 * STREAM_SLACK;
@@ -1170,10 +730,10 @@ relay_new(const struct pair_opts *o, char *err, size_t errlen)
 		if ((r->tsd = malloc(sizeof *r->tsd)) == NULL)
 			goto nomem;
 		tsd_init(r->tsd);
-		if ((r->tsd_ev = evtimer_new(r->base, tsd_cb, r)) == NULL)
+		if ((r->tsd_ev = evtimer_new(r->base, relay_tsd_cb, r)) == NULL)
 			goto nomem;
 	}
-	publish(r);
+	relay_publish(r);
 	return r;
 
 nomem:
@@ -1208,7 +768,7 @@ relay_start(struct relay *r, char *err, size_t errlen)
 		if (endpoint_start(r->side[i].ep, err, errlen) != 0)
 			return -1;
 	}
-	publish(r);
+	relay_publish(r);
 
 	/* Signals belong to the main thread, never to a pair's. */
 	sigfillset(&all);
@@ -1236,8 +796,8 @@ relay_stop(struct relay *r)
 	event_active(r->stop_ev, 0, 0);
 	pthread_join(r->thread, NULL);
 	r->started = 0;
-	publish(r);
-	req_abandon(r);
+	relay_publish(r);
+	relay_req_abandon(r);
 }
 
 void
@@ -1272,7 +832,7 @@ relay_free(struct relay *r)
 		event_free(r->stuck);
 	if (r->req_ev != NULL)
 		event_free(r->req_ev);
-	req_abandon(r);
+	relay_req_abandon(r);
 	free(r->watch);
 	if (r->tsd_ev != NULL)
 		event_free(r->tsd_ev);
@@ -1283,43 +843,6 @@ relay_free(struct relay *r)
 	capture_close(r->capture);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
-}
-
-void
-relay_request_report(struct relay *r, int asked)
-{
-	if (asked)
-		r->report_asked = 1;
-	if (r->started)
-		event_active(r->report_ev, 0, 0);
-	else
-		report_cb(-1, 0, r);
-}
-
-void
-relay_get_stats(struct relay *r, struct relay_dir_stats out[2])
-{
-	if (r->started)
-		pthread_mutex_lock(&r->lock);
-	else
-		publish(r);
-	memcpy(out, r->snap, sizeof r->snap);
-	if (r->started)
-		pthread_mutex_unlock(&r->lock);
-}
-
-/*
- * Fresh from the endpoints (thread-safe): they change state (opening,
- * waiting, retrying) without telling the relay.
- */
-void
-relay_status(struct relay *r, char *buf, size_t len)
-{
-	char	a[96], b[96];
-
-	endpoint_status(r->side[0].ep, a, sizeof a);
-	endpoint_status(r->side[1].ep, b, sizeof b);
-	snprintf(buf, len, "host %s, target %s", a, b);
 }
 
 int

@@ -1,0 +1,105 @@
+/*
+ * relay_impl.h - the inside of struct relay, for the files of one pair:
+ * relay.c (its thread, loop and data path), relayreq.c (requests from
+ * other threads), relaytsd.c (the target-shutdown wiring) and relaystats.c
+ * (its counters and their formatting).  Everything else uses relay.h.
+ */
+#ifndef KDRELAY_RELAY_IMPL_H
+#define KDRELAY_RELAY_IMPL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/util.h>
+
+#include "relay.h"
+
+struct relay;
+
+struct side {
+	struct relay	*r;
+	int		 idx;
+	const char	*label;		/* "host", "target" */
+	struct endpoint	*ep;
+	int		 fd;		/* -1 while absent */
+	struct event	*rd;
+	struct event	*wr;
+	int		 reading;	/* rd is added */
+};
+
+/* Bytes flowing from side[idx] to side[!idx]. */
+struct dir {
+	struct relay	*r;
+	int		 idx;
+	char		 tag;		/* kdtrace direction, 'D' or 'T' */
+	const char	*name;		/* "host->target" */
+	struct stream	 st;
+	uint8_t		*buf;		/* mapped, cap bytes */
+	size_t		 cap, lim;	/* used up to lim */
+	size_t		 off, len;	/* the older run */
+	size_t		 wrap;		/* the newer run, at the front */
+	int		 front;		/* new bytes go to the front run */
+	int		 touched;	/* pages in use: idle timer on */
+	int		 active;	/* read since the idle timer */
+	struct event	*idle;
+	struct event	*hold;
+	struct event	*quiet;		/* silence with bytes unreported */
+	uint64_t	 written;	/* to the peer */
+	uint64_t	 dropped;
+	uint64_t	 breaks_sent;	/* break-ins sent by request */
+	double		 last_rx;	/* wall clock of the last read */
+};
+
+struct relay {
+	struct pair_opts	 o;
+	struct event_base	*base;
+	pthread_t		 thread;
+	int			 started;
+	struct event		*stop_ev;
+	struct event		*report_ev;
+	_Atomic int		 report_asked;	/* SIGUSR1: answer even -q */
+	struct event		*stuck;		/* both ways full */
+	uint64_t		 stuck_mark;	/* bytes written when armed */
+	struct side		 side[2];
+	struct dir		 dir[2];
+	struct pktlog		*pktlog;
+	struct capture		*capture;
+	struct tsd		*tsd;		/* target-shutdown, when on */
+	struct event		*tsd_ev;	/* its deadlines */
+
+	struct linering		**watch;	/* `kdrelayctl watch` clients */
+	size_t			 nwatch;
+
+	struct event		*watcher;	/* told of state changes */
+	pthread_mutex_t		 lock;		/* guards snap, reqs */
+	struct relay_dir_stats	 snap[2];
+	struct event		*req_ev;
+	struct relay_req	*reqs, **reqs_tail;
+};
+
+/* "host->target", "target->host", by the side bytes come from. */
+extern const char *relay_dir_name[2];
+
+/* relay.c: the data path. */
+uint64_t relay_now_ms(void);
+void	relay_note(struct relay *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+size_t	relay_dir_room(struct dir *);
+uint8_t	*relay_dir_end(struct dir *);
+void	relay_dir_commit(struct dir *, size_t);
+
+/* relayreq.c */
+void	relay_req_cb(evutil_socket_t, short, void *);
+void	relay_req_abandon(struct relay *);
+
+/* relaytsd.c */
+void	relay_tsd_pump(struct relay *);
+void	relay_tsd_cb(evutil_socket_t, short, void *);
+void	relay_target_gone(struct relay *);
+
+/* relaystats.c */
+void	relay_publish(struct relay *);
+void	relay_report_cb(evutil_socket_t, short, void *);
+
+#endif
