@@ -1,8 +1,9 @@
 /*
  * relay_impl.h - the inside of struct relay, for the files of one pair:
- * relay.c (its thread, loop and data path), relayreq.c (requests from
- * other threads), relaytsd.c (the target-shutdown wiring) and relaystats.c
- * (its counters and their formatting).  Everything else uses relay.h.
+ * relay.c (the data path), relaylife.c (made, started, stopped, freed),
+ * relayreq.c (requests from other threads), relaytsd.c (the
+ * target-shutdown wiring) and relaystats.c (its counters and their
+ * formatting).  Everything else uses relay.h.
  */
 #ifndef KDRELAY_RELAY_IMPL_H
 #define KDRELAY_RELAY_IMPL_H
@@ -80,6 +81,10 @@ struct relay {
 
 /* "host->target", "target->host", by the side bytes come from. */
 extern const char *relay_dir_name[2];
+extern const char *relay_side_label[2];	/* "host", "target" */
+
+/* Buffer limit to start from (and again after idling). */
+#define BUF_START	16384
 
 /* relay.c: the data path. */
 uint64_t relay_now_ms(void);
@@ -88,6 +93,16 @@ void	relay_note(struct relay *, const char *fmt, ...)
 size_t	relay_dir_room(struct dir *);
 uint8_t	*relay_dir_end(struct dir *);
 void	relay_dir_commit(struct dir *, size_t);
+/* The callbacks relaylife.c wires to the loop, endpoints and streams. */
+void	relay_side_up(void *, int);
+void	relay_side_down(void *);
+void	relay_idle_cb(evutil_socket_t, short, void *);
+void	relay_hold_cb(evutil_socket_t, short, void *);
+void	relay_quiet_cb(evutil_socket_t, short, void *);
+void	relay_stuck_cb(evutil_socket_t, short, void *);
+struct kd_event;
+void	relay_stream_event(void *, const struct kd_event *);
+void	relay_stream_switch(void *, int);
 
 /* relayreq.c */
 void	relay_req_cb(evutil_socket_t, short, void *);
