@@ -5,7 +5,8 @@
  * is opened when a libvirt: endpoint or libvirt discovery first needs it,
  * so a host without libvirt (a Xen dom0, a Proxmox node) runs kdrelayd
  * without installing it.  The pointers are typed from libvirt.h, so a call
- * is checked as a direct call would be.  virtwatch.c is the only caller.
+ * is checked as a direct call would be.  virtwatch.c and virevloop.c are
+ * the only callers.
  */
 #ifndef KDRELAY_VIRAPI_H
 #define KDRELAY_VIRAPI_H
