@@ -65,10 +65,10 @@ cleanup() {
 		echo "FAIL: sanitizer report in the relay log:" >&2
 		grep -A 40 -e 'ERROR: [A-Za-z]*Sanitizer' -e 'runtime error:' \
 		    "$T/relay.log" | head -n 80 >&2
-		[ -n "${KEEP:-}" ] || rm -rf "$T_ROOT"
+		[ -n "${KEEP:-}" ] || rm -rf "$T_ROOT" "$T_ROOT.user"
 		exit 1
 	fi
-	[ -n "${KEEP:-}" ] || rm -rf "$T_ROOT"
+	[ -n "${KEEP:-}" ] || rm -rf "$T_ROOT" "$T_ROOT.user"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -163,11 +163,12 @@ have_fixture() {
 	return 1
 }
 
+# One directory beside $T (which is 0700), removed by the test's own exit:
+# user_copy runs in $(...), a subshell whose atexit would never fire.
 user_copy() {
-	_uc=$(mktemp -d /tmp/kdrelay-user.XXXXXX) || fail "mktemp"
-	atexit "rm -rf '$_uc'"
-	chmod 0755 "$_uc" && cp "$1" "$_uc/" && chmod 0755 "$_uc/${1##*/}" ||
-	    fail "user_copy $1"
+	mkdir -p "$T_ROOT.user" && chmod 0755 "$T_ROOT.user" &&
+	    _uc=$(mktemp -d "$T_ROOT.user/c.XXXXXX") && chmod 0755 "$_uc" &&
+	    cp "$1" "$_uc/" && chmod 0755 "$_uc/${1##*/}" || fail "user_copy $1"
 	echo "$_uc/${1##*/}"
 }
 
