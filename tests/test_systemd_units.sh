@@ -84,7 +84,8 @@ grep -q '^Type=notify$' "$top/systemd/kdrelayd.service" ||
 # The same helper without libsystemd: notify.c's own datagram code.
 ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -Wall -I"$top/include/daemon" -I"$top/include/util" \
     -o "$T/notifytest-fallback" "$TESTS/helpers/notifytest.c" \
-    "$top/src/daemon/notify.c" "$BUILD/libkdrelay.a" || fail "cannot build the fallback notifytest"
+    "$top/src/daemon/notify.c" "$top/src/util/sock.c" \
+    "$top/src/util/errbuf.c" "$top/src/util/log.c" || fail "cannot build the fallback notifytest"
 
 # records DUMP: one line per datagram, "LENGTH|DATA" with newlines as \n,
 # from socat -v's dump (a header with length= before each datagram).
