@@ -47,6 +47,7 @@ check_fields(const struct ep_spec *sp)
 		break;
 	case EP_XEN:
 	case EP_PVE:
+	case EP_LIBVIRT:
 		CHECK(sp->name[0] != '\0', "empty name");
 		CHECK(sp->serial >= 0 && sp->serial <= (sp->kind == EP_PVE ?
 		    3 : 255), "serial %d", sp->serial);
@@ -56,7 +57,8 @@ check_fields(const struct ep_spec *sp)
 	}
 	CHECK(!sp->console || sp->kind == EP_XEN, "console on %s",
 	    ep_kind_name(sp->kind));
-	CHECK(!sp->allow_remote || sp->kind == EP_TCP_LISTEN,
+	CHECK(!sp->allow_remote || sp->kind == EP_TCP_LISTEN ||
+	    sp->kind == EP_LIBVIRT,
 	    "allow-remote on %s", ep_kind_name(sp->kind));
 	CHECK(sp->serial == 0 || sp->kind == EP_XEN || sp->kind == EP_PVE ||
 	    sp->kind == EP_LIBVIRT,

@@ -138,7 +138,7 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 emit(enum log_level level, const char *fmt, va_list ap)
 {
 	char	buf[LOG_LINE_MAX], ts[64] = "";
