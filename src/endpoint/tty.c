@@ -232,17 +232,20 @@ tty_open_raw(const char *path, int extra_flags)
 
 /* ---- one reader ---- */
 
-/* Does process dir (an fd of /proc) hold the master of pty index? */
+/*
+ * Does any entry of process dir's "fd" or "fdinfo" (pfd is an fd of
+ * /proc/PID) satisfy match?  The two scans below differ only in that test.
+ */
 static int
-holds_master(int pfd, unsigned index)
+any_fd(int pfd, const char *sub, int (*match)(int, const char *, void *),
+    void *arg)
 {
 	DIR		*d;
 	struct dirent	*de;
-	char		 path[300], buf[256], *p;
+	char		 path[300];
 	int		 fd, found = 0;
-	ssize_t		 n;
 
-	if ((fd = openat(pfd, "fdinfo", O_RDONLY | O_DIRECTORY |
+	if ((fd = openat(pfd, sub, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
 		if (fd != -1)
 			close(fd);
@@ -251,46 +254,54 @@ holds_master(int pfd, unsigned index)
 	while (!found && (de = readdir(d)) != NULL) {
 		if (!is_pid(de->d_name))
 			continue;
-		snprintf(path, sizeof path, "fdinfo/%s", de->d_name);
-		if ((fd = openat(pfd, path, O_RDONLY | O_CLOEXEC)) == -1)
-			continue;
-		n = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		p = strstr(buf, "tty-index:");
-		found = p != NULL && strtoul(p + 10, NULL, 10) == index;
+		snprintf(path, sizeof path, "%s/%s", sub, de->d_name);
+		found = match(pfd, path, arg);
 	}
 	closedir(d);
 	return found;
+}
+
+/* fdinfo entry path is a pty master of index *arg. */
+static int
+is_master_of(int pfd, const char *path, void *arg)
+{
+	char		 buf[256], *p;
+	int		 fd;
+	ssize_t		 n;
+
+	if ((fd = openat(pfd, path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strstr(buf, "tty-index:");
+	return p != NULL && strtoul(p + 10, NULL, 10) == *(unsigned *)arg;
+}
+
+/* fd entry path is the character device *arg. */
+static int
+is_dev(int pfd, const char *path, void *arg)
+{
+	struct stat	st;
+
+	return fstatat(pfd, path, &st, 0) == 0 && S_ISCHR(st.st_mode) &&
+	    st.st_rdev == *(dev_t *)arg;
+}
+
+/* Does process dir hold the master of pty index? */
+static int
+holds_master(int pfd, unsigned index)
+{
+	return any_fd(pfd, "fdinfo", is_master_of, &index);
 }
 
 /* Does process dir hold rdev open? */
 static int
 holds_dev(int pfd, dev_t rdev)
 {
-	DIR		*d;
-	struct dirent	*de;
-	struct stat	 st;
-	char		 path[300];
-	int		 fd, found = 0;
-
-	if ((fd = openat(pfd, "fd", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return 0;
-	}
-	while (!found && (de = readdir(d)) != NULL) {
-		if (!is_pid(de->d_name))
-			continue;
-		snprintf(path, sizeof path, "fd/%s", de->d_name);
-		found = fstatat(pfd, path, &st, 0) == 0 &&
-		    S_ISCHR(st.st_mode) && st.st_rdev == rdev;
-	}
-	closedir(d);
-	return found;
+	return any_fd(pfd, "fd", is_dev, &rdev);
 }
 
 /*
