@@ -177,6 +177,45 @@ struct kd_counters {
 	uint64_t	garbage;		/* bytes */
 };
 
-void	kd_counters_add(struct kd_counters *, const struct kd_event *);
+/* Inline: it runs for every packet, from the parsers' callbacks. */
+static inline void
+kd_counters_add(struct kd_counters *c, const struct kd_event *ev)
+{
+	const struct kd_packet	*pkt = ev->pkt;
+
+	if (ev->kind == KD_EV_GARBAGE) {
+		c->garbage += ev->len;
+		return;
+	}
+	if (ev->kind == KD_EV_BREAKIN) {
+		c->breakins++;
+		return;
+	}
+	switch (pkt->verdict) {
+	case KD_OK:
+		break;
+	case KD_BAD_CHECKSUM:
+		c->bad_checksum++;
+		return;
+	case KD_BAD_TRAILER:
+		c->bad_trailer++;
+		return;
+	case KD_BAD_TYPE:
+		c->bad_type++;
+		return;
+	case KD_OVERSIZE:
+		c->oversize++;
+		return;
+	}
+	if (pkt->type < KD_TYPE_MAX)
+		c->packets[pkt->type]++;
+	if (!pkt->control) {
+		c->data++;
+		return;
+	}
+	c->control++;
+	c->resends += pkt->type == KD_TYPE_RESEND;
+	c->resets += pkt->type == KD_TYPE_RESET;
+}
 
 #endif

@@ -53,6 +53,18 @@
 #define CR		0x0d
 #define LF		0x0a
 
+/* A parser's event, when its reading is the one delivered. */
+static void
+got_one(void *arg, const struct kd_event *ev)
+{
+	struct stream	*s = arg;
+
+	kd_counters_add(&s->c.kd, ev);
+	if (s->on_event != NULL)
+		s->on_event(s->arg, ev);
+}
+
+/* Auto mode: either reading's event, noted for the judging. */
 static void
 got(struct stream *s, int view, const struct kd_event *ev)
 {
@@ -65,11 +77,8 @@ got(struct stream *s, int view, const struct kd_event *ev)
 		v->busy = 0;
 	}
 	/* Only the reading delivered at this moment is reported. */
-	if (view != s->repairing)
-		return;
-	kd_counters_add(&s->c.kd, ev);
-	if (s->on_event != NULL)
-		s->on_event(s->arg, ev);
+	if (view == s->repairing)
+		got_one(s, ev);
 }
 
 static void
@@ -82,6 +91,12 @@ static void
 got_rep(void *arg, const struct kd_event *ev)
 {
 	got(arg, VIEW_REP, ev);
+}
+
+static int
+is_auto(const struct stream *s)
+{
+	return (s->mode == CRLF_AUTO && s->validate);
 }
 
 static void
@@ -127,8 +142,9 @@ stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
 	s->on_switch = on_switch;
 	s->arg = arg;
 	crlf_init(&s->crlf);
-	kd_parser_init(&s->as_read, got_raw, s);
-	kd_parser_init(&s->repaired, got_rep, s);
+	/* One parser is ever fed unless in auto mode: no views to keep. */
+	kd_parser_init(&s->as_read, is_auto(s) ? got_raw : got_one, s);
+	kd_parser_init(&s->repaired, is_auto(s) ? got_rep : got_one, s);
 	views_clear(s);
 }
 
@@ -137,12 +153,6 @@ stream_guess(struct stream *s, int guess)
 {
 	if (s->mode == CRLF_AUTO && !s->decided)
 		s->repairing = guess != 0;
-}
-
-static int
-is_auto(const struct stream *s)
-{
-	return (s->mode == CRLF_AUTO && s->validate);
 }
 
 /* Repair into out, counting only removals that reach the output. */
