@@ -138,6 +138,15 @@ void	kd_parser_reset(struct kd_parser *);
  */
 size_t	kd_parser_want(const struct kd_parser *);
 size_t	kd_parser_span(const struct kd_parser *, const uint8_t *buf, size_t n);
+/*
+ * Nonzero when a and b stand alike: between packets with the same leader
+ * bytes counted, or inside packets with as many bytes buffered.  Given
+ * the same bytes next they then report the same packets and break-ins
+ * (garbage may differ), if, inside packets, the caller knows the bytes
+ * buffered are the same (stream.c: the same packet start, nothing
+ * repaired since).
+ */
+int	kd_parser_alike(const struct kd_parser *a, const struct kd_parser *b);
 
 /*
  * A data packet judged as it arrives, from the byte after its leader
@@ -154,6 +163,8 @@ struct kd_check {
 void	kd_check_init(struct kd_check *);
 /* Returns the bytes taken: all of them, or up to the one that judged. */
 size_t	kd_check_feed(struct kd_check *, const uint8_t *, size_t);
+/* The bytes up to the next one that may judge (SIZE_MAX once judged). */
+size_t	kd_check_want(const struct kd_check *);
 uint32_t kd_checksum(const uint8_t *, size_t);
 /*
  * Serialise a packet into out (room KD_MAX_PACKET); returns its length, or 0

@@ -316,31 +316,50 @@ kd_check_init(struct kd_check *k)
 size_t
 kd_check_feed(struct kd_check *k, const uint8_t *d, size_t n)
 {
-	size_t		i = 0;
-	unsigned	type, len;
+	size_t		i = 0, t;
 
-	for (; i < n && k->verdict == -1; i++) {
-		if (k->have < sizeof(k->hdr))
-			k->hdr[k->have] = d[i];
-		else if (k->have + 1 < k->need)
-			k->sum += d[i];
-		k->have++;
-		if (k->have == sizeof(k->hdr)) {
+	while (i < n && k->verdict == -1) {
+		if (k->have < sizeof(k->hdr)) {
 			/* The header after the leader: type, ByteCount, id, sum. */
-			type = le16_get(k->hdr);
-			len = le16_get(k->hdr + 2);
-			k->verdict = head_verdict(type, len, 0);
-			k->need = sizeof(k->hdr) + len + 1;
-		} else if (k->have == k->need) {
+			t = sizeof(k->hdr) - k->have;
+			t = t < n - i ? t : n - i;
+			memcpy(k->hdr + k->have, d + i, t);
+			k->have += t;
+			i += t;
+			if (k->have == sizeof(k->hdr)) {
+				k->verdict = head_verdict(le16_get(k->hdr),
+				    le16_get(k->hdr + 2), 0);
+				k->need = sizeof(k->hdr) +
+				    le16_get(k->hdr + 2) + 1;
+			}
+		} else if (k->have + 1 < k->need) {
+			t = k->need - 1 - k->have;
+			t = t < n - i ? t : n - i;
+			k->sum += bs_sum(d + i, t);
+			k->have += t;
+			i += t;
+		} else {
 			if (d[i] != KD_TRAILER)
 				k->verdict = KD_BAD_TRAILER;
 			else if (k->sum != le32_get(k->hdr + 8))
 				k->verdict = KD_BAD_CHECKSUM;
 			else
 				k->verdict = KD_OK;
+			k->have++;
+			i++;
 		}
 	}
 	return (i);
+}
+
+size_t
+kd_check_want(const struct kd_check *k)
+{
+	if (k->verdict != -1)
+		return (SIZE_MAX);
+	if (k->have < sizeof(k->hdr))
+		return (sizeof(k->hdr) - k->have);
+	return (k->need - k->have);
 }
 
 /*
@@ -501,6 +520,17 @@ kd_parser_span(const struct kd_parser *p, const uint8_t *d, size_t n)
 			return (i + 1);
 	}
 	return (n);
+}
+
+int
+kd_parser_alike(const struct kd_parser *a, const struct kd_parser *b)
+{
+	if (a->state != b->state)
+		return (0);
+	if (a->state != S_LEADER)
+		return (a->have == b->have);
+	return (a->nleader == b->nleader &&
+	    (a->nleader == 0 || a->leader == b->leader));
 }
 
 void

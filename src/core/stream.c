@@ -44,6 +44,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "bytescan.h"
 #include "stream.h"
 
 #define VIEW_RAW	0
@@ -212,10 +213,14 @@ settle(struct stream *s, uint8_t *out)
 
 	for (i = 0; i < 2; i++) {
 		if (!s->view[i].busy && kd_parser_busy(p[i])) {
+			/* Where its leader completed: have - 4 bytes back. */
 			s->view[i].busy = 1;
-			s->view[i].start = s->c.bytes_in;
+			s->view[i].start = s->c.bytes_in - (p[i]->have - 4);
 		}
 	}
+	/* Only a packet completed in this step can tell the readings apart. */
+	if (!s->view[0].done && !s->view[1].done)
+		return (0);
 	if (disagree(s, x) || failed_known(s, x)) {
 		if (s->repairing && s->crlf.held) {
 			/* Held back from the peer so far: deliver it. */
@@ -262,6 +267,21 @@ step_len(struct stream *s, const uint8_t *in, size_t n)
 	return (len);
 }
 
+/*
+ * Nonzero while the two readings stand alike: nothing held, and the
+ * parsers between packets alike or inside the same packet with nothing
+ * repaired in it (as many bytes from the same start).  Up to the next
+ * 0x0d both then read the same bytes and report the same packets, so no
+ * step can disagree: they go through in one span, not step by step.
+ */
+static int
+alike(const struct stream *s)
+{
+	return (!s->crlf.held && kd_parser_alike(&s->as_read, &s->repaired) &&
+	    (!kd_parser_busy(&s->as_read) ||
+	    s->view[VIEW_RAW].start == s->view[VIEW_REP].start));
+}
+
 static size_t
 process_auto(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
 {
@@ -269,6 +289,17 @@ process_auto(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
 	size_t	pos = 0, o = 0, len, rlen;
 
 	while (pos < n) {
+		if (alike(s) && (len = bs_copy_until(out + o, in + pos, n - pos,
+		    CR)) != 0) {
+			/* Copied first: in may be where out is. */
+			kd_parser_feed(&s->as_read, out + o, len);
+			kd_parser_feed(&s->repaired, out + o, len);
+			o += len;
+			pos += len;
+			s->c.bytes_in += len;
+			o += settle(s, out + o);
+			continue;
+		}
 		len = step_len(s, in + pos, n - pos);
 		if (len == 0) {
 			crlf_flush(&s->crlf, &cr);
@@ -367,6 +398,7 @@ process_unsettled(struct stream *s, const uint8_t *in, size_t n,
 {
 	struct kd_parser	*p;
 	size_t			 pos = 0, o = 0, len;
+	int			 busy;
 
 	while (pos < n) {
 		if (s->probe.active) {
@@ -378,7 +410,17 @@ process_unsettled(struct stream *s, const uint8_t *in, size_t n,
 			o += process_auto(s, in + pos, n - pos, out + o);
 			break;
 		}
-		len = kd_parser_span(delivered(s), in + pos, n - pos);
+		p = delivered(s);
+		busy = kd_parser_busy(p);
+		len = kd_parser_span(p, in + pos, n - pos);
+		/*
+		 * Short of n between packets: a leader completes there.  A
+		 * data packet after it read alike both ways would be judged
+		 * alike: it goes through with its leader, nothing held.
+		 */
+		if (!busy && len < n - pos &&
+		    in[pos + len - 1] == KD_LEADER_DATA % 256)
+			len += probe_needless(in + pos + len, n - pos - len);
 		o += process_auto(s, in + pos, len, out + o);
 		pos += len;
 		p = delivered(s);
