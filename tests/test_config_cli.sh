@@ -173,6 +173,12 @@ usage "--buffer-size: '1x' is not a number" --buffer-size 1x /dev/pts/1 /dev/pts
 usage "--hold-ms is for the pair on the command line" -c "$top/kdrelay.conf" --hold-ms 9
 usage "--match.* need --auto" --match 'win*' /dev/pts/1 /dev/pts/2
 usage "--auto: which VMs? give --match GLOB" --auto
+# An output file that cannot be made: said before anything starts, as the
+# file's packet-log and capture are.
+: >"$T/plain"
+usage "--packet-log: $T/plain is not a directory" --packet-log "$T/plain/kd.log" /dev/pts/1 /dev/pts/2
+usage "--capture: $T/plain is not a directory" --capture "$T/plain/a/kd.kdtrace" /dev/pts/1 /dev/pts/2
+usage "--packet-log: $T is a directory" --packet-log "$T" /dev/pts/1 /dev/pts/2
 
 # --- --help and kdrelayd(8) against the source's longopts --------------
 longs=$(sed -n '/^static const struct option longopts\[\] = {/,/^};/p' \
