@@ -84,6 +84,9 @@ bad "$T/dup-key.conf" 5 "duplicate key 'hold-ms'"
 printf '[pair lonely]\nhost = /dev/pts/1\n' >"$T/no-target.conf"
 bad "$T/no-target.conf" 1 "pair 'lonely' has no 'target'"
 
+{ pair a /dev/pts/1 /dev/pts/2; printf 'packet-log = %s\n' "$T"; } >"$T/log-dir.conf"
+bad "$T/log-dir.conf" 4 "packet-log: $T is a directory"
+
 # Binary junk: a control byte, a NUL, bytes of no charset.
 printf '[global]\nlog = stderr\n\001\002\377\376junk\000\n' >"$T/binary.conf"
 bad "$T/binary.conf" 3 "invalid control character 0x01"
