@@ -145,6 +145,14 @@ size_t	kd_parser_want(const struct kd_parser *);
  */
 size_t	kd_parser_left(const struct kd_parser *);
 size_t	kd_parser_span(const struct kd_parser *, const uint8_t *buf, size_t n);
+/* The same for a parser between packets with no leader byte counted. */
+size_t	kd_leader_span(const uint8_t *buf, size_t n);
+/*
+ * The length after its leader of the data packet whose header (after the
+ * leader, 12 bytes) is h: the header alone when that judges it, else
+ * with its payload and trailer.
+ */
+size_t	kd_data_rest(const uint8_t *h);
 /*
  * Nonzero when a and b stand alike: between packets with the same leader
  * bytes counted, or inside packets with as many bytes buffered.  Given

@@ -511,15 +511,12 @@ kd_parser_left(const struct kd_parser *p)
 	return (KD_HEADER_SIZE + len + 1 - p->have);
 }
 
-size_t
-kd_parser_span(const struct kd_parser *p, const uint8_t *d, size_t n)
+/* Bytes up to a completed leader, counting from count leader bytes. */
+static size_t
+leader_span(unsigned count, uint8_t leader, const uint8_t *d, size_t n)
 {
-	unsigned	count = p->nleader;
-	uint8_t		leader = p->leader;
 	size_t		i;
 
-	if (p->state != S_LEADER)
-		return (p->need - p->have < n ? p->need - p->have : n);
 	for (i = 0; i < n; i++) {
 		if (count == 0 && (i = skip(d, i, n)) == n)
 			break;
@@ -535,6 +532,30 @@ kd_parser_span(const struct kd_parser *p, const uint8_t *d, size_t n)
 			return (i + 1);
 	}
 	return (n);
+}
+
+size_t
+kd_parser_span(const struct kd_parser *p, const uint8_t *d, size_t n)
+{
+	if (p->state != S_LEADER)
+		return (p->need - p->have < n ? p->need - p->have : n);
+	return (leader_span(p->nleader, p->leader, d, n));
+}
+
+size_t
+kd_leader_span(const uint8_t *d, size_t n)
+{
+	return (leader_span(0, 0, d, n));
+}
+
+size_t
+kd_data_rest(const uint8_t *h)
+{
+	unsigned	len = le16_get(h + 2);
+
+	if (head_verdict(le16_get(h), len, 0) != -1)
+		return (KD_HEADER_SIZE - 4);
+	return (KD_HEADER_SIZE - 4 + len + 1);
 }
 
 int

@@ -389,6 +389,37 @@ hold_judge(struct stream *s, uint8_t *out)
 }
 
 /*
+ * Where a leader completed at len (short of n, from between packets):
+ * whole packets that need no hold go through with the bytes before them,
+ * in one call: a control packet, or a data packet read alike both ways
+ * (it would be judged alike), each with no 0x0d, so that the repaired
+ * reading ends it where the input does, and the bytes up to the next
+ * leader (which both readings complete at the same byte).  Returns the
+ * end: n, or the leader of the first packet that needs a hold or is not
+ * all there.
+ */
+static size_t
+unheld(const uint8_t *in, size_t len, size_t n)
+{
+	size_t	k;
+
+	while (len < n) {
+		if (in[len - 1] == KD_LEADER_DATA % 256)
+			k = probe_needless(in + len, n - len);
+		else if (n - len >= KD_HEADER_SIZE - 4 &&
+		    memchr(in + len, CR, KD_HEADER_SIZE - 4) == NULL)
+			k = KD_HEADER_SIZE - 4;
+		else
+			k = 0;
+		if (k == 0)
+			break;
+		len += k;
+		len += kd_leader_span(in + len, n - len);
+	}
+	return (len);
+}
+
+/*
  * Unsettled: pass bytes through up to each leader the delivered reading
  * completes, and hold a data packet from there.
  */
@@ -413,14 +444,8 @@ process_unsettled(struct stream *s, const uint8_t *in, size_t n,
 		p = delivered(s);
 		busy = kd_parser_busy(p);
 		len = kd_parser_span(p, in + pos, n - pos);
-		/*
-		 * Short of n between packets: a leader completes there.  A
-		 * data packet after it read alike both ways would be judged
-		 * alike: it goes through with its leader, nothing held.
-		 */
-		if (!busy && len < n - pos &&
-		    in[pos + len - 1] == KD_LEADER_DATA % 256)
-			len += probe_needless(in + pos + len, n - pos - len);
+		if (!busy)
+			len = unheld(in + pos, len, n - pos);
 		o += process_auto(s, in + pos, len, out + o);
 		pos += len;
 		p = delivered(s);
