@@ -516,10 +516,15 @@ static size_t
 leader_span(unsigned count, uint8_t leader, const uint8_t *d, size_t n)
 {
 	size_t		i;
+	uint32_t	w;
 
 	for (i = 0; i < n; i++) {
 		if (count == 0 && (i = skip(d, i, n)) == n)
 			break;
+		/* Four leader bytes at once, as in scan(). */
+		if (count == 0 && n - i >= 4 && ((w = le32_get(d + i)) ==
+		    KD_LEADER_DATA || w == KD_LEADER_CONTROL))
+			return (i + 4);
 		if (d[i] != LEADER_DATA_BYTE && d[i] != LEADER_CONTROL_BYTE) {
 			count = 0;
 			continue;
