@@ -1,6 +1,6 @@
 /*
  * fuzz_stream - one direction of the relay (repair, validation, auto
- * detection) on any bytes, read in pieces, with hold-timer flushes and
+ * detection) on any bytes, read in pieces, with the relay's timers and
  * reconnects (flush then reset) where the plan says.
  *
  * The first byte picks the mode (off, on, auto), auto's initial guess and
@@ -8,8 +8,10 @@
  * read is processed in place as the relay does it (out = in - slack, slack
  * 1 or, while auto mode is unsettled, a held packet's worth) in a buffer
  * of exactly n + slack bytes, so ASan sees any write past the promised
- * room, and each call must return at most that.  A flush point releases a
- * held packet (the relay's quiet timer) and a held 0x0d (its hold timer).
+ * room, and each call must return at most that.  At a timer point the
+ * quiet timer releases a held packet and expires a partial one, and the
+ * hold timer flushes a held 0x0d when stream_hold_timed() allows (never
+ * inside a packet); a reconnect releases and flushes all.
  *
  * The bytes delivered must follow a byte-at-a-time model:
  * - off: the input itself;
@@ -195,10 +197,13 @@ model_advance(struct model *m, const uint8_t *x, uint64_t upto)
 	model_switches(m, upto);
 }
 
-/* Release, then flush, each a step of its own for the switches. */
+/*
+ * The quiet timer, then the hold timer (or the source gone: release and
+ * flush all), each a step of its own for the switches.
+ */
 static size_t
 timers(struct stream *s, struct ctx *c, struct model *m, const uint8_t *x,
-    uint8_t *out)
+    uint8_t *out, int gone)
 {
 	size_t	o;
 
@@ -206,11 +211,17 @@ timers(struct stream *s, struct ctx *c, struct model *m, const uint8_t *x,
 	m->flushes++;
 	o = release(s, out);
 	model_advance(m, x, s->c.bytes_in);
+	if (!gone)
+		stream_expire(s);
 	c->flushes++;
 	m->flushes++;
-	o += flush(s, out + o);
-	model_flush(m);
+	if (gone || stream_hold_timed(s)) {
+		CHECK(!stream_in_packet(s) || gone, "timed inside a packet");
+		o += flush(s, out + o);
+		model_flush(m);
+	}
 	model_switches(m, s->c.bytes_in);
+	CHECK(!stream_hold_timed(s), "a timed 0x0d still held");
 	return o;
 }
 
@@ -227,7 +238,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t		*got, *want;
 	size_t		 n, pos, len, o = 0, end;
 	unsigned	 op;
-	int		 tracks;
+	int		 tracks, gone;
 
 	if (size == 0)
 		return 0;
@@ -266,13 +277,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		op = plan_byte(&pl);
 		if ((op & 0x30) != 0x30)
 			continue;
-		o += timers(s, c, &m, x, got + o);
+		/* The source reconnects, or time passes. */
+		gone = (op & 0x70) == 0x70;
+		o += timers(s, c, &m, x, got + o, gone);
 		CHECK(s->c.bytes_in == end, "input not all taken in");
-		if ((op & 0x70) == 0x70)	/* the source reconnects */
+		if (gone) {
+			CHECK(!stream_holding(s), "holding after a flush");
 			stream_reset(s);
-		CHECK(!stream_holding(s), "holding after a flush");
+		}
 	}
-	o += timers(s, c, &m, x, got + o);
+	o += timers(s, c, &m, x, got + o, 1);
 
 	if (c->nsw < MAXSW) {
 		CHECK(m.next == c->nsw, "%zu of %zu switches placed", m.next,

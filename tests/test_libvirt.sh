@@ -63,8 +63,11 @@ lock=/var/lock/LCK.._pts_${pty#/dev/pts/}
 script -qec "timeout -s KILL 5 $VIRSH console kdt-a" /dev/null </dev/null \
     >"$T/console.out" 2>&1
 grep -q "is locked by lock file '$lock' held by process $LV" \
-    "$T/console.out" ||
-    { cat "$T/console.out" >&2; fail "virsh console was not refused"; }
+    "$T/console.out" || {
+	cat "$T/console.out" >&2
+	tail -n 20 "$T/libvirtd.log" >&2
+	fail "virsh console was not refused"
+}
 note "virsh console refused while kdrelayd holds the pty"
 
 # And the other way round: virsh console first, kdrelayd waits for it.

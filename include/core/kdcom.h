@@ -137,6 +137,13 @@ void	kd_parser_reset(struct kd_parser *);
  * can happen only on the last byte of such a span.
  */
 size_t	kd_parser_want(const struct kd_parser *);
+/*
+ * The most bytes the packet the parser is in may still take: to its end
+ * once the header has said, else to the end of the largest packet; after
+ * leader bytes between packets, the rest of the largest packet they may
+ * begin; otherwise 0.  (What a timeout that resets the parser cuts short.)
+ */
+size_t	kd_parser_left(const struct kd_parser *);
 size_t	kd_parser_span(const struct kd_parser *, const uint8_t *buf, size_t n);
 
 /*

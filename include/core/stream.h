@@ -65,6 +65,7 @@ struct stream {
 	int			 repairing;	/* effective now */
 	int			 validate;	/* run the parser(s) at all */
 	struct crlf		 crlf;
+	size_t			 cut_left;	/* of a packet expire() cut */
 	struct kd_parser	 as_read;	/* bytes as they arrived */
 	struct kd_parser	 repaired;	/* bytes after repair */
 	int			 decided;	/* auto: a packet has decided */
@@ -115,17 +116,28 @@ int	stream_held(const struct stream *);
  */
 size_t	stream_release(struct stream *, uint8_t *out);
 
-/* Nonzero when a 0x0d is held and the relay should arm its hold timer. */
+/* Nonzero when a 0x0d is held: the next byte decides what it was. */
 int	stream_holding(const struct stream *);
 /*
- * Nonzero when the delivered bytes stop inside a KDCOM packet: more bytes
- * are sure to come, so a held 0x0d can wait longer than the hold time.
+ * Nonzero when the held 0x0d may go out on the relay's hold timer: it was
+ * read outside a KDCOM packet (text, garbage between packets).  Inside one
+ * it is never the last byte (a data packet ends with 0xaa, a control
+ * packet with its zero checksum's high byte): sending it early gives the
+ * peer nothing, and a late 0x0a would then arrive as 0x0d 0x0a.  So it
+ * waits for the next byte, also in the rest of a packet the quiet timer
+ * cut short (stream_expire()), which may yet come, late.  The source ends
+ * the wait: its next byte (the rest, or the retransmission a KD peer sends
+ * for a packet cut short) or its going away (the relay flushes then).
+ * Without validation every held 0x0d is timed.
  */
+int	stream_hold_timed(const struct stream *);
+/* Nonzero when the delivered bytes stop inside a KDCOM packet. */
 int	stream_in_packet(const struct stream *);
 /*
- * The hold timer expired: release the held 0x0d into out (room 1).  Returns
- * 0 when the byte was already delivered (auto mode, not repairing: only the
- * repaired parser was waiting for it).
+ * Release the held 0x0d into out (room 1): the hold timer expired
+ * (stream_hold_timed()) or the source went away.  Returns 0 when the byte
+ * was already delivered (auto mode, not repairing: only the repaired
+ * parser was waiting for it).
  */
 size_t	stream_flush(struct stream *, uint8_t *out);
 

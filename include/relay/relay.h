@@ -17,9 +17,6 @@
 #include "pairopts.h"
 #include "stream.h"
 
-/* Inside a KDCOM packet the rest is sure to come: hold a 0x0d this long. */
-#define RELAY_HOLD_PACKET_MS	250
-
 /* A snapshot of one direction (from side -> to the other). */
 struct relay_dir_stats {
 	struct stream_counters	s;

@@ -407,6 +407,21 @@ kd_parser_want(const struct kd_parser *p)
 }
 
 size_t
+kd_parser_left(const struct kd_parser *p)
+{
+	size_t	len;
+
+	if (p->state == S_LEADER)
+		return (p->nleader > 0 ? KD_MAX_PACKET - p->nleader : 0);
+	if (p->state == S_BODY || p->buf[0] == LEADER_CONTROL_BYTE)
+		return (p->need - p->have);
+	len = p->have >= 8 ? le16_get(p->buf + 6) : KD_MAX_PAYLOAD;
+	if (len > KD_MAX_PAYLOAD)		/* oversize: ends the header */
+		return (p->need - p->have);
+	return (KD_HEADER_SIZE + len + 1 - p->have);
+}
+
+size_t
 kd_parser_span(const struct kd_parser *p, const uint8_t *d, size_t n)
 {
 	unsigned	count = p->nleader;

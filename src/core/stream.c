@@ -430,6 +430,8 @@ stream_process(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
 		}
 	}
 	s->c.bytes_out += len;
+	if (s->cut_left > 0)
+		s->cut_left = len < s->cut_left ? s->cut_left - len : 0;
 	return (len);
 }
 
@@ -437,6 +439,12 @@ int
 stream_holding(const struct stream *s)
 {
 	return (s->crlf.held);
+}
+
+int
+stream_hold_timed(const struct stream *s)
+{
+	return (s->crlf.held && s->cut_left == 0 && !stream_in_packet(s));
 }
 
 int
@@ -475,8 +483,13 @@ stream_pending(const struct stream *s)
 void
 stream_expire(struct stream *s)
 {
+	size_t	left;
+
 	if (!s->validate)
 		return;
+	/* The rest of the packet may yet come, late: stream_hold_timed(). */
+	if ((left = kd_parser_left(delivered(s))) > s->cut_left)
+		s->cut_left = left;
 	kd_parser_reset(&s->as_read);
 	kd_parser_reset(&s->repaired);
 	views_clear(s);
@@ -494,6 +507,7 @@ stream_reset(struct stream *s)
 	}
 	crlf_init(&s->crlf);
 	s->crlf.removed = removed;
+	s->cut_left = 0;
 	views_clear(s);
 	s->probe.active = 0;
 }

@@ -262,15 +262,8 @@ dir_arm_hold(struct dir *d)
 	struct timeval	tv;
 	unsigned	ms = d->r->o.hold_ms;
 
-	if (stream_holding(&d->st)) {
-		/*
-		 * The timer only guards against holding a 0x0d for ever.  A
-		 * scheduling hiccup upstream can split 0x0d 0x0a by more
-		 * than the hold time; inside a packet that is the likelier
-		 * story, so wait longer there.
-		 */
-		if (stream_in_packet(&d->st) && ms < RELAY_HOLD_PACKET_MS)
-			ms = RELAY_HOLD_PACKET_MS;
+	/* Only outside a packet: inside one the next byte decides. */
+	if (stream_hold_timed(&d->st)) {
 		tv.tv_sec = ms / 1000;
 		tv.tv_usec = (ms % 1000) * 1000;
 		event_add(d->hold, &tv);
@@ -306,7 +299,7 @@ relay_hold_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (s->fd != -1 && s->reading)
 		read_cb(s->fd, EV_READ, s);
-	if (!stream_holding(&d->st) || d->st.c.bytes_in != before)
+	if (!stream_hold_timed(&d->st) || d->st.c.bytes_in != before)
 		return;			/* decided, or timed anew */
 	if (s->fd != -1 && !s->reading)
 		return;			/* side_set_reading() re-arms */

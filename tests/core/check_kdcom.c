@@ -700,6 +700,49 @@ START_TEST(reset_reports_pending)
 }
 END_TEST
 
+
+/* What a packet cut short here may still take, at each byte. */
+START_TEST(left_in_packet)
+{
+	struct kd_parser *p = kt_xmalloc(sizeof(*p));
+	uint8_t		 b[KD_MAX_PACKET], pay[300];
+	size_t		 n, i;
+
+	memset(pay, 'p', sizeof(pay));
+	kd_parser_init(p, NULL, NULL);
+	ck_assert_uint_eq(kd_parser_left(p), 0);
+	kd_parser_feed(p, (const uint8_t *)"xy", 2);
+	ck_assert_uint_eq(kd_parser_left(p), 0);
+	/* Data: the largest packet until ByteCount is in, then its own. */
+	n = kd_build(b, KD_TYPE_STATE_MANIPULATE, KD_ID_INITIAL, pay, 300);
+	for (i = 0; i < n; i++) {
+		kd_parser_feed(p, b + i, 1);
+		if (i == n - 1)
+			ck_assert_uint_eq(kd_parser_left(p), 0);
+		else if (i < 7)
+			ck_assert_uint_eq(kd_parser_left(p), KD_MAX_PACKET -
+			    i - 1);
+		else
+			ck_assert_uint_eq(kd_parser_left(p), n - i - 1);
+	}
+	/* Control: the header only. */
+	n = kd_build(b, KD_TYPE_ACKNOWLEDGE, KD_ID_INITIAL, NULL, 0);
+	for (i = 0; i < n; i++) {
+		kd_parser_feed(p, b + i, 1);
+		ck_assert_uint_eq(kd_parser_left(p), i < 3 ?
+		    KD_MAX_PACKET - i - 1 : n - i - 1);
+	}
+	/* Oversize: the header, then resync. */
+	n = kd_build(b, KD_TYPE_STATE_MANIPULATE, KD_ID_INITIAL, pay, 300);
+	le16_put(b + 6, KD_MAX_PAYLOAD + 1);
+	kd_parser_feed(p, b, 8);
+	ck_assert_uint_eq(kd_parser_left(p), 8);
+	kd_parser_feed(p, b + 8, 8);
+	ck_assert_uint_eq(kd_parser_busy(p), 0);
+	ck_assert_uint_eq(kd_parser_left(p), 0);
+	free(p);
+}
+END_TEST
 /*
  * The resync rule, byte by byte, as the protocol doc states it: up to the
  * first completed leader, the garbage and break-ins it reports.  Returns
@@ -1038,6 +1081,7 @@ suite(void)
 	tcase_add_test(tc, bad_packets);
 	tcase_add_test(tc, partial_leaders);
 	tcase_add_test(tc, reset_reports_pending);
+	tcase_add_test(tc, left_in_packet);
 	tcase_add_loop_test(tc, resync_matches_the_rule, 0, 4);
 	tcase_add_test(tc, scans_match_the_model);
 	tcase_add_test(tc, names);

@@ -644,6 +644,184 @@ START_TEST(switch_delivers_held_cr)
 }
 END_TEST
 
+/*
+ * A held 0x0d and the relay's timers.  The line below, corrupted, is cut
+ * at every position, and between the two parts a silence of any length
+ * passes: the relay's quiet timer (release, expire) and its hold timer,
+ * which flushes only what stream_hold_timed() allows.  Inside a packet
+ * the 0x0d is never timed and the packet arrives exact however late its
+ * 0x0a; outside one (text, garbage between packets) the timer releases it.
+ */
+struct cut_line {
+	uint8_t	orig[1024], bad[2048];
+	size_t	n, blen;
+	size_t	settled;		/* bad offset after the first packet */
+	size_t	pkt[8][2];		/* packets' [start, end) in bad */
+	size_t	npkt;
+};
+
+static void
+cut_add(struct cut_line *l, const uint8_t *b, size_t len, int packet)
+{
+	size_t	at = l->blen;
+
+	memcpy(l->orig + l->n, b, len);
+	l->n += len;
+	l->blen += crlf_corrupt(b, len, l->bad + l->blen);
+	if (packet) {
+		l->pkt[l->npkt][0] = at;
+		l->pkt[l->npkt][1] = l->blen;
+		l->npkt++;
+	}
+}
+
+static void
+cut_line(struct cut_line *l, uint32_t ctl_id)
+{
+	uint8_t	b[KD_MAX_PACKET], pay[266];
+	size_t	i;
+
+	memset(l, 0, sizeof(*l));
+	/* A first packet: auto mode settles on it. */
+	cut_add(l, b, kd_build(b, KD_TYPE_DEBUG_IO, 0x80800000,
+	    (const uint8_t *)"settle\n", 7), 1);
+	l->settled = l->blen;
+	cut_add(l, (const uint8_t *)"boot\nok\r", 8, 0);
+	/* ByteCount 0x010a; 0x0a first, last, doubled; a real 0d 0a, a 0d. */
+	for (i = 0; i < sizeof(pay); i++)
+		pay[i] = 'a' + i % 26;
+	pay[0] = pay[1] = pay[100] = pay[101] = pay[265] = 0x0a;
+	pay[50] = pay[70] = 0x0d;
+	pay[51] = 0x0a;
+	cut_add(l, b, kd_build(b, KD_TYPE_STATE_MANIPULATE, 0x80800001, pay,
+	    sizeof(pay)), 1);
+	cut_add(l, b, header(b, KD_LEADER_CONTROL, KD_TYPE_ACKNOWLEDGE, 0,
+	    ctl_id, 0), 1);
+	cut_add(l, (const uint8_t *)"\r\n", 2, 0);
+	cut_add(l, b, kd_build(b, KD_TYPE_DEBUG_IO, 0x80800000,
+	    (const uint8_t *)"x\ny", 3), 1);
+	cut_add(l, (const uint8_t *)"\r", 1, 0);
+	ck_assert_uint_le(l->blen, sizeof(l->bad));
+}
+
+/* A silence of any length: what the relay's timers do in it. */
+static size_t
+silence(struct stream *s, uint8_t *out)
+{
+	size_t	o = 0;
+	int	i;
+
+	for (i = 0; i < 2; i++) {
+		o += stream_release(s, out + o);	/* quiet timer */
+		if (stream_hold_timed(s))		/* hold timer */
+			o += stream_flush(s, out + o);
+		stream_expire(s);
+		if (stream_hold_timed(s))
+			o += stream_flush(s, out + o);
+	}
+	return (o);
+}
+
+/*
+ * The line cut at p1 and at p (bad[p - 1] a 0x0d, held), a silence at
+ * each: returns whether the hold at p was timed, having checked that the
+ * output is the inverse of the line with each timed 0x0d kept.
+ */
+static int
+cut(const struct cut_line *l, enum crlf_mode mode, int guess, size_t p1,
+    size_t p)
+{
+	struct stream	s;
+	struct crlf	c;
+	uint8_t		out[2048], want[2048];
+	size_t		o, w;
+	int		timed1 = 0, timed;
+
+	stream_init(&s, mode, guess, 1, NULL, NULL, NULL);
+	o = stream_process(&s, l->bad, p1, out);
+	if (p1 < p) {
+		timed1 = stream_hold_timed(&s);
+		o += silence(&s, out + o);
+		o += stream_process(&s, l->bad + p1, p - p1, out + o);
+	}
+	ck_assert(s.repairing && stream_holding(&s));
+	timed = stream_hold_timed(&s);
+	o += silence(&s, out + o);
+	ck_assert_int_eq(stream_holding(&s), !timed);
+	o += stream_process(&s, l->bad + p, l->blen - p, out + o);
+	o += silence(&s, out + o);
+	o += stream_flush(&s, out + o);		/* the source went away */
+	crlf_init(&c);
+	w = crlf_repair(&c, l->bad, p1, want);
+	if (timed1)
+		w += crlf_flush(&c, want + w);
+	w += crlf_repair(&c, l->bad + p1, p - p1, want + w);
+	if (timed)
+		w += crlf_flush(&c, want + w);
+	w += crlf_repair(&c, l->bad + p, l->blen - p, want + w);
+	w += crlf_flush(&c, want + w);
+	ck_assert_msg(o == w && memcmp(out, want, o) == 0, "cut at %zu and "
+	    "%zu: %zu bytes out, %zu wanted", p1, p, o, w);
+	return (timed);
+}
+
+START_TEST(held_cr_in_packet_waits)
+{
+	/*
+	 * crlf=on also gets a control packet with 0x0a in its id (hostile: a
+	 * real one has none, and auto mode rightly takes one as read).
+	 */
+	static const struct {
+		enum crlf_mode	mode;
+		int		guess;
+		uint32_t	ctl_id;
+	} modes[] = { { CRLF_ON, 0, 0x80800a0a }, { CRLF_AUTO, 0, 0x80800001 },
+	    { CRLF_AUTO, 1, 0x80800001 } };
+	struct cut_line	 l;
+	size_t		 p, p1, k, from, ncr[2] = { 0 };
+	enum crlf_mode	 mode = modes[_i].mode;
+	int		 in, guess = modes[_i].guess;
+
+	cut_line(&l, modes[_i].ctl_id);
+	/* crlf=on repairs from the first byte, auto once settled. */
+	from = mode == CRLF_ON ? 0 : l.settled;
+	for (p = from + 1; p < l.blen; p++) {
+		if (l.bad[p - 1] != 0x0d)
+			continue;
+		for (in = 0, k = 0; k < l.npkt; k++)
+			in |= p - 1 >= l.pkt[k][0] && p - 1 < l.pkt[k][1];
+		ncr[in]++;
+		/* Timed exactly outside packets: the peer gets it then. */
+		ck_assert_msg(cut(&l, mode, guess, p, p) == !in, "cut at %zu: "
+		    "inside %d", p, in);
+		/* The quiet timer cutting the packet earlier changes nothing. */
+		for (p1 = from + 1; p1 < p && in; p1++)
+			ck_assert_msg(!cut(&l, mode, guess, p1, p), "cut at %zu "
+			    "and %zu: timed inside", p1, p);
+	}
+	/* 0d|0a pairs, a real 0d 0a and a lone 0d; text and garbage. */
+	ck_assert_uint_ge(ncr[1], 10);
+	ck_assert_uint_ge(ncr[0], 3);
+}
+END_TEST
+
+/* Without validation no packet is known: every held 0x0d is timed. */
+START_TEST(held_cr_timed_without_validation)
+{
+	struct cut_line	 l;
+	struct stream	 s;
+	uint8_t		 out[2048];
+	size_t		 p;
+
+	cut_line(&l, 0x80800a0a);
+	for (p = 1; p < l.blen; p++) {
+		stream_init(&s, CRLF_ON, 0, 0, NULL, NULL, NULL);
+		stream_process(&s, l.bad, p, out);
+		ck_assert_int_eq(stream_hold_timed(&s), stream_holding(&s));
+	}
+}
+END_TEST
+
 /* A ByteCount with a 0x0a: as read it swallows what follows. */
 START_TEST(corrupted_bytecount)
 {
@@ -845,6 +1023,8 @@ suite(void)
 	tcase_add_loop_test(tc, control_ending_in_cr, 0, 6);
 	tcase_add_loop_test(tc, switch_delivers_held_cr, 0, 6);
 	tcase_add_test(tc, reset_keeps_counters);
+	tcase_add_loop_test(tc, held_cr_in_packet_waits, 0, 3);
+	tcase_add_test(tc, held_cr_timed_without_validation);
 	tcase_add_loop_test(tc, lossless_random_sessions, 0, 400);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, session_tcase("generated", setup_generated));
