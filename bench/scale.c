@@ -4,7 +4,7 @@
  * pairs that all carry traffic.
  *
  *	scale [-c] [-r] [-p PAIRS] [-R READY] [-w WARM] [-t SEC] [-g SETTING]
- *	    -m kdrelayd|socat -o CONF PROGRAM
+ *	    [-s SMAPS] -m kdrelayd|socat -o CONF PROGRAM
  *
  * The VMs' lines are ptys this program opens itself (posix_openpt), 2 per
  * pair: the relay opens the slaves, this program plays both guests of
@@ -16,9 +16,10 @@
  * 16k").  Once every endpoint is open (READY seconds at most, default
  * 30), after WARM seconds (default 2) it counts, for SEC
  * seconds (default 10), the bytes each pair delivers, then samples the
- * relay processes (VmRSS, VmHWM, Pss, threads, fds, CPU time).  setup_s
- * is the time from starting kdrelayd to its last endpoint connected.  If
- * the relay dies, how (exit code, signal) is said.
+ * relay processes (VmRSS, VmHWM, Pss, threads, fds, CPU time); -s copies
+ * the first one's /proc/PID/smaps to SMAPS then, to see where it is.
+ * setup_s is the time from starting kdrelayd to its last endpoint
+ * connected.  If the relay dies, how (exit code, signal) is said.
  */
 #include <sys/epoll.h>
 #include <sys/wait.h>
@@ -51,7 +52,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: scale [-c] [-r] [-p pairs] [-R ready] [-w warm] [-t sec] "
-	    "[-g setting] -m kdrelayd|socat -o conf program\n");
+	    "[-g setting] [-s smaps] -m kdrelayd|socat -o conf program\n");
 	exit(64);
 }
 
@@ -191,6 +192,26 @@ cpu_ticks(void)
 	return sum;
 }
 
+/* The first relay process's memory map, mapping by mapping. */
+static void
+save_smaps(const char *to)
+{
+	char	path[64], buf[4096];
+	size_t	n;
+	FILE	*in, *out;
+
+	snprintf(path, sizeof path, "/proc/%d/smaps", (int)kids[0]);
+	if ((in = fopen(path, "r")) == NULL)
+		die(path);
+	if ((out = fopen(to, "w")) == NULL)
+		die(to);
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		fwrite(buf, 1, n, out);
+	fclose(in);
+	if (fclose(out) != 0)
+		die(to);
+}
+
 /* Until kdrelayd has logged every endpoint connected. */
 static void
 await_relay(int errfd, int want)
@@ -252,6 +273,7 @@ main(int argc, char **argv)
 	struct epoll_event	 ev, *evs;
 	struct line		*l;
 	const char		*mode = NULL, *conf = NULL, *global = "";
+	const char		*smaps = NULL;
 	uint8_t			*buf;
 	int64_t			 t_start, t1, t2 = 0, now, t_spawn;
 	long			 warm = 2, dur = 10, ticks1 = 0, ticks2;
@@ -266,7 +288,7 @@ main(int argc, char **argv)
 	FILE			*f;
 	char			 a[80], b[80];
 
-	while ((ch = getopt(argc, argv, "cg:m:o:p:rR:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "cg:m:o:p:rR:s:t:w:")) != -1) {
 		switch (ch) {
 		case 'c': corrupt = 1; break;
 		case 'g': global = optarg; break;
@@ -275,6 +297,7 @@ main(int argc, char **argv)
 		case 'p': pairs = atoi(optarg); break;
 		case 'r': repair = 1; break;
 		case 'R': ready_s = atoi(optarg); break;
+		case 's': smaps = optarg; break;
 		case 't': dur = atol(optarg); break;
 		case 'w': warm = atol(optarg); break;
 		default: usage();
@@ -409,6 +432,8 @@ main(int argc, char **argv)
 	pss = status_sum("smaps_rollup", "Pss");
 	thr = status_sum("status", "Threads");
 	fds = fd_count();
+	if (smaps != NULL)
+		save_smaps(smaps);
 	for (i = 0; i < nkids; i++)
 		kill(kids[i], SIGTERM);
 	if (errp[0] != -1) {

@@ -84,6 +84,9 @@ bad "$T/dup-key.conf" 5 "duplicate key 'hold-ms'"
 printf '[pair lonely]\nhost = /dev/pts/1\n' >"$T/no-target.conf"
 bad "$T/no-target.conf" 1 "pair 'lonely' has no 'target'"
 
+{ pair a /dev/pts/1 /dev/pts/2; printf 'packet-log = %s\n' "$T"; } >"$T/log-dir.conf"
+bad "$T/log-dir.conf" 4 "packet-log: $T is a directory"
+
 # Binary junk: a control byte, a NUL, bytes of no charset.
 printf '[global]\nlog = stderr\n\001\002\377\376junk\000\n' >"$T/binary.conf"
 bad "$T/binary.conf" 3 "invalid control character 0x01"
@@ -173,6 +176,12 @@ usage "--buffer-size: '1x' is not a number" --buffer-size 1x /dev/pts/1 /dev/pts
 usage "--hold-ms is for the pair on the command line" -c "$top/kdrelay.conf" --hold-ms 9
 usage "--match.* need --auto" --match 'win*' /dev/pts/1 /dev/pts/2
 usage "--auto: which VMs? give --match GLOB" --auto
+# An output file that cannot be made: said before anything starts, as the
+# file's packet-log and capture are.
+: >"$T/plain"
+usage "--packet-log: $T/plain is not a directory" --packet-log "$T/plain/kd.log" /dev/pts/1 /dev/pts/2
+usage "--capture: $T/plain is not a directory" --capture "$T/plain/a/kd.kdtrace" /dev/pts/1 /dev/pts/2
+usage "--packet-log: $T is a directory" --packet-log "$T" /dev/pts/1 /dev/pts/2
 
 # --- --help and kdrelayd(8) against the source's longopts --------------
 longs=$(sed -n '/^static const struct option longopts\[\] = {/,/^};/p' \

@@ -3,8 +3,8 @@
 # anything as its serial tty.  Against a real oxenstored:
 #   - each hostile value is refused and logged once, also while the store
 #     keeps changing around it (rescans, rewrites of the same value);
-#   - nothing but /dev/pts/<N> and the xenconsole lock is ever opened
-#     (strace on the daemon);
+#   - nothing but /dev/pts/<N>, the xenconsole lock and the pty's UUCP
+#     lock is ever opened (strace on the daemon);
 #   - a /dev/pts that is not devpts (a tmpfs over it in this namespace,
 #     holding a symlink, a plain file and /dev/null's device) is stopped
 #     by O_NOFOLLOW and by the pty-slave check;
@@ -27,7 +27,7 @@ NODE=/local/domain/20/serial/0/tty
 xvm good
 GOOD=$XVM_TTY
 xs_domain_create evil 20
-bg strace -f -qq -e trace=open,openat -o "$T/strace.log" \
+bg strace -f -qq -y -e trace=open,openat -o "$T/strace.log" \
     "$BUILD/kdrelayd" -v "unix-listen:$T/h.sock" xen:evil >"$T/relay.log" 2>&1
 STRACE_PID=$LAST
 wait_until 5 pgrep -P "$STRACE_PID" kdrelayd || fail "kdrelayd did not start"
@@ -118,11 +118,14 @@ stop "$RELAY_PID"
 stop "$STRACE_PID"
 [ ! -e "$LOCKS/xenconsole.20" ] || fail "the lock file was left behind"
 
-# Nothing but ptys and the lock was opened, ever (after the libraries, and
-# the time zone, read once at start for the wall-clock log times).
-grep -o 'open[at]*([^"]*"[^"]*"' "$T/strace.log" |
-    sed 's/^[^"]*"//; s/"$//' | sort -u >"$T/opened"
-bad=$(grep -v -E '^(/proc(/.*)?|/sys/.*|/etc/ld\.so\.cache|/etc/localtime|/usr/share/zoneinfo/.*|/(usr/)?lib(64)?/.*|/dev/pts/[0-9]+|/var/lock/xenconsole\.[0-9]+)$' \
+# Nothing but ptys and the locks (xl console's, the pty's UUCP lock) was
+# opened, ever (after the libraries, and the time zone, read once at start
+# for the wall-clock log times).  An openat relative to a directory fd
+# (the /proc scans) is named by that directory (strace -y).
+sed -n -E 's|.*open(at)?\((AT_FDCWD(<[^>]*>)?, )?"([^"]*)".*|\4|p
+    s|.*openat\([0-9]+<([^>]*)>, "([^"]*)".*|\1/\2|p' "$T/strace.log" |
+    sort -u >"$T/opened"
+bad=$(grep -v -E '^(/proc(/.*)?|/sys/.*|/etc/ld\.so\.cache|/etc/localtime|/usr/share/zoneinfo/.*|/(usr/)?lib(64)?/.*|/dev/pts/[0-9]+|/var/lock/xenconsole\.[0-9]+|/run/lock/LCK\.\.pts_[0-9]+)$' \
     "$T/opened")
 [ -z "$bad" ] || fail "the relay opened: $bad"
 grep -q '"/dev/pts/4242", [^)]*O_NOFOLLOW[^)]*) = -1 ELOOP' "$T/strace.log" ||
@@ -133,7 +136,8 @@ for n in 4242 4243 4244; do
 	[ "$c" = 1 ] || fail "/dev/pts/$n was opened $c times"
 done
 grep -qxF "$GOOD" "$T/opened" || fail "strace saw no open of $GOOD"
-note "opened only: $(tr '\n' ' ' <"$T/opened" | sed 's|/[^ ]*lib[^ ]* ||g')"
+note "opened only: $(grep -v '^/proc/' "$T/opened" | tr '\n' ' ' |
+    sed 's|/[^ ]*lib[^ ]* ||g')(/proc: the tty claim's scans)"
 
 # 4. A name two domains claim.
 xvm d1

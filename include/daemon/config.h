@@ -68,5 +68,10 @@ const struct pair_opts *config_find_pair(const struct config *,
 	    const char *name);
 /* Hand over the pairs array (malloc'd; the caller frees it). */
 struct pair_opts *config_take_pairs(struct config *, size_t *n);
+/*
+ * A packet log or capture at path can be made at start: no directory
+ * itself, and no file where its directories are to be made.  -1 with why.
+ */
+int	config_file_creatable(const char *path, char *why, size_t len);
 
 #endif

@@ -44,7 +44,10 @@ typedef void (*endpoint_up_cb)(void *arg, int fd);
  */
 typedef void (*endpoint_down_cb)(void *arg);
 
-/* pair and side name the endpoint in log messages ("win10/target: ..."). */
+/*
+ * pair and side name the endpoint in log messages ("win10/target: ...").
+ * The spec is the caller's, kept (not copied): it outlives the endpoint.
+ */
 struct endpoint *endpoint_new(struct event_base *, const struct ep_spec *,
 	    const char *pair, const char *side, endpoint_up_cb,
 	    endpoint_down_cb, void *arg);

@@ -22,7 +22,7 @@
 
 struct endpoint {
 	struct event_base	*base;
-	struct ep_spec		 spec;
+	const struct ep_spec	*spec;		/* the owner's (the relay's) */
 	char			 name[NAME_MAX_LEN];	/* "pair/side: spec" */
 	char			 label[EP_TEXT_MAX];	/* spec sans options */
 	endpoint_up_cb		 up;
@@ -42,7 +42,7 @@ struct endpoint {
 
 	/* A path to keep open (endpoint_set_target). */
 	enum ep_kind		 tkind;		/* EP_TTY, EP_UNIX */
-	char			 tpath[PATH_MAX];	/* "" none */
+	char			*tpath;		/* malloc'd, NULL none */
 	int			 tflags;
 	unsigned		 quick_ms;	/* next quick retry, 0 none */
 	struct pathwatch	 watch;

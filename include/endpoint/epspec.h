@@ -40,7 +40,8 @@ enum ep_kind {
 struct ep_spec {
 	enum ep_kind	kind;
 	char		text[EP_TEXT_MAX];	/* as given, for messages */
-	char		path[PATH_MAX];		/* tty, unix, unix-listen */
+	/* tty, unix, unix-listen: a part of text, so no longer than it */
+	char		path[EP_TEXT_MAX];
 	char		host[EP_HOST_MAX];	/* tcp, tcp-listen */
 	char		port[EP_PORT_MAX];
 	char		name[EP_NAME_MAX];	/* xen NAME, pve VMID or NAME */

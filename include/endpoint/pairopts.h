@@ -35,4 +35,15 @@ int	pair_opts_equal(const struct pair_opts *, const struct pair_opts *);
 /* A pair name: [A-Za-z0-9_.-]+, at most PAIR_NAME_MAX - 1 characters. */
 int	pair_name_valid(const char *);
 
+/*
+ * A pair_opts packed into the bytes it uses, its strings sized to fit (a
+ * few hundred bytes, not 18 KiB): for the sets of pairs a daemon keeps
+ * while only the relays need the whole struct.  Malloc'd (free() it),
+ * NULL when out of memory; unpacking gives an equal pair_opts back.
+ */
+struct pair_packed;
+struct pair_packed *pair_opts_pack(const struct pair_opts *);
+void	pair_opts_unpack(const struct pair_packed *, struct pair_opts *);
+const char *pair_packed_name(const struct pair_packed *);
+
 #endif

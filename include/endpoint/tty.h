@@ -31,7 +31,7 @@ int	tty_open_raw(const char *path, int extra_flags);
  */
 struct tty_claim {
 	int	fd;			/* -1: nothing claimed */
-	char	lockpath[PATH_MAX];	/* "" none */
+	char	*lockpath;		/* malloc'd, NULL none */
 };
 void	tty_claim_init(struct tty_claim *);
 int	tty_claim(struct tty_claim *, int fd, int uucp_lock, char *why,

@@ -24,7 +24,7 @@ struct pathwatch {
 	void			*arg;
 	struct inowatch		*iw;		/* NULL until first armed */
 	int			 ino_wd;	/* -1 when disarmed */
-	char			 wdir[PATH_MAX];
+	char			*wdir;		/* malloc'd while armed */
 	char			 wname[NAME_MAX + 1];
 	int			 warned;
 };

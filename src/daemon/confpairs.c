@@ -34,25 +34,39 @@ resolve(struct parser *p, unsigned line, const char *dir, const char *f,
 
 /*
  * A log file's missing directories are made at start (0700): what is
- * there on the way must be directories, so that a check that passes means
- * a start that does.
+ * there on the way must be directories, and the file no directory, so
+ * that a check that passes means a start that does.
  */
-static int
-creatable(struct parser *p, unsigned line, const char *path, const char *key)
+int
+config_file_creatable(const char *path, char *why, size_t len)
 {
 	char		dir[PATH_MAX], *s;
 	struct stat	st;
 
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "%s is a directory", path);
+		return (-1);
+	}
 	snprintf(dir, sizeof dir, "%s", path);
 	while ((s = strrchr(dir, '/')) != NULL && s != dir) {
 		*s = '\0';
 		if (stat(dir, &st) == 0) {
 			if (S_ISDIR(st.st_mode))
 				return (0);
-			return (conf_perr(p, line, "%s: %s is not a "
-			    "directory", key, dir));
+			snprintf(why, len, "%s is not a directory", dir);
+			return (-1);
 		}
 	}
+	return (0);
+}
+
+static int
+creatable(struct parser *p, unsigned line, const char *path, const char *key)
+{
+	char	w[PATH_MAX + 32];
+
+	if (config_file_creatable(path, w, sizeof w) == -1)
+		return (conf_perr(p, line, "%s: %s", key, w));
 	return (0);
 }
 

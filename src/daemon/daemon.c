@@ -31,9 +31,10 @@ struct daemon {
 
 	struct relay		**relays;	/* running */
 	size_t			 n;
-	struct pair_opts	*conf;		/* configured pairs */
+	/* Packed: the relays have the pairs they run in full. */
+	struct pair_packed	**conf;		/* configured pairs */
 	size_t			 nconf;
-	struct pair_opts	*found;		/* auto-discovered pairs */
+	struct pair_packed	**found;	/* auto-discovered pairs */
 	size_t			 nfound;
 	struct autodisc		*disc;
 	char			 last_status[PAIR_NAME_MAX + 256 + 68];
@@ -201,11 +202,11 @@ fd_room(unsigned long long *limit, size_t *open)
 }
 
 /* The pairs wanted now: the configured ones, then the discovered ones. */
-static struct pair_opts *
+static const struct pair_packed **
 wanted(struct daemon *d, size_t *n)
 {
-	struct pair_opts	*w;
-	size_t			 i, j, k = 0;
+	const struct pair_packed	**w;
+	size_t				  i, j, k = 0;
 
 	if ((w = calloc(d->nconf + d->nfound + 1, sizeof *w)) == NULL)
 		return NULL;
@@ -213,7 +214,8 @@ wanted(struct daemon *d, size_t *n)
 		w[k++] = d->conf[i];
 	for (i = 0; i < d->nfound; i++) {
 		for (j = 0; j < d->nconf; j++) {
-			if (strcmp(d->conf[j].name, d->found[i].name) == 0)
+			if (strcmp(pair_packed_name(d->conf[j]),
+			    pair_packed_name(d->found[i])) == 0)
 				break;
 		}
 		if (j == d->nconf)	/* a configured pair wins its name */
@@ -233,12 +235,14 @@ wanted(struct daemon *d, size_t *n)
 static int
 apply(struct daemon *d, int reloading)
 {
-	struct pair_opts	*w;
-	struct relay		**next;
-	unsigned long long	 limit = 0;
-	size_t			 n, i, j, kept = 0, k, need = 0, room, fds = 0;
-	int			 rc = 0, first_stop = 1, first_start = 1;
-	int			 first_fail = 1;
+	const struct pair_packed	**w;
+	struct pair_opts		  o;	/* one unpacked at a time */
+	struct relay			**next;
+	unsigned long long		  limit = 0;
+	size_t				  n, i, j, kept = 0, k, need = 0, room;
+	size_t				  fds = 0;
+	int				  rc = 0, first_stop = 1;
+	int				  first_start = 1, first_fail = 1;
 
 	d->changes[0] = '\0';
 
@@ -248,21 +252,27 @@ apply(struct daemon *d, int reloading)
 		log_err("out of memory applying the pair set");
 		return EXIT_OSERR;
 	}
-	for (i = 0; i < d->n; i++) {
-		for (j = 0; j < n; j++) {
-			if (next[j] == NULL && pair_opts_equal(
-			    relay_get_opts(d->relays[i]), &w[j]) &&
+	/* Names are unique on both sides: a pair matches one relay at most. */
+	for (j = 0; j < n; j++) {
+		pair_opts_unpack(w[j], &o);
+		for (i = 0; i < d->n; i++) {
+			if (d->relays[i] != NULL && pair_opts_equal(
+			    relay_get_opts(d->relays[i]), &o) &&
 			    !(reloading && relay_is_spent(d->relays[i])))
 				break;
 		}
-		if (j < n) {
+		if (i < d->n) {
 			next[j] = d->relays[i];
+			d->relays[i] = NULL;
 			kept++;
-		} else {
-			change(d, "stopped ", &first_stop,
-			    relay_get_opts(d->relays[i])->name);
-			stop_pair(d->relays[i], "removed or changed");
 		}
+	}
+	for (i = 0; i < d->n; i++) {
+		if (d->relays[i] == NULL)
+			continue;
+		change(d, "stopped ", &first_stop,
+		    relay_get_opts(d->relays[i])->name);
+		stop_pair(d->relays[i], "removed or changed");
 	}
 	for (j = 0; j < n; j++)
 		need += next[j] == NULL;
@@ -278,15 +288,17 @@ apply(struct daemon *d, int reloading)
 	for (j = 0; j < n; j++) {
 		if (next[j] != NULL || room == 0)
 			continue;
-		if ((next[j] = start_pair(d, &w[j])) != NULL) {
-			change(d, "started ", &first_start, w[j].name);
+		pair_opts_unpack(w[j], &o);
+		if ((next[j] = start_pair(d, &o)) != NULL) {
+			change(d, "started ", &first_start, o.name);
 			room--;
 		}
 	}
 	for (j = 0; j < n; j++) {
 		if (next[j] != NULL)
 			continue;
-		change(d, "failed to start ", &first_fail, w[j].name);
+		pair_opts_unpack(w[j], &o);
+		change(d, "failed to start ", &first_fail, o.name);
 		if (rc == 0)
 			rc = EXIT_UNAVAIL;
 	}
@@ -303,20 +315,50 @@ apply(struct daemon *d, int reloading)
 	return rc;
 }
 
+/* A set of pairs packed, or NULL when out of memory. */
+static struct pair_packed **
+pack_set(const struct pair_opts *pairs, size_t n)
+{
+	struct pair_packed	**set;
+	size_t			  i;
+
+	if ((set = calloc(n + 1, sizeof *set)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((set[i] = pair_opts_pack(&pairs[i])) == NULL) {
+			while (i-- > 0)
+				free(set[i]);
+			free(set);
+			return NULL;
+		}
+	}
+	return set;
+}
+
+static void
+free_set(struct pair_packed **set, size_t n)
+{
+	size_t	i;
+
+	if (set == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(set[i]);
+	free(set);
+}
+
 static void
 discovered(void *arg, const struct pair_opts *pairs, size_t n)
 {
-	struct daemon		*d = arg;
-	struct pair_opts	*copy = NULL;
+	struct daemon		 *d = arg;
+	struct pair_packed	**set;
 
-	if (n > 0 && (copy = calloc(n, sizeof *copy)) == NULL) {
+	if ((set = pack_set(pairs, n)) == NULL) {
 		log_err("auto-discovery: out of memory");
 		return;
 	}
-	if (n > 0)
-		memcpy(copy, pairs, n * sizeof *copy);
-	free(d->found);
-	d->found = copy;
+	free_set(d->found, d->nfound);
+	d->found = set;
 	d->nfound = n;
 	apply(d, 0);
 }
@@ -324,7 +366,7 @@ discovered(void *arg, const struct pair_opts *pairs, size_t n)
 static void
 forget_found(struct daemon *d)
 {
-	free(d->found);
+	free_set(d->found, d->nfound);
 	d->found = NULL;
 	d->nfound = 0;
 }
@@ -364,8 +406,19 @@ start_discovery(struct daemon *d, const struct config *cf)
 static void
 adopt(struct daemon *d, struct config *cf)
 {
-	free(d->conf);
-	d->conf = config_take_pairs(cf, &d->nconf);
+	struct pair_opts	*pairs;
+	struct pair_packed	**set;
+	size_t			  n;
+
+	pairs = config_take_pairs(cf, &n);
+	if ((set = pack_set(pairs, n)) == NULL)
+		log_err("out of memory taking the configured pairs");
+	else {
+		free_set(d->conf, d->nconf);
+		d->conf = set;
+		d->nconf = n;
+	}
+	free(pairs);
 	d->interval = cf->stats_interval;
 	snprintf(d->capture_dir, sizeof d->capture_dir, "%s", cf->capture_dir);
 	if (!d->o->log_fixed)
@@ -579,7 +632,7 @@ out:
 	event_free(d.status_ev);
 	event_base_free(d.base);
 	free(d.relays);
-	free(d.conf);
-	free(d.found);
+	free_set(d.conf, d.nconf);
+	free_set(d.found, d.nfound);
 	return rc;
 }

@@ -242,11 +242,16 @@ number(const char *opt, const char *s, unsigned long long lo,
 	return v;
 }
 
+/* An output file: refused now if the start could not make it. */
 static void
 copy_path(const char *opt, char *dst, size_t len, const char *src)
 {
+	char	why[PATH_MAX + 32];
+
 	if (snprintf(dst, len, "%s", src) >= (int)len)
 		usage_error("%s: path too long", opt);
+	if (config_file_creatable(dst, why, sizeof why) == -1)
+		usage_error("%s: %s", opt, why);
 }
 
 /* What the command line says, beside the pair options in pair_opts. */

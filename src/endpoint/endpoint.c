@@ -79,7 +79,7 @@ endpoint_new(struct event_base *base, const struct ep_spec *spec,
 	if ((ep = calloc(1, sizeof *ep)) == NULL)
 		return NULL;
 	ep->base = base;
-	ep->spec = *spec;
+	ep->spec = spec;
 	ep->up = up;
 	ep->down = down;
 	ep->arg = arg;
@@ -109,9 +109,9 @@ endpoint_start(struct endpoint *ep, char *err, size_t errlen)
 {
 	if (ep->started)
 		return 0;
-	if ((ep->be = backend_for(ep->spec.kind)) == NULL) {
+	if ((ep->be = backend_for(ep->spec->kind)) == NULL) {
 		snprintf(err, errlen, "%s: %s endpoints are not supported in "
-		    "this build", ep->name, ep_kind_name(ep->spec.kind));
+		    "this build", ep->name, ep_kind_name(ep->spec->kind));
 		endpoint_set_status(ep, EP_IDLE, NULL, "not supported");
 		return -1;
 	}
@@ -253,7 +253,7 @@ endpoint_failed(struct endpoint *ep, const char *what, int err,
 void
 endpoint_reopen(struct endpoint *ep, const char *why, int stable)
 {
-	const char	*what = ep->tpath[0] != '\0' ? ep->tpath : ep->label;
+	const char	*what = ep->tpath != NULL ? ep->tpath : ep->label;
 
 	snprintf(ep->lost_why, sizeof ep->lost_why, "%s",
 	    why != NULL && *why != '\0' ? why : "gone");
@@ -441,7 +441,7 @@ endpoint_base(const struct endpoint *ep)
 const struct ep_spec *
 endpoint_spec(const struct endpoint *ep)
 {
-	return &ep->spec;
+	return ep->spec;
 }
 
 const char *

@@ -12,7 +12,8 @@
  * if it is exactly /dev/pts/<digits>, is opened with O_NOFOLLOW, and must
  * turn out to be a pty slave.  A name two domains claim is refused.  While
  * we hold a pty we hold xl console's lock for that domain, so that the two
- * do not steal each other's bytes.  Each refusal or wait is logged once.
+ * do not steal each other's bytes, and claim the pty as any tty is claimed
+ * (another reader refused, the UUCP lock, TIOCEXCL).  Each refusal or wait is logged once.
  *
  * The pty is opened here, once per value, and never waited for or opened
  * again by path: pty numbers are reused, so a /dev/pts/N that is missing
@@ -46,8 +47,6 @@
 
 #define LOCK_DIR_ENV		"KDRELAY_XEN_LOCK_DIR"
 #define LOCK_DIR_DEFAULT	"/var/lock"
-#define PTY_SLAVE_MAJOR_LO	136	/* UNIX98_PTY_SLAVE_MAJOR */
-#define PTY_SLAVE_MAJOR_HI	143
 
 struct epxen {
 	struct endpoint	*ep;
@@ -175,13 +174,8 @@ is_spent(const struct epxen *ex, const char *tty)
 static int
 is_pty_slave(int fd, struct stat *st)
 {
-	unsigned	maj;
-
-	if (fstat(fd, st) == -1)
-		return 0;
-	maj = major(st->st_rdev);
-	return S_ISCHR(st->st_mode) && maj >= PTY_SLAVE_MAJOR_LO &&
-	    maj <= PTY_SLAVE_MAJOR_HI;
+	return fstat(fd, st) == 0 && S_ISCHR(st->st_mode) &&
+	    tty_is_pty(st->st_rdev);
 }
 
 /* Whatever the store said, st is no pty slave: wait for another value. */
@@ -222,6 +216,7 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
     const char *tty, int stub)
 {
 	struct stat	st;
+	char		why[160] = "";
 	int		fd, err;
 
 	if (lock_take(ex, domid) == -1) {
@@ -270,6 +265,17 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 		close(fd);
 		lock_release(ex);
 		refuse_not_pty(ex, what, tty, &st);
+		return;
+	}
+	/* One reader, as for any tty: the UUCP lock and TIOCEXCL. */
+	if (endpoint_claim_tty(ex->ep, fd, why, sizeof why) == -1) {
+		close(fd);
+		lock_release(ex);
+		endpoint_note(ex->ep, LOG_LVL_WARN, "%s: not opening %s: %s; "
+		    "retrying", what, tty, why);
+		endpoint_retry_backoff(ex->ep);
+		endpoint_set_status(ex->ep, EP_RETRYING, tty, "%s: %s", tty,
+		    why);
 		return;
 	}
 	snprintf(ex->tty, sizeof ex->tty, "%s", tty);

@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,6 +40,8 @@ void
 eppath_free(struct endpoint *ep)
 {
 	pathwatch_free(&ep->watch);
+	free(ep->tpath);
+	ep->tpath = NULL;
 }
 
 
@@ -129,7 +132,7 @@ path_failed(struct endpoint *ep, int err, int watching)
 	else
 		reason = strerror(err);
 	/* pve:999 waits for /var/run/qemu-server/999.serial0: say which. */
-	if (strcmp(ep->tpath, ep->spec.path) != 0) {
+	if (strcmp(ep->tpath, ep->spec->path) != 0) {
 		snprintf(buf, sizeof buf, "%s: %s", ep->tpath, reason);
 		reason = buf;
 	}
@@ -177,7 +180,7 @@ endpoint_target_attempt(struct endpoint *ep)
 {
 	int	fd, watching = 0;
 
-	if (ep->fd != -1 || ep->tpath[0] == '\0')
+	if (ep->fd != -1 || ep->tpath == NULL)
 		return;
 	endpoint_retry_cancel(ep);
 	/*
@@ -207,7 +210,7 @@ watch_hit(void *arg)
 {
 	struct endpoint	*ep = arg;
 
-	if (ep->fd == -1 && ep->tpath[0] != '\0') {
+	if (ep->fd == -1 && ep->tpath != NULL) {
 		ep->quick_ms = QUICK_MIN_MS;
 		endpoint_target_attempt(ep);
 	}
@@ -217,19 +220,34 @@ void
 endpoint_set_target(struct endpoint *ep, enum ep_kind kind, const char *path,
     int open_flags)
 {
+	char	*copy;
+
 	endpoint_retry_cancel(ep);
 	pathwatch_disarm(&ep->watch);
 	if (path == NULL) {
-		ep->tpath[0] = '\0';
+		free(ep->tpath);
+		ep->tpath = NULL;
 		return;
 	}
-	if (kind != ep->tkind || strcmp(path, ep->tpath) != 0) {
+	if (ep->tpath == NULL || strcmp(path, ep->tpath) != 0) {
+		if ((copy = strdup(path)) == NULL) {
+			free(ep->tpath);
+			ep->tpath = NULL;
+			log_err("%s: %s: out of memory", ep->name, path);
+			endpoint_set_status(ep, EP_REFUSED, path,
+			    "out of memory");
+			return;
+		}
+		free(ep->tpath);
+		ep->tpath = copy;
+		endpoint_retry_reset(ep);
+		ep->note[0] = '\0';
+	} else if (kind != ep->tkind) {
 		endpoint_retry_reset(ep);
 		ep->note[0] = '\0';
 	}
 	ep->tkind = kind;
 	ep->tflags = open_flags;
-	snprintf(ep->tpath, sizeof ep->tpath, "%s", path);
 	if (ep->fd != -1)
 		return;			/* takes effect when it is lost */
 	endpoint_set_status(ep, EP_CONNECTING, ep->tpath, "opening %s",
@@ -242,7 +260,7 @@ path_start(struct endpoint *ep, char *err, size_t errlen)
 {
 	(void)err;
 	(void)errlen;
-	endpoint_set_target(ep, ep->spec.kind, ep->spec.path, 0);
+	endpoint_set_target(ep, ep->spec->kind, ep->spec->path, 0);
 	return 0;
 }
 
@@ -261,7 +279,8 @@ path_lost(struct endpoint *ep, const char *why, int stable)
 	    "alone may next be another program's terminal; reload or restart "
 	    "the pair, or name it by a link (socat link=) or by its VM (xen:, "
 	    "pve:)", ep->name, why != NULL && *why != '\0' ? why : "gone");
-	ep->tpath[0] = '\0';
+	free(ep->tpath);
+	ep->tpath = NULL;
 	pthread_mutex_lock(&ep->lock);
 	ep->spent = 1;
 	pthread_mutex_unlock(&ep->lock);

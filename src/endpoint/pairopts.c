@@ -1,7 +1,9 @@
 /*
  * pairopts.c - what a pair is, as data.
  */
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pairopts.h"
@@ -37,4 +39,84 @@ pair_name_valid(const char *s)
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
 
 	return n > 0 && s[n] == '\0' && n < PAIR_NAME_MAX;
+}
+
+/* The string fields of a pair_opts, in the order they come in it. */
+#define STR(f)	{ offsetof(struct pair_opts, f), \
+		    sizeof(((struct pair_opts *)0)->f) }
+#define SPEC_STRS(i)	STR(side[i].text), STR(side[i].path), \
+		    STR(side[i].host), STR(side[i].port), STR(side[i].name)
+
+static const struct {
+	size_t	off, size;
+} strs[] = {
+	STR(name),		/* first: pair_packed_name() */
+	SPEC_STRS(0), SPEC_STRS(1),
+	STR(packet_log), STR(capture),
+};
+#define NSTRS	(sizeof strs / sizeof strs[0])
+
+_Static_assert(offsetof(struct pair_opts, name) == 0,
+    "pair_packed_name() reads the name first");
+
+/*
+ * The struct as it is, but each string field as its bytes and a NUL: into
+ * out (NULL: only counted).  Returns the length.
+ */
+static size_t
+pack_to(const struct pair_opts *o, char *out)
+{
+	const char	*in = (const char *)o;
+	size_t		 at = 0, len = 0, i, n;
+
+	for (i = 0; i < NSTRS; i++) {
+		n = strnlen(in + strs[i].off, strs[i].size - 1);
+		if (out != NULL) {
+			memcpy(out + len, in + at, strs[i].off - at);
+			memcpy(out + len + strs[i].off - at, in + strs[i].off,
+			    n);
+			out[len + strs[i].off - at + n] = '\0';
+		}
+		len += strs[i].off - at + n + 1;
+		at = strs[i].off + strs[i].size;
+	}
+	if (out != NULL)
+		memcpy(out + len, in + at, sizeof *o - at);
+	return len + sizeof *o - at;
+}
+
+/* A struct pair_packed is those bytes: the type only keeps them apart. */
+struct pair_packed *
+pair_opts_pack(const struct pair_opts *o)
+{
+	char	*p;
+
+	if ((p = malloc(pack_to(o, NULL))) != NULL)
+		pack_to(o, p);
+	return (struct pair_packed *)p;
+}
+
+void
+pair_opts_unpack(const struct pair_packed *p, struct pair_opts *o)
+{
+	char		*out = (char *)o;
+	const char	*in = (const char *)p;
+	size_t		 at = 0, i, n;
+
+	memset(o, 0, sizeof *o);
+	for (i = 0; i < NSTRS; i++) {
+		memcpy(out + at, in, strs[i].off - at);
+		in += strs[i].off - at;
+		n = strlen(in);
+		memcpy(out + strs[i].off, in, n + 1);
+		in += n + 1;
+		at = strs[i].off + strs[i].size;
+	}
+	memcpy(out + at, in, sizeof *o - at);
+}
+
+const char *
+pair_packed_name(const struct pair_packed *p)
+{
+	return (const char *)p;
 }

@@ -195,27 +195,28 @@ lock_dir(void)
 }
 
 /*
- * LCK..NAME for the device fd is: its path under /dev with '/' as '_'
- * (LCK..ttyS0, LCK..pts_3), whatever symlink named it.
+ * The lock file for the device fd, malloc'd (NULL: none): LCK..NAME,
+ * NAME its path under /dev with '/' as '_' (LCK..ttyS0, LCK..pts_3),
+ * whatever symlink named it.
  */
-static int
-lock_name(int fd, char *out, size_t len)
+static char *
+lock_name(int fd)
 {
-	char	self[64], dev[PATH_MAX], *p;
+	char	self[64], dev[PATH_MAX], *p, *out;
 	ssize_t	n;
 
 	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
 	if ((n = readlink(self, dev, sizeof dev - 1)) <= 0)
-		return -1;
+		return NULL;
 	dev[n] = '\0';
 	p = strncmp(dev, "/dev/", 5) == 0 ? dev + 5 : strrchr(dev, '/') + 1;
-	if (snprintf(out, len, "%s/LCK..%s", lock_dir(), p) >= (int)len)
-		return -1;
+	if (asprintf(&out, "%s/LCK..%s", lock_dir(), p) == -1)
+		return NULL;
 	for (p = out + strlen(lock_dir()) + 1; *p != '\0'; p++) {
 		if (*p == '/')
 			*p = '_';
 	}
-	return 0;
+	return out;
 }
 
 /* The pid in a lock file (HDB: ASCII, "%10d\n"), 0 if none. */
@@ -281,7 +282,7 @@ void
 tty_claim_init(struct tty_claim *c)
 {
 	c->fd = -1;
-	c->lockpath[0] = '\0';
+	c->lockpath = NULL;
 }
 
 int
@@ -290,8 +291,9 @@ tty_claim(struct tty_claim *c, int fd, int uucp_lock, char *why, size_t len)
 	struct stat	st;
 	struct tty_who	who;
 	pid_t		pid = 0;
-	char		comm[32];
+	char		comm[32], *lock;
 
+	free(c->lockpath);
 	tty_claim_init(c);
 	if (fstat(fd, &st) == -1)
 		return -1;
@@ -302,10 +304,11 @@ tty_claim(struct tty_claim *c, int fd, int uucp_lock, char *why, size_t len)
 		errno = EBUSY;
 		return -1;
 	}
-	if (uucp_lock && lock_name(fd, c->lockpath, sizeof c->lockpath) == 0 &&
-	    uucp_lock_take(c->lockpath, &pid) == -1) {
-		c->lockpath[0] = '\0';
-		if (errno == EBUSY) {
+	if (uucp_lock && (lock = lock_name(fd)) != NULL) {
+		if (uucp_lock_take(lock, &pid) == 0) {
+			c->lockpath = lock;
+		} else if (errno == EBUSY) {
+			free(lock);
 			proc_comm(pid, comm, sizeof comm);
 			if (pid == getpid())
 				say(why, len, "in use by another pair of this "
@@ -313,8 +316,10 @@ tty_claim(struct tty_claim *c, int fd, int uucp_lock, char *why, size_t len)
 			else
 				say(why, len, "locked by pid %d (%s)",
 				    (int)pid, comm);
+			errno = EBUSY;
 			return -1;
-		}
+		} else
+			free(lock);
 		/* No lock directory we may write: the checks above stand. */
 	}
 	ioctl(fd, TIOCEXCL);
@@ -327,7 +332,8 @@ tty_release(struct tty_claim *c)
 {
 	if (c->fd != -1)
 		ioctl(c->fd, TIOCNXCL);	/* a flag left set outlives us */
-	if (c->lockpath[0] != '\0')
+	if (c->lockpath != NULL)
 		uucp_lock_release(c->lockpath);
+	free(c->lockpath);
 	tty_claim_init(c);
 }

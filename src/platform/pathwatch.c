@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -41,6 +42,8 @@ pathwatch_disarm(struct pathwatch *w)
 		inowatch_rm(w->iw, w->ino_wd);
 		w->ino_wd = -1;
 	}
+	free(w->wdir);
+	w->wdir = NULL;
 }
 
 /*
@@ -83,10 +86,10 @@ pathwatch_arm(struct pathwatch *w, const char *path, const char *name)
 		return 0;
 	}
 	pathwatch_disarm(w);
-	if ((wd = inowatch_add(w->iw, dir, mask)) == -1)
+	if ((w->wdir = strdup(dir)) == NULL ||
+	    (wd = inowatch_add(w->iw, dir, mask)) == -1)
 		goto fail;
 	w->ino_wd = wd;
-	strcpy(w->wdir, dir);
 	strcpy(w->wname, next);
 	return 0;
 fail:
@@ -127,4 +130,6 @@ pathwatch_free(struct pathwatch *w)
 {
 	inowatch_free(w->iw);
 	w->iw = NULL;
+	free(w->wdir);
+	w->wdir = NULL;
 }

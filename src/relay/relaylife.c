@@ -129,8 +129,9 @@ relay_new(const struct pair_opts *o, char *err, size_t errlen)
 		s->idx = i;
 		s->label = relay_side_label[i];
 		s->fd = -1;
-			s->ep = endpoint_new(r->base, &o->side[i], o->name, s->label,
-		    relay_side_up, relay_side_down, s);
+		/* Kept by the endpoint, not copied. */
+		s->ep = endpoint_new(r->base, &r->o.side[i], r->o.name,
+		    s->label, relay_side_up, relay_side_down, s);
 		if (s->ep == NULL)
 			goto nomem;
 

@@ -3,6 +3,7 @@
  * its line, and the sample file shipped in the repository.
  */
 #include <check.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -556,6 +557,51 @@ START_TEST(many_pairs)
 }
 END_TEST
 
+/*
+ * What the daemon keeps of each pair (packed, strings sized to fit) gives
+ * back the very same pair_opts, byte for byte, strings at their longest
+ * too, and is small.
+ */
+START_TEST(packed)
+{
+	static const char	*text =
+	    "[global]\npacket-log-dir = /var/tmp/pl\n"
+	    "[pair win10]\nhost = tcp-listen:127.0.0.1:50001,crlf=off\n"
+	    "target = xen:win10,serial=1\npacket-log = win10.log\n"
+	    "capture = /abs/win10.kdtrace\nhold-ms = 1000\n"
+	    "buffer-size = 4096\nvalidate = 0\ntarget-shutdown = 0\n"
+	    "[pair b]\nhost = unix:/run/b.sock\ntarget = pve:101,crlf=on\n";
+	struct pair_opts	 o, back;
+	struct pair_packed	*p;
+	size_t			 i;
+
+	ck_assert_msg(parse(text) == 0, "%s", err);
+	ck_assert_uint_eq(cf.npairs, 2);
+	for (i = 0; i < cf.npairs; i++) {
+		ck_assert_ptr_nonnull(p = pair_opts_pack(&cf.pairs[i]));
+		ck_assert_str_eq(pair_packed_name(p), cf.pairs[i].name);
+		memset(&back, 0xa5, sizeof back);
+		pair_opts_unpack(p, &back);
+		ck_assert(pair_opts_equal(&back, &cf.pairs[i]));
+		ck_assert(memcmp(&back, &cf.pairs[i], sizeof back) == 0);
+		ck_assert_uint_lt(malloc_usable_size(p), 1024);
+		free(p);
+	}
+
+	pair_opts_init(&o);
+	memset(o.name, 'n', sizeof o.name - 1);
+	memset(o.side[1].path, 'p', sizeof o.side[1].path - 1);
+	memset(o.side[1].text, 't', sizeof o.side[1].text - 1);
+	memset(o.capture, 'c', sizeof o.capture - 1);
+	o.side[1].serial = 7;
+	o.bufsize = 12345;
+	ck_assert_ptr_nonnull(p = pair_opts_pack(&o));
+	pair_opts_unpack(p, &back);
+	ck_assert(memcmp(&back, &o, sizeof back) == 0);
+	free(p);
+}
+END_TEST
+
 START_TEST(sample_file)
 {
 	const struct pair_opts	*o;
@@ -690,6 +736,7 @@ config_suite(void)
 	tcase_add_test(tc, err_binary);
 	tcase_add_test(tc, err_long_line);
 	tcase_add_test(tc, many_pairs);
+	tcase_add_test(tc, packed);
 	tcase_add_test(tc, sample_file);
 	tcase_add_test(tc, load_errors);
 	tcase_add_test(tc, expand);

@@ -37,6 +37,7 @@
 struct tctx {
 	struct event_base	*base;
 	struct endpoint		*ep;
+	struct ep_spec		 spec;		/* ep's, kept by it */
 	int			 ups;
 	int			 downs;
 	int			 fd;		/* from the last up */
@@ -183,12 +184,11 @@ teardown(void)
 static struct endpoint *
 make_ep(const char *spec)
 {
-	struct ep_spec	sp;
 	char		err[256];
 
-	ck_assert_msg(ep_spec_parse(spec, &sp, err, sizeof err) == 0, "%s",
-	    err);
-	T.ep = endpoint_new(T.base, &sp, "pair", "target", up_cb, down_cb,
+	ck_assert_msg(ep_spec_parse(spec, &T.spec, err, sizeof err) == 0,
+	    "%s", err);
+	T.ep = endpoint_new(T.base, &T.spec, "pair", "target", up_cb, down_cb,
 	    &T);
 	ck_assert_ptr_nonnull(T.ep);
 	return T.ep;
