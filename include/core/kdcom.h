@@ -112,8 +112,9 @@ struct kd_parser {
 
 /*
  * The callback runs inside kd_parser_feed()/kd_parser_reset(); the packet it
- * is given (raw, payload) points into the parser and lives until it returns.
- * It must not feed or reset the same parser.
+ * is given (raw, payload) points into the parser, or into the bytes fed
+ * when the whole packet lies there (judged in place, not copied), and
+ * lives until it returns.  It must not feed or reset the same parser.
  */
 void	kd_parser_init(struct kd_parser *, kd_event_cb, void *arg);
 void	kd_parser_feed(struct kd_parser *, const uint8_t *, size_t);

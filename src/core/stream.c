@@ -13,7 +13,9 @@
  * there takes effect from the next input byte: the rest of the chunk goes
  * out in the new reading.  A packet is named by the input offset at which
  * its leader completed, which is the same in both readings (leader bytes
- * are never 0x0d or 0x0a).
+ * are never 0x0d or 0x0a).  While the parsers stand alike (alike()), the
+ * bytes up to the next 0x0d read the same both ways and make the same
+ * packets in both: no step there can disagree, so they go in one span.
  *
  * The decision: when the reading not delivered completes a packet OK and
  * the delivered one failed the same packet, or is still inside it (it
@@ -38,8 +40,10 @@
  * the held bytes through as above; so the packet goes out whole and
  * right, and its events are the right reading's.  When neither does it
  * goes out as the guess reads it, and the quiet timer releases a packet
- * cut short (stream_release()).  Leader bytes read the same both ways, so
- * repair holds no 0x0d at a held packet's start.
+ * cut short (stream_release()).  A packet that is all there and holds no
+ * 0x0d is not held: both readings of it are the same bytes, which would
+ * be judged alike (probe_needless(), unheld()).  Leader bytes read the
+ * same both ways, so repair holds no 0x0d at a held packet's start.
  */
 #include <stddef.h>
 #include <string.h>
