@@ -107,6 +107,9 @@ struct kd_parser {
 	size_t		 garbage;	/* pending garbage not yet reported */
 	size_t		 have;		/* bytes of the packet buffered */
 	size_t		 need;		/* bytes the packet needs in all */
+	struct kd_parser *twin;		/* fed alongside (kd_parser_feed_twin) */
+	size_t		 twin_extra;	/* its garbage beyond ours, unreported */
+	size_t		 twin_keep;	/* its buffer's bytes that are ours */
 	uint8_t		 buf[KD_MAX_PACKET];
 };
 
@@ -118,6 +121,13 @@ struct kd_parser {
  */
 void	kd_parser_init(struct kd_parser *, kd_event_cb, void *arg);
 void	kd_parser_feed(struct kd_parser *, const uint8_t *, size_t);
+/*
+ * Feed a and b, which stand alike (kd_parser_alike(), the same bytes
+ * buffered), the same bytes at the cost of one: each gets the events it
+ * would have got (its own garbage counts), and b ends where a does.
+ */
+void	kd_parser_feed_twin(struct kd_parser *a, struct kd_parser *b,
+	    const uint8_t *, size_t);
 /* Nonzero when inside a packet (the relay's timeout may then reset). */
 int	kd_parser_busy(const struct kd_parser *);
 /*

@@ -296,8 +296,8 @@ process_auto(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
 		if (alike(s) && (len = bs_copy_until(out + o, in + pos, n - pos,
 		    CR)) != 0) {
 			/* Copied first: in may be where out is. */
-			kd_parser_feed(&s->as_read, out + o, len);
-			kd_parser_feed(&s->repaired, out + o, len);
+			kd_parser_feed_twin(&s->as_read, &s->repaired,
+			    out + o, len);
 			o += len;
 			pos += len;
 			s->c.bytes_in += len;
