@@ -112,9 +112,12 @@ wait_until() {
 }
 
 # wait_log FILE PATTERN [COUNT]: until PATTERN appears COUNT times (10 s).
+# FILE may not exist yet (a background command's redirection makes it):
+# that is a count of 0, not an error that would end the wait.
 wait_log() {
 	i=0
-	while [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -lt "${3:-1}" ]; do
+	while _wl=$(grep -c -- "$2" "$1" 2>/dev/null)
+	    [ "${_wl:-0}" -lt "${3:-1}" ]; do
 		i=$((i + 1)); [ $i -gt 200 ] && return 1
 		sleep 0.05
 	done
