@@ -18,6 +18,8 @@
  * seconds (default 10), the bytes each pair delivers, then samples the
  * relay processes (VmRSS, VmHWM, Pss, threads, fds, CPU time); -s copies
  * the first one's /proc/PID/smaps to SMAPS then, to see where it is.
+ * setup_s is the time from starting kdrelayd to its last endpoint
+ * connected.  If the relay dies, how (exit code, signal) is said.
  */
 #include <sys/epoll.h>
 #include <sys/wait.h>
@@ -63,6 +65,27 @@ die(const char *what)
 	for (i = 0; i < nkids; i++)
 		kill(kids[i], SIGKILL);
 	exit(71);
+}
+
+/* The relay's log ended: say how it ended (exit code, signal, core). */
+static void
+died(void)
+{
+	int	st;
+
+	if (waitpid(kids[0], &st, 0) == kids[0]) {
+		if (WIFEXITED(st))
+			fprintf(stderr, "scale: the relay exited %d\n",
+			    WEXITSTATUS(st));
+		else if (WIFSIGNALED(st))
+			fprintf(stderr, "scale: the relay was killed by "
+			    "signal %d (%s)%s\n", WTERMSIG(st),
+			    strsignal(WTERMSIG(st)),
+			    WCOREDUMP(st) ? ", core dumped" : "");
+		nkids = 0;
+	}
+	errno = EPIPE;
+	die("the relay's log ended");
 }
 
 static void
@@ -212,7 +235,7 @@ await_relay(int errfd, int want)
 			continue;
 		}
 		if (n <= 0)
-			die("the relay's log ended");
+			died();
 		have += (size_t)n;
 		buf[have] = '\0';
 		while ((p = strchr(buf, '\n')) != NULL) {
@@ -230,13 +253,17 @@ await_relay(int errfd, int want)
 	}
 }
 
+/* The relay's log, unread; its end is the relay's. */
 static void
 drain(int fd)
 {
 	char	buf[4096];
+	ssize_t	n;
 
-	while (read(fd, buf, sizeof buf) > 0)
+	while ((n = read(fd, buf, sizeof buf)) > 0)
 		;
+	if (n == 0)
+		died();
 }
 
 int
@@ -248,9 +275,10 @@ main(int argc, char **argv)
 	const char		*mode = NULL, *conf = NULL, *global = "";
 	const char		*smaps = NULL;
 	uint8_t			*buf;
-	int64_t			 t_start, t1, t2 = 0, now;
+	int64_t			 t_start, t1, t2 = 0, now, t_spawn;
 	long			 warm = 2, dur = 10, ticks1 = 0, ticks2;
 	long			 rss, hwm, pss, thr, fds;
+	double			 setup;
 	int			 pairs = 256, ch, ep, i, n, corrupt = 0;
 	int			 repair = 0, errp[2] = { -1, -1 }, bad = 0;
 	int			 want_wire, counting = 0;
@@ -303,6 +331,7 @@ main(int argc, char **argv)
 		    want_wire ? cy.woff[at] : cy.off[at]);
 	}
 
+	t_spawn = now_ns();
 	if (strcmp(mode, "kdrelayd") == 0) {
 		if ((f = fopen(conf, "w")) == NULL)
 			die(conf);
@@ -326,6 +355,7 @@ main(int argc, char **argv)
 		close(errp[1]);
 		fcntl(errp[0], F_SETFL, O_NONBLOCK);
 		await_relay(errp[0], nlines);
+		t_start = now_ns();
 	} else {
 		for (i = 0; i < pairs; i++) {
 			char	*av[] = { argv[0], "-b", "65536", a, b, NULL };
@@ -336,6 +366,7 @@ main(int argc, char **argv)
 			    lines[2 * i + 1].slave);
 			kids[nkids++] = spawn(av, -1);
 		}
+		t_start = now_ns();
 		usleep(500000);		/* socat opens at once, no log */
 		for (i = 0; i < nkids; i++) {
 			if (waitpid(kids[i], NULL, WNOHANG) != 0) {
@@ -355,6 +386,7 @@ main(int argc, char **argv)
 	}
 	evs = xmalloc((size_t)nlines * sizeof *evs);
 	buf = xmalloc(CHUNK);
+	setup = (double)(t_start - t_spawn) / 1e9;
 	t_start = now_ns();
 	t1 = t_start + warm * 1000000000;
 	for (;;) {
@@ -429,14 +461,14 @@ main(int argc, char **argv)
 		    "pair_min_mbps=%.3f pair_median_mbps=%.3f "
 		    "pair_max_mbps=%.3f median_over_min=%.2f rss_kib=%ld "
 		    "hwm_kib=%ld pss_kib=%ld threads=%ld fds=%ld "
-		    "cpu_pct=%.1f errors=%d\n", mode, pairs, sec,
+		    "cpu_pct=%.1f errors=%d setup_s=%.1f\n", mode, pairs, sec,
 		    sum / sec / 1e6, v[0] / sec / 1e6,
 		    pct(v, (size_t)pairs, 50) / sec / 1e6,
 		    v[pairs - 1] / sec / 1e6,
 		    v[0] > 0 ? (double)pct(v, (size_t)pairs, 50) / v[0] :
 		    999.0, rss, hwm, pss, thr, fds,
 		    (double)(ticks2 - ticks1) / sysconf(_SC_CLK_TCK) / sec *
-		    100, bad);
+		    100, bad, setup);
 		free(v);
 	}
 	return bad != 0;
