@@ -4,7 +4,7 @@
  * pairs that all carry traffic.
  *
  *	scale [-c] [-r] [-p PAIRS] [-R READY] [-w WARM] [-t SEC] [-g SETTING]
- *	    [-s SMAPS] -m kdrelayd|socat -o CONF PROGRAM
+ *	    [-s SMAPS] [-i IDLE] -m kdrelayd|socat -o CONF PROGRAM
  *
  * The VMs' lines are ptys this program opens itself (posix_openpt), 2 per
  * pair: the relay opens the slaves, this program plays both guests of
@@ -18,6 +18,11 @@
  * seconds (default 10), the bytes each pair delivers, then samples the
  * relay processes (VmRSS, VmHWM, Pss, threads, fds, CPU time); -s copies
  * the first one's /proc/PID/smaps to SMAPS then, to see where it is.
+ * With -i the guests then stop sending (still reading and checking what
+ * comes) for IDLE seconds, and the relay's VmRSS is sampled again
+ * (rss_idle_kib): what idle pairs give back.
+ * setup_s is the time from starting kdrelayd to its last endpoint
+ * connected.  If the relay dies, how (exit code, signal) is said.
  */
 #include <sys/epoll.h>
 #include <sys/wait.h>
@@ -50,7 +55,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: scale [-c] [-r] [-p pairs] [-R ready] [-w warm] [-t sec] "
-	    "[-g setting] [-s smaps] -m kdrelayd|socat -o conf program\n");
+	    "[-g setting] [-s smaps] [-i idle] -m kdrelayd|socat -o conf "
+	    "program\n");
 	exit(64);
 }
 
@@ -63,6 +69,27 @@ die(const char *what)
 	for (i = 0; i < nkids; i++)
 		kill(kids[i], SIGKILL);
 	exit(71);
+}
+
+/* The relay's log ended: say how it ended (exit code, signal, core). */
+static void
+died(void)
+{
+	int	st;
+
+	if (waitpid(kids[0], &st, 0) == kids[0]) {
+		if (WIFEXITED(st))
+			fprintf(stderr, "scale: the relay exited %d\n",
+			    WEXITSTATUS(st));
+		else if (WIFSIGNALED(st))
+			fprintf(stderr, "scale: the relay was killed by "
+			    "signal %d (%s)%s\n", WTERMSIG(st),
+			    strsignal(WTERMSIG(st)),
+			    WCOREDUMP(st) ? ", core dumped" : "");
+		nkids = 0;
+	}
+	errno = EPIPE;
+	die("the relay's log ended");
 }
 
 static void
@@ -212,7 +239,7 @@ await_relay(int errfd, int want)
 			continue;
 		}
 		if (n <= 0)
-			die("the relay's log ended");
+			died();
 		have += (size_t)n;
 		buf[have] = '\0';
 		while ((p = strchr(buf, '\n')) != NULL) {
@@ -230,13 +257,35 @@ await_relay(int errfd, int want)
 	}
 }
 
+/* The relay's log, unread; its end is the relay's. */
+/* Read what line l has and check it. */
+static int
+take(struct line *l, uint8_t *buf)
+{
+	ssize_t	r;
+
+	r = read(l->fd, buf, CHUNK);
+	if (r > 0 && !l->bad && cpos_check(&l->in, buf, (size_t)r) != 0) {
+		fprintf(stderr, "scale: %s: wrong data after %llu bytes\n",
+		    l->slave, (unsigned long long)l->in.done);
+		l->bad = 1;
+		return 1;
+	}
+	if (r > 0 && l->bad)
+		cpos_advance(&l->in, (size_t)r);
+	return 0;
+}
+
 static void
 drain(int fd)
 {
 	char	buf[4096];
+	ssize_t	n;
 
-	while (read(fd, buf, sizeof buf) > 0)
+	while ((n = read(fd, buf, sizeof buf)) > 0)
 		;
+	if (n == 0)
+		died();
 }
 
 int
@@ -248,9 +297,11 @@ main(int argc, char **argv)
 	const char		*mode = NULL, *conf = NULL, *global = "";
 	const char		*smaps = NULL;
 	uint8_t			*buf;
-	int64_t			 t_start, t1, t2 = 0, now;
+	int64_t			 t_start, t1, t2 = 0, now, t_spawn;
 	long			 warm = 2, dur = 10, ticks1 = 0, ticks2;
-	long			 rss, hwm, pss, thr, fds;
+	long			 rss, hwm, pss, thr, fds, rss_idle = -1;
+	long			 idle = 0;
+	double			 setup;
 	int			 pairs = 256, ch, ep, i, n, corrupt = 0;
 	int			 repair = 0, errp[2] = { -1, -1 }, bad = 0;
 	int			 want_wire, counting = 0;
@@ -260,10 +311,11 @@ main(int argc, char **argv)
 	FILE			*f;
 	char			 a[80], b[80];
 
-	while ((ch = getopt(argc, argv, "cg:m:o:p:rR:s:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "cg:i:m:o:p:rR:s:t:w:")) != -1) {
 		switch (ch) {
 		case 'c': corrupt = 1; break;
 		case 'g': global = optarg; break;
+		case 'i': idle = atol(optarg); break;
 		case 'm': mode = optarg; break;
 		case 'o': conf = optarg; break;
 		case 'p': pairs = atoi(optarg); break;
@@ -303,6 +355,7 @@ main(int argc, char **argv)
 		    want_wire ? cy.woff[at] : cy.off[at]);
 	}
 
+	t_spawn = now_ns();
 	if (strcmp(mode, "kdrelayd") == 0) {
 		if ((f = fopen(conf, "w")) == NULL)
 			die(conf);
@@ -326,6 +379,7 @@ main(int argc, char **argv)
 		close(errp[1]);
 		fcntl(errp[0], F_SETFL, O_NONBLOCK);
 		await_relay(errp[0], nlines);
+		t_start = now_ns();
 	} else {
 		for (i = 0; i < pairs; i++) {
 			char	*av[] = { argv[0], "-b", "65536", a, b, NULL };
@@ -336,6 +390,7 @@ main(int argc, char **argv)
 			    lines[2 * i + 1].slave);
 			kids[nkids++] = spawn(av, -1);
 		}
+		t_start = now_ns();
 		usleep(500000);		/* socat opens at once, no log */
 		for (i = 0; i < nkids; i++) {
 			if (waitpid(kids[i], NULL, WNOHANG) != 0) {
@@ -355,6 +410,7 @@ main(int argc, char **argv)
 	}
 	evs = xmalloc((size_t)nlines * sizeof *evs);
 	buf = xmalloc(CHUNK);
+	setup = (double)(t_start - t_spawn) / 1e9;
 	t_start = now_ns();
 	t1 = t_start + warm * 1000000000;
 	for (;;) {
@@ -374,18 +430,8 @@ main(int argc, char **argv)
 		n = epoll_wait(ep, evs, nlines, 100);
 		for (i = 0; i < n; i++) {
 			l = &lines[evs[i].data.u32];
-			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-				r = read(l->fd, buf, CHUNK);
-				if (r > 0 && !l->bad &&
-				    cpos_check(&l->in, buf, (size_t)r) != 0) {
-					fprintf(stderr, "scale: %s: wrong data "
-					    "after %llu bytes\n", l->slave,
-					    (unsigned long long)l->in.done);
-					l->bad = 1;
-					bad++;
-				} else if (r > 0 && l->bad)
-					cpos_advance(&l->in, (size_t)r);
-			}
+			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				bad += take(l, buf);
 			if (evs[i].events & EPOLLOUT) {
 				p = cpos_run(&l->out, CHUNK, &k);
 				if ((r = write(l->fd, p, k)) > 0)
@@ -402,6 +448,23 @@ main(int argc, char **argv)
 	fds = fd_count();
 	if (smaps != NULL)
 		save_smaps(smaps);
+	if (idle > 0) {
+		for (i = 0; i < nlines; i++) {
+			ev.events = EPOLLIN;
+			ev.data.u32 = (uint32_t)i;
+			if (epoll_ctl(ep, EPOLL_CTL_MOD, lines[i].fd, &ev) == -1)
+				die("epoll_ctl");
+		}
+		t2 = now_ns() + idle * 1000000000;
+		while (now_ns() < t2) {
+			if (errp[0] != -1)
+				drain(errp[0]);
+			n = epoll_wait(ep, evs, nlines, 100);
+			for (i = 0; i < n; i++)
+				bad += take(&lines[evs[i].data.u32], buf);
+		}
+		rss_idle = status_sum("status", "VmRSS");
+	}
 	for (i = 0; i < nkids; i++)
 		kill(kids[i], SIGTERM);
 	if (errp[0] != -1) {
@@ -429,14 +492,15 @@ main(int argc, char **argv)
 		    "pair_min_mbps=%.3f pair_median_mbps=%.3f "
 		    "pair_max_mbps=%.3f median_over_min=%.2f rss_kib=%ld "
 		    "hwm_kib=%ld pss_kib=%ld threads=%ld fds=%ld "
-		    "cpu_pct=%.1f errors=%d\n", mode, pairs, sec,
+		    "cpu_pct=%.1f errors=%d setup_s=%.1f rss_idle_kib=%ld\n",
+		    mode, pairs, sec,
 		    sum / sec / 1e6, v[0] / sec / 1e6,
 		    pct(v, (size_t)pairs, 50) / sec / 1e6,
 		    v[pairs - 1] / sec / 1e6,
 		    v[0] > 0 ? (double)pct(v, (size_t)pairs, 50) / v[0] :
 		    999.0, rss, hwm, pss, thr, fds,
 		    (double)(ticks2 - ticks1) / sysconf(_SC_CLK_TCK) / sec *
-		    100, bad);
+		    100, bad, setup, rss_idle);
 		free(v);
 	}
 	return bad != 0;

@@ -16,6 +16,9 @@
  *  3. Feeding in pieces (plan cuts, single bytes, kd_parser_span steps)
  *     never changes the event sequence; inside a span no packet completes
  *     and busy does not change before its last byte; busy iff want > 0.
+ *     Inside a packet kd_parser_left() falls with every byte, from what
+ *     it said at the leader, and is never below want: the packet ends
+ *     within it.
  *  4. kd_counters_add() over the events gives consistent counters.
  *  5. Resets at plan-chosen points keep the accounting of 1.
  */
@@ -253,7 +256,7 @@ LLVMFuzzerTestOneInput(const uint8_t *x, size_t n)
 	struct kd_parser	*p;
 	struct log		 whole, cut, bytes, span, resets;
 	struct plan		 pl;
-	size_t			 pos, len, before;
+	size_t			 pos, len, before, left;
 	int			 busy;
 
 	if ((p = malloc(sizeof *p)) == NULL)
@@ -285,8 +288,16 @@ LLVMFuzzerTestOneInput(const uint8_t *x, size_t n)
 	CHECK(same_log(&whole, &cut), "plan cuts change the events");
 
 	kd_parser_init(p, on_event, &bytes);
-	for (pos = 0; pos < n; pos++)
+	for (pos = 0; pos < n; pos++) {
+		busy = kd_parser_busy(p);
+		left = kd_parser_left(p);
 		kd_parser_feed(p, x + pos, 1);
+		/* A packet ends within what left said when it began. */
+		CHECK(kd_parser_left(p) >= kd_parser_want(p) &&
+		    (!busy || left >= 1) && (!busy || !kd_parser_busy(p) ||
+		    kd_parser_left(p) < left), "left %zu, then %zu (want %zu)",
+		    left, kd_parser_left(p), kd_parser_want(p));
+	}
 	kd_parser_reset(p);
 	CHECK(same_log(&whole, &bytes), "byte-at-a-time changes the events");
 

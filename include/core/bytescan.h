@@ -130,12 +130,29 @@ bs_load(const uint8_t *p)
 	return _mm_loadu_si128((const __m128i *)p);
 }
 
+/* Eight bytes into the low half. */
+static inline __m128i
+bs_load8(const uint8_t *p)
+{
+	return _mm_loadl_epi64((const __m128i *)p);
+}
+
+/* Where four blocks' compares hit, as one 64-bit mask. */
+static inline uint64_t
+bs_mask4(__m128i w, __m128i x, __m128i y, __m128i z)
+{
+	return (uint64_t)(unsigned)_mm_movemask_epi8(w) |
+	    (uint64_t)(unsigned)_mm_movemask_epi8(x) << 16 |
+	    (uint64_t)(unsigned)_mm_movemask_epi8(y) << 32 |
+	    (uint64_t)(unsigned)_mm_movemask_epi8(z) << 48;
+}
+
 static inline size_t
 bs_copy_until_sse2(uint8_t *out, const uint8_t *in, size_t n, uint8_t b)
 {
 	const __m128i	bb = _mm_set1_epi8((char)b);
-	__m128i		w, x, y, z;
-	size_t		i = 0;
+	__m128i		w, x, y, z, ew, ex, ey, ez;
+	size_t		i = 0, k;
 	unsigned	m;
 
 	for (; n - i >= 64; i += 64) {
@@ -143,10 +160,24 @@ bs_copy_until_sse2(uint8_t *out, const uint8_t *in, size_t n, uint8_t b)
 		x = bs_load(in + i + 16);
 		y = bs_load(in + i + 32);
 		z = bs_load(in + i + 48);
-		if (_mm_movemask_epi8(_mm_or_si128(
-		    _mm_or_si128(_mm_cmpeq_epi8(w, bb), _mm_cmpeq_epi8(x, bb)),
-		    _mm_or_si128(_mm_cmpeq_epi8(y, bb), _mm_cmpeq_epi8(z, bb)))))
-			break;
+		ew = _mm_cmpeq_epi8(w, bb);
+		ex = _mm_cmpeq_epi8(x, bb);
+		ey = _mm_cmpeq_epi8(y, bb);
+		ez = _mm_cmpeq_epi8(z, bb);
+		if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ew, ex),
+		    _mm_or_si128(ey, ez)))) {
+			/* The blocks before b's whole, then b's up to it. */
+			k = (size_t)__builtin_ctzll(bs_mask4(ew, ex, ey, ez));
+			if (k >= 16)
+				_mm_storeu_si128((__m128i *)(out + i), w);
+			if (k >= 32)
+				_mm_storeu_si128((__m128i *)(out + i + 16), x);
+			if (k >= 48)
+				_mm_storeu_si128((__m128i *)(out + i + 32), y);
+			bs_copy_small(out + i + (k & ~(size_t)15),
+			    in + i + (k & ~(size_t)15), k & 15);
+			return i + k;
+		}
 		_mm_storeu_si128((__m128i *)(out + i), w);
 		_mm_storeu_si128((__m128i *)(out + i + 16), x);
 		_mm_storeu_si128((__m128i *)(out + i + 32), y);
@@ -176,16 +207,18 @@ bs_find3_sse2(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c)
 {
 	const __m128i	aa = _mm_set1_epi8((char)a), bb = _mm_set1_epi8((char)b),
 			cc = _mm_set1_epi8((char)c);
+	__m128i		w, x, y, z;
 	size_t		i = 0;
 	unsigned	m;
 
 	for (; n - i >= 64; i += 64) {
-		if (_mm_movemask_epi8(_mm_or_si128(
-		    _mm_or_si128(bs_eq3(bs_load(p + i), aa, bb, cc),
-		    bs_eq3(bs_load(p + i + 16), aa, bb, cc)),
-		    _mm_or_si128(bs_eq3(bs_load(p + i + 32), aa, bb, cc),
-		    bs_eq3(bs_load(p + i + 48), aa, bb, cc)))))
-			break;
+		w = bs_eq3(bs_load(p + i), aa, bb, cc);
+		x = bs_eq3(bs_load(p + i + 16), aa, bb, cc);
+		y = bs_eq3(bs_load(p + i + 32), aa, bb, cc);
+		z = bs_eq3(bs_load(p + i + 48), aa, bb, cc);
+		if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(w, x),
+		    _mm_or_si128(y, z))))
+			return i + (size_t)__builtin_ctzll(bs_mask4(w, x, y, z));
 	}
 	for (; n - i >= 16; i += 16) {
 		m = (unsigned)_mm_movemask_epi8(bs_eq3(bs_load(p + i), aa, bb,
@@ -207,6 +240,21 @@ bs_sum_sse2(const uint8_t *p, size_t n)
 	for (; n - i >= 32; i += 32) {
 		acc = _mm_add_epi64(acc, _mm_sad_epu8(bs_load(p + i), z));
 		acc = _mm_add_epi64(acc, _mm_sad_epu8(bs_load(p + i + 16), z));
+	}
+	if (n - i >= 16) {
+		acc = _mm_add_epi64(acc, _mm_sad_epu8(bs_load(p + i), z));
+		i += 16;
+	}
+	if (n - i >= 8) {
+		acc = _mm_add_epi64(acc, _mm_sad_epu8(bs_load8(p + i), z));
+		i += 8;
+	}
+	if (i < n && n >= 8) {
+		/* The last 8 bytes, those summed already shifted out. */
+		acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_srl_epi64(
+		    bs_load8(p + n - 8), _mm_cvtsi32_si128(8 * (8 - (n - i)))),
+		    z));
+		i = n;
 	}
 	acc = _mm_add_epi64(acc, _mm_unpackhi_epi64(acc, acc));
 	return (uint32_t)_mm_cvtsi128_si32(acc) + bs_sum_p(p + i, n - i);

@@ -34,6 +34,12 @@ struct crlf_probe {
 	uint8_t		 buf[PROBE_MAX];
 };
 
+/*
+ * The n bytes after a data leader: when the whole packet is there and
+ * holds no 0x0d, both readings are the same bytes and would be judged
+ * alike, so holding it decides nothing: returns its length (else 0).
+ */
+size_t	probe_needless(const uint8_t *, size_t n);
 /* Start holding: the bytes added next follow a data leader. */
 void	probe_start(struct crlf_probe *);
 /*

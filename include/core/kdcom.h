@@ -145,6 +145,15 @@ size_t	kd_parser_want(const struct kd_parser *);
  */
 size_t	kd_parser_left(const struct kd_parser *);
 size_t	kd_parser_span(const struct kd_parser *, const uint8_t *buf, size_t n);
+/*
+ * Nonzero when a and b stand alike: between packets with the same leader
+ * bytes counted, or inside packets with as many bytes buffered.  Given
+ * the same bytes next they then report the same packets and break-ins
+ * (garbage may differ), if, inside packets, the caller knows the bytes
+ * buffered are the same (stream.c: the same packet start, nothing
+ * repaired since).
+ */
+int	kd_parser_alike(const struct kd_parser *a, const struct kd_parser *b);
 
 /*
  * A data packet judged as it arrives, from the byte after its leader
@@ -161,6 +170,8 @@ struct kd_check {
 void	kd_check_init(struct kd_check *);
 /* Returns the bytes taken: all of them, or up to the one that judged. */
 size_t	kd_check_feed(struct kd_check *, const uint8_t *, size_t);
+/* The bytes up to the next one that may judge (SIZE_MAX once judged). */
+size_t	kd_check_want(const struct kd_check *);
 uint32_t kd_checksum(const uint8_t *, size_t);
 /*
  * Serialise a packet into out (room KD_MAX_PACKET); returns its length, or 0
@@ -184,6 +195,45 @@ struct kd_counters {
 	uint64_t	garbage;		/* bytes */
 };
 
-void	kd_counters_add(struct kd_counters *, const struct kd_event *);
+/* Inline: it runs for every packet, from the parsers' callbacks. */
+static inline void
+kd_counters_add(struct kd_counters *c, const struct kd_event *ev)
+{
+	const struct kd_packet	*pkt = ev->pkt;
+
+	if (ev->kind == KD_EV_GARBAGE) {
+		c->garbage += ev->len;
+		return;
+	}
+	if (ev->kind == KD_EV_BREAKIN) {
+		c->breakins++;
+		return;
+	}
+	switch (pkt->verdict) {
+	case KD_OK:
+		break;
+	case KD_BAD_CHECKSUM:
+		c->bad_checksum++;
+		return;
+	case KD_BAD_TRAILER:
+		c->bad_trailer++;
+		return;
+	case KD_BAD_TYPE:
+		c->bad_type++;
+		return;
+	case KD_OVERSIZE:
+		c->oversize++;
+		return;
+	}
+	if (pkt->type < KD_TYPE_MAX)
+		c->packets[pkt->type]++;
+	if (!pkt->control) {
+		c->data++;
+		return;
+	}
+	c->control++;
+	c->resends += pkt->type == KD_TYPE_RESEND;
+	c->resets += pkt->type == KD_TYPE_RESET;
+}
 
 #endif

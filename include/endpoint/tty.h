@@ -55,7 +55,24 @@ void	uucp_lock_release(const char *path);
 int	ep_path_check(const struct ep_spec *, char *err, size_t errlen);
 /* "a regular file", "a directory"... for messages. */
 const char *tty_mode_name(unsigned mode);
-/* A UNIX98 pty slave (pty numbers are reused). */
+/* A UNIX98 pty slave (pty numbers are reused); its index, -1 if none. */
 int	tty_is_pty(unsigned long long rdev);
+long	tty_pty_index(unsigned long long rdev);
+
+/*
+ * Who else has tty rdev (ttywho.c): with TTY_WHO_CTTY, a process whose
+ * controlling terminal it is (ctty, its session sid); with TTY_WHO_OPEN,
+ * another process that has it open other than the holder of its pty
+ * master (reader).  0: none.  Callers asking at once share one walk of
+ * /proc.  tty_who_counts: questions asked and walks made, so far.
+ */
+#define TTY_WHO_CTTY	1
+#define TTY_WHO_OPEN	2
+struct tty_who {
+	pid_t	ctty, sid;
+	pid_t	reader;
+};
+void	tty_who(unsigned long long rdev, int what, struct tty_who *);
+void	tty_who_counts(unsigned long *asks, unsigned long *walks);
 
 #endif

@@ -189,47 +189,84 @@ emit_garbage(struct kd_parser *p)
 	emit(p, KD_EV_GARBAGE, n, NULL);
 }
 
-/* Report the buffered packet and go back to scanning for a leader. */
+/*
+ * What a header says alone: a verdict when it decides the packet (a bad
+ * type, a control packet, an oversize ByteCount), -1 when the body does.
+ */
+static int
+head_verdict(unsigned type, unsigned len, int control)
+{
+	if (!type_on_wire(type) || kd_type_is_control(type) != control)
+		return (KD_BAD_TYPE);
+	if (control)
+		return (KD_OK);
+	if (len > KD_MAX_PAYLOAD)
+		return (KD_OVERSIZE);
+	return (-1);
+}
+
+/* The verdict on a whole data packet b of need bytes. */
+static enum kd_verdict
+body_verdict(const uint8_t *b, size_t need)
+{
+	if (b[need - 1] != KD_TRAILER)
+		return (KD_BAD_TRAILER);
+	if (kd_checksum(b + KD_HEADER_SIZE, need - KD_HEADER_SIZE - 1) !=
+	    le32_get(b + 12))
+		return (KD_BAD_CHECKSUM);
+	return (KD_OK);
+}
+
+/* Report the packet b (rawlen bytes, a body when more than a header). */
 static void
-finish(struct kd_parser *p, enum kd_verdict verdict)
+report(struct kd_parser *p, const uint8_t *b, size_t rawlen,
+    enum kd_verdict verdict)
 {
 	struct kd_packet	pkt;
-	const uint8_t		*b = p->buf;
 
-	memset(&pkt, 0, sizeof(pkt));
-	pkt.control = le32_get(b) == KD_LEADER_CONTROL;
+	pkt.control = b[0] == LEADER_CONTROL_BYTE;
 	pkt.type = le16_get(b + 4);
 	pkt.len = le16_get(b + 6);
 	pkt.id = le32_get(b + 8);
 	pkt.checksum = le32_get(b + 12);
+	pkt.api = 0;
+	pkt.has_api = 0;
 	pkt.verdict = verdict;
+	pkt.payload = NULL;
 	pkt.raw = b;
-	pkt.rawlen = p->have;
-	if (p->state == S_BODY) {
+	pkt.rawlen = rawlen;
+	if (rawlen > KD_HEADER_SIZE) {
 		pkt.payload = b + KD_HEADER_SIZE;
 		if (type_has_api(pkt.type) && pkt.len >= 4) {
 			pkt.api = le32_get(pkt.payload);
 			pkt.has_api = 1;
 		}
 	}
+	emit(p, KD_EV_PACKET, 0, &pkt);
+}
+
+/* Report the buffered packet and go back to scanning for a leader. */
+static void
+finish(struct kd_parser *p, enum kd_verdict verdict)
+{
+	size_t	have = p->have;
+
 	p->state = S_LEADER;
 	p->nleader = 0;
 	p->have = p->need = 0;
-	emit(p, KD_EV_PACKET, 0, &pkt);
+	report(p, p->buf, have, verdict);
 }
 
 static void
 header_done(struct kd_parser *p)
 {
-	unsigned	type = le16_get(p->buf + 4), len = le16_get(p->buf + 6);
-	int		control = p->buf[0] == LEADER_CONTROL_BYTE;
+	unsigned	len = le16_get(p->buf + 6);
+	int		v;
 
-	if (!type_on_wire(type) || kd_type_is_control(type) != control)
-		finish(p, KD_BAD_TYPE);
-	else if (control)
-		finish(p, KD_OK);
-	else if (len > KD_MAX_PAYLOAD)
-		finish(p, KD_OVERSIZE);
+	v = head_verdict(le16_get(p->buf + 4), len,
+	    p->buf[0] == LEADER_CONTROL_BYTE);
+	if (v != -1)
+		finish(p, v);
 	else {
 		p->state = S_BODY;
 		p->need = KD_HEADER_SIZE + len + 1;
@@ -239,15 +276,33 @@ header_done(struct kd_parser *p)
 static void
 body_done(struct kd_parser *p)
 {
-	const uint8_t	*b = p->buf;
-	size_t		 len = p->need - KD_HEADER_SIZE - 1;
+	finish(p, body_verdict(p->buf, p->need));
+}
 
-	if (b[p->need - 1] != KD_TRAILER)
-		finish(p, KD_BAD_TRAILER);
-	else if (kd_checksum(b + KD_HEADER_SIZE, len) != le32_get(b + 12))
-		finish(p, KD_BAD_CHECKSUM);
-	else
-		finish(p, KD_OK);
+/*
+ * A packet whose leader starts at b, with n bytes there: when all of it
+ * is there (the usual case), judged and reported where it lies, without
+ * a copy.  Returns its length, or 0 when it is to be buffered.
+ */
+static size_t
+in_place(struct kd_parser *p, const uint8_t *b, size_t n)
+{
+	unsigned	len;
+	size_t		need = KD_HEADER_SIZE;
+	int		v;
+
+	if (n < KD_HEADER_SIZE)
+		return (0);
+	len = le16_get(b + 6);
+	v = head_verdict(le16_get(b + 4), len, b[0] == LEADER_CONTROL_BYTE);
+	if (v == -1) {
+		need += len + 1;
+		if (n < need)
+			return (0);
+		v = body_verdict(b, need);
+	}
+	report(p, b, need, v);
+	return (need);
 }
 
 void
@@ -261,34 +316,50 @@ kd_check_init(struct kd_check *k)
 size_t
 kd_check_feed(struct kd_check *k, const uint8_t *d, size_t n)
 {
-	size_t		i = 0;
-	unsigned	type, len;
+	size_t		i = 0, t;
 
-	for (; i < n && k->verdict == -1; i++) {
-		if (k->have < sizeof(k->hdr))
-			k->hdr[k->have] = d[i];
-		else if (k->have + 1 < k->need)
-			k->sum += d[i];
-		k->have++;
-		if (k->have == sizeof(k->hdr)) {
+	while (i < n && k->verdict == -1) {
+		if (k->have < sizeof(k->hdr)) {
 			/* The header after the leader: type, ByteCount, id, sum. */
-			type = le16_get(k->hdr);
-			len = le16_get(k->hdr + 2);
-			if (!type_on_wire(type) || kd_type_is_control(type))
-				k->verdict = KD_BAD_TYPE;
-			else if (len > KD_MAX_PAYLOAD)
-				k->verdict = KD_OVERSIZE;
-			k->need = sizeof(k->hdr) + len + 1;
-		} else if (k->have == k->need) {
+			t = sizeof(k->hdr) - k->have;
+			t = t < n - i ? t : n - i;
+			memcpy(k->hdr + k->have, d + i, t);
+			k->have += t;
+			i += t;
+			if (k->have == sizeof(k->hdr)) {
+				k->verdict = head_verdict(le16_get(k->hdr),
+				    le16_get(k->hdr + 2), 0);
+				k->need = sizeof(k->hdr) +
+				    le16_get(k->hdr + 2) + 1;
+			}
+		} else if (k->have + 1 < k->need) {
+			t = k->need - 1 - k->have;
+			t = t < n - i ? t : n - i;
+			k->sum += bs_sum(d + i, t);
+			k->have += t;
+			i += t;
+		} else {
 			if (d[i] != KD_TRAILER)
 				k->verdict = KD_BAD_TRAILER;
 			else if (k->sum != le32_get(k->hdr + 8))
 				k->verdict = KD_BAD_CHECKSUM;
 			else
 				k->verdict = KD_OK;
+			k->have++;
+			i++;
 		}
 	}
 	return (i);
+}
+
+size_t
+kd_check_want(const struct kd_check *k)
+{
+	if (k->verdict != -1)
+		return (SIZE_MAX);
+	if (k->have < sizeof(k->hdr))
+		return (sizeof(k->hdr) - k->have);
+	return (k->need - k->have);
 }
 
 /*
@@ -306,16 +377,19 @@ skip(const uint8_t *d, size_t i, size_t n)
 }
 
 /*
- * Scan for a leader; returns the bytes consumed.  The state lives in
- * locals while scanning (the compiler cannot keep p's fields in registers
- * across stores through a byte pointer).
+ * Scan for a leader; returns the bytes consumed.  Packets that lie whole
+ * in d are reported on the way (in_place), the first one that does not is
+ * started in the buffer.  The state lives in locals while scanning (the
+ * compiler cannot keep p's fields in registers across stores through a
+ * byte pointer).
  */
 static size_t
 scan(struct kd_parser *p, const uint8_t *d, size_t n)
 {
-	size_t		garbage = p->garbage, i = 0, j;
+	size_t		garbage = p->garbage, i = 0, j, len;
 	unsigned	nleader = p->nleader;
 	uint8_t		leader = p->leader, b;
+	uint32_t	w;
 
 	while (i < n) {
 		if (nleader == 0) {
@@ -323,6 +397,13 @@ scan(struct kd_parser *p, const uint8_t *d, size_t n)
 			garbage += j - i;
 			if ((i = j) == n)
 				break;
+			/* Four leader bytes at once: the usual case. */
+			if (n - i >= 4 && ((w = le32_get(d + i)) ==
+			    KD_LEADER_DATA || w == KD_LEADER_CONTROL)) {
+				b = d[i];
+				i += 4;
+				goto leader;
+			}
 		}
 		b = d[i++];
 		if (b == LEADER_DATA_BYTE || b == LEADER_CONTROL_BYTE) {
@@ -333,12 +414,21 @@ scan(struct kd_parser *p, const uint8_t *d, size_t n)
 			}
 			if (++nleader < 4)
 				continue;
+		leader:
+			nleader = 0;
+			p->nleader = 0;
 			p->garbage = garbage;
 			emit_garbage(p);
+			garbage = 0;
+			/* i >= 4: the whole leader is in d, at i - 4. */
+			if (i >= 4 && (len = in_place(p, d + i - 4,
+			    n - i + 4)) != 0) {
+				i += len - 4;
+				continue;
+			}
 			memset(p->buf, b, 4);
 			p->have = 4;
 			p->need = KD_HEADER_SIZE;
-			p->nleader = 0;
 			p->state = S_HEADER;
 			return (i);
 		}
@@ -447,6 +537,17 @@ kd_parser_span(const struct kd_parser *p, const uint8_t *d, size_t n)
 	return (n);
 }
 
+int
+kd_parser_alike(const struct kd_parser *a, const struct kd_parser *b)
+{
+	if (a->state != b->state)
+		return (0);
+	if (a->state != S_LEADER)
+		return (a->have == b->have);
+	return (a->nleader == b->nleader &&
+	    (a->nleader == 0 || a->leader == b->leader));
+}
+
 void
 kd_parser_reset(struct kd_parser *p)
 {
@@ -455,47 +556,4 @@ kd_parser_reset(struct kd_parser *p)
 	p->nleader = 0;
 	p->have = p->need = 0;
 	emit_garbage(p);
-}
-
-void
-kd_counters_add(struct kd_counters *c, const struct kd_event *ev)
-{
-	const struct kd_packet	*pkt = ev->pkt;
-
-	switch (ev->kind) {
-	case KD_EV_GARBAGE:
-		c->garbage += ev->len;
-		return;
-	case KD_EV_BREAKIN:
-		c->breakins++;
-		return;
-	case KD_EV_PACKET:
-		break;
-	}
-	switch (pkt->verdict) {
-	case KD_OK:
-		break;
-	case KD_BAD_CHECKSUM:
-		c->bad_checksum++;
-		return;
-	case KD_BAD_TRAILER:
-		c->bad_trailer++;
-		return;
-	case KD_BAD_TYPE:
-		c->bad_type++;
-		return;
-	case KD_OVERSIZE:
-		c->oversize++;
-		return;
-	}
-	if (pkt->type < KD_TYPE_MAX)
-		c->packets[pkt->type]++;
-	if (pkt->control)
-		c->control++;
-	else
-		c->data++;
-	if (pkt->type == KD_TYPE_RESEND)
-		c->resends++;
-	else if (pkt->type == KD_TYPE_RESET)
-		c->resets++;
 }

@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytescan.h"
 #include "stream.h"
 
 #define VIEW_RAW	0
@@ -54,6 +55,18 @@
 #define CR		0x0d
 #define LF		0x0a
 
+/* A parser's event, when its reading is the one delivered. */
+static void
+got_one(void *arg, const struct kd_event *ev)
+{
+	struct stream	*s = arg;
+
+	kd_counters_add(&s->c.kd, ev);
+	if (s->on_event != NULL)
+		s->on_event(s->arg, ev);
+}
+
+/* Auto mode: either reading's event, noted for the judging. */
 static void
 got(struct stream *s, int view, const struct kd_event *ev)
 {
@@ -66,11 +79,8 @@ got(struct stream *s, int view, const struct kd_event *ev)
 		v->busy = 0;
 	}
 	/* Only the reading delivered at this moment is reported. */
-	if (view != s->repairing)
-		return;
-	kd_counters_add(&s->c.kd, ev);
-	if (s->on_event != NULL)
-		s->on_event(s->arg, ev);
+	if (view == s->repairing)
+		got_one(s, ev);
 }
 
 static void
@@ -83,6 +93,12 @@ static void
 got_rep(void *arg, const struct kd_event *ev)
 {
 	got(arg, VIEW_REP, ev);
+}
+
+static int
+is_auto(const struct stream *s)
+{
+	return (s->mode == CRLF_AUTO && s->validate);
 }
 
 static void
@@ -126,8 +142,9 @@ stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
 	s->on_switch = on_switch;
 	s->arg = arg;
 	crlf_init(&s->crlf);
-	kd_parser_init(&s->as_read, got_raw, s);
-	kd_parser_init(&s->repaired, got_rep, s);
+	/* One parser is ever fed unless in auto mode: no views to keep. */
+	kd_parser_init(&s->as_read, is_auto(s) ? got_raw : got_one, s);
+	kd_parser_init(&s->repaired, is_auto(s) ? got_rep : got_one, s);
 	views_clear(s);
 	if (mode == CRLF_AUTO && validate) {	/* is_auto() */
 		if ((s->probe = malloc(sizeof *s->probe)) == NULL)
@@ -157,12 +174,6 @@ stream_guess(struct stream *s, int guess)
 {
 	if (s->mode == CRLF_AUTO && !s->decided)
 		s->repairing = guess != 0;
-}
-
-static int
-is_auto(const struct stream *s)
-{
-	return (s->mode == CRLF_AUTO && s->validate);
 }
 
 /* Repair into out, counting only removals that reach the output. */
@@ -222,10 +233,14 @@ settle(struct stream *s, uint8_t *out)
 
 	for (i = 0; i < 2; i++) {
 		if (!s->view[i].busy && kd_parser_busy(p[i])) {
+			/* Where its leader completed: have - 4 bytes back. */
 			s->view[i].busy = 1;
-			s->view[i].start = s->c.bytes_in;
+			s->view[i].start = s->c.bytes_in - (p[i]->have - 4);
 		}
 	}
+	/* Only a packet completed in this step can tell the readings apart. */
+	if (!s->view[0].done && !s->view[1].done)
+		return (0);
 	if (disagree(s, x) || failed_known(s, x)) {
 		if (s->repairing && s->crlf.held) {
 			/* Held back from the peer so far: deliver it. */
@@ -272,6 +287,21 @@ step_len(struct stream *s, const uint8_t *in, size_t n)
 	return (len);
 }
 
+/*
+ * Nonzero while the two readings stand alike: nothing held, and the
+ * parsers between packets alike or inside the same packet with nothing
+ * repaired in it (as many bytes from the same start).  Up to the next
+ * 0x0d both then read the same bytes and report the same packets, so no
+ * step can disagree: they go through in one span, not step by step.
+ */
+static int
+alike(const struct stream *s)
+{
+	return (!s->crlf.held && kd_parser_alike(&s->as_read, &s->repaired) &&
+	    (!kd_parser_busy(&s->as_read) ||
+	    s->view[VIEW_RAW].start == s->view[VIEW_REP].start));
+}
+
 static size_t
 process_auto(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
 {
@@ -279,6 +309,17 @@ process_auto(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
 	size_t	pos = 0, o = 0, len, rlen;
 
 	while (pos < n) {
+		if (alike(s) && (len = bs_copy_until(out + o, in + pos, n - pos,
+		    CR)) != 0) {
+			/* Copied first: in may be where out is. */
+			kd_parser_feed(&s->as_read, out + o, len);
+			kd_parser_feed(&s->repaired, out + o, len);
+			o += len;
+			pos += len;
+			s->c.bytes_in += len;
+			o += settle(s, out + o);
+			continue;
+		}
 		len = step_len(s, in + pos, n - pos);
 		if (len == 0) {
 			crlf_flush(&s->crlf, &cr);
@@ -377,6 +418,7 @@ process_unsettled(struct stream *s, const uint8_t *in, size_t n,
 {
 	struct kd_parser	*p;
 	size_t			 pos = 0, o = 0, len;
+	int			 busy;
 
 	while (pos < n) {
 		if (s->probe->active) {
@@ -388,7 +430,17 @@ process_unsettled(struct stream *s, const uint8_t *in, size_t n,
 			o += process_auto(s, in + pos, n - pos, out + o);
 			break;
 		}
-		len = kd_parser_span(delivered(s), in + pos, n - pos);
+		p = delivered(s);
+		busy = kd_parser_busy(p);
+		len = kd_parser_span(p, in + pos, n - pos);
+		/*
+		 * Short of n between packets: a leader completes there.  A
+		 * data packet after it read alike both ways would be judged
+		 * alike: it goes through with its leader, nothing held.
+		 */
+		if (!busy && len < n - pos &&
+		    in[pos + len - 1] == KD_LEADER_DATA % 256)
+			len += probe_needless(in + pos + len, n - pos - len);
 		o += process_auto(s, in + pos, len, out + o);
 		pos += len;
 		p = delivered(s);

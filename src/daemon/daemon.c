@@ -2,8 +2,12 @@
  * daemon.c - run a set of pairs; signals, reload, discovery and stats in the
  * main loop, which never touches a byte of traffic.
  */
+#include <sys/resource.h>
+
+#include <dirent.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +170,38 @@ stop_pair(struct relay *r, const char *why)
 	relay_free(r);
 }
 
+/*
+ * A pair takes six fds or more: its two endpoints, and its loop's epoll,
+ * eventfd and signal socketpair.  Pairs the fd limit has no room for are
+ * refused in one line naming it, not started to fail one by one (libevent
+ * ends the process when a loop finds no fd for itself).
+ */
+#define PAIR_FDS	6
+#define SPARE_FDS	32	/* control clients, logs, discovery */
+
+/* How many more pairs the fd limit has room for; the limit, the fds open. */
+static size_t
+fd_room(unsigned long long *limit, size_t *open)
+{
+	struct rlimit	 rl;
+	struct dirent	*de;
+	DIR		*dir;
+	size_t		 used = 0;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return SIZE_MAX;
+	if ((dir = opendir("/proc/self/fd")) != NULL) {
+		while ((de = readdir(dir)) != NULL)
+			used += de->d_name[0] != '.';
+		closedir(dir);
+	}
+	*limit = rl.rlim_cur;
+	*open = used;
+	if (rl.rlim_cur <= used + SPARE_FDS)
+		return 0;
+	return (rl.rlim_cur - used - SPARE_FDS) / PAIR_FDS;
+}
+
 /* The pairs wanted now: the configured ones, then the discovered ones. */
 static const struct pair_packed **
 wanted(struct daemon *d, size_t *n)
@@ -192,8 +228,10 @@ wanted(struct daemon *d, size_t *n)
 
 /*
  * Bring the running set in line with what is wanted; reloading, a pair
- * with a side lost for good starts anew.  Returns -1 if a new pair failed
- * to start (it is left out; the others run).
+ * with a side lost for good starts anew.  Returns 0, or the exit code for
+ * a new pair that failed to start (it is left out; the others run): 71 if
+ * the fd limit had no room for it.  With none running, none starts unless
+ * all fit.
  */
 static int
 apply(struct daemon *d, int reloading)
@@ -201,9 +239,11 @@ apply(struct daemon *d, int reloading)
 	const struct pair_packed	**w;
 	struct pair_opts		  o;	/* one unpacked at a time */
 	struct relay			**next;
-	size_t				  n, i, j, kept = 0, k;
+	unsigned long long		  limit = 0;
+	size_t				  n, i, j, kept = 0, k, need = 0, room;
+	size_t				  fds = 0;
 	int				  rc = 0, first_stop = 1;
-	int				  first_start = 1;
+	int				  first_start = 1, first_fail = 1;
 
 	d->changes[0] = '\0';
 
@@ -211,7 +251,7 @@ apply(struct daemon *d, int reloading)
 	    (next = calloc(n + 1, sizeof *next)) == NULL) {
 		free(w);
 		log_err("out of memory applying the pair set");
-		return -1;
+		return EXIT_OSERR;
 	}
 	/* Names are unique on both sides: a pair matches one relay at most. */
 	for (j = 0; j < n; j++) {
@@ -235,15 +275,33 @@ apply(struct daemon *d, int reloading)
 		    relay_get_opts(d->relays[i])->name);
 		stop_pair(d->relays[i], "removed or changed");
 	}
+	for (j = 0; j < n; j++)
+		need += next[j] == NULL;
+	if (need > (room = fd_room(&limit, &fds))) {
+		if (kept == 0)
+			room = 0;
+		log_err("%zu pair%s not started: each needs %d file descriptors "
+		    "or more, and %zu of the limit of %llu are open (raise "
+		    "ulimit -n, or LimitNOFILE= for the service)", need - room,
+		    need - room == 1 ? "" : "s", PAIR_FDS, fds, limit);
+		rc = EXIT_OSERR;
+	}
+	for (j = 0; j < n; j++) {
+		if (next[j] != NULL || room == 0)
+			continue;
+		pair_opts_unpack(w[j], &o);
+		if ((next[j] = start_pair(d, &o)) != NULL) {
+			change(d, "started ", &first_start, o.name);
+			room--;
+		}
+	}
 	for (j = 0; j < n; j++) {
 		if (next[j] != NULL)
 			continue;
 		pair_opts_unpack(w[j], &o);
-		if ((next[j] = start_pair(d, &o)) == NULL) {
-			change(d, "failed to start ", &first_start, o.name);
-			rc = -1;
-		} else
-			change(d, "started ", &first_start, o.name);
+		change(d, "failed to start ", &first_fail, o.name);
+		if (rc == 0)
+			rc = EXIT_UNAVAIL;
 	}
 	for (i = k = 0; i < n; i++) {	/* close up failed starts */
 		if (next[i] != NULL)
@@ -495,6 +553,29 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/* libevent's warnings and errors go to our log (syslog, the journal). */
+static void
+libevent_log(int severity, const char *msg)
+{
+	enum log_level	lvl = LOG_LVL_DEBUG;
+
+	if (severity >= EVENT_LOG_ERR)
+		lvl = LOG_LVL_ERR;
+	else if (severity == EVENT_LOG_WARN)
+		lvl = LOG_LVL_WARN;
+	log_msg(lvl, "libevent: %s", msg);
+}
+
+/* What libevent cannot go on from ends us with a word and a sysexits code. */
+static void
+libevent_fatal(int err)
+{
+	log_err("libevent: fatal error; exiting");
+	if (err == (int)0xdeaddead)	/* its assertion: keep the core */
+		abort();
+	exit(EXIT_OSERR);
+}
+
 int
 daemon_run(const struct daemon_opts *o, struct config *cf)
 {
@@ -517,6 +598,8 @@ daemon_run(const struct daemon_opts *o, struct config *cf)
 	 */
 	mallopt(M_ARENA_MAX, 2);
 	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
+	event_set_log_callback(libevent_log);
+	event_set_fatal_callback(libevent_fatal);
 	relay_global_init();
 	if ((d.base = event_base_new()) == NULL) {
 		log_err("cannot create the event loop");
@@ -536,10 +619,11 @@ daemon_run(const struct daemon_opts *o, struct config *cf)
 		    cf->control_group, &ctl_ops, &d);
 
 	/* Nothing starts with a half-working set: all pairs or none. */
-	if (apply(&d, 0) != 0 || start_discovery(&d, cf) != 0) {
+	if ((rc = apply(&d, 0)) == EXIT_OK && start_discovery(&d, cf) != 0)
+		rc = EXIT_UNAVAIL;
+	if (rc != EXIT_OK) {
 		for (i = 0; i < d.n; i++)
 			stop_pair(d.relays[i], "start-up failed");
-		rc = EXIT_UNAVAIL;
 		goto out;
 	}
 	say_idle(&d);

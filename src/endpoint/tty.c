@@ -8,7 +8,8 @@
  * it: a character device that is a tty, and no session's controlling
  * terminal (pty numbers are reused: /dev/pts/N may now be an admin's
  * shell).  TIOCGSID answers only for the caller's own terminal when asked
- * on a slave, so the sessions are read from /proc/PID/stat instead.
+ * on a slave, so the sessions are read from /proc/PID/stat instead
+ * (ttywho.c, which also finds other openers).
  *
  * A claimed tty has one reader: no other process may have it open except
  * the one holding its pty master (socat, xenconsoled, the VM's backend),
@@ -20,8 +21,6 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -98,16 +97,12 @@ tty_is_pty(unsigned long long rdev)
 	    major(rdev) <= PTY_SLAVE_MAJOR_HI;
 }
 
-static int
-is_pid(const char *s)
+long
+tty_pty_index(unsigned long long rdev)
 {
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++) {
-		if (!isdigit((unsigned char)*s))
-			return 0;
-	}
-	return 1;
+	if (!tty_is_pty(rdev))
+		return -1;
+	return (long)(major(rdev) - PTY_SLAVE_MAJOR_LO) * 256 + minor(rdev);
 }
 
 /* /proc/PID/comm, for messages. */
@@ -126,56 +121,13 @@ proc_comm(pid_t pid, char *buf, size_t len)
 	fclose(f);
 }
 
-/*
- * A process whose controlling terminal is rdev: its pid and session, 0 if
- * none.  Field 7 of /proc/PID/stat is the tty in the kernel's encoding.
- */
-static pid_t
-ctty_owner(dev_t rdev, pid_t *sid)
-{
-	unsigned long	want;
-	DIR		*d;
-	struct dirent	*de;
-	char		 path[300], buf[512], *p;
-	pid_t		 found = 0;
-	int		 fd, session, ttynr;
-	ssize_t		 n;
-
-	want = (minor(rdev) & 0xff) | (major(rdev) << 8) |
-	    ((unsigned long)(minor(rdev) & ~0xffu) << 12);
-	if ((d = opendir("/proc")) == NULL)
-		return 0;
-	while (found == 0 && (de = readdir(d)) != NULL) {
-		if (!is_pid(de->d_name))
-			continue;
-		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-			continue;
-		n = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		/* comm may hold anything: the fields follow the last ')'. */
-		if ((p = strrchr(buf, ')')) == NULL ||
-		    sscanf(p + 1, " %*c %*d %*d %d %d", &session, &ttynr) != 2)
-			continue;
-		if (ttynr != 0 && (unsigned long)(unsigned)ttynr == want) {
-			found = (pid_t)atoi(de->d_name);
-			*sid = session;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
 int
 tty_open(const char *path, int extra_flags, struct termios *orig, char *why,
     size_t len)
 {
 	struct termios	t;
 	struct stat	st;
-	pid_t		owner, sid = 0;
+	struct tty_who	who;
 	char		comm[32];
 	int		fd, err;
 
@@ -199,10 +151,12 @@ tty_open(const char *path, int extra_flags, struct termios *orig, char *why,
 		errno = ENOTTY;
 		goto fail;
 	}
-	if ((owner = ctty_owner(st.st_rdev, &sid)) != 0) {
-		proc_comm(owner, comm, sizeof comm);
+	tty_who(st.st_rdev, TTY_WHO_CTTY, &who);
+	if (who.ctty != 0) {
+		proc_comm(who.ctty, comm, sizeof comm);
 		say(why, len, "the controlling terminal of session %d (pid %d, "
-		    "%s): not a VM's serial line", (int)sid, (int)owner, comm);
+		    "%s): not a VM's serial line", (int)who.sid, (int)who.ctty,
+		    comm);
 		errno = EBUSY;
 		goto fail;
 	}
@@ -231,109 +185,6 @@ tty_open_raw(const char *path, int extra_flags)
 }
 
 /* ---- one reader ---- */
-
-/*
- * Does any entry of process dir's "fd" or "fdinfo" (pfd is an fd of
- * /proc/PID) satisfy match?  The two scans below differ only in that test.
- */
-static int
-any_fd(int pfd, const char *sub, int (*match)(int, const char *, void *),
-    void *arg)
-{
-	DIR		*d;
-	struct dirent	*de;
-	char		 path[300];
-	int		 fd, found = 0;
-
-	if ((fd = openat(pfd, sub, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return 0;
-	}
-	while (!found && (de = readdir(d)) != NULL) {
-		if (!is_pid(de->d_name))
-			continue;
-		snprintf(path, sizeof path, "%s/%s", sub, de->d_name);
-		found = match(pfd, path, arg);
-	}
-	closedir(d);
-	return found;
-}
-
-/* fdinfo entry path is a pty master of index *arg. */
-static int
-is_master_of(int pfd, const char *path, void *arg)
-{
-	char		 buf[256], *p;
-	int		 fd;
-	ssize_t		 n;
-
-	if ((fd = openat(pfd, path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strstr(buf, "tty-index:");
-	return p != NULL && strtoul(p + 10, NULL, 10) == *(unsigned *)arg;
-}
-
-/* fd entry path is the character device *arg. */
-static int
-is_dev(int pfd, const char *path, void *arg)
-{
-	struct stat	st;
-
-	return fstatat(pfd, path, &st, 0) == 0 && S_ISCHR(st.st_mode) &&
-	    st.st_rdev == *(dev_t *)arg;
-}
-
-/* Does process dir hold the master of pty index? */
-static int
-holds_master(int pfd, unsigned index)
-{
-	return any_fd(pfd, "fdinfo", is_master_of, &index);
-}
-
-/* Does process dir hold rdev open? */
-static int
-holds_dev(int pfd, dev_t rdev)
-{
-	return any_fd(pfd, "fd", is_dev, &rdev);
-}
-
-/*
- * Another process reading rdev: one that has it open, other than us and
- * the holder of its pty master (the VM's side of the line).  0 if none.
- */
-static pid_t
-other_reader(dev_t rdev)
-{
-	DIR		*d;
-	struct dirent	*de;
-	pid_t		 me = getpid(), pid, found = 0;
-	unsigned	 index;
-	int		 pfd;
-
-	index = (major(rdev) - PTY_SLAVE_MAJOR_LO) * 256 + minor(rdev);
-	if ((d = opendir("/proc")) == NULL)
-		return 0;
-	while (found == 0 && (de = readdir(d)) != NULL) {
-		if (!is_pid(de->d_name) || (pid = atoi(de->d_name)) == me)
-			continue;
-		if ((pfd = openat(dirfd(d), de->d_name, O_RDONLY |
-		    O_DIRECTORY | O_CLOEXEC)) == -1)
-			continue;
-		if (holds_dev(pfd, rdev) && !(tty_is_pty(rdev) &&
-		    holds_master(pfd, index)))
-			found = pid;
-		close(pfd);
-	}
-	closedir(d);
-	return found;
-}
 
 static const char *
 lock_dir(void)
@@ -438,6 +289,7 @@ int
 tty_claim(struct tty_claim *c, int fd, int uucp_lock, char *why, size_t len)
 {
 	struct stat	st;
+	struct tty_who	who;
 	pid_t		pid = 0;
 	char		comm[32], *lock;
 
@@ -445,7 +297,8 @@ tty_claim(struct tty_claim *c, int fd, int uucp_lock, char *why, size_t len)
 	tty_claim_init(c);
 	if (fstat(fd, &st) == -1)
 		return -1;
-	if ((pid = other_reader(st.st_rdev)) != 0) {
+	tty_who(st.st_rdev, TTY_WHO_OPEN, &who);
+	if ((pid = who.reader) != 0) {
 		proc_comm(pid, comm, sizeof comm);
 		say(why, len, "in use by pid %d (%s)", (int)pid, comm);
 		errno = EBUSY;

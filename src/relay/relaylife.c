@@ -5,11 +5,14 @@
  */
 #include <sys/mman.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -53,6 +56,31 @@ relay_global_init(void)
 	pthread_once(&threads_once, threads_init);
 }
 
+/*
+ * libevent ends the process when a new loop finds no fd for its epoll,
+ * eventfd and signal socketpair: see that four are free first.
+ */
+static int
+loop_fds_free(void)
+{
+	int	p[2], q[2], err;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	if (pipe2(q, O_CLOEXEC) == -1) {
+		err = errno;
+		close(p[0]);
+		close(p[1]);
+		errno = err;
+		return -1;
+	}
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+	return 0;
+}
+
 void
 relay_set_watcher(struct relay *r, struct event *ev)
 {
@@ -73,6 +101,12 @@ relay_new(const struct pair_opts *o, char *err, size_t errlen)
 	if (o->bufsize < 64) {
 		snprintf(err, errlen, "%s: buffer size %zu too small", o->name,
 		    o->bufsize);
+		return NULL;
+	}
+	if (loop_fds_free() == -1) {
+		snprintf(err, errlen, "%s: no file descriptors for its event "
+		    "loop: %s (raise ulimit -n, or LimitNOFILE= for the "
+		    "service)", o->name, strerror(errno));
 		return NULL;
 	}
 	if ((r = calloc(1, sizeof *r)) == NULL)
