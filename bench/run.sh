@@ -75,6 +75,9 @@ CONTENDERS="kdrelayd socat ptycrlf direct"
 mkdir -p "$OUT" || exit 1
 OUT=$(cd "$OUT" && pwd)
 T=$(mktemp -d /tmp/kdrelay-bench.XXXXXX)
+# The ptys are the bench's own: a lock that another kdrelayd on this
+# machine left on a pty number reused since must not stall a pair here.
+mkdir "$T/lock" && export KDRELAY_LOCK_DIR="$T/lock"
 PIDS=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
