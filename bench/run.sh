@@ -418,15 +418,18 @@ run_scale() {
 		for c in $cs; do
 			if [ $c = kdrelayd ] || [ $c = before ]; then
 				d=$BUILD; [ $c = before ] && d=$BEFORE/build
-				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -t "$SCALE_SEC" \
-				    -i "$SCALE_IDLE" -m kdrelayd -o "$T/scale.conf" \
+				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -R 120 \
+				    -t "$SCALE_SEC" -i "$SCALE_IDLE" -m kdrelayd \
+				    -o "$T/scale.conf" \
 				    "$d/kdrelayd" 2>>"$T/scale.err")
 			elif [ $c = kdrelayd-16k ]; then
-				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -t "$SCALE_SEC" \
-				    -i "$SCALE_IDLE" -g "buffer-size = 16k" -m kdrelayd \
+				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -R 120 \
+				    -t "$SCALE_SEC" -i "$SCALE_IDLE" \
+				    -g "buffer-size = 16k" -m kdrelayd \
 				    -o "$T/scale.conf" "$BUILD/kdrelayd" 2>>"$T/scale.err")
 			else
-				out=$("$BUILD/bench/scale" -c -p "$PAIRS" -t "$SCALE_SEC" \
+				out=$("$BUILD/bench/scale" -c -p "$PAIRS" -R 120 \
+				    -t "$SCALE_SEC" \
 				    -m socat socat 2>>"$T/scale.err")
 			fi
 			[ -n "$out" ] || { say "scale $c failed: $(tail -3 "$T/scale.err")"; continue; }
