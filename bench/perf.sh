@@ -85,7 +85,8 @@ if [ -s "$D/scale.csv" ] && grep -q ',before,' "$D/scale.csv"; then
 		t[c] = $13; f[c] = $14; e[c] += $16
 	}
 	END { for (i = 1; i <= k; i++) { c = order[i]
-		printf "| %s | %d | %.1f | %.2f | %.1f | %s | %d | %d | %d |\n", c == "kdrelayd" ? "now" : c, p[c], a[c] / n[c], w[c], r[c] / 1024, ri[c] > 0 ? sprintf("%.1f", ri[c] / 1024) : "-", t[c], f[c], e[c] } }' "$D/scale.csv"
+		idle = "-"; if (ri[c] > 0) idle = sprintf("%.1f", ri[c] / 1024)
+		printf "| %s | %d | %.1f | %.2f | %.1f | %s | %d | %d | %d |\n", c == "kdrelayd" ? "now" : c, p[c], a[c] / n[c], w[c], r[c] / 1024, idle, t[c], f[c], e[c] } }' "$D/scale.csv"
 fi
 
 if [ -s "$D/scale1k.csv" ]; then
