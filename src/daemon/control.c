@@ -306,6 +306,30 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 
 /* ---- the socket ---- */
 
+/*
+ * Members of gid reach path only if every directory above it lets them
+ * search it: say which one does not (kdrelayd makes a missing one 0700; a
+ * unit's runtime directory needs RuntimeDirectoryMode=0750 and Group=).
+ */
+static void
+check_reach(const char *path, const char *group, gid_t gid)
+{
+	char		dir[PATH_MAX], *s;
+	struct stat	st;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	while ((s = strrchr(dir, '/')) != NULL && s != dir) {
+		*s = '\0';
+		if (stat(dir, &st) == -1 || (st.st_mode & S_IXOTH) ||
+		    (st.st_gid == gid && (st.st_mode & S_IXGRP)))
+			continue;
+		log_warn("control: group %s cannot reach %s: %s is mode %04o, "
+		    "group %u", group, path, dir,
+		    (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid);
+		return;
+	}
+}
+
 struct control *
 control_new(struct event_base *base, const char *path, const char *group,
     const struct control_ops *ops, void *arg)
@@ -343,6 +367,7 @@ control_new(struct event_base *base, const char *path, const char *group,
 		}
 		c->has_group = 1;
 		c->gid = g->gr_gid;
+		check_reach(path, group, g->gr_gid);
 	}
 	c->accept_ev = event_new(base, c->ls.fd, EV_READ | EV_PERSIST,
 	    accept_cb, c);

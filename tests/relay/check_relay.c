@@ -17,6 +17,7 @@
 #include "epspec.h"
 #include "pairopts.h"
 #include "relay.h"
+#include "kdtest.h"
 
 static void
 pair(struct pair_opts *o)
@@ -98,11 +99,5 @@ relay_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(relay_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (kt_run(relay_suite()));
 }
