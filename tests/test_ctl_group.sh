@@ -6,7 +6,8 @@
 # /run/kdrelay/control mode 0660, group kdctl; both users can use it
 # (capture only by a plain name, into capture-dir); a user outside the
 # group is refused by SO_PEERCRED, told why, and the refusal is logged.
-# Where the socket's directory keeps the group out (kdrelayd made it 0700
+# The groups are the connecting process's, not the group file's.  Where
+# the socket's directory keeps the group out (kdrelayd made it 0700
 # itself), kdrelayd says so.
 . "$TESTS/lib/common.sh"
 . "$TESTS/lib/xenstore.sh"
@@ -101,6 +102,19 @@ said=$(cat "$T/err")
 as kdop status p
 [ $rc = 0 ] || fail "kdop after the refusal: exit $rc: $(cat "$T/err")"
 note "ok: nobody refused: $said"
+
+# The groups that count are the connecting process's, as the kernel has
+# them, not what the group file says of its user (the socket still open
+# to all): a member's process that dropped its supplementary groups is
+# refused, one that was given kdctl by whoever started it is let in.
+mid=$(id -u "$member")
+setpriv --reuid "$mid" --regid "$(id -g "$member")" --clear-groups \
+    "$CTL" status p >"$T/out" 2>"$T/err"; rc=$?
+[ $rc = 77 ] || fail "$member without its groups: exit $rc: $(cat "$T/out" "$T/err")"
+setpriv --reuid nobody --regid nogroup --groups kdctl \
+    "$CTL" status p >"$T/out" 2>"$T/err"; rc=$?
+[ $rc = 0 ] || fail "nobody with kdctl as a supplementary group: exit $rc: $(cat "$T/err")"
+note "ok: the process's own groups count (SO_PEERGROUPS), not the group file's"
 stop "$RELAY"
 [ ! -e "$S" ] || fail "$S left after exit"
 
