@@ -223,7 +223,10 @@ main(int argc, char **argv)
 	}
 
 	buf = xmalloc(chunk + STREAM_SLACK);
-	stream_init(&st, cm, 1, validate, NULL, NULL, NULL);
+	if (stream_init(&st, cm, 1, validate, NULL, NULL, NULL) != 0) {
+		fprintf(stderr, "corebench: out of memory\n");
+		return 1;
+	}
 	for (pos = 0; pos < n; pos += len) {
 		len = n - pos < chunk ? n - pos : chunk;
 		slack = stream_slack(&st);
@@ -243,6 +246,7 @@ main(int argc, char **argv)
 	    (unsigned long long)(st.c.kd.bad_checksum + st.c.kd.bad_trailer +
 	    st.c.kd.bad_type + st.c.kd.oversize),
 	    (unsigned long long)st.c.kd.garbage);
+	stream_free(&st);
 	free(buf);
 	free(in);
 	return 0;

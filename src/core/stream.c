@@ -42,6 +42,7 @@
  * repair holds no 0x0d at a held packet's start.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bytescan.h"
@@ -114,27 +115,25 @@ views_clear(struct stream *s)
 	}
 }
 
-void
+int
 stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
     stream_event_cb on_event, stream_switch_cb on_switch, void *arg)
 {
 	size_t	parsers = offsetof(struct stream, as_read),
-		after = parsers + 2 * sizeof(struct kd_parser),
-		held = offsetof(struct stream, probe) +
-		    offsetof(struct crlf_probe, buf),
-		rest = held + sizeof(s->probe.buf);
+		after = parsers + 2 * sizeof(struct kd_parser);
 
 	/*
-	 * All but the packet buffers (the parsers', kd_parser_init() does
-	 * the rest of those; the probe's): pages a stream does not use stay
-	 * untouched, a thousand pairs' worth.
+	 * All but the parsers' packet buffers (kd_parser_init() does the
+	 * rest of those): pages a stream does not use stay untouched where
+	 * the owner's memory is fresh.  Only auto mode holds packets: the
+	 * probe's 8 KiB are not there for the others, a thousand pairs'
+	 * worth.
 	 */
 	_Static_assert(offsetof(struct stream, repaired) ==
 	    offsetof(struct stream, as_read) + sizeof(struct kd_parser),
 	    "the two parsers are adjacent");
 	memset(s, 0, parsers);
-	memset((char *)s + after, 0, held - after);
-	memset((char *)s + rest, 0, sizeof(*s) - rest);
+	memset((char *)s + after, 0, sizeof(*s) - after);
 	s->mode = mode;
 	s->repairing = mode == CRLF_ON;
 	stream_guess(s, guess);
@@ -147,6 +146,27 @@ stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
 	kd_parser_init(&s->as_read, is_auto(s) ? got_raw : got_one, s);
 	kd_parser_init(&s->repaired, is_auto(s) ? got_rep : got_one, s);
 	views_clear(s);
+	if (mode == CRLF_AUTO && validate) {	/* is_auto() */
+		if ((s->probe = malloc(sizeof *s->probe)) == NULL)
+			return (-1);
+		s->probe->active = 0;
+		s->probe->len = 0;
+	}
+	return (0);
+}
+
+void
+stream_free(struct stream *s)
+{
+	free(s->probe);
+	s->probe = NULL;
+}
+
+/* A data packet is held (auto mode, not settled). */
+static int
+holding_packet(const struct stream *s)
+{
+	return (s->probe != NULL && s->probe->active);
 }
 
 void
@@ -363,18 +383,18 @@ hold_switch(struct stream *s, int x)
 static size_t
 hold_release(struct stream *s, uint8_t *out)
 {
-	s->probe.active = 0;
-	if (s->probe.len == 0)
+	s->probe->active = 0;
+	if (s->probe->len == 0)
 		return (0);
-	return (process_auto(s, s->probe.buf, s->probe.len, out));
+	return (process_auto(s, s->probe->buf, s->probe->len, out));
 }
 
 /* Judge the held packet; release it once that is settled. */
 static size_t
 hold_judge(struct stream *s, uint8_t *out)
 {
-	int	cur = s->repairing, v = probe_verdict(&s->probe, cur);
-	int	w = probe_verdict(&s->probe, !cur);
+	int	cur = s->repairing, v = probe_verdict(s->probe, cur);
+	int	w = probe_verdict(s->probe, !cur);
 
 	if (v == KD_OK) {
 		/* The other reading differs unless it validates too. */
@@ -383,7 +403,7 @@ hold_judge(struct stream *s, uint8_t *out)
 	} else if (w == KD_OK) {
 		hold_switch(s, !cur);
 		s->decided = 1;
-	} else if ((v == -1 || w == -1) && !probe_full(&s->probe))
+	} else if ((v == -1 || w == -1) && !probe_full(s->probe))
 		return (0);
 	return (hold_release(s, out));
 }
@@ -401,8 +421,8 @@ process_unsettled(struct stream *s, const uint8_t *in, size_t n,
 	int			 busy;
 
 	while (pos < n) {
-		if (s->probe.active) {
-			pos += probe_add(&s->probe, in + pos, n - pos);
+		if (s->probe->active) {
+			pos += probe_add(s->probe, in + pos, n - pos);
 			o += hold_judge(s, out + o);
 			continue;
 		}
@@ -428,7 +448,7 @@ process_unsettled(struct stream *s, const uint8_t *in, size_t n,
 		if (!s->decided && kd_parser_busy(p) &&
 		    kd_parser_want(p) == KD_HEADER_SIZE - 4 &&
 		    p->buf[0] == KD_LEADER_DATA % 256)
-			probe_start(&s->probe);
+			probe_start(s->probe);
 	}
 	return (o);
 }
@@ -442,7 +462,7 @@ stream_slack(const struct stream *s)
 int
 stream_held(const struct stream *s)
 {
-	return (s->probe.active);
+	return (holding_packet(s));
 }
 
 size_t
@@ -450,7 +470,7 @@ stream_release(struct stream *s, uint8_t *out)
 {
 	size_t	len;
 
-	if (!s->probe.active)
+	if (!holding_packet(s))
 		return (0);
 	len = hold_release(s, out);
 	s->c.bytes_out += len;
@@ -529,7 +549,7 @@ int
 stream_pending(const struct stream *s)
 {
 	return (s->validate && (kd_parser_pending(&s->as_read) ||
-	    kd_parser_pending(&s->repaired) || s->probe.active));
+	    kd_parser_pending(&s->repaired) || holding_packet(s)));
 }
 
 void
@@ -545,7 +565,8 @@ stream_expire(struct stream *s)
 	kd_parser_reset(&s->as_read);
 	kd_parser_reset(&s->repaired);
 	views_clear(s);
-	s->probe.active = 0;
+	if (s->probe != NULL)
+		s->probe->active = 0;
 }
 
 void
@@ -561,5 +582,6 @@ stream_reset(struct stream *s)
 	s->crlf.removed = removed;
 	s->cut_left = 0;
 	views_clear(s);
-	s->probe.active = 0;
+	if (s->probe != NULL)
+		s->probe->active = 0;
 }

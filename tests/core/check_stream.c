@@ -63,7 +63,8 @@ run(struct run *r, enum crlf_mode mode, int guess, int validate,
 
 	memset(r, 0, sizeof(*r));
 	r->out = kt_xmalloc(2 * n + 2);
-	stream_init(&r->s, mode, guess, validate, on_event, on_switch, r);
+	ck_assert_int_eq(stream_init(&r->s, mode, guess, validate, on_event,
+	    on_switch, r), 0);
 	for (pos = 0; pos < n; pos += chunk) {
 		if (chunking == 0)
 			chunk = 1;
@@ -115,6 +116,7 @@ run(struct run *r, enum crlf_mode mode, int guess, int validate,
 	/* The counters are the delivered events, nothing else. */
 	ck_assert_mem_eq(&r->s.c.kd, &r->log.c, sizeof(r->log.c));
 	ck_assert_uint_eq(r->s.c.switches, r->nswitch);
+	stream_free(&r->s);
 	free(buf);
 	free(sep);
 }
@@ -504,8 +506,8 @@ START_TEST(held_cr_across_calls_and_flush)
 	} modes[] = { { CRLF_ON, 0 }, { CRLF_AUTO, 1 } };
 
 	for (i = 0; i < 2; i++) {
-		stream_init(&s, modes[i].mode, modes[i].guess, 1, NULL, NULL,
-		    NULL);
+		ck_assert_int_eq(stream_init(&s, modes[i].mode,
+		    modes[i].guess, 1, NULL, NULL, NULL), 0);
 		ck_assert_uint_eq(proc(&s, "x\r", out), 1);
 		ck_assert_int_eq(out[0], 'x');
 		ck_assert_int_eq(stream_holding(&s), 1);
@@ -531,18 +533,24 @@ START_TEST(held_cr_across_calls_and_flush)
 		ck_assert_int_eq(stream_holding(&s), 0);
 		ck_assert_uint_eq(s.c.bytes_in, 8);
 		ck_assert_uint_eq(s.c.bytes_out, 7);
+		stream_free(&s);
 	}
 	/* Auto, delivering as read: the 0x0d went out at once. */
-	stream_init(&s, CRLF_AUTO, 0, 1, NULL, NULL, NULL);
+	ck_assert_int_eq(stream_init(&s, CRLF_AUTO, 0, 1, NULL, NULL, NULL),
+	    0);
 	ck_assert_uint_eq(proc(&s, "x\r", out), 2);
 	ck_assert_mem_eq(out, "x\r", 2);
 	ck_assert_uint_eq(stream_flush(&s, out), 0);
 	ck_assert_uint_eq(proc(&s, "\n", out), 1);
 	ck_assert_uint_eq(s.c.cr_removed, 0);
-	/* Off never holds. */
-	stream_init(&s, CRLF_OFF, 0, 1, NULL, NULL, NULL);
+	stream_free(&s);
+	/* Off never holds, and has no probe. */
+	ck_assert_int_eq(stream_init(&s, CRLF_OFF, 0, 1, NULL, NULL, NULL),
+	    0);
+	ck_assert_ptr_null(s.probe);
 	ck_assert_uint_eq(proc(&s, "x\r", out), 2);
 	ck_assert_int_eq(stream_holding(&s), 0);
+	stream_free(&s);
 }
 END_TEST
 
@@ -702,7 +710,8 @@ cut(const struct cut_line *l, enum crlf_mode mode, int guess, size_t p1,
 	size_t		o, w;
 	int		timed1 = 0, timed;
 
-	stream_init(&s, mode, guess, 1, NULL, NULL, NULL);
+	ck_assert_int_eq(stream_init(&s, mode, guess, 1, NULL, NULL, NULL),
+	    0);
 	o = stream_process(&s, l->bad, p1, out);
 	if (p1 < p) {
 		timed1 = stream_hold_timed(&s);
@@ -727,6 +736,7 @@ cut(const struct cut_line *l, enum crlf_mode mode, int guess, size_t p1,
 	w += crlf_flush(&c, want + w);
 	ck_assert_msg(o == w && memcmp(out, want, o) == 0, "cut at %zu and "
 	    "%zu: %zu bytes out, %zu wanted", p1, p, o, w);
+	stream_free(&s);
 	return (timed);
 }
 
@@ -780,9 +790,11 @@ START_TEST(held_cr_timed_without_validation)
 
 	cut_line(&l, 0x80800a0a);
 	for (p = 1; p < l.blen; p++) {
-		stream_init(&s, CRLF_ON, 0, 0, NULL, NULL, NULL);
+		ck_assert_int_eq(stream_init(&s, CRLF_ON, 0, 0, NULL, NULL,
+		    NULL), 0);
 		stream_process(&s, l.bad, p, out);
 		ck_assert_int_eq(stream_hold_timed(&s), stream_holding(&s));
+		stream_free(&s);
 	}
 }
 END_TEST
@@ -929,7 +941,8 @@ START_TEST(reset_keeps_counters)
 	size_t		n;
 
 	memset(&r, 0, sizeof(r));
-	stream_init(&r.s, CRLF_AUTO, 0, 1, on_event, on_switch, &r);
+	ck_assert_int_eq(stream_init(&r.s, CRLF_AUTO, 0, 1, on_event,
+	    on_switch, &r), 0);
 	n = kd_build(b, KD_TYPE_DEBUG_IO, 0x80800000,
 	    (const uint8_t *)"abc", 3);
 	ck_assert_int_eq(stream_in_packet(&r.s), 0);
@@ -954,6 +967,7 @@ START_TEST(reset_keeps_counters)
 	ck_assert_uint_eq(stream_process(&r.s, b, n, out), n);
 	ck_assert_uint_eq(r.s.c.kd.packets[KD_TYPE_DEBUG_IO], 1);
 	ck_assert_uint_eq(r.s.c.bytes_in, 10 + n);
+	stream_free(&r.s);
 	kt_log_free(&r.log);
 }
 END_TEST
