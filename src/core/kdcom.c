@@ -164,7 +164,8 @@ kd_parser_init(struct kd_parser *p, kd_event_cb cb, void *arg)
 	p->state = S_LEADER;
 }
 
-static void
+/* Inlined: an event per packet is the hot path's fixed cost. */
+static inline __attribute__((always_inline)) void
 emit_one(struct kd_parser *p, enum kd_event_kind kind, size_t len,
     const struct kd_packet *pkt)
 {
@@ -179,7 +180,7 @@ emit_one(struct kd_parser *p, enum kd_event_kind kind, size_t len,
 }
 
 /* An event, to the twin too while one is fed alongside. */
-static void
+static inline __attribute__((always_inline)) void
 emit(struct kd_parser *p, enum kd_event_kind kind, size_t len,
     const struct kd_packet *pkt)
 {
@@ -189,7 +190,7 @@ emit(struct kd_parser *p, enum kd_event_kind kind, size_t len,
 }
 
 static void
-emit_garbage(struct kd_parser *p)
+flush_garbage(struct kd_parser *p)
 {
 	size_t	n = p->garbage, m;
 
@@ -204,6 +205,14 @@ emit_garbage(struct kd_parser *p)
 			emit_one(p->twin, KD_EV_GARBAGE, m, NULL);
 	} else if (n != 0)
 		emit_one(p, KD_EV_GARBAGE, n, NULL);
+}
+
+/* Report garbage held before a packet or break-in: usually none. */
+static inline __attribute__((always_inline)) void
+emit_garbage(struct kd_parser *p)
+{
+	if (p->garbage != 0 || p->twin != NULL)
+		flush_garbage(p);
 }
 
 /*
