@@ -4,7 +4,7 @@
  * pairs that all carry traffic.
  *
  *	scale [-c] [-r] [-p PAIRS] [-R READY] [-w WARM] [-t SEC] [-g SETTING]
- *	    [-s SMAPS] -m kdrelayd|socat -o CONF PROGRAM
+ *	    [-s SMAPS] [-i IDLE] -m kdrelayd|socat -o CONF PROGRAM
  *
  * The VMs' lines are ptys this program opens itself (posix_openpt), 2 per
  * pair: the relay opens the slaves, this program plays both guests of
@@ -19,7 +19,10 @@
  * relay processes (VmRSS, VmHWM, Pss, threads, fds, CPU time); -s copies
  * the first one's /proc/PID/smaps to SMAPS then, to see where it is.
  * setup_s is the time from starting kdrelayd to its last endpoint
- * connected.  If the relay dies, how (exit code, signal) is said.
+ * connected; with -i IDLE, idle_switches counts its threads' context
+ * switches in IDLE seconds with every pair connected and silent, before
+ * the streaming (-1 if not asked).  If the relay dies, how (exit code,
+ * signal) is said.
  */
 #include <sys/epoll.h>
 #include <sys/wait.h>
@@ -52,7 +55,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: scale [-c] [-r] [-p pairs] [-R ready] [-w warm] [-t sec] "
-	    "[-g setting] [-s smaps] -m kdrelayd|socat -o conf program\n");
+	    "[-g setting] [-s smaps] [-i idle] -m kdrelayd|socat -o conf "
+	    "program\n");
 	exit(64);
 }
 
@@ -254,6 +258,57 @@ await_relay(int errfd, int want)
 }
 
 /* The relay's log, unread; its end is the relay's. */
+/* Context switches of the relay's threads (each wake-up is one). */
+static long
+switches(void)
+{
+	char		 path[320], buf[256];
+	struct dirent	*de;
+	DIR		*d;
+	FILE		*f;
+	long		 n = 0, v;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)kids[0]);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%s/status",
+		    (int)kids[0], de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(buf, sizeof buf, f) != NULL) {
+			if (sscanf(buf, "voluntary_ctxt_switches: %ld", &v) == 1 ||
+			    sscanf(buf, "nonvoluntary_ctxt_switches: %ld",
+			    &v) == 1)
+				n += v;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static void	drain(int);
+
+/*
+ * Every pair connected and silent: the relay's wake-ups in sec seconds,
+ * after the 5 s a ring takes to be given back (and a second's margin).
+ */
+static long
+idle_switches(int errfd, int sec)
+{
+	long	a;
+
+	sleep(6);
+	drain(errfd);
+	a = switches();
+	sleep((unsigned)sec);
+	drain(errfd);
+	return switches() - a;
+}
+
 static void
 drain(int fd)
 {
@@ -274,6 +329,8 @@ main(int argc, char **argv)
 	struct line		*l;
 	const char		*mode = NULL, *conf = NULL, *global = "";
 	const char		*smaps = NULL;
+	long			 idle_sw = -1;
+	int			 idle = 0;
 	uint8_t			*buf;
 	int64_t			 t_start, t1, t2 = 0, now, t_spawn;
 	long			 warm = 2, dur = 10, ticks1 = 0, ticks2;
@@ -288,7 +345,7 @@ main(int argc, char **argv)
 	FILE			*f;
 	char			 a[80], b[80];
 
-	while ((ch = getopt(argc, argv, "cg:m:o:p:rR:s:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "cg:i:m:o:p:rR:s:t:w:")) != -1) {
 		switch (ch) {
 		case 'c': corrupt = 1; break;
 		case 'g': global = optarg; break;
@@ -298,6 +355,7 @@ main(int argc, char **argv)
 		case 'r': repair = 1; break;
 		case 'R': ready_s = atoi(optarg); break;
 		case 's': smaps = optarg; break;
+		case 'i': idle = atoi(optarg); break;
 		case 't': dur = atol(optarg); break;
 		case 'w': warm = atol(optarg); break;
 		default: usage();
@@ -356,6 +414,8 @@ main(int argc, char **argv)
 		fcntl(errp[0], F_SETFL, O_NONBLOCK);
 		await_relay(errp[0], nlines);
 		t_start = now_ns();
+		if (idle > 0)
+			idle_sw = idle_switches(errp[0], idle);
 	} else {
 		for (i = 0; i < pairs; i++) {
 			char	*av[] = { argv[0], "-b", "65536", a, b, NULL };
@@ -461,14 +521,15 @@ main(int argc, char **argv)
 		    "pair_min_mbps=%.3f pair_median_mbps=%.3f "
 		    "pair_max_mbps=%.3f median_over_min=%.2f rss_kib=%ld "
 		    "hwm_kib=%ld pss_kib=%ld threads=%ld fds=%ld "
-		    "cpu_pct=%.1f errors=%d setup_s=%.1f\n", mode, pairs, sec,
+		    "cpu_pct=%.1f errors=%d setup_s=%.1f idle_switches=%ld\n",
+		    mode, pairs, sec,
 		    sum / sec / 1e6, v[0] / sec / 1e6,
 		    pct(v, (size_t)pairs, 50) / sec / 1e6,
 		    v[pairs - 1] / sec / 1e6,
 		    v[0] > 0 ? (double)pct(v, (size_t)pairs, 50) / v[0] :
 		    999.0, rss, hwm, pss, thr, fds,
 		    (double)(ticks2 - ticks1) / sysconf(_SC_CLK_TCK) / sec *
-		    100, bad, setup);
+		    100, bad, setup, idle_sw);
 		free(v);
 	}
 	return bad != 0;
