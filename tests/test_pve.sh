@@ -13,15 +13,7 @@
 . "$TESTS/lib/xenvm.sh"
 xs_enter_namespace "$@"
 need socat
-# No xenstore here: this is a Proxmox host.
-rmdir /run/xenstored 2>/dev/null
-if [ ! -d /etc/pve ]; then
-	mkdir /etc/pve || fail "mkdir /etc/pve"
-	atexit "rmdir /etc/pve 2>/dev/null"
-fi
-mount -t tmpfs -o mode=0755 kdrelay-pve /etc/pve || fail "tmpfs on /etc/pve"
-atexit "umount /etc/pve 2>/dev/null"
-mkdir -p /etc/pve/qemu-server /var/run/qemu-server || fail "mkdir"
+pve_host		# no xenstore here
 CONF=/etc/pve/qemu-server
 RUN=/var/run/qemu-server
 

@@ -57,3 +57,11 @@ for w in "SKIP skipcase.sh: case b: not here" "FAIL leak.sh: processes left behi
 	grep -qF -- "$w" "$T/units.out" || fail "run-units: no \"$w\""
 done
 note "ok: run-units: skips counted, leaks ended and failed"
+
+# The library's wait_log waits for a file not made yet (a background
+# command's redirection may not have run when the wait starts).
+bg sh -c "sleep 0.3; echo ready >'$T/late'"
+wait_log "$T/late" ready 2>"$T/wl.err" || fail "wait_log: $T/late never said ready"
+grep -q ready "$T/late" 2>/dev/null || fail "wait_log returned before $T/late was made"
+[ ! -s "$T/wl.err" ] || fail "wait_log: $(cat "$T/wl.err")"
+note "ok: wait_log waits for its file to be made"
