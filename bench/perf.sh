@@ -95,7 +95,9 @@ if [ -s "$D/scale1k.csv" ]; then
 	echo
 	echo "Target: under 128 MiB RSS, slowest pair within 2x the median, no byte wrong."
 	echo
-	echo "| build | pairs | aggregate MB/s | pair median / slowest | RSS MiB (HWM) | threads | fds | bad bytes |"
-	echo "|---|---|---|---|---|---|---|---|"
-	awk -F, 'NR > 1 { printf "| %s | %d | %.1f | %.2f | %.1f (%.1f) | %d | %d | %d |\n", $1 == "kdrelayd" ? "now" : $1, $2, $4, $8, $9 / 1024, $10 / 1024, $12, $13, $15 }' "$D/scale1k.csv"
+	echo "| build | pairs | start-up s | idle: context switches | aggregate MB/s | pair median / slowest | RSS MiB (HWM) | threads | fds | bad bytes |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	awk -F, 'NR > 1 { printf "| %s | %d | %s | %s | %.1f | %.2f | %.1f (%.1f) | %d | %d | %d |\n", $1 == "kdrelayd" ? "now" : $1, $2, $16 == "" ? "-" : $16, $17 == "" || $17 < 0 ? "-" : $17, $4, $8, $9 / 1024, $10 / 1024, $12, $13, $15 }' "$D/scale1k.csv"
+	echo
+	echo "Start-up: from kdrelayd's start to its last endpoint connected. Idle: its threads' context switches over the idle time (BENCH_IDLE_SEC), every pair connected and silent, before the streaming."
 fi

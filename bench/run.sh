@@ -22,7 +22,7 @@
 #   BENCH_ROUNDS [10000]        latency: round trips per measurement
 #   BENCH_PTYCRLF_ROUNDS [1000] latency through ptycrlf
 #   BENCH_SESSIONS [20]         session replays per contender and repetition
-#   BENCH_IDLE_SEC [10]         idle: seconds watched
+#   BENCH_IDLE_SEC [10]         idle: seconds watched (also scale1k's idle pairs)
 #   BENCH_PAIRS [256]           scale: pairs in one daemon
 #   BENCH_SCALE_SEC [10]        scale: seconds counted (after 2 s warm-up)
 #   BENCH_SCALE_REPS [3]        scale: repetitions
@@ -450,17 +450,18 @@ run_scale() {
 
 run_scale1k() {
 	f=$OUT/scale1k.csv
-	echo "contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors" >"$f"
+	echo "contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors,setup_s,idle_switches" >"$f"
 	cs=kdrelayd; [ -n "$BEFORE" ] && cs="kdrelayd before"
 	for c in $cs; do
 		d=$BUILD; [ $c = before ] && d=$BEFORE/build
 		out=$("$BUILD/bench/scale" -c -r -p "$PAIRS_BIG" -R 900 -w 5 -t "$SCALE_SEC" \
-		    -m kdrelayd -o "$T/scale1k.conf" "$d/kdrelayd" 2>>"$T/scale.err")
+		    -q "$IDLE" -m kdrelayd -o "$T/scale1k.conf" "$d/kdrelayd" \
+		    2>>"$T/scale.err")
 		[ -n "$out" ] || { say "scale1k $c failed: $(tail -3 "$T/scale.err")"; continue; }
 		row=$c
 		for k in pairs sec agg_mbps pair_min_mbps pair_median_mbps \
 		    pair_max_mbps median_over_min rss_kib hwm_kib pss_kib \
-		    threads fds cpu_pct errors; do
+		    threads fds cpu_pct errors setup_s quiet_switches; do
 			row="$row,$(kv $k "$out")"
 		done
 		echo "$row" >>"$f"

@@ -4,7 +4,7 @@
  * pairs that all carry traffic.
  *
  *	scale [-c] [-r] [-p PAIRS] [-R READY] [-w WARM] [-t SEC] [-g SETTING]
- *	    [-s SMAPS] [-i IDLE] -m kdrelayd|socat -o CONF PROGRAM
+ *	    [-s SMAPS] [-i IDLE] [-q QUIET] -m kdrelayd|socat -o CONF PROGRAM
  *
  * The VMs' lines are ptys this program opens itself (posix_openpt), 2 per
  * pair: the relay opens the slaves, this program plays both guests of
@@ -22,7 +22,10 @@
  * comes) for IDLE seconds, and the relay's VmRSS is sampled again
  * (rss_idle_kib): what idle pairs give back.
  * setup_s is the time from starting kdrelayd to its last endpoint
- * connected.  If the relay dies, how (exit code, signal) is said.
+ * connected; with -q QUIET, quiet_switches counts its threads' context
+ * switches in QUIET seconds with every pair connected and nothing sent
+ * yet (-1 if not asked).  If the relay dies, how (exit code, signal) is
+ * said.
  */
 #include <sys/epoll.h>
 #include <sys/wait.h>
@@ -55,7 +58,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: scale [-c] [-r] [-p pairs] [-R ready] [-w warm] [-t sec] "
-	    "[-g setting] [-s smaps] [-i idle] -m kdrelayd|socat -o conf "
+	    "[-g setting] [-s smaps] [-i idle] [-q quiet] -m kdrelayd|socat "
+	    "-o conf "
 	    "program\n");
 	exit(64);
 }
@@ -257,7 +261,6 @@ await_relay(int errfd, int want)
 	}
 }
 
-/* The relay's log, unread; its end is the relay's. */
 /* Read what line l has and check it. */
 static int
 take(struct line *l, uint8_t *buf)
@@ -276,6 +279,58 @@ take(struct line *l, uint8_t *buf)
 	return 0;
 }
 
+/* Context switches of the relay's threads (each wake-up is one). */
+static long
+switches(void)
+{
+	char		 path[320], buf[256];
+	struct dirent	*de;
+	DIR		*d;
+	FILE		*f;
+	long		 n = 0, v;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)kids[0]);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%s/status",
+		    (int)kids[0], de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(buf, sizeof buf, f) != NULL) {
+			if (sscanf(buf, "voluntary_ctxt_switches: %ld", &v) == 1 ||
+			    sscanf(buf, "nonvoluntary_ctxt_switches: %ld",
+			    &v) == 1)
+				n += v;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static void	drain(int);
+
+/*
+ * Every pair connected, nothing sent yet: the relay's wake-ups in sec
+ * seconds, after a settling second.
+ */
+static long
+quiet_switches(int errfd, int sec)
+{
+	long	a;
+
+	sleep(1);
+	drain(errfd);
+	a = switches();
+	sleep((unsigned)sec);
+	drain(errfd);
+	return switches() - a;
+}
+
+/* The relay's log, unread; its end is the relay's. */
 static void
 drain(int fd)
 {
@@ -300,7 +355,8 @@ main(int argc, char **argv)
 	int64_t			 t_start, t1, t2 = 0, now, t_spawn;
 	long			 warm = 2, dur = 10, ticks1 = 0, ticks2;
 	long			 rss, hwm, pss, thr, fds, rss_idle = -1;
-	long			 idle = 0;
+	long			 idle = 0, quiet_sw = -1;
+	int			 quiet = 0;
 	double			 setup;
 	int			 pairs = 256, ch, ep, i, n, corrupt = 0;
 	int			 repair = 0, errp[2] = { -1, -1 }, bad = 0;
@@ -311,11 +367,12 @@ main(int argc, char **argv)
 	FILE			*f;
 	char			 a[80], b[80];
 
-	while ((ch = getopt(argc, argv, "cg:i:m:o:p:rR:s:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "cg:i:m:o:p:q:rR:s:t:w:")) != -1) {
 		switch (ch) {
 		case 'c': corrupt = 1; break;
 		case 'g': global = optarg; break;
 		case 'i': idle = atol(optarg); break;
+		case 'q': quiet = atoi(optarg); break;
 		case 'm': mode = optarg; break;
 		case 'o': conf = optarg; break;
 		case 'p': pairs = atoi(optarg); break;
@@ -380,6 +437,8 @@ main(int argc, char **argv)
 		fcntl(errp[0], F_SETFL, O_NONBLOCK);
 		await_relay(errp[0], nlines);
 		t_start = now_ns();
+		if (quiet > 0)
+			quiet_sw = quiet_switches(errp[0], quiet);
 	} else {
 		for (i = 0; i < pairs; i++) {
 			char	*av[] = { argv[0], "-b", "65536", a, b, NULL };
@@ -492,7 +551,8 @@ main(int argc, char **argv)
 		    "pair_min_mbps=%.3f pair_median_mbps=%.3f "
 		    "pair_max_mbps=%.3f median_over_min=%.2f rss_kib=%ld "
 		    "hwm_kib=%ld pss_kib=%ld threads=%ld fds=%ld "
-		    "cpu_pct=%.1f errors=%d setup_s=%.1f rss_idle_kib=%ld\n",
+		    "cpu_pct=%.1f errors=%d setup_s=%.1f rss_idle_kib=%ld "
+		    "quiet_switches=%ld\n",
 		    mode, pairs, sec,
 		    sum / sec / 1e6, v[0] / sec / 1e6,
 		    pct(v, (size_t)pairs, 50) / sec / 1e6,
@@ -500,7 +560,7 @@ main(int argc, char **argv)
 		    v[0] > 0 ? (double)pct(v, (size_t)pairs, 50) / v[0] :
 		    999.0, rss, hwm, pss, thr, fds,
 		    (double)(ticks2 - ticks1) / sysconf(_SC_CLK_TCK) / sec *
-		    100, bad, setup, rss_idle);
+		    100, bad, setup, rss_idle, quiet_sw);
 		free(v);
 	}
 	return bad != 0;

@@ -13,7 +13,9 @@
  * there takes effect from the next input byte: the rest of the chunk goes
  * out in the new reading.  A packet is named by the input offset at which
  * its leader completed, which is the same in both readings (leader bytes
- * are never 0x0d or 0x0a).
+ * are never 0x0d or 0x0a).  While the parsers stand alike (alike()), the
+ * bytes up to the next 0x0d read the same both ways and make the same
+ * packets in both: no step there can disagree, so they go in one span.
  *
  * The decision: when the reading not delivered completes a packet OK and
  * the delivered one failed the same packet, or is still inside it (it
@@ -38,8 +40,10 @@
  * the held bytes through as above; so the packet goes out whole and
  * right, and its events are the right reading's.  When neither does it
  * goes out as the guess reads it, and the quiet timer releases a packet
- * cut short (stream_release()).  Leader bytes read the same both ways, so
- * repair holds no 0x0d at a held packet's start.
+ * cut short (stream_release()).  A packet that is all there and holds no
+ * 0x0d is not held: both readings of it are the same bytes, which would
+ * be judged alike (probe_needless(), unheld()).  Leader bytes read the
+ * same both ways, so repair holds no 0x0d at a held packet's start.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -312,8 +316,8 @@ process_auto(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
 		if (alike(s) && (len = bs_copy_until(out + o, in + pos, n - pos,
 		    CR)) != 0) {
 			/* Copied first: in may be where out is. */
-			kd_parser_feed(&s->as_read, out + o, len);
-			kd_parser_feed(&s->repaired, out + o, len);
+			kd_parser_feed_twin(&s->as_read, &s->repaired,
+			    out + o, len);
 			o += len;
 			pos += len;
 			s->c.bytes_in += len;
@@ -409,6 +413,37 @@ hold_judge(struct stream *s, uint8_t *out)
 }
 
 /*
+ * Where a leader completed at len (short of n, from between packets):
+ * whole packets that need no hold go through with the bytes before them,
+ * in one call: a control packet, or a data packet read alike both ways
+ * (it would be judged alike), each with no 0x0d, so that the repaired
+ * reading ends it where the input does, and the bytes up to the next
+ * leader (which both readings complete at the same byte).  Returns the
+ * end: n, or the leader of the first packet that needs a hold or is not
+ * all there.
+ */
+static size_t
+unheld(const uint8_t *in, size_t len, size_t n)
+{
+	size_t	k;
+
+	while (len < n) {
+		if (in[len - 1] == KD_LEADER_DATA % 256)
+			k = probe_needless(in + len, n - len);
+		else if (n - len >= KD_HEADER_SIZE - 4 &&
+		    memchr(in + len, CR, KD_HEADER_SIZE - 4) == NULL)
+			k = KD_HEADER_SIZE - 4;
+		else
+			k = 0;
+		if (k == 0)
+			break;
+		len += k;
+		len += kd_leader_span(in + len, n - len);
+	}
+	return (len);
+}
+
+/*
  * Unsettled: pass bytes through up to each leader the delivered reading
  * completes, and hold a data packet from there.
  */
@@ -433,14 +468,8 @@ process_unsettled(struct stream *s, const uint8_t *in, size_t n,
 		p = delivered(s);
 		busy = kd_parser_busy(p);
 		len = kd_parser_span(p, in + pos, n - pos);
-		/*
-		 * Short of n between packets: a leader completes there.  A
-		 * data packet after it read alike both ways would be judged
-		 * alike: it goes through with its leader, nothing held.
-		 */
-		if (!busy && len < n - pos &&
-		    in[pos + len - 1] == KD_LEADER_DATA % 256)
-			len += probe_needless(in + pos + len, n - pos - len);
+		if (!busy)
+			len = unheld(in + pos, len, n - pos);
 		o += process_auto(s, in + pos, len, out + o);
 		pos += len;
 		p = delivered(s);

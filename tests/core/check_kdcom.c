@@ -869,6 +869,67 @@ START_TEST(span_ends_where_events_happen)
 END_TEST
 
 /*
+ * Two parsers that stand alike fed at once (kd_parser_feed_twin) get the
+ * events they get fed one after the other, garbage counts included (the
+ * second starts with garbage of its own), wherever the input is cut and
+ * whether or not a chunk ends inside a packet, also when fed apart after.
+ */
+START_TEST(twin_feed_matches_two)
+{
+	struct kd_parser *p[4];
+	struct kt_log	 log[4];
+	uint8_t		*b, *g;
+	size_t		 n, npkt, pos, len, m = 0, i;
+	uint64_t	 r = 11;
+	int		 k;
+
+	b = kt_direction(&kt_trace, KDTRACE_TARGET, &n, &npkt);
+	g = kt_xmalloc(2 * n);
+	for (i = 0; i < n; i++) {
+		if (kt_below(&r, 40) == 0)
+			g[m++] = "00i0bx"[kt_below(&r, 6)];
+		g[m++] = b[i];
+	}
+	for (k = 0; k < 4; k++) {
+		p[k] = kt_xmalloc(sizeof(*p[k]));
+		memset(&log[k], 0, sizeof(log[k]));
+		kd_parser_init(p[k], kt_log_cb, &log[k]);
+	}
+	/* 1 and 3 have garbage of their own: alike, counts apart. */
+	kd_parser_feed(p[1], (const uint8_t *)"xyz", 3);
+	kd_parser_feed(p[3], (const uint8_t *)"xyz", 3);
+	for (pos = 0; pos < m; pos += len) {
+		len = 1 + kt_below(&r, kt_below(&r, 2) ? 40 : 5000);
+		if (len > m - pos)
+			len = m - pos;
+		kd_parser_feed(p[0], g + pos, len);
+		kd_parser_feed(p[1], g + pos, len);
+		ck_assert(kd_parser_alike(p[2], p[3]));
+		/* Now and then apart: the twin's buffer must be its own. */
+		if (kt_below(&r, 4) == 0) {
+			kd_parser_feed(p[2], g + pos, len);
+			kd_parser_feed(p[3], g + pos, len);
+		} else
+			kd_parser_feed_twin(p[2], p[3], g + pos, len);
+	}
+	for (k = 0; k < 4; k++)
+		kd_parser_reset(p[k]);
+	kt_log_equal(&log[0], &log[2], "the first, fed as a twin's");
+	kt_log_equal(&log[1], &log[3], "the twin");
+	ck_assert_uint_ge(log[0].c.data + log[0].c.control +
+	    log[0].c.bad_checksum + log[0].c.bad_trailer + log[0].c.bad_type +
+	    log[0].c.oversize, npkt - npkt / 10);
+	ck_assert_uint_eq(log[3].c.garbage, log[2].c.garbage + 3);
+	for (k = 0; k < 4; k++) {
+		kt_log_free(&log[k]);
+		free(p[k]);
+	}
+	free(g);
+	free(b);
+}
+END_TEST
+
+/*
  * The parser's scans (bytescan.h), both variants, against byte models: the
  * first leader or break-in byte at every position of every length and
  * alignment up to 200, and sums of every length, all-0xff included (the
@@ -1026,6 +1087,7 @@ session_cases(TCase *tc)
 	tcase_add_test(tc, garbage_between_packets_counted);
 	tcase_add_test(tc, breakin_in_session_traffic);
 	tcase_add_test(tc, span_ends_where_events_happen);
+	tcase_add_test(tc, twin_feed_matches_two);
 }
 
 static Suite *

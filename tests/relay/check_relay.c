@@ -31,6 +31,24 @@ pair(struct pair_opts *o)
 	    err, sizeof err) == 0, "%s", err);
 }
 
+static struct rlimit	saved;	/* the fd limit before leave_free */
+
+/*
+ * Put the fd limit back after each case: a sanitizer's leak check at exit
+ * needs fds of its own (LeakSanitizer reads /proc/PID/task).
+ */
+static void
+setup(void)
+{
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+}
+
+static void
+teardown(void)
+{
+	setrlimit(RLIMIT_NOFILE, &saved);
+}
+
 /* Lower the fd limit to leave only free fds above those open now. */
 static void
 leave_free(int free_fds)
@@ -89,6 +107,7 @@ relay_suite(void)
 	Suite	*s = suite_create("relay");
 	TCase	*tc = tcase_create("fds");
 
+	tcase_add_checked_fixture(tc, setup, teardown);
 	/* 0 to 2 free: libevent would exit; 3: its loop would be NULL. */
 	tcase_add_loop_test(tc, test_no_fds_for_the_loop, 0, 4);
 	tcase_add_test(tc, test_enough_fds);
