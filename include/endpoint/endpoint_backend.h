@@ -135,9 +135,12 @@ void	 endpoint_failed(struct endpoint *, const char *what, int err,
 /*
  * Claim a tty fd a backend opened, as a tty path is claimed (tty_claim:
  * one reader, the UUCP lock, TIOCEXCL), released when the endpoint closes
- * it.  -1 with errno and why (EBUSY: another reader, named).
+ * it.  -1 when it cannot be had (another reader, named): noted once as
+ * "what: not opening tty: why; retrying" and retried after the backoff;
+ * the fd is the caller's to close.
  */
-int	 endpoint_claim_tty(struct endpoint *, int fd, char *why, size_t len);
+int	 endpoint_claim_tty(struct endpoint *, int fd, const char *what,
+	    const char *tty);
 /* Hand fd (nonblocking, cloexec) to the relay: calls its up callback. */
 void	 endpoint_attach(struct endpoint *, int fd);
 /* Take the fd back on the backend's own account: down callback, close. */

@@ -160,7 +160,6 @@ static void
 take_pty(struct eplv *lv, const char *what, const char *pty, unsigned gen)
 {
 	struct stat	st;
-	char		why[160];
 	long		owner;
 	int		fd, err;
 
@@ -203,14 +202,9 @@ take_pty(struct eplv *lv, const char *what, const char *pty, unsigned gen)
 		    pty);
 		return;
 	}
-	if (endpoint_claim_tty(lv->ep, fd, why, sizeof why) == -1) {
+	if (endpoint_claim_tty(lv->ep, fd, what, pty) == -1) {
 		close(fd);
 		lock_release(lv);
-		endpoint_note(lv->ep, LOG_LVL_WARN, "%s: not opening %s: %s; "
-		    "retrying", what, pty, why);
-		endpoint_retry_backoff(lv->ep);
-		endpoint_set_status(lv->ep, EP_RETRYING, pty, "%s: %s", pty,
-		    why);
 		return;
 	}
 	lv->held = HELD_PTY;

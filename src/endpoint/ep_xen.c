@@ -216,7 +216,6 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
     const char *tty, int stub)
 {
 	struct stat	st;
-	char		why[160] = "";
 	int		fd, err;
 
 	if (lock_take(ex, domid) == -1) {
@@ -268,14 +267,9 @@ take(struct epxen *ex, const char *what, unsigned guest, unsigned domid,
 		return;
 	}
 	/* One reader, as for any tty: the UUCP lock and TIOCEXCL. */
-	if (endpoint_claim_tty(ex->ep, fd, why, sizeof why) == -1) {
+	if (endpoint_claim_tty(ex->ep, fd, what, tty) == -1) {
 		close(fd);
 		lock_release(ex);
-		endpoint_note(ex->ep, LOG_LVL_WARN, "%s: not opening %s: %s; "
-		    "retrying", what, tty, why);
-		endpoint_retry_backoff(ex->ep);
-		endpoint_set_status(ex->ep, EP_RETRYING, tty, "%s: %s", tty,
-		    why);
 		return;
 	}
 	snprintf(ex->tty, sizeof ex->tty, "%s", tty);

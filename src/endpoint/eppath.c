@@ -104,10 +104,19 @@ path_open(struct endpoint *ep)
 }
 
 int
-endpoint_claim_tty(struct endpoint *ep, int fd, char *why, size_t len)
+endpoint_claim_tty(struct endpoint *ep, int fd, const char *what,
+    const char *tty)
 {
+	char	why[160];
+
 	tty_release(&ep->claim);
-	return tty_claim(&ep->claim, fd, 1, why, len);
+	if (tty_claim(&ep->claim, fd, 1, why, sizeof why) == 0)
+		return 0;
+	endpoint_note(ep, LOG_LVL_WARN, "%s: not opening %s: %s; retrying",
+	    what, tty, why);
+	endpoint_retry_backoff(ep);
+	endpoint_set_status(ep, EP_RETRYING, tty, "%s: %s", tty, why);
+	return -1;
 }
 
 /* A path known missing while its directory is watched needs no timer. */
