@@ -63,7 +63,10 @@ main(int argc, char **argv)
 	cpos_init(&want, cyc.orig, cyc.olen, 0);
 	buf = xmalloc(STREAM_SLACK + READ);
 	s = xmalloc(sizeof *s);
-	stream_init(s, mode, guess, 1, NULL, NULL, NULL);
+	if (stream_init(s, mode, guess, 1, NULL, NULL, NULL) != 0) {
+		fprintf(stderr, "autocost: out of memory\n");
+		return 1;
+	}
 	t0 = now_ns();
 	while (in.done < size) {
 		slack = stream_slack(s);

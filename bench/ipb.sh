@@ -35,6 +35,10 @@ for input in $inputs; do
 			    2>"$T/err") || { cat "$T/err" >&2; exit 1; }
 			bytes=$(printf '%s\n' "$out" | tr ' ' '\n' | sed -n 's/^bytes=//p')
 			ir=$(sed -n 's/^totals: *//p' "$T/cg")
+			[ "${ir:-0}" -gt 0 ] || {
+				echo "ipb: $BIN: nothing counted in process()" >&2
+				exit 1
+			}
 			ipb=$(awk -v i="$ir" -v b="$bytes" 'BEGIN { printf "%.3f", i / b }')
 			echo "$LABEL,$input,$c,$mode,$bytes,$ir,$ipb" >>"$CSV"
 			echo "ipb $LABEL $input corrupt=$c $mode: $ipb instructions/byte" >&2

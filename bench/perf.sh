@@ -72,19 +72,21 @@ if [ -s "$D/scale.csv" ] && grep -q ',before,' "$D/scale.csv"; then
 	echo
 	echo "## Pairs in one daemon, before and after"
 	echo
-	echo "All streaming both ways at once (bench/scale.c); target: under 32 MiB RSS for 256 pairs. Largest RSS over repetitions, worst fairness."
+	echo "All streaming both ways at once (bench/scale.c); target: under 32 MiB RSS for 256 pairs. Largest RSS over repetitions, worst fairness; then the RSS after the guests fell silent (BENCH_SCALE_IDLE seconds), largest too."
 	echo
-	echo "| build | pairs | aggregate MB/s | pair median / slowest | RSS MiB | threads | fds | bad bytes |"
-	echo "|---|---|---|---|---|---|---|---|"
+	echo "| build | pairs | aggregate MB/s | pair median / slowest | RSS MiB | RSS idle MiB | threads | fds | bad bytes |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	awk -F, 'NR > 1 && ($2 == "kdrelayd" || $2 == "before") {
 		c = $2; if (!(c in n)) order[++k] = c; n[c]++
 		p[c] = $3; a[c] += $5
 		if ($9 > w[c]) w[c] = $9
 		if ($10 > r[c]) r[c] = $10
+		if ($17 > ri[c]) ri[c] = $17
 		t[c] = $13; f[c] = $14; e[c] += $16
 	}
 	END { for (i = 1; i <= k; i++) { c = order[i]
-		printf "| %s | %d | %.1f | %.2f | %.1f | %d | %d | %d |\n", c == "kdrelayd" ? "now" : c, p[c], a[c] / n[c], w[c], r[c] / 1024, t[c], f[c], e[c] } }' "$D/scale.csv"
+		idle = "-"; if (ri[c] > 0) idle = sprintf("%.1f", ri[c] / 1024)
+		printf "| %s | %d | %.1f | %.2f | %.1f | %s | %d | %d | %d |\n", c == "kdrelayd" ? "now" : c, p[c], a[c] / n[c], w[c], r[c] / 1024, idle, t[c], f[c], e[c] } }' "$D/scale.csv"
 fi
 
 if [ -s "$D/scale1k.csv" ]; then
@@ -93,7 +95,9 @@ if [ -s "$D/scale1k.csv" ]; then
 	echo
 	echo "Target: under 128 MiB RSS, slowest pair within 2x the median, no byte wrong."
 	echo
-	echo "| build | pairs | aggregate MB/s | pair median / slowest | RSS MiB (HWM) | threads | fds | bad bytes |"
-	echo "|---|---|---|---|---|---|---|---|"
-	awk -F, 'NR > 1 { printf "| %s | %d | %.1f | %.2f | %.1f (%.1f) | %d | %d | %d |\n", $1 == "kdrelayd" ? "now" : $1, $2, $4, $8, $9 / 1024, $10 / 1024, $12, $13, $15 }' "$D/scale1k.csv"
+	echo "| build | pairs | start-up s | idle: context switches | aggregate MB/s | pair median / slowest | RSS MiB (HWM) | threads | fds | bad bytes |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	awk -F, 'NR > 1 { printf "| %s | %d | %s | %s | %.1f | %.2f | %.1f (%.1f) | %d | %d | %d |\n", $1 == "kdrelayd" ? "now" : $1, $2, $16 == "" ? "-" : $16, $17 == "" || $17 < 0 ? "-" : $17, $4, $8, $9 / 1024, $10 / 1024, $12, $13, $15 }' "$D/scale1k.csv"
+	echo
+	echo "Start-up: from kdrelayd's start to its last endpoint connected. Idle: its threads' context switches over the idle time (BENCH_IDLE_SEC), every pair connected and silent, before the streaming."
 fi

@@ -22,10 +22,12 @@
 #   BENCH_ROUNDS [10000]        latency: round trips per measurement
 #   BENCH_PTYCRLF_ROUNDS [1000] latency through ptycrlf
 #   BENCH_SESSIONS [20]         session replays per contender and repetition
-#   BENCH_IDLE_SEC [10]         idle: seconds watched
+#   BENCH_IDLE_SEC [10]         idle: seconds watched (also scale1k's idle pairs)
 #   BENCH_PAIRS [256]           scale: pairs in one daemon
 #   BENCH_SCALE_SEC [10]        scale: seconds counted (after 2 s warm-up)
 #   BENCH_SCALE_REPS [3]        scale: repetitions
+#   BENCH_SCALE_IDLE [11]       scale: seconds of silence after, then
+#                               kdrelayd's RSS again (0: not looked at)
 #   BENCH_RECONN_REPS [10]      reconnect: repetitions per endpoint kind
 #   BENCH_IPB_SIZE [4M]         ipb: bytes per input under callgrind
 #   BENCH_CPU_SIZE [256M]       cpu: bytes one way per run
@@ -58,6 +60,7 @@ IDLE=${BENCH_IDLE_SEC:-10}
 PAIRS=${BENCH_PAIRS:-256}
 SCALE_SEC=${BENCH_SCALE_SEC:-10}
 SCALE_REPS=${BENCH_SCALE_REPS:-3}
+SCALE_IDLE=${BENCH_SCALE_IDLE:-11}
 RECONN_REPS=${BENCH_RECONN_REPS:-10}
 CPU_SIZE=${BENCH_CPU_SIZE:-256M}
 PAIRS_BIG=${BENCH_PAIRS_BIG:-1024}
@@ -72,6 +75,9 @@ CONTENDERS="kdrelayd socat ptycrlf direct"
 mkdir -p "$OUT" || exit 1
 OUT=$(cd "$OUT" && pwd)
 T=$(mktemp -d /tmp/kdrelay-bench.XXXXXX)
+# The ptys are the bench's own: a lock that another kdrelayd on this
+# machine left on a pty number reused since must not stall a pair here.
+mkdir "$T/lock" && export KDRELAY_LOCK_DIR="$T/lock"
 PIDS=""
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
@@ -404,7 +410,7 @@ run_idle() {
 
 run_scale() {
 	f=$OUT/scale.csv
-	echo "rep,contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors" >"$f"
+	echo "rep,contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors,rss_idle_kib" >"$f"
 	rep=1
 	while [ $rep -le "$SCALE_REPS" ]; do
 		cs="kdrelayd kdrelayd-16k socat"
@@ -412,22 +418,25 @@ run_scale() {
 		for c in $cs; do
 			if [ $c = kdrelayd ] || [ $c = before ]; then
 				d=$BUILD; [ $c = before ] && d=$BEFORE/build
-				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -t "$SCALE_SEC" \
-				    -m kdrelayd -o "$T/scale.conf" "$d/kdrelayd" \
-				    2>>"$T/scale.err")
+				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -R 120 \
+				    -t "$SCALE_SEC" -i "$SCALE_IDLE" -m kdrelayd \
+				    -o "$T/scale.conf" \
+				    "$d/kdrelayd" 2>>"$T/scale.err")
 			elif [ $c = kdrelayd-16k ]; then
-				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -t "$SCALE_SEC" \
-				    -g "buffer-size = 16k" -m kdrelayd -o "$T/scale.conf" \
-				    "$BUILD/kdrelayd" 2>>"$T/scale.err")
+				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -R 120 \
+				    -t "$SCALE_SEC" -i "$SCALE_IDLE" \
+				    -g "buffer-size = 16k" -m kdrelayd \
+				    -o "$T/scale.conf" "$BUILD/kdrelayd" 2>>"$T/scale.err")
 			else
-				out=$("$BUILD/bench/scale" -c -p "$PAIRS" -t "$SCALE_SEC" \
+				out=$("$BUILD/bench/scale" -c -p "$PAIRS" -R 120 \
+				    -t "$SCALE_SEC" \
 				    -m socat socat 2>>"$T/scale.err")
 			fi
 			[ -n "$out" ] || { say "scale $c failed: $(tail -3 "$T/scale.err")"; continue; }
 			row="$rep,$c"
 			for k in pairs sec agg_mbps pair_min_mbps pair_median_mbps \
 			    pair_max_mbps median_over_min rss_kib hwm_kib pss_kib \
-			    threads fds cpu_pct errors; do
+			    threads fds cpu_pct errors rss_idle_kib; do
 				row="$row,$(kv $k "$out")"
 			done
 			echo "$row" >>"$f"
@@ -441,17 +450,18 @@ run_scale() {
 
 run_scale1k() {
 	f=$OUT/scale1k.csv
-	echo "contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors" >"$f"
+	echo "contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors,setup_s,idle_switches" >"$f"
 	cs=kdrelayd; [ -n "$BEFORE" ] && cs="kdrelayd before"
 	for c in $cs; do
 		d=$BUILD; [ $c = before ] && d=$BEFORE/build
 		out=$("$BUILD/bench/scale" -c -r -p "$PAIRS_BIG" -R 900 -w 5 -t "$SCALE_SEC" \
-		    -m kdrelayd -o "$T/scale1k.conf" "$d/kdrelayd" 2>>"$T/scale.err")
+		    -q "$IDLE" -m kdrelayd -o "$T/scale1k.conf" "$d/kdrelayd" \
+		    2>>"$T/scale.err")
 		[ -n "$out" ] || { say "scale1k $c failed: $(tail -3 "$T/scale.err")"; continue; }
 		row=$c
 		for k in pairs sec agg_mbps pair_min_mbps pair_median_mbps \
 		    pair_max_mbps median_over_min rss_kib hwm_kib pss_kib \
-		    threads fds cpu_pct errors; do
+		    threads fds cpu_pct errors setup_s quiet_switches; do
 			row="$row,$(kv $k "$out")"
 		done
 		echo "$row" >>"$f"

@@ -4,7 +4,7 @@
  * pairs that all carry traffic.
  *
  *	scale [-c] [-r] [-p PAIRS] [-R READY] [-w WARM] [-t SEC] [-g SETTING]
- *	    [-s SMAPS] -m kdrelayd|socat -o CONF PROGRAM
+ *	    [-s SMAPS] [-i IDLE] [-q QUIET] -m kdrelayd|socat -o CONF PROGRAM
  *
  * The VMs' lines are ptys this program opens itself (posix_openpt), 2 per
  * pair: the relay opens the slaves, this program plays both guests of
@@ -18,8 +18,14 @@
  * seconds (default 10), the bytes each pair delivers, then samples the
  * relay processes (VmRSS, VmHWM, Pss, threads, fds, CPU time); -s copies
  * the first one's /proc/PID/smaps to SMAPS then, to see where it is.
+ * With -i the guests then stop sending (still reading and checking what
+ * comes) for IDLE seconds, and the relay's VmRSS is sampled again
+ * (rss_idle_kib): what idle pairs give back.
  * setup_s is the time from starting kdrelayd to its last endpoint
- * connected.  If the relay dies, how (exit code, signal) is said.
+ * connected; with -q QUIET, quiet_switches counts its threads' context
+ * switches in QUIET seconds with every pair connected and nothing sent
+ * yet (-1 if not asked).  If the relay dies, how (exit code, signal) is
+ * said.
  */
 #include <sys/epoll.h>
 #include <sys/wait.h>
@@ -52,7 +58,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: scale [-c] [-r] [-p pairs] [-R ready] [-w warm] [-t sec] "
-	    "[-g setting] [-s smaps] -m kdrelayd|socat -o conf program\n");
+	    "[-g setting] [-s smaps] [-i idle] [-q quiet] -m kdrelayd|socat "
+	    "-o conf "
+	    "program\n");
 	exit(64);
 }
 
@@ -253,6 +261,75 @@ await_relay(int errfd, int want)
 	}
 }
 
+/* Read what line l has and check it. */
+static int
+take(struct line *l, uint8_t *buf)
+{
+	ssize_t	r;
+
+	r = read(l->fd, buf, CHUNK);
+	if (r > 0 && !l->bad && cpos_check(&l->in, buf, (size_t)r) != 0) {
+		fprintf(stderr, "scale: %s: wrong data after %llu bytes\n",
+		    l->slave, (unsigned long long)l->in.done);
+		l->bad = 1;
+		return 1;
+	}
+	if (r > 0 && l->bad)
+		cpos_advance(&l->in, (size_t)r);
+	return 0;
+}
+
+/* Context switches of the relay's threads (each wake-up is one). */
+static long
+switches(void)
+{
+	char		 path[320], buf[256];
+	struct dirent	*de;
+	DIR		*d;
+	FILE		*f;
+	long		 n = 0, v;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)kids[0]);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%s/status",
+		    (int)kids[0], de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(buf, sizeof buf, f) != NULL) {
+			if (sscanf(buf, "voluntary_ctxt_switches: %ld", &v) == 1 ||
+			    sscanf(buf, "nonvoluntary_ctxt_switches: %ld",
+			    &v) == 1)
+				n += v;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static void	drain(int);
+
+/*
+ * Every pair connected, nothing sent yet: the relay's wake-ups in sec
+ * seconds, after a settling second.
+ */
+static long
+quiet_switches(int errfd, int sec)
+{
+	long	a;
+
+	sleep(1);
+	drain(errfd);
+	a = switches();
+	sleep((unsigned)sec);
+	drain(errfd);
+	return switches() - a;
+}
+
 /* The relay's log, unread; its end is the relay's. */
 static void
 drain(int fd)
@@ -277,7 +354,9 @@ main(int argc, char **argv)
 	uint8_t			*buf;
 	int64_t			 t_start, t1, t2 = 0, now, t_spawn;
 	long			 warm = 2, dur = 10, ticks1 = 0, ticks2;
-	long			 rss, hwm, pss, thr, fds;
+	long			 rss, hwm, pss, thr, fds, rss_idle = -1;
+	long			 idle = 0, quiet_sw = -1;
+	int			 quiet = 0;
 	double			 setup;
 	int			 pairs = 256, ch, ep, i, n, corrupt = 0;
 	int			 repair = 0, errp[2] = { -1, -1 }, bad = 0;
@@ -288,10 +367,12 @@ main(int argc, char **argv)
 	FILE			*f;
 	char			 a[80], b[80];
 
-	while ((ch = getopt(argc, argv, "cg:m:o:p:rR:s:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "cg:i:m:o:p:q:rR:s:t:w:")) != -1) {
 		switch (ch) {
 		case 'c': corrupt = 1; break;
 		case 'g': global = optarg; break;
+		case 'i': idle = atol(optarg); break;
+		case 'q': quiet = atoi(optarg); break;
 		case 'm': mode = optarg; break;
 		case 'o': conf = optarg; break;
 		case 'p': pairs = atoi(optarg); break;
@@ -356,6 +437,8 @@ main(int argc, char **argv)
 		fcntl(errp[0], F_SETFL, O_NONBLOCK);
 		await_relay(errp[0], nlines);
 		t_start = now_ns();
+		if (quiet > 0)
+			quiet_sw = quiet_switches(errp[0], quiet);
 	} else {
 		for (i = 0; i < pairs; i++) {
 			char	*av[] = { argv[0], "-b", "65536", a, b, NULL };
@@ -406,18 +489,8 @@ main(int argc, char **argv)
 		n = epoll_wait(ep, evs, nlines, 100);
 		for (i = 0; i < n; i++) {
 			l = &lines[evs[i].data.u32];
-			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-				r = read(l->fd, buf, CHUNK);
-				if (r > 0 && !l->bad &&
-				    cpos_check(&l->in, buf, (size_t)r) != 0) {
-					fprintf(stderr, "scale: %s: wrong data "
-					    "after %llu bytes\n", l->slave,
-					    (unsigned long long)l->in.done);
-					l->bad = 1;
-					bad++;
-				} else if (r > 0 && l->bad)
-					cpos_advance(&l->in, (size_t)r);
-			}
+			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				bad += take(l, buf);
 			if (evs[i].events & EPOLLOUT) {
 				p = cpos_run(&l->out, CHUNK, &k);
 				if ((r = write(l->fd, p, k)) > 0)
@@ -434,6 +507,23 @@ main(int argc, char **argv)
 	fds = fd_count();
 	if (smaps != NULL)
 		save_smaps(smaps);
+	if (idle > 0) {
+		for (i = 0; i < nlines; i++) {
+			ev.events = EPOLLIN;
+			ev.data.u32 = (uint32_t)i;
+			if (epoll_ctl(ep, EPOLL_CTL_MOD, lines[i].fd, &ev) == -1)
+				die("epoll_ctl");
+		}
+		t2 = now_ns() + idle * 1000000000;
+		while (now_ns() < t2) {
+			if (errp[0] != -1)
+				drain(errp[0]);
+			n = epoll_wait(ep, evs, nlines, 100);
+			for (i = 0; i < n; i++)
+				bad += take(&lines[evs[i].data.u32], buf);
+		}
+		rss_idle = status_sum("status", "VmRSS");
+	}
 	for (i = 0; i < nkids; i++)
 		kill(kids[i], SIGTERM);
 	if (errp[0] != -1) {
@@ -461,14 +551,16 @@ main(int argc, char **argv)
 		    "pair_min_mbps=%.3f pair_median_mbps=%.3f "
 		    "pair_max_mbps=%.3f median_over_min=%.2f rss_kib=%ld "
 		    "hwm_kib=%ld pss_kib=%ld threads=%ld fds=%ld "
-		    "cpu_pct=%.1f errors=%d setup_s=%.1f\n", mode, pairs, sec,
+		    "cpu_pct=%.1f errors=%d setup_s=%.1f rss_idle_kib=%ld "
+		    "quiet_switches=%ld\n",
+		    mode, pairs, sec,
 		    sum / sec / 1e6, v[0] / sec / 1e6,
 		    pct(v, (size_t)pairs, 50) / sec / 1e6,
 		    v[pairs - 1] / sec / 1e6,
 		    v[0] > 0 ? (double)pct(v, (size_t)pairs, 50) / v[0] :
 		    999.0, rss, hwm, pss, thr, fds,
 		    (double)(ticks2 - ticks1) / sysconf(_SC_CLK_TCK) / sec *
-		    100, bad, setup);
+		    100, bad, setup, rss_idle, quiet_sw);
 		free(v);
 	}
 	return bad != 0;

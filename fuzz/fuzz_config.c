@@ -9,7 +9,8 @@
  * - parsing is deterministic;
  * - the configuration written out canonically (every value explicit and
  *   quoted) parses to an equal configuration: what a file says, it says
- *   the same way every time.
+ *   the same way every time;
+ * - every pair packed as the daemon keeps it unpacks to the same pair.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -118,11 +119,32 @@ check_side(const struct pair_opts *o, int side)
 	return added;
 }
 
+/* What the daemon keeps of a pair (packed) gives the same pair back. */
+static void
+check_packed(const struct pair_opts *o)
+{
+	static struct pair_opts	 back;
+	struct pair_packed	*p;
+	int			 side;
+
+	CHECK((p = pair_opts_pack(o)) != NULL, "pack: out of memory");
+	CHECK(strcmp(pair_packed_name(p), o->name) == 0, "packed name");
+	pair_opts_unpack(p, &back);
+	free(p);
+	CHECK(pair_opts_equal(&back, o), "pair %s: unpacked differs",
+	    o->name);
+	for (side = 0; side < 2; side++)
+		CHECK(strcmp(back.side[side].text, o->side[side].text) == 0 &&
+		    back.side[side].crlf_set == o->side[side].crlf_set,
+		    "pair %s: unpacked side %d differs", o->name, side);
+}
+
 static void
 write_pair(struct out *w, const struct pair_opts *o)
 {
 	int	side, remote = 0;
 
+	check_packed(o);
 	for (side = 0; side < 2; side++)
 		remote |= check_side(o, side);
 	CHECK(pair_name_valid(o->name), "pair name '%s'", o->name);

@@ -251,8 +251,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s == NULL || c == NULL || got == NULL || want == NULL)
 		abort();
 	c->s = s;
-	stream_init(s, modes[data[0] & 3], data[0] >> 2 & 1,
-	    !(data[0] >> 3 & 1), on_event, on_switch, c);
+	if (stream_init(s, modes[data[0] & 3], data[0] >> 2 & 1,
+	    !(data[0] >> 3 & 1), on_event, on_switch, c) != 0)
+		abort();
 	memset(&m, 0, sizeof m);
 	m.rep = s->repairing;
 	m.out = want;
@@ -304,6 +305,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(s->c.switches == c->nsw || c->nsw == MAXSW, "switch count");
 	CHECK(s->validate || c->events == 0, "events without validation");
 
+	stream_free(s);
 	free(s);
 	free(c);
 	free(got);

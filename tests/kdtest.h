@@ -9,7 +9,7 @@
  * "SKIP: WHAT: WHY", which tests/run-units.sh shows and counts.  Cases that
  * only need a realistic session run on the generated one (kt_generated:
  * kdgen -s 2, made by `make units` beside the test binaries), so they
- * never skip.
+ * never skip (kt_session_tcases registers both).  kt_run runs a suite.
  */
 #ifndef KDRELAY_KDTEST_H
 #define KDRELAY_KDTEST_H
@@ -145,6 +145,19 @@ kt_fixture(struct kdtrace *t)
 	    "fixture: %s", err);
 }
 
+/* A packet header as written on the wire (any values, valid or not). */
+static inline size_t
+kt_header(uint8_t *b, uint32_t leader, uint16_t type, uint16_t len,
+    uint32_t id, uint32_t sum)
+{
+	uint32_t	v[4] = { leader, type | (uint32_t)len << 16, id, sum };
+	size_t		i;
+
+	for (i = 0; i < 16; i++)
+		b[i] = v[i / 4] >> (8 * (i % 4));
+	return (16);
+}
+
 /* The fixture's packets in one direction, back to back (malloc'd). */
 static inline uint8_t *
 kt_direction(const struct kdtrace *t, char dir, size_t *lenp, size_t *npkt)
@@ -244,6 +257,68 @@ kt_log_equal(const struct kt_log *a, const struct kt_log *b, const char *what)
 		    memcmp(x->raw, y->raw, x->pkt.rawlen) == 0,
 		    "%s: packet %zu differs", what, i);
 	}
+}
+
+/*
+ * Cases that run over a whole session: kt_session_tcases makes a tcase
+ * of add's cases for the generated session and, when it is there, one for
+ * the real WinDbg session; each one's fixture loads its session into
+ * kt_trace (kt_real: it is the real one) and frees it after.
+ */
+static struct kdtrace	kt_trace __attribute__((unused));
+static int		kt_real __attribute__((unused));
+
+static inline void
+kt_setup_generated(void)
+{
+	kt_generated(&kt_trace);
+	kt_real = 0;
+}
+
+static inline void
+kt_setup_real(void)
+{
+	kt_fixture(&kt_trace);
+	kt_real = 1;
+}
+
+static inline void
+kt_teardown_session(void)
+{
+	kdtrace_free(&kt_trace);
+}
+
+static inline void
+kt_session_tcase(Suite *s, const char *name, void (*setup)(void),
+    void (*add)(TCase *))
+{
+	TCase	*tc = tcase_create(name);
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, kt_teardown_session);
+	add(tc);
+	suite_add_tcase(s, tc);
+}
+
+static inline void
+kt_session_tcases(Suite *s, void (*add)(TCase *))
+{
+	kt_session_tcase(s, "generated", kt_setup_generated, add);
+	if (kt_have_fixture("the session cases on the real WinDbg session"))
+		kt_session_tcase(s, "real", kt_setup_real, add);
+}
+
+/* Run a suite: the exit status of a test binary. */
+static inline int
+kt_run(Suite *s)
+{
+	SRunner	*sr = srunner_create(s);
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }
 
 #endif

@@ -22,12 +22,15 @@
 # own session (setsid) with KDTEST_ID=<unique mark> in its environment.
 # When it has exited, every process still carrying the mark or still in
 # that session is listed, sent SIGTERM, then SIGKILL after 2 s, and the
-# test FAILS (tests/lib/procs.sh).
+# test FAILS (tests/lib/procs.sh).  A test still running after
+# KDTEST_TIMEOUT seconds (900; sanitizer builds are slow) is ended and
+# fails.
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-build}" && pwd) || exit 2
 [ $# -gt 0 ] && shift
 [ $# -gt 0 ] || set -- "$here"/test_*.sh
 . "$here/lib/procs.sh"
+tmo=${KDTEST_TIMEOUT:-900}
 pass=0 fail=0 skip=0 failed=""
 for t; do
 	[ -e "$t" ] || continue
@@ -38,9 +41,12 @@ for t; do
 	# The session's leader is a shell that only waits: the test itself
 	# is no session leader, so a tty it opens never becomes its
 	# controlling terminal.
-	KDTEST_ID=$mark BUILD="$build" TESTS="$here" setsid sh -c \
-	    'echo $$ >"$1.sid"; sh "$2" </dev/null & wait $!' sh "$log" "$t" \
-	    >"$log" 2>&1 </dev/null &
+	# timeout: a test that hangs (a peer that never answers) fails
+	# after KDTEST_TIMEOUT seconds rather than holding up the run; its
+	# session leader is ended and procs_end below ends the rest.
+	KDTEST_ID=$mark BUILD="$build" TESTS="$here" timeout "$tmo" setsid \
+	    sh -c 'echo $$ >"$1.sid"; sh "$2" </dev/null & wait $!' sh \
+	    "$log" "$t" >"$log" 2>&1 </dev/null &
 	wait $!
 	rc=$?
 	sid=$(cat "$log.sid" 2>/dev/null)
@@ -52,7 +58,9 @@ for t; do
 		why="processes left behind"
 	}
 	nskip=$(grep -c '^SKIP: ' "$log")
-	if [ -z "$why" ] && [ "$rc" = 77 ] && [ "$nskip" = 0 ]; then
+	if [ "$rc" = 124 ]; then
+		why="no end after ${tmo}s (KDTEST_TIMEOUT), ended"
+	elif [ -z "$why" ] && [ "$rc" = 77 ] && [ "$nskip" = 0 ]; then
 		why="exit 77 (skipped) without a SKIP line saying why"
 	elif [ -z "$why" ] && [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
 		why="exit $rc"

@@ -6,6 +6,9 @@
 # /run/kdrelay/control mode 0660, group kdctl; both users can use it
 # (capture only by a plain name, into capture-dir); a user outside the
 # group is refused by SO_PEERCRED, told why, and the refusal is logged.
+# The groups are the connecting process's, not the group file's.  Where
+# the socket's directory keeps the group out (kdrelayd made it 0700
+# itself), kdrelayd says so.
 . "$TESTS/lib/common.sh"
 . "$TESTS/lib/xenstore.sh"
 xs_enter_namespace "$@"		# a private /run (and /etc, below)
@@ -99,6 +102,37 @@ said=$(cat "$T/err")
 as kdop status p
 [ $rc = 0 ] || fail "kdop after the refusal: exit $rc: $(cat "$T/err")"
 note "ok: nobody refused: $said"
+
+# The groups that count are the connecting process's, as the kernel has
+# them, not what the group file says of its user (the socket still open
+# to all): a member's process that dropped its supplementary groups is
+# refused, one that was given kdctl by whoever started it is let in.
+mid=$(id -u "$member")
+setpriv --reuid "$mid" --regid "$(id -g "$member")" --clear-groups \
+    "$CTL" status p >"$T/out" 2>"$T/err"; rc=$?
+[ $rc = 77 ] || fail "$member without its groups: exit $rc: $(cat "$T/out" "$T/err")"
+setpriv --reuid nobody --regid nogroup --groups kdctl \
+    "$CTL" status p >"$T/out" 2>"$T/err"; rc=$?
+[ $rc = 0 ] || fail "nobody with kdctl as a supplementary group: exit $rc: $(cat "$T/err")"
+note "ok: the process's own groups count (SO_PEERGROUPS), not the group file's"
 stop "$RELAY"
 [ ! -e "$S" ] || fail "$S left after exit"
+
+# Started without the unit, kdrelayd makes /run/kdrelay itself, 0700: it
+# says that the group cannot reach the socket, rather than leaving the
+# members to find out.
+! grep -q "cannot reach" "$T/relay.log" ||
+    fail "reachable, yet: $(grep 'cannot reach' "$T/relay.log")"
+rm -rf /run/kdrelay
+: >"$T/relay.log"
+bg "$BUILD/kdrelayd" -v -c "$T/kd.conf" 2>>"$T/relay.log"
+RELAY=$LAST
+wait_log "$T/relay.log" "control: listening on $S" ||
+    fail "no control socket: $(cat "$T/relay.log")"
+wait_log "$T/relay.log" "control: group kdctl cannot reach $S: /run/kdrelay is mode 0700" ||
+    fail "an unreachable socket not said: $(grep control: "$T/relay.log")"
+as kdop status p
+[ $rc = 77 ] || fail "kdop through /run/kdrelay 0700: exit $rc"
+note "ok: $(grep -o 'control: group kdctl cannot.*' "$T/relay.log")"
+stop "$RELAY"
 exit 0

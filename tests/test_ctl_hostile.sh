@@ -14,11 +14,6 @@
 need socat python3 runuser timeout
 CTL=$BUILD/kdrelayctl
 ctl() { "$CTL" -s "$T/control" "$@"; }
-rss() {
-	_rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status")
-	[ -n "$_rss" ] || fail "no VmRSS for pid $1: $(ps -o pid,stat,cmd -p "$1")"
-	echo "$_rss"
-}
 
 vm h
 vm t

@@ -19,19 +19,6 @@
 . "$TESTS/lib/common.sh"
 XFER=$BUILD/helpers/xfer
 
-# Faster than common.sh's wait_log: these waits are on the hot path.
-# count PATTERN: lines of the relay log that match.
-count() { grep -c -- "$1" "$T/relay.log" 2>/dev/null; }
-# wait_count PATTERN N: until N lines match (30 s).
-# (Helpers keep their loop counters to themselves: shell variables are
-# global.)
-wait_count() {
-	_wc=0
-	while [ "$(count "$1")" -lt "$2" ]; do
-		_wc=$((_wc + 1)); [ $_wc -gt 3000 ] && return 1
-		sleep 0.01
-	done
-}
 fds() { ls "/proc/$RELAY/fd" | wc -l; }
 # cfail MSG: fail with the end of the relay's log, for the post-mortem.
 cfail() {
@@ -39,19 +26,8 @@ cfail() {
 	grep -v -e '->' -e 'host .*, target ' "$T/relay.log" | tail -n 12 >&2
 	fail "$@"
 }
-rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$RELAY/status"; }
 size() { wc -c <"$1"; }
 
-# counters DIR: the relay's last counter line for DIR (host->target or
-# target->host), after a fresh SIGUSR1.
-counters() {
-	_cn=$(count "$1:")
-	kill -USR1 $RELAY
-	wait_count "$1:" $((_cn + 1)) || fail "no counters for $1 on SIGUSR1"
-	grep -- "$1:" "$T/relay.log" | tail -n 1
-}
-# field LINE NAME: the number before NAME in a counter line.
-field() { printf '%s\n' "$1" | sed -n "s/.* \([0-9][0-9]*\) $2.*/\1/p"; }
 
 # mkpkt FILE LEN ID: a valid KDCOM STATE_MANIPULATE data packet with a
 # random payload of LEN bytes.

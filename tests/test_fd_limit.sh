@@ -36,13 +36,19 @@ grep -q "err: 40 pairs not started: each needs 6 file descriptors or more, and [
 ! grep -q "relaying\|libevent" "$T/relay.log" || fail "pairs started: $(cat "$T/relay.log")"
 note "ok: 40 pairs in 128 fds refused in one line, exit 71"
 
-# The same pairs fit a limit of 1024.
-: >"$T/relay.log"
-bg limited 1024 "$T/many.conf" 2>>"$T/relay.log"
-RELAY=$LAST
-wait_log "$T/relay.log" "p39: relaying" || fail "not started in 1024 fds: $(cat "$T/relay.log")"
-stop $RELAY
-note "ok: in 1024 fds they start"
+# The same pairs fit a limit of 1024 (if ours lets it be raised so far).
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -lt 1024 ]; then
+	skip "40 pairs in 1024 fds" "the hard fd limit here is $hard"
+else
+	: >"$T/relay.log"
+	bg limited 1024 "$T/many.conf" 2>>"$T/relay.log"
+	RELAY=$LAST
+	wait_log "$T/relay.log" "p39: relaying" ||
+	    fail "not started in 1024 fds: $(cat "$T/relay.log")"
+	stop $RELAY
+	note "ok: in 1024 fds they start"
+fi
 
 # Running: a reload asking for more than the limit has room for.
 conf "$T/k.conf" 4

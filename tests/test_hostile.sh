@@ -20,21 +20,6 @@
 XFER=$BUILD/helpers/xfer
 KD=$BUILD/kdrelayd
 
-count() { grep -c -- "$1" "$T/relay.log" 2>/dev/null; }
-wait_count() {
-	_wc=0
-	while [ "$(count "$1")" -lt "$2" ]; do
-		_wc=$((_wc + 1)); [ $_wc -gt 3000 ] && return 1
-		sleep 0.01
-	done
-}
-counters() {
-	_cn=$(count "$1:")
-	kill -USR1 $RELAY
-	wait_count "$1:" $((_cn + 1)) || fail "no counters for $1 on SIGUSR1"
-	grep -- "$1:" "$T/relay.log" | tail -n 1
-}
-field() { printf '%s\n' "$1" | sed -n "s/.* \([0-9][0-9]*\) $2.*/\1/p"; }
 size() { wc -c <"$1"; }
 
 # transfer N: N random bytes from the host guest to the target guest and

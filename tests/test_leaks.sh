@@ -20,7 +20,6 @@ CYCLES=1000
 WARM=20
 
 fds() { ls "/proc/$RELAY/fd" | wc -l; }
-rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$RELAY/status"; }
 # settle N: until the relay has seen N clients come and go.
 settle() {
 	wait_log "$T/relay.log" "client left" "$1" ||

@@ -13,15 +13,7 @@
 . "$TESTS/lib/xenvm.sh"
 xs_enter_namespace "$@"
 need socat
-# No xenstore here: this is a Proxmox host.
-rmdir /run/xenstored 2>/dev/null
-if [ ! -d /etc/pve ]; then
-	mkdir /etc/pve || fail "mkdir /etc/pve"
-	atexit "rmdir /etc/pve 2>/dev/null"
-fi
-mount -t tmpfs -o mode=0755 kdrelay-pve /etc/pve || fail "tmpfs on /etc/pve"
-atexit "umount /etc/pve 2>/dev/null"
-mkdir -p /etc/pve/qemu-server /var/run/qemu-server || fail "mkdir"
+pve_host		# no xenstore here
 CONF=/etc/pve/qemu-server
 RUN=/var/run/qemu-server
 
@@ -53,13 +45,15 @@ note "pve:win10 -> VMID 100, 256 KiB each way"
 
 # The VM restarts: QEMU exits (its socket goes), a new one listens.
 stop "$QEMU_100"
-log_wait r "pve:win10: lost" || fail "the end of QEMU was not seen"
+# Waited for by a watch on the run directory, not by a retry timer
+# (its time is only reported: timing belongs in make bench).
+log_wait r "pve:win10: lost (end of file); $RUN/100.serial0: No such file or directory; waiting for it to appear" ||
+    fail "the end of QEMU was not seen, or the socket is not watched for"
 t0=$(now_ms)
 qemu 100
 log_wait r "pve:win10: connected$" 2 || fail "not connected again"
 t1=$(now_ms)
 note "VM restart: socket back -> connected in $((t1 - t0)) ms"
-[ $((t1 - t0)) -lt 1000 ] || fail "reconnecting took $((t1 - t0)) ms"
 exchange "unix:$T/host.sock" "$T/100.guest" 65536 ||
     fail "traffic after the restart"
 

@@ -18,14 +18,7 @@
 . "$TESTS/lib/qemu.sh"
 xs_enter_namespace "$@"
 qemu_setup
-rmdir /run/xenstored 2>/dev/null	# a Proxmox host first
-if [ ! -d /etc/pve ]; then
-	mkdir /etc/pve || fail "mkdir /etc/pve"
-	atexit "rmdir /etc/pve 2>/dev/null"
-fi
-mount -t tmpfs -o mode=0755 kdrelay-pve /etc/pve || fail "tmpfs on /etc/pve"
-atexit "umount /etc/pve 2>/dev/null"
-mkdir -p /etc/pve/qemu-server /var/run/qemu-server || fail "mkdir"
+pve_host		# a Proxmox host first
 RUN=/var/run/qemu-server
 printf 'boot: order=floppy0\nmemory: 16\nname: echo\nserial0: socket\n' \
     >/etc/pve/qemu-server/100.conf || fail "writing 100.conf"

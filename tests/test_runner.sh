@@ -6,6 +6,7 @@
 #    passes but leaves two processes behind (one that setsid'd away, one
 #    that cleared its environment and ignores SIGTERM): the leaker FAILS,
 #    both are named and gone afterwards;
+#  - a test that never ends: ended after KDTEST_TIMEOUT, failed;
 #  - the summary line: `N passed, N failed, N skipped`.
 . "$TESTS/lib/common.sh"
 r=$TESTS/runner
@@ -44,6 +45,21 @@ grep -q "PASS skipall\|FAIL skipall" "$T/int.out" &&
     fail "run-integration: a skipped test counted as passed or failed"
 note "ok: run-integration: passes, fails, skips counted, leaks ended and failed"
 
+# A test that never ends is ended and failed, and the run goes on.
+: >"$LEAKS"
+KDTEST_TIMEOUT=2 "$TESTS/run-integration.sh" "$T/b" "$r/hang.sh" \
+    "$r/pass.sh" >"$T/hang.out" 2>&1
+rc=$?
+cat "$T/hang.out"
+[ "$rc" = 1 ] || fail "run-integration: exit $rc on a hung test, not 1"
+gone run-integration
+for w in "FAIL hang (" "s): no end after 2s (KDTEST_TIMEOUT), ended" \
+    "waiting for nothing" "PASS pass " \
+    "integration: 1 passed, 1 failed, 0 skipped (hang)"; do
+	grep -qF -- "$w" "$T/hang.out" || fail "run-integration: no \"$w\""
+done
+note "ok: run-integration: a hung test ended after KDTEST_TIMEOUT and failed"
+
 # The unit runner: the same scripts as suites (BUILD, TESTS set for them).
 : >"$LEAKS"
 BUILD=$T/b "$TESTS/run-units.sh" "$r/pass.sh" "$r/skipcase.sh" \
@@ -57,3 +73,11 @@ for w in "SKIP skipcase.sh: case b: not here" "FAIL leak.sh: processes left behi
 	grep -qF -- "$w" "$T/units.out" || fail "run-units: no \"$w\""
 done
 note "ok: run-units: skips counted, leaks ended and failed"
+
+# The library's wait_log waits for a file not made yet (a background
+# command's redirection may not have run when the wait starts).
+bg sh -c "sleep 0.3; echo ready >'$T/late'"
+wait_log "$T/late" ready 2>"$T/wl.err" || fail "wait_log: $T/late never said ready"
+grep -q ready "$T/late" 2>/dev/null || fail "wait_log returned before $T/late was made"
+[ ! -s "$T/wl.err" ] || fail "wait_log: $(cat "$T/wl.err")"
+note "ok: wait_log waits for its file to be made"

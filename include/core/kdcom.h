@@ -107,16 +107,27 @@ struct kd_parser {
 	size_t		 garbage;	/* pending garbage not yet reported */
 	size_t		 have;		/* bytes of the packet buffered */
 	size_t		 need;		/* bytes the packet needs in all */
+	struct kd_parser *twin;		/* fed alongside (kd_parser_feed_twin) */
+	size_t		 twin_extra;	/* its garbage beyond ours, unreported */
+	size_t		 twin_keep;	/* its buffer's bytes that are ours */
 	uint8_t		 buf[KD_MAX_PACKET];
 };
 
 /*
  * The callback runs inside kd_parser_feed()/kd_parser_reset(); the packet it
- * is given (raw, payload) points into the parser and lives until it returns.
- * It must not feed or reset the same parser.
+ * is given (raw, payload) points into the parser, or into the bytes fed
+ * when the whole packet lies there (judged in place, not copied), and
+ * lives until it returns.  It must not feed or reset the same parser.
  */
 void	kd_parser_init(struct kd_parser *, kd_event_cb, void *arg);
 void	kd_parser_feed(struct kd_parser *, const uint8_t *, size_t);
+/*
+ * Feed a and b, which stand alike (kd_parser_alike(), the same bytes
+ * buffered), the same bytes at the cost of one: each gets the events it
+ * would have got (its own garbage counts), and b ends where a does.
+ */
+void	kd_parser_feed_twin(struct kd_parser *a, struct kd_parser *b,
+	    const uint8_t *, size_t);
 /* Nonzero when inside a packet (the relay's timeout may then reset). */
 int	kd_parser_busy(const struct kd_parser *);
 /*
@@ -145,6 +156,14 @@ size_t	kd_parser_want(const struct kd_parser *);
  */
 size_t	kd_parser_left(const struct kd_parser *);
 size_t	kd_parser_span(const struct kd_parser *, const uint8_t *buf, size_t n);
+/* The same for a parser between packets with no leader byte counted. */
+size_t	kd_leader_span(const uint8_t *buf, size_t n);
+/*
+ * The length after its leader of the data packet whose header (after the
+ * leader, 12 bytes) is h: the header alone when that judges it, else
+ * with its payload and trailer.
+ */
+size_t	kd_data_rest(const uint8_t *h);
 /*
  * Nonzero when a and b stand alike: between packets with the same leader
  * bytes counted, or inside packets with as many bytes buffered.  Given

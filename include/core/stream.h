@@ -74,15 +74,18 @@ struct stream {
 	stream_switch_cb	 on_switch;
 	void			*arg;
 	struct stream_counters	 c;
-	struct crlf_probe	 probe;		/* auto, unsettled: a held packet */
+	/* Auto mode only (malloc'd, else NULL): a held packet. */
+	struct crlf_probe	*probe;
 };
 
 /*
  * mode: on, off or auto; guess: the initial repair state in auto mode.
  * validate: 0 turns the parsers off (pure repair, counters bytes only).
+ * -1 when out of memory (auto mode's probe); stream_free() undoes it.
  */
-void	stream_init(struct stream *, enum crlf_mode mode, int guess,
+int	stream_init(struct stream *, enum crlf_mode mode, int guess,
 	    int validate, stream_event_cb, stream_switch_cb, void *arg);
+void	stream_free(struct stream *);
 
 /*
  * Auto mode, while no packet has decided: the repair state to start from

@@ -18,15 +18,10 @@
 size_t
 probe_needless(const uint8_t *in, size_t n)
 {
-	struct kd_check	k;
-	size_t		len;
+	size_t	len;
 
-	if (n < sizeof(k.hdr))
-		return (0);
-	kd_check_init(&k);
-	kd_check_feed(&k, in, sizeof(k.hdr));
-	len = k.verdict == -1 ? k.need : sizeof(k.hdr);
-	if (len > n || bs_find3(in, len, CR, CR, CR) != len)
+	if (n < KD_HEADER_SIZE - 4 || (len = kd_data_rest(in)) > n ||
+	    memchr(in, CR, len) != NULL)
 		return (0);
 	return (len);
 }

@@ -164,8 +164,9 @@ kd_parser_init(struct kd_parser *p, kd_event_cb cb, void *arg)
 	p->state = S_LEADER;
 }
 
-static void
-emit(struct kd_parser *p, enum kd_event_kind kind, size_t len,
+/* Inlined: an event per packet is the hot path's fixed cost. */
+static inline __attribute__((always_inline)) void
+emit_one(struct kd_parser *p, enum kd_event_kind kind, size_t len,
     const struct kd_packet *pkt)
 {
 	struct kd_event	ev;
@@ -178,15 +179,40 @@ emit(struct kd_parser *p, enum kd_event_kind kind, size_t len,
 	p->cb(p->arg, &ev);
 }
 
+/* An event, to the twin too while one is fed alongside. */
+static inline __attribute__((always_inline)) void
+emit(struct kd_parser *p, enum kd_event_kind kind, size_t len,
+    const struct kd_packet *pkt)
+{
+	emit_one(p, kind, len, pkt);
+	if (p->twin != NULL)
+		emit_one(p->twin, kind, len, pkt);
+}
+
 static void
+flush_garbage(struct kd_parser *p)
+{
+	size_t	n = p->garbage, m;
+
+	p->garbage = 0;
+	if (p->twin != NULL) {
+		/* The twin's own count, which may differ until this one. */
+		m = n + p->twin_extra;
+		p->twin_extra = 0;
+		if (n != 0)
+			emit_one(p, KD_EV_GARBAGE, n, NULL);
+		if (m != 0)
+			emit_one(p->twin, KD_EV_GARBAGE, m, NULL);
+	} else if (n != 0)
+		emit_one(p, KD_EV_GARBAGE, n, NULL);
+}
+
+/* Report garbage held before a packet or break-in: usually none. */
+static inline __attribute__((always_inline)) void
 emit_garbage(struct kd_parser *p)
 {
-	size_t	n = p->garbage;
-
-	if (n == 0)
-		return;
-	p->garbage = 0;
-	emit(p, KD_EV_GARBAGE, n, NULL);
+	if (p->garbage != 0 || p->twin != NULL)
+		flush_garbage(p);
 }
 
 /*
@@ -430,6 +456,7 @@ scan(struct kd_parser *p, const uint8_t *d, size_t n)
 			p->have = 4;
 			p->need = KD_HEADER_SIZE;
 			p->state = S_HEADER;
+			p->twin_keep = 0;
 			return (i);
 		}
 		garbage += nleader;
@@ -476,6 +503,27 @@ kd_parser_feed(struct kd_parser *p, const uint8_t *d, size_t n)
 	}
 }
 
+void
+kd_parser_feed_twin(struct kd_parser *a, struct kd_parser *b,
+    const uint8_t *d, size_t n)
+{
+	a->twin = b;
+	a->twin_extra = b->garbage - a->garbage;	/* modulo 2^64 */
+	a->twin_keep = a->state != S_LEADER ? a->have : 0;
+	kd_parser_feed(a, d, n);
+	a->twin = NULL;
+	b->state = a->state;
+	b->leader = a->leader;
+	b->nleader = a->nleader;
+	b->garbage = a->garbage + a->twin_extra;
+	b->have = a->have;
+	b->need = a->need;
+	/* The packet's bytes b lacks: all, if a began it here. */
+	if (a->state != S_LEADER && a->have > a->twin_keep)
+		memcpy(b->buf + a->twin_keep, a->buf + a->twin_keep,
+		    a->have - a->twin_keep);
+}
+
 int
 kd_parser_busy(const struct kd_parser *p)
 {
@@ -511,18 +559,20 @@ kd_parser_left(const struct kd_parser *p)
 	return (KD_HEADER_SIZE + len + 1 - p->have);
 }
 
-size_t
-kd_parser_span(const struct kd_parser *p, const uint8_t *d, size_t n)
+/* Bytes up to a completed leader, counting from count leader bytes. */
+static size_t
+leader_span(unsigned count, uint8_t leader, const uint8_t *d, size_t n)
 {
-	unsigned	count = p->nleader;
-	uint8_t		leader = p->leader;
 	size_t		i;
+	uint32_t	w;
 
-	if (p->state != S_LEADER)
-		return (p->need - p->have < n ? p->need - p->have : n);
 	for (i = 0; i < n; i++) {
 		if (count == 0 && (i = skip(d, i, n)) == n)
 			break;
+		/* Four leader bytes at once, as in scan(). */
+		if (count == 0 && n - i >= 4 && ((w = le32_get(d + i)) ==
+		    KD_LEADER_DATA || w == KD_LEADER_CONTROL))
+			return (i + 4);
 		if (d[i] != LEADER_DATA_BYTE && d[i] != LEADER_CONTROL_BYTE) {
 			count = 0;
 			continue;
@@ -535,6 +585,30 @@ kd_parser_span(const struct kd_parser *p, const uint8_t *d, size_t n)
 			return (i + 1);
 	}
 	return (n);
+}
+
+size_t
+kd_parser_span(const struct kd_parser *p, const uint8_t *d, size_t n)
+{
+	if (p->state != S_LEADER)
+		return (p->need - p->have < n ? p->need - p->have : n);
+	return (leader_span(p->nleader, p->leader, d, n));
+}
+
+size_t
+kd_leader_span(const uint8_t *d, size_t n)
+{
+	return (leader_span(0, 0, d, n));
+}
+
+size_t
+kd_data_rest(const uint8_t *h)
+{
+	unsigned	len = le16_get(h + 2);
+
+	if (head_verdict(le16_get(h), len, 0) != -1)
+		return (KD_HEADER_SIZE - 4);
+	return (KD_HEADER_SIZE - 4 + len + 1);
 }
 
 int

@@ -13,7 +13,9 @@
  * there takes effect from the next input byte: the rest of the chunk goes
  * out in the new reading.  A packet is named by the input offset at which
  * its leader completed, which is the same in both readings (leader bytes
- * are never 0x0d or 0x0a).
+ * are never 0x0d or 0x0a).  While the parsers stand alike (alike()), the
+ * bytes up to the next 0x0d read the same both ways and make the same
+ * packets in both: no step there can disagree, so they go in one span.
  *
  * The decision: when the reading not delivered completes a packet OK and
  * the delivered one failed the same packet, or is still inside it (it
@@ -38,10 +40,13 @@
  * the held bytes through as above; so the packet goes out whole and
  * right, and its events are the right reading's.  When neither does it
  * goes out as the guess reads it, and the quiet timer releases a packet
- * cut short (stream_release()).  Leader bytes read the same both ways, so
- * repair holds no 0x0d at a held packet's start.
+ * cut short (stream_release()).  A packet that is all there and holds no
+ * 0x0d is not held: both readings of it are the same bytes, which would
+ * be judged alike (probe_needless(), unheld()).  Leader bytes read the
+ * same both ways, so repair holds no 0x0d at a held packet's start.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bytescan.h"
@@ -114,27 +119,25 @@ views_clear(struct stream *s)
 	}
 }
 
-void
+int
 stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
     stream_event_cb on_event, stream_switch_cb on_switch, void *arg)
 {
 	size_t	parsers = offsetof(struct stream, as_read),
-		after = parsers + 2 * sizeof(struct kd_parser),
-		held = offsetof(struct stream, probe) +
-		    offsetof(struct crlf_probe, buf),
-		rest = held + sizeof(s->probe.buf);
+		after = parsers + 2 * sizeof(struct kd_parser);
 
 	/*
-	 * All but the packet buffers (the parsers', kd_parser_init() does
-	 * the rest of those; the probe's): pages a stream does not use stay
-	 * untouched, a thousand pairs' worth.
+	 * All but the parsers' packet buffers (kd_parser_init() does the
+	 * rest of those): pages a stream does not use stay untouched where
+	 * the owner's memory is fresh.  Only auto mode holds packets: the
+	 * probe's 8 KiB are not there for the others, a thousand pairs'
+	 * worth.
 	 */
 	_Static_assert(offsetof(struct stream, repaired) ==
 	    offsetof(struct stream, as_read) + sizeof(struct kd_parser),
 	    "the two parsers are adjacent");
 	memset(s, 0, parsers);
-	memset((char *)s + after, 0, held - after);
-	memset((char *)s + rest, 0, sizeof(*s) - rest);
+	memset((char *)s + after, 0, sizeof(*s) - after);
 	s->mode = mode;
 	s->repairing = mode == CRLF_ON;
 	stream_guess(s, guess);
@@ -147,6 +150,27 @@ stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
 	kd_parser_init(&s->as_read, is_auto(s) ? got_raw : got_one, s);
 	kd_parser_init(&s->repaired, is_auto(s) ? got_rep : got_one, s);
 	views_clear(s);
+	if (mode == CRLF_AUTO && validate) {	/* is_auto() */
+		if ((s->probe = malloc(sizeof *s->probe)) == NULL)
+			return (-1);
+		s->probe->active = 0;
+		s->probe->len = 0;
+	}
+	return (0);
+}
+
+void
+stream_free(struct stream *s)
+{
+	free(s->probe);
+	s->probe = NULL;
+}
+
+/* A data packet is held (auto mode, not settled). */
+static int
+holding_packet(const struct stream *s)
+{
+	return (s->probe != NULL && s->probe->active);
 }
 
 void
@@ -292,8 +316,8 @@ process_auto(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
 		if (alike(s) && (len = bs_copy_until(out + o, in + pos, n - pos,
 		    CR)) != 0) {
 			/* Copied first: in may be where out is. */
-			kd_parser_feed(&s->as_read, out + o, len);
-			kd_parser_feed(&s->repaired, out + o, len);
+			kd_parser_feed_twin(&s->as_read, &s->repaired,
+			    out + o, len);
 			o += len;
 			pos += len;
 			s->c.bytes_in += len;
@@ -363,18 +387,18 @@ hold_switch(struct stream *s, int x)
 static size_t
 hold_release(struct stream *s, uint8_t *out)
 {
-	s->probe.active = 0;
-	if (s->probe.len == 0)
+	s->probe->active = 0;
+	if (s->probe->len == 0)
 		return (0);
-	return (process_auto(s, s->probe.buf, s->probe.len, out));
+	return (process_auto(s, s->probe->buf, s->probe->len, out));
 }
 
 /* Judge the held packet; release it once that is settled. */
 static size_t
 hold_judge(struct stream *s, uint8_t *out)
 {
-	int	cur = s->repairing, v = probe_verdict(&s->probe, cur);
-	int	w = probe_verdict(&s->probe, !cur);
+	int	cur = s->repairing, v = probe_verdict(s->probe, cur);
+	int	w = probe_verdict(s->probe, !cur);
 
 	if (v == KD_OK) {
 		/* The other reading differs unless it validates too. */
@@ -383,9 +407,40 @@ hold_judge(struct stream *s, uint8_t *out)
 	} else if (w == KD_OK) {
 		hold_switch(s, !cur);
 		s->decided = 1;
-	} else if ((v == -1 || w == -1) && !probe_full(&s->probe))
+	} else if ((v == -1 || w == -1) && !probe_full(s->probe))
 		return (0);
 	return (hold_release(s, out));
+}
+
+/*
+ * Where a leader completed at len (short of n, from between packets):
+ * whole packets that need no hold go through with the bytes before them,
+ * in one call: a control packet, or a data packet read alike both ways
+ * (it would be judged alike), each with no 0x0d, so that the repaired
+ * reading ends it where the input does, and the bytes up to the next
+ * leader (which both readings complete at the same byte).  Returns the
+ * end: n, or the leader of the first packet that needs a hold or is not
+ * all there.
+ */
+static size_t
+unheld(const uint8_t *in, size_t len, size_t n)
+{
+	size_t	k;
+
+	while (len < n) {
+		if (in[len - 1] == KD_LEADER_DATA % 256)
+			k = probe_needless(in + len, n - len);
+		else if (n - len >= KD_HEADER_SIZE - 4 &&
+		    memchr(in + len, CR, KD_HEADER_SIZE - 4) == NULL)
+			k = KD_HEADER_SIZE - 4;
+		else
+			k = 0;
+		if (k == 0)
+			break;
+		len += k;
+		len += kd_leader_span(in + len, n - len);
+	}
+	return (len);
 }
 
 /*
@@ -401,8 +456,8 @@ process_unsettled(struct stream *s, const uint8_t *in, size_t n,
 	int			 busy;
 
 	while (pos < n) {
-		if (s->probe.active) {
-			pos += probe_add(&s->probe, in + pos, n - pos);
+		if (s->probe->active) {
+			pos += probe_add(s->probe, in + pos, n - pos);
 			o += hold_judge(s, out + o);
 			continue;
 		}
@@ -413,14 +468,8 @@ process_unsettled(struct stream *s, const uint8_t *in, size_t n,
 		p = delivered(s);
 		busy = kd_parser_busy(p);
 		len = kd_parser_span(p, in + pos, n - pos);
-		/*
-		 * Short of n between packets: a leader completes there.  A
-		 * data packet after it read alike both ways would be judged
-		 * alike: it goes through with its leader, nothing held.
-		 */
-		if (!busy && len < n - pos &&
-		    in[pos + len - 1] == KD_LEADER_DATA % 256)
-			len += probe_needless(in + pos + len, n - pos - len);
+		if (!busy)
+			len = unheld(in + pos, len, n - pos);
 		o += process_auto(s, in + pos, len, out + o);
 		pos += len;
 		p = delivered(s);
@@ -428,7 +477,7 @@ process_unsettled(struct stream *s, const uint8_t *in, size_t n,
 		if (!s->decided && kd_parser_busy(p) &&
 		    kd_parser_want(p) == KD_HEADER_SIZE - 4 &&
 		    p->buf[0] == KD_LEADER_DATA % 256)
-			probe_start(&s->probe);
+			probe_start(s->probe);
 	}
 	return (o);
 }
@@ -442,7 +491,7 @@ stream_slack(const struct stream *s)
 int
 stream_held(const struct stream *s)
 {
-	return (s->probe.active);
+	return (holding_packet(s));
 }
 
 size_t
@@ -450,7 +499,7 @@ stream_release(struct stream *s, uint8_t *out)
 {
 	size_t	len;
 
-	if (!s->probe.active)
+	if (!holding_packet(s))
 		return (0);
 	len = hold_release(s, out);
 	s->c.bytes_out += len;
@@ -529,7 +578,7 @@ int
 stream_pending(const struct stream *s)
 {
 	return (s->validate && (kd_parser_pending(&s->as_read) ||
-	    kd_parser_pending(&s->repaired) || s->probe.active));
+	    kd_parser_pending(&s->repaired) || holding_packet(s)));
 }
 
 void
@@ -545,7 +594,8 @@ stream_expire(struct stream *s)
 	kd_parser_reset(&s->as_read);
 	kd_parser_reset(&s->repaired);
 	views_clear(s);
-	s->probe.active = 0;
+	if (s->probe != NULL)
+		s->probe->active = 0;
 }
 
 void
@@ -561,5 +611,6 @@ stream_reset(struct stream *s)
 	s->crlf.removed = removed;
 	s->cut_left = 0;
 	views_clear(s);
-	s->probe.active = 0;
+	if (s->probe != NULL)
+		s->probe->active = 0;
 }

@@ -18,7 +18,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,13 +227,18 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-/* Root, our own user, or the socket's group. */
+/*
+ * Root, our own user, or a process in the socket's group: its own groups
+ * as the kernel has them (SO_PEERGROUPS), not the group file's members,
+ * so that a process that dropped the group is out and one given it is in.
+ */
 static int
-allowed(struct control *c, const struct ucred *cr)
+allowed(struct control *c, int fd, const struct ucred *cr)
 {
-	struct group	*g;
-	struct passwd	*pw;
+	gid_t		 small[64], *g = small;
+	socklen_t	 len = sizeof small;
 	size_t		 i;
+	int		 ok = 0;
 
 	if (cr->uid == 0 || cr->uid == geteuid())
 		return 1;
@@ -242,16 +246,15 @@ allowed(struct control *c, const struct ucred *cr)
 		return 0;
 	if (cr->gid == c->gid)
 		return 1;
-	/* A supplementary member: the group file's list (local, no NSS
-	 * round trip for the usual /etc/group). */
-	if ((g = getgrgid(c->gid)) == NULL || g->gr_mem == NULL ||
-	    (pw = getpwuid(cr->uid)) == NULL)
-		return 0;
-	for (i = 0; g->gr_mem[i] != NULL; i++) {
-		if (strcmp(g->gr_mem[i], pw->pw_name) == 0)
-			return 1;
-	}
-	return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == -1 &&
+	    (errno != ERANGE || (g = malloc(len)) == NULL ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == -1))
+		len = 0;
+	for (i = 0; i < len / sizeof *g && !ok; i++)
+		ok = g[i] == c->gid;
+	if (g != small)
+		free(g);
+	return ok;
 }
 
 static void
@@ -272,7 +275,7 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 	    -1)
 		return;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
-	    !allowed(c, &cr)) {
+	    !allowed(c, fd, &cr)) {
 		log_notice("control: refused uid %u (pid %d): not root%s",
 		    (unsigned)cr.uid, (int)cr.pid, c->has_group ?
 		    " nor in the socket's group" : "");
@@ -305,6 +308,30 @@ accept_cb(evutil_socket_t lfd, short what, void *arg)
 }
 
 /* ---- the socket ---- */
+
+/*
+ * Members of gid reach path only if every directory above it lets them
+ * search it: say which one does not (kdrelayd makes a missing one 0700; a
+ * unit's runtime directory needs RuntimeDirectoryMode=0750 and Group=).
+ */
+static void
+check_reach(const char *path, const char *group, gid_t gid)
+{
+	char		dir[PATH_MAX], *s;
+	struct stat	st;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	while ((s = strrchr(dir, '/')) != NULL && s != dir) {
+		*s = '\0';
+		if (stat(dir, &st) == -1 || (st.st_mode & S_IXOTH) ||
+		    (st.st_gid == gid && (st.st_mode & S_IXGRP)))
+			continue;
+		log_warn("control: group %s cannot reach %s: %s is mode %04o, "
+		    "group %u", group, path, dir,
+		    (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid);
+		return;
+	}
+}
 
 struct control *
 control_new(struct event_base *base, const char *path, const char *group,
@@ -343,6 +370,7 @@ control_new(struct event_base *base, const char *path, const char *group,
 		}
 		c->has_group = 1;
 		c->gid = g->gr_gid;
+		check_reach(path, group, g->gr_gid);
 	}
 	c->accept_ev = event_new(base, c->ls.fd, EV_READ | EV_PERSIST,
 	    accept_cb, c);

@@ -12,7 +12,7 @@
  * the front), so nothing is moved.  It is mapped at buffer-size but used
  * up to a limit that starts small and doubles while reads fill all the
  * room offered (a pty hands over at most 4 KiB a read and never needs
- * more), and goes to buffer-size when both directions stay full with no
+ * more), and also on each look that finds both directions full with no
  * byte taken.  A direction idle for IDLE_MS gives its pages back.
  */
 #include <sys/mman.h>
@@ -368,7 +368,7 @@ relay_hold_cb(evutil_socket_t fd, short what, void *arg)
 /*
  * Both directions stayed full with no byte taken either way: each peer may
  * be blocked writing to us until we read (a single-threaded console
- * backend does that), so the buffers may use all of buffer-size, and
+ * backend does that), so the buffers grow (up to buffer-size), and
  * reading goes on.  Full one way, or both while the peers still take
  * bytes, is plain backpressure.
  */
@@ -395,9 +395,14 @@ relay_stuck_cb(evutil_socket_t fd, short what, void *arg)
 		event_add(r->stuck, &tv);
 		return;
 	}
+	/*
+	 * Doubled, not buffer-size at once: a peer that is only slow (a
+	 * loaded machine) looks the same for STUCK_MS, and pages taken stay
+	 * until the pair idles.  A real deadlock doubles on every look.
+	 */
 	for (i = 0; i < 2; i++) {
 		d = &r->dir[i];
-		d->lim = d->cap;	/* pages are taken only as used */
+		d->lim = dir_grow(d->lim, d->cap);
 		if (d->front && d->off + d->len + d->wrap <= d->lim) {
 			/* The newer run goes after the older: room behind. */
 			memcpy(d->buf + d->off + d->len, d->buf, d->wrap);

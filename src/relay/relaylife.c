@@ -157,8 +157,9 @@ relay_new(const struct pair_opts *o, char *err, size_t errlen)
 		if ((d->quiet = evtimer_new(r->base, relay_quiet_cb, d)) ==
 		    NULL)
 			goto nomem;
-		stream_init(&d->st, o->side[i].crlf, 0, o->validate,
-		    relay_stream_event, relay_stream_switch, d);
+		if (stream_init(&d->st, o->side[i].crlf, 0, o->validate,
+		    relay_stream_event, relay_stream_switch, d) != 0)
+			goto nomem;
 	}
 	if (o->target_shutdown && o->validate) {
 		if ((r->tsd = malloc(sizeof *r->tsd)) == NULL)
@@ -257,6 +258,7 @@ relay_free(struct relay *r)
 			event_free(r->dir[i].idle);
 		if (r->dir[i].buf != NULL)
 			munmap(r->dir[i].buf, r->dir[i].cap);
+		stream_free(&r->dir[i].st);
 	}
 	if (r->stop_ev != NULL)
 		event_free(r->stop_ev);

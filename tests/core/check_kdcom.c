@@ -14,29 +14,6 @@
 #include "kdcom.h"
 #include "kdtest.h"
 
-static struct kdtrace	trace;
-static int		real;	/* trace is the real WinDbg session */
-
-static void
-setup_generated(void)
-{
-	kt_generated(&trace);
-	real = 0;
-}
-
-static void
-setup_real(void)
-{
-	kt_fixture(&trace);
-	real = 1;
-}
-
-static void
-teardown(void)
-{
-	kdtrace_free(&trace);
-}
-
 /* Feed in random chunks: mostly small, sometimes large, sometimes 1. */
 static void
 feed_random(struct kd_parser *p, const uint8_t *b, size_t n, uint64_t seed)
@@ -83,8 +60,8 @@ check_is_records(const struct kt_log *log, char dir, const char *what)
 {
 	size_t	i, k = 0;
 
-	for (i = 0; i < trace.n; i++) {
-		const struct kdtrace_rec *rec = &trace.recs[i];
+	for (i = 0; i < kt_trace.n; i++) {
+		const struct kdtrace_rec *rec = &kt_trace.recs[i];
 
 		if (rec->dir != dir)
 			continue;
@@ -112,8 +89,8 @@ START_TEST(session_every_packet_validates)
 	unsigned		 rvm[2] = { 0, 0 }, getver = 0;
 
 	memset(&all, 0, sizeof(all));
-	for (i = 0; i < trace.n; i++) {
-		const struct kdtrace_rec *rec = &trace.recs[i];
+	for (i = 0; i < kt_trace.n; i++) {
+		const struct kdtrace_rec *rec = &kt_trace.recs[i];
 		const struct kd_packet *pkt;
 
 		memset(&log, 0, sizeof(log));
@@ -160,7 +137,7 @@ START_TEST(session_every_packet_validates)
 		    pkt });
 		kt_log_free(&log);
 	}
-	ck_assert_uint_eq(all.data + all.control, trace.n);
+	ck_assert_uint_eq(all.data + all.control, kt_trace.n);
 	ck_assert_uint_eq(all.bad_checksum + all.bad_trailer + all.bad_type +
 	    all.oversize + all.garbage + all.breakins, 0);
 	ck_assert_uint_gt(lfs, 0);
@@ -168,10 +145,10 @@ START_TEST(session_every_packet_validates)
 	ck_assert_uint_eq(rvm[0], rvm[1]);
 	ck_assert_uint_ge(getver, 1);
 	free(p);
-	if (!real)
+	if (!kt_real)
 		return;
 	/* What the fixture's README says about it. */
-	ck_assert_uint_eq(trace.n, 526);
+	ck_assert_uint_eq(kt_trace.n, 526);
 	ck_assert_uint_eq(all.packets[KD_TYPE_ACKNOWLEDGE], 259);
 	ck_assert_uint_eq(all.packets[KD_TYPE_RESET], 2);
 	ck_assert_uint_eq(all.packets[KD_TYPE_RESEND], 2);
@@ -197,16 +174,16 @@ START_TEST(session_stream_any_chunking)
 	uint8_t		*b;
 	size_t		 n, npkt, i, seed;
 
-	b = kt_direction(&trace, dir, &n, &npkt);
+	b = kt_direction(&kt_trace, dir, &n, &npkt);
 	parse_all(&whole, b, n);
 	check_is_records(&whole, dir, "whole");
 	ck_assert_uint_eq(whole.c.data + whole.c.control, npkt);
 	ck_assert_uint_eq(whole.c.resets,
-	    kt_count_type(&trace, dir, KD_TYPE_RESET));
+	    kt_count_type(&kt_trace, dir, KD_TYPE_RESET));
 	ck_assert_uint_eq(whole.c.resends,
-	    kt_count_type(&trace, dir, KD_TYPE_RESEND));
+	    kt_count_type(&kt_trace, dir, KD_TYPE_RESEND));
 	ck_assert_uint_eq(whole.c.resets, 1);
-	if (real)
+	if (kt_real)
 		ck_assert_uint_eq(whole.c.resends, 1);
 
 	/* Single bytes. */
@@ -243,7 +220,7 @@ START_TEST(session_corrupt_then_repair)
 	size_t		 n, npkt, clen, pos, chunk, len, lfs, i;
 	uint64_t	 r = 77 + _i;
 
-	b = kt_direction(&trace, dir, &n, &npkt);
+	b = kt_direction(&kt_trace, dir, &n, &npkt);
 	corrupt = kt_xmalloc(2 * n);
 	buf = kt_xmalloc(2 * n + 1);
 	clen = crlf_corrupt(b, n, corrupt);
@@ -312,16 +289,16 @@ START_TEST(garbage_between_packets_counted)
 	uint64_t	 r = 4242, seed;
 	size_t		*want_garbage;
 
-	b = kt_xmalloc(trace.size + (trace.n + 1) * sizeof(g));
-	want_garbage = kt_xmalloc(trace.n * sizeof(*want_garbage));
-	for (i = 0; i < trace.n; i++) {
+	b = kt_xmalloc(kt_trace.size + (kt_trace.n + 1) * sizeof(g));
+	want_garbage = kt_xmalloc(kt_trace.n * sizeof(*want_garbage));
+	for (i = 0; i < kt_trace.n; i++) {
 		glen = make_garbage(&r, g, sizeof(g));
 		memcpy(b + n, g, glen);
 		n += glen;
 		total += glen;
 		want_garbage[i] = glen;
-		memcpy(b + n, trace.recs[i].pkt, trace.recs[i].len);
-		n += trace.recs[i].len;
+		memcpy(b + n, kt_trace.recs[i].pkt, kt_trace.recs[i].len);
+		n += kt_trace.recs[i].len;
 		expect_ev += 1 + (glen > 0);
 	}
 	glen = make_garbage(&r, g, sizeof(g));
@@ -339,9 +316,9 @@ START_TEST(garbage_between_packets_counted)
 	kd_parser_reset(p);
 	ck_assert_uint_eq(whole.n, expect_ev + 1);
 	ck_assert_uint_eq(whole.c.garbage, total + glen);
-	ck_assert_uint_eq(whole.c.data + whole.c.control, trace.n);
+	ck_assert_uint_eq(whole.c.data + whole.c.control, kt_trace.n);
 	/* Each packet is preceded by exactly its garbage, coalesced. */
-	for (i = 0, k = 0; i < trace.n; i++) {
+	for (i = 0, k = 0; i < kt_trace.n; i++) {
 		if (want_garbage[i] > 0) {
 			ck_assert_int_eq(whole.ev[k].kind, KD_EV_GARBAGE);
 			ck_assert_uint_eq(whole.ev[k].len, want_garbage[i]);
@@ -435,18 +412,6 @@ START_TEST(truncated_packet_then_valid_ones)
 }
 END_TEST
 
-static size_t
-header(uint8_t *b, uint32_t leader, uint16_t type, uint16_t len, uint32_t id,
-    uint32_t sum)
-{
-	uint32_t	v[4] = { leader, type | (uint32_t)len << 16, id, sum };
-	size_t		i;
-
-	for (i = 0; i < 16; i++)
-		b[i] = v[i / 4] >> (8 * (i % 4));
-	return (16);
-}
-
 START_TEST(oversize_then_resync)
 {
 	uint8_t		b[3 * KD_MAX_PACKET], payload[KD_MAX_PAYLOAD];
@@ -454,10 +419,10 @@ START_TEST(oversize_then_resync)
 	size_t		n = 0;
 
 	memset(payload, 0x0a, sizeof(payload));
-	n += header(b + n, KD_LEADER_DATA, KD_TYPE_STATE_MANIPULATE, 65535,
+	n += kt_header(b + n, KD_LEADER_DATA, KD_TYPE_STATE_MANIPULATE, 65535,
 	    0x80800000, 0);
 	n += ack(b + n, 1);
-	n += header(b + n, KD_LEADER_DATA, KD_TYPE_STATE_MANIPULATE, 4001,
+	n += kt_header(b + n, KD_LEADER_DATA, KD_TYPE_STATE_MANIPULATE, 4001,
 	    0x80800000, 0);
 	/* The largest valid payload. */
 	n += data(b + n, KD_TYPE_FILE_IO, payload, KD_MAX_PAYLOAD);
@@ -528,15 +493,15 @@ START_TEST(breakin_in_session_traffic)
 	uint8_t		*b, *with;
 	size_t		 n, npkt, i, k, at, pos = 0, m = 0, nb = 0;
 
-	b = kt_direction(&trace, KDTRACE_DEBUGGER, &n, &npkt);
+	b = kt_direction(&kt_trace, KDTRACE_DEBUGGER, &n, &npkt);
 	with = kt_xmalloc(n + npkt);
 	/* A break-in after every seventh packet. */
-	for (i = 0, k = 0; i < trace.n; i++) {
-		if (trace.recs[i].dir != KDTRACE_DEBUGGER)
+	for (i = 0, k = 0; i < kt_trace.n; i++) {
+		if (kt_trace.recs[i].dir != KDTRACE_DEBUGGER)
 			continue;
-		memcpy(with + m, b + pos, trace.recs[i].len);
-		m += trace.recs[i].len;
-		pos += trace.recs[i].len;
+		memcpy(with + m, b + pos, kt_trace.recs[i].len);
+		m += kt_trace.recs[i].len;
+		pos += kt_trace.recs[i].len;
 		if (++k % 7 == 0) {
 			with[m++] = KD_BREAKIN;
 			nb++;
@@ -583,13 +548,13 @@ START_TEST(bad_packets)
 	b[n + len - 1] = 0xab;
 	n += len;
 	/* Types that are never on the wire, then kind/leader mismatches. */
-	n += header(b + n, KD_LEADER_DATA, 0, 0, 0, 0);
-	n += header(b + n, KD_LEADER_DATA, KD_TYPE_POLL_BREAKIN, 0, 0, 0);
-	n += header(b + n, KD_LEADER_DATA, 12, 0, 0, 0);
-	n += header(b + n, KD_LEADER_DATA, KD_TYPE_ACKNOWLEDGE, 0, 0, 0);
-	n += header(b + n, KD_LEADER_CONTROL, KD_TYPE_STATE_MANIPULATE, 0, 0,
+	n += kt_header(b + n, KD_LEADER_DATA, 0, 0, 0, 0);
+	n += kt_header(b + n, KD_LEADER_DATA, KD_TYPE_POLL_BREAKIN, 0, 0, 0);
+	n += kt_header(b + n, KD_LEADER_DATA, 12, 0, 0, 0);
+	n += kt_header(b + n, KD_LEADER_DATA, KD_TYPE_ACKNOWLEDGE, 0, 0, 0);
+	n += kt_header(b + n, KD_LEADER_CONTROL, KD_TYPE_STATE_MANIPULATE, 0, 0,
 	    0);
-	n += header(b + n, KD_LEADER_CONTROL, 0xffff, 0, 0, 0);
+	n += kt_header(b + n, KD_LEADER_CONTROL, 0xffff, 0, 0, 0);
 	n += ack(b + n, 3);
 	parse_all(&log, b, n);
 	ck_assert_uint_eq(log.n, 9);
@@ -875,7 +840,7 @@ START_TEST(span_ends_where_events_happen)
 	int		 busy;
 	uint64_t	 r = 5;
 
-	b = kt_direction(&trace, KDTRACE_TARGET, &n, &npkt);
+	b = kt_direction(&kt_trace, KDTRACE_TARGET, &n, &npkt);
 	/* Sprinkle leader-ish garbage in, to exercise the scan. */
 	g = kt_xmalloc(2 * n);
 	for (i = 0; i < n; i++) {
@@ -900,6 +865,67 @@ START_TEST(span_ends_where_events_happen)
 	free(g);
 	free(b);
 	free(p);
+}
+END_TEST
+
+/*
+ * Two parsers that stand alike fed at once (kd_parser_feed_twin) get the
+ * events they get fed one after the other, garbage counts included (the
+ * second starts with garbage of its own), wherever the input is cut and
+ * whether or not a chunk ends inside a packet, also when fed apart after.
+ */
+START_TEST(twin_feed_matches_two)
+{
+	struct kd_parser *p[4];
+	struct kt_log	 log[4];
+	uint8_t		*b, *g;
+	size_t		 n, npkt, pos, len, m = 0, i;
+	uint64_t	 r = 11;
+	int		 k;
+
+	b = kt_direction(&kt_trace, KDTRACE_TARGET, &n, &npkt);
+	g = kt_xmalloc(2 * n);
+	for (i = 0; i < n; i++) {
+		if (kt_below(&r, 40) == 0)
+			g[m++] = "00i0bx"[kt_below(&r, 6)];
+		g[m++] = b[i];
+	}
+	for (k = 0; k < 4; k++) {
+		p[k] = kt_xmalloc(sizeof(*p[k]));
+		memset(&log[k], 0, sizeof(log[k]));
+		kd_parser_init(p[k], kt_log_cb, &log[k]);
+	}
+	/* 1 and 3 have garbage of their own: alike, counts apart. */
+	kd_parser_feed(p[1], (const uint8_t *)"xyz", 3);
+	kd_parser_feed(p[3], (const uint8_t *)"xyz", 3);
+	for (pos = 0; pos < m; pos += len) {
+		len = 1 + kt_below(&r, kt_below(&r, 2) ? 40 : 5000);
+		if (len > m - pos)
+			len = m - pos;
+		kd_parser_feed(p[0], g + pos, len);
+		kd_parser_feed(p[1], g + pos, len);
+		ck_assert(kd_parser_alike(p[2], p[3]));
+		/* Now and then apart: the twin's buffer must be its own. */
+		if (kt_below(&r, 4) == 0) {
+			kd_parser_feed(p[2], g + pos, len);
+			kd_parser_feed(p[3], g + pos, len);
+		} else
+			kd_parser_feed_twin(p[2], p[3], g + pos, len);
+	}
+	for (k = 0; k < 4; k++)
+		kd_parser_reset(p[k]);
+	kt_log_equal(&log[0], &log[2], "the first, fed as a twin's");
+	kt_log_equal(&log[1], &log[3], "the twin");
+	ck_assert_uint_ge(log[0].c.data + log[0].c.control +
+	    log[0].c.bad_checksum + log[0].c.bad_trailer + log[0].c.bad_type +
+	    log[0].c.oversize, npkt - npkt / 10);
+	ck_assert_uint_eq(log[3].c.garbage, log[2].c.garbage + 3);
+	for (k = 0; k < 4; k++) {
+		kt_log_free(&log[k]);
+		free(p[k]);
+	}
+	free(g);
+	free(b);
 }
 END_TEST
 
@@ -1051,21 +1077,17 @@ START_TEST(check_agrees_with_parser)
 }
 END_TEST
 
-/* The cases that run over a whole session, the one setup loads. */
-static TCase *
-session_tcase(const char *name, void (*setup)(void))
+/* The cases that run over a whole session (kt_trace). */
+static void
+session_cases(TCase *tc)
 {
-	TCase	*tc = tcase_create(name);
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, session_every_packet_validates);
 	tcase_add_loop_test(tc, session_stream_any_chunking, 0, 2);
 	tcase_add_loop_test(tc, session_corrupt_then_repair, 0, 2);
 	tcase_add_test(tc, garbage_between_packets_counted);
 	tcase_add_test(tc, breakin_in_session_traffic);
 	tcase_add_test(tc, span_ends_where_events_happen);
-	return (tc);
+	tcase_add_test(tc, twin_feed_matches_two);
 }
 
 static Suite *
@@ -1087,20 +1109,12 @@ suite(void)
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, check_agrees_with_parser);
 	suite_add_tcase(s, tc);
-	suite_add_tcase(s, session_tcase("generated", setup_generated));
-	if (kt_have_fixture("the session cases on the real WinDbg session"))
-		suite_add_tcase(s, session_tcase("real", setup_real));
+	kt_session_tcases(s, session_cases);
 	return (s);
 }
 
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (kt_run(suite()));
 }

@@ -542,8 +542,6 @@ main(void)
 {
 	Suite	*s = suite_create("player");
 	TCase	*tc = tcase_create("player");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_clean);
@@ -561,9 +559,5 @@ main(void)
 	    "the real WinDbg session played by both sides"));
 	tcase_add_test(tc, test_describe);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return (kt_run(s));
 }

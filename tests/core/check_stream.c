@@ -13,29 +13,6 @@
 #include "stream.h"
 #include "kdtest.h"
 
-static struct kdtrace	trace;	/* the session the tcase runs over */
-static int		real;	/* trace is the real WinDbg session */
-
-static void
-setup_generated(void)
-{
-	kt_generated(&trace);
-	real = 0;
-}
-
-static void
-setup_real(void)
-{
-	kt_fixture(&trace);
-	real = 1;
-}
-
-static void
-teardown(void)
-{
-	kdtrace_free(&trace);
-}
-
 /* A stream fed like the relay feeds it, with what came out. */
 struct run {
 	struct stream	 s;
@@ -86,7 +63,8 @@ run(struct run *r, enum crlf_mode mode, int guess, int validate,
 
 	memset(r, 0, sizeof(*r));
 	r->out = kt_xmalloc(2 * n + 2);
-	stream_init(&r->s, mode, guess, validate, on_event, on_switch, r);
+	ck_assert_int_eq(stream_init(&r->s, mode, guess, validate, on_event,
+	    on_switch, r), 0);
 	for (pos = 0; pos < n; pos += chunk) {
 		if (chunking == 0)
 			chunk = 1;
@@ -138,6 +116,7 @@ run(struct run *r, enum crlf_mode mode, int guess, int validate,
 	/* The counters are the delivered events, nothing else. */
 	ck_assert_mem_eq(&r->s.c.kd, &r->log.c, sizeof(r->log.c));
 	ck_assert_uint_eq(r->s.c.switches, r->nswitch);
+	stream_free(&r->s);
 	free(buf);
 	free(sep);
 }
@@ -170,14 +149,14 @@ has_crlf(const struct kdtrace_rec *rec)
 static uint8_t *
 direction_no_crlf(char dir, size_t *lenp, size_t *npkt)
 {
-	uint8_t	*b = kt_xmalloc(trace.size);
+	uint8_t	*b = kt_xmalloc(kt_trace.size);
 	size_t	 i, n = 0, k = 0;
 
-	for (i = 0; i < trace.n; i++) {
-		if (trace.recs[i].dir != dir || has_crlf(&trace.recs[i]))
+	for (i = 0; i < kt_trace.n; i++) {
+		if (kt_trace.recs[i].dir != dir || has_crlf(&kt_trace.recs[i]))
 			continue;
-		memcpy(b + n, trace.recs[i].pkt, trace.recs[i].len);
-		n += trace.recs[i].len;
+		memcpy(b + n, kt_trace.recs[i].pkt, kt_trace.recs[i].len);
+		n += kt_trace.recs[i].len;
 		k++;
 	}
 	*lenp = n;
@@ -223,8 +202,8 @@ first_lf_leader_end(char dir)
 {
 	size_t	i, off = 0;
 
-	for (i = 0; i < trace.n; i++) {
-		const struct kdtrace_rec *rec = &trace.recs[i];
+	for (i = 0; i < kt_trace.n; i++) {
+		const struct kdtrace_rec *rec = &kt_trace.recs[i];
 
 		if (rec->dir != dir)
 			continue;
@@ -251,7 +230,7 @@ START_TEST(auto_wrong_guess_corrupted)
 	uint8_t		*orig, *bad;
 	size_t		 n, npkt, blen, ok, nbad;
 
-	orig = kt_direction(&trace, dir, &n, &npkt);
+	orig = kt_direction(&kt_trace, dir, &n, &npkt);
 	bad = kt_xmalloc(2 * n);
 	blen = crlf_corrupt(orig, n, bad);
 	run(&r, CRLF_AUTO, 0, 1, bad, blen, chunking);
@@ -289,7 +268,7 @@ START_TEST(auto_right_guess_corrupted)
 	uint8_t		*orig, *bad;
 	size_t		 n, npkt, blen, ok, nbad;
 
-	orig = kt_direction(&trace, dir, &n, &npkt);
+	orig = kt_direction(&kt_trace, dir, &n, &npkt);
 	bad = kt_xmalloc(2 * n);
 	blen = crlf_corrupt(orig, n, bad);
 	run(&r, CRLF_AUTO, 1, 1, bad, blen, _i / 2);
@@ -352,10 +331,10 @@ START_TEST(auto_wrong_guess_clean_crlf)
 	size_t		 switch_at = 0;
 	struct crlf	 c;
 
-	b = kt_xmalloc(trace.size + 1024);
-	for (i = 0; i < trace.n; i++) {
-		if (trace.recs[i].dir != KDTRACE_TARGET ||
-		    has_crlf(&trace.recs[i]))
+	b = kt_xmalloc(kt_trace.size + 1024);
+	for (i = 0; i < kt_trace.n; i++) {
+		if (kt_trace.recs[i].dir != KDTRACE_TARGET ||
+		    has_crlf(&kt_trace.recs[i]))
 			continue;
 		if (++k % 40 == 5) {
 			len = kd_build(pkt, KD_TYPE_DEBUG_IO, 0x80800000,
@@ -367,8 +346,8 @@ START_TEST(auto_wrong_guess_clean_crlf)
 			if (m++ == 0)
 				switch_at = n - len + 4;
 		}
-		memcpy(b + n, trace.recs[i].pkt, trace.recs[i].len);
-		n += trace.recs[i].len;
+		memcpy(b + n, kt_trace.recs[i].pkt, kt_trace.recs[i].len);
+		n += kt_trace.recs[i].len;
 		npkt++;
 	}
 	ck_assert_uint_gt(m, 2);
@@ -409,9 +388,9 @@ START_TEST(no_lf_never_switches)
 	int		 guess;
 
 	/* Fixture packets without a 0x0a, in random bytes without one. */
-	b = kt_xmalloc(2 * trace.size);
-	for (i = 0; i < trace.n; i++) {
-		if (count_lf(trace.recs[i].pkt, trace.recs[i].len) > 0)
+	b = kt_xmalloc(2 * kt_trace.size);
+	for (i = 0; i < kt_trace.n; i++) {
+		if (count_lf(kt_trace.recs[i].pkt, kt_trace.recs[i].len) > 0)
 			continue;
 		len = kt_below(&rnd, 40);
 		for (pos = 0; pos < len; pos++) {
@@ -420,8 +399,8 @@ START_TEST(no_lf_never_switches)
 				b[n] = 0x0d;
 			n++;
 		}
-		memcpy(b + n, trace.recs[i].pkt, trace.recs[i].len);
-		n += trace.recs[i].len;
+		memcpy(b + n, kt_trace.recs[i].pkt, kt_trace.recs[i].len);
+		n += kt_trace.recs[i].len;
 	}
 	for (guess = 0; guess < 2; guess++) {
 		run(&r, CRLF_AUTO, guess, 1, b, n, _i);
@@ -444,7 +423,7 @@ START_TEST(off_and_on_exact)
 	char		 dir = _i % 2 ? KDTRACE_TARGET : KDTRACE_DEBUGGER;
 	int		 validate, damaged;
 
-	orig = kt_direction(&trace, dir, &n, &npkt);
+	orig = kt_direction(&kt_trace, dir, &n, &npkt);
 	bad = kt_xmalloc(2 * n);
 	rep = kt_xmalloc(2 * n + 1);
 	blen = crlf_corrupt(orig, n, bad);
@@ -459,7 +438,7 @@ START_TEST(off_and_on_exact)
 	first = len;
 	damaged = count_lf(bad + first, blen - first) > 0;
 	/* (The generated debugger side has its few 0x0a early.) */
-	if (real || dir == KDTRACE_TARGET)
+	if (kt_real || dir == KDTRACE_TARGET)
 		ck_assert_int_eq(damaged, 1);
 	crlf_init(&c);
 	len = crlf_repair(&c, bad, blen, rep);
@@ -527,8 +506,8 @@ START_TEST(held_cr_across_calls_and_flush)
 	} modes[] = { { CRLF_ON, 0 }, { CRLF_AUTO, 1 } };
 
 	for (i = 0; i < 2; i++) {
-		stream_init(&s, modes[i].mode, modes[i].guess, 1, NULL, NULL,
-		    NULL);
+		ck_assert_int_eq(stream_init(&s, modes[i].mode,
+		    modes[i].guess, 1, NULL, NULL, NULL), 0);
 		ck_assert_uint_eq(proc(&s, "x\r", out), 1);
 		ck_assert_int_eq(out[0], 'x');
 		ck_assert_int_eq(stream_holding(&s), 1);
@@ -554,32 +533,26 @@ START_TEST(held_cr_across_calls_and_flush)
 		ck_assert_int_eq(stream_holding(&s), 0);
 		ck_assert_uint_eq(s.c.bytes_in, 8);
 		ck_assert_uint_eq(s.c.bytes_out, 7);
+		stream_free(&s);
 	}
 	/* Auto, delivering as read: the 0x0d went out at once. */
-	stream_init(&s, CRLF_AUTO, 0, 1, NULL, NULL, NULL);
+	ck_assert_int_eq(stream_init(&s, CRLF_AUTO, 0, 1, NULL, NULL, NULL),
+	    0);
 	ck_assert_uint_eq(proc(&s, "x\r", out), 2);
 	ck_assert_mem_eq(out, "x\r", 2);
 	ck_assert_uint_eq(stream_flush(&s, out), 0);
 	ck_assert_uint_eq(proc(&s, "\n", out), 1);
 	ck_assert_uint_eq(s.c.cr_removed, 0);
-	/* Off never holds. */
-	stream_init(&s, CRLF_OFF, 0, 1, NULL, NULL, NULL);
+	stream_free(&s);
+	/* Off never holds, and has no probe. */
+	ck_assert_int_eq(stream_init(&s, CRLF_OFF, 0, 1, NULL, NULL, NULL),
+	    0);
+	ck_assert_ptr_null(s.probe);
 	ck_assert_uint_eq(proc(&s, "x\r", out), 2);
 	ck_assert_int_eq(stream_holding(&s), 0);
+	stream_free(&s);
 }
 END_TEST
-
-static size_t
-header(uint8_t *b, uint32_t leader, uint16_t type, uint16_t len, uint32_t id,
-    uint32_t sum)
-{
-	uint32_t	v[4] = { leader, type | (uint32_t)len << 16, id, sum };
-	size_t		i;
-
-	for (i = 0; i < 16; i++)
-		b[i] = v[i / 4] >> (8 * (i % 4));
-	return (16);
-}
 
 /*
  * Control packets whose last byte is 0x0d: the repaired reading completes
@@ -593,7 +566,7 @@ START_TEST(control_ending_in_cr)
 	int		guess;
 
 	for (i = 0; i < 50; i++)
-		n += header(b + n, KD_LEADER_CONTROL, KD_TYPE_ACKNOWLEDGE, 0,
+		n += kt_header(b + n, KD_LEADER_CONTROL, KD_TYPE_ACKNOWLEDGE, 0,
 		    0x80800000 + (i & 1), 0x0d000000);
 	for (guess = 0; guess < 2; guess++) {
 		run(&r, CRLF_AUTO, guess, 1, b, n, _i);
@@ -620,10 +593,10 @@ START_TEST(switch_delivers_held_cr)
 	size_t		n = 0, first, len;
 	struct crlf	c;
 
-	n += header(b + n, KD_LEADER_CONTROL, KD_TYPE_ACKNOWLEDGE, 0,
+	n += kt_header(b + n, KD_LEADER_CONTROL, KD_TYPE_ACKNOWLEDGE, 0,
 	    0x0a0d0000, 0x0d000000);
 	first = n;
-	n += header(b + n, KD_LEADER_CONTROL, KD_TYPE_ACKNOWLEDGE, 0,
+	n += kt_header(b + n, KD_LEADER_CONTROL, KD_TYPE_ACKNOWLEDGE, 0,
 	    0x80800000, 0);
 	n += kd_build(b + n, KD_TYPE_DEBUG_IO, 0x80800001,
 	    (const uint8_t *)"ok\r\n", 4);
@@ -695,7 +668,7 @@ cut_line(struct cut_line *l, uint32_t ctl_id)
 	pay[51] = 0x0a;
 	cut_add(l, b, kd_build(b, KD_TYPE_STATE_MANIPULATE, 0x80800001, pay,
 	    sizeof(pay)), 1);
-	cut_add(l, b, header(b, KD_LEADER_CONTROL, KD_TYPE_ACKNOWLEDGE, 0,
+	cut_add(l, b, kt_header(b, KD_LEADER_CONTROL, KD_TYPE_ACKNOWLEDGE, 0,
 	    ctl_id, 0), 1);
 	cut_add(l, (const uint8_t *)"\r\n", 2, 0);
 	cut_add(l, b, kd_build(b, KD_TYPE_DEBUG_IO, 0x80800000,
@@ -737,7 +710,8 @@ cut(const struct cut_line *l, enum crlf_mode mode, int guess, size_t p1,
 	size_t		o, w;
 	int		timed1 = 0, timed;
 
-	stream_init(&s, mode, guess, 1, NULL, NULL, NULL);
+	ck_assert_int_eq(stream_init(&s, mode, guess, 1, NULL, NULL, NULL),
+	    0);
 	o = stream_process(&s, l->bad, p1, out);
 	if (p1 < p) {
 		timed1 = stream_hold_timed(&s);
@@ -762,6 +736,7 @@ cut(const struct cut_line *l, enum crlf_mode mode, int guess, size_t p1,
 	w += crlf_flush(&c, want + w);
 	ck_assert_msg(o == w && memcmp(out, want, o) == 0, "cut at %zu and "
 	    "%zu: %zu bytes out, %zu wanted", p1, p, o, w);
+	stream_free(&s);
 	return (timed);
 }
 
@@ -815,9 +790,11 @@ START_TEST(held_cr_timed_without_validation)
 
 	cut_line(&l, 0x80800a0a);
 	for (p = 1; p < l.blen; p++) {
-		stream_init(&s, CRLF_ON, 0, 0, NULL, NULL, NULL);
+		ck_assert_int_eq(stream_init(&s, CRLF_ON, 0, 0, NULL, NULL,
+		    NULL), 0);
 		stream_process(&s, l.bad, p, out);
 		ck_assert_int_eq(stream_hold_timed(&s), stream_holding(&s));
+		stream_free(&s);
 	}
 }
 END_TEST
@@ -829,16 +806,16 @@ START_TEST(corrupted_bytecount)
 	uint8_t		*orig, *bad, payload[266];
 	size_t		 n = 0, blen, i, ok, nbad, npkt = 1;
 
-	orig = kt_xmalloc(trace.size + KD_MAX_PACKET);
+	orig = kt_xmalloc(kt_trace.size + KD_MAX_PACKET);
 	for (i = 0; i < sizeof(payload); i++)
 		payload[i] = 'A' + i % 26;
 	n = kd_build(orig, KD_TYPE_STATE_MANIPULATE, 0x80800000, payload,
 	    sizeof(payload));
-	for (i = 0; i < trace.n; i++) {
-		if (count_lf(trace.recs[i].pkt, trace.recs[i].len) > 0)
+	for (i = 0; i < kt_trace.n; i++) {
+		if (count_lf(kt_trace.recs[i].pkt, kt_trace.recs[i].len) > 0)
 			continue;
-		memcpy(orig + n, trace.recs[i].pkt, trace.recs[i].len);
-		n += trace.recs[i].len;
+		memcpy(orig + n, kt_trace.recs[i].pkt, kt_trace.recs[i].len);
+		n += kt_trace.recs[i].len;
 		npkt++;
 	}
 	bad = kt_xmalloc(2 * n);
@@ -871,7 +848,7 @@ START_TEST(auto_chunking_independent)
 	size_t		 n, npkt, blen, m = 0, i;
 	uint64_t	 rnd = 3, seed;
 
-	orig = kt_direction(&trace, dir, &n, &npkt);
+	orig = kt_direction(&kt_trace, dir, &n, &npkt);
 	bad = kt_xmalloc(2 * n);
 	blen = crlf_corrupt(orig, n, bad);
 	/* With line noise sprinkled in. */
@@ -964,7 +941,8 @@ START_TEST(reset_keeps_counters)
 	size_t		n;
 
 	memset(&r, 0, sizeof(r));
-	stream_init(&r.s, CRLF_AUTO, 0, 1, on_event, on_switch, &r);
+	ck_assert_int_eq(stream_init(&r.s, CRLF_AUTO, 0, 1, on_event,
+	    on_switch, &r), 0);
 	n = kd_build(b, KD_TYPE_DEBUG_IO, 0x80800000,
 	    (const uint8_t *)"abc", 3);
 	ck_assert_int_eq(stream_in_packet(&r.s), 0);
@@ -989,18 +967,15 @@ START_TEST(reset_keeps_counters)
 	ck_assert_uint_eq(stream_process(&r.s, b, n, out), n);
 	ck_assert_uint_eq(r.s.c.kd.packets[KD_TYPE_DEBUG_IO], 1);
 	ck_assert_uint_eq(r.s.c.bytes_in, 10 + n);
+	stream_free(&r.s);
 	kt_log_free(&r.log);
 }
 END_TEST
 
-/* The cases that run over a whole session, the one setup loads. */
-static TCase *
-session_tcase(const char *name, void (*setup)(void))
+/* The cases that run over a whole session (kt_trace). */
+static void
+session_cases(TCase *tc)
 {
-	TCase	*tc = tcase_create(name);
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, auto_wrong_guess_corrupted, 0, 16);
 	tcase_add_loop_test(tc, auto_right_guess_corrupted, 0, 8);
 	tcase_add_loop_test(tc, auto_clean_traffic, 0, 6);
@@ -1009,7 +984,6 @@ session_tcase(const char *name, void (*setup)(void))
 	tcase_add_loop_test(tc, off_and_on_exact, 0, 6);
 	tcase_add_loop_test(tc, corrupted_bytecount, 0, 6);
 	tcase_add_loop_test(tc, auto_chunking_independent, 0, 2);
-	return (tc);
 }
 
 static Suite *
@@ -1027,20 +1001,12 @@ suite(void)
 	tcase_add_test(tc, held_cr_timed_without_validation);
 	tcase_add_loop_test(tc, lossless_random_sessions, 0, 400);
 	suite_add_tcase(s, tc);
-	suite_add_tcase(s, session_tcase("generated", setup_generated));
-	if (kt_have_fixture("the session cases on the real WinDbg session"))
-		suite_add_tcase(s, session_tcase("real", setup_real));
+	kt_session_tcases(s, session_cases);
 	return (s);
 }
 
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (kt_run(suite()));
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "kdtest.h"
 
 static struct config	cf;
 static char		err[1024];
@@ -748,11 +749,5 @@ config_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(config_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+	return (kt_run(config_suite()));
 }

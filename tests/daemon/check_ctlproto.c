@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ctlproto.h"
+#include "kdtest.h"
 
 static struct ctl_req	req;
 
@@ -133,8 +134,6 @@ main(void)
 {
 	Suite	*s = suite_create("ctlproto");
 	TCase	*tc = tcase_create("core");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, accepted);
 	tcase_add_test(tc, refused);
@@ -142,9 +141,5 @@ main(void)
 	tcase_add_test(tc, canonical);
 	tcase_add_test(tc, json);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (kt_run(s));
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "wanted.h"
+#include "kdtest.h"
 
 static struct {
 	struct config_auto	 a;
@@ -268,11 +269,5 @@ wanted_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(wanted_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (kt_run(wanted_suite()));
 }

@@ -31,6 +31,7 @@
 #include "tty.h"
 #include "epspec.h"
 #include "log.h"
+#include "kdtest.h"
 
 #define BACKOFF_CAP_MS	5000
 
@@ -927,11 +928,5 @@ endpoint_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(endpoint_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (kt_run(endpoint_suite()));
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "epspec.h"
+#include "kdtest.h"
 
 struct accept_case {
 	const char	*spec;
@@ -327,11 +328,5 @@ epspec_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(epspec_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (kt_run(epspec_suite()));
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tty.h"
+#include "kdtest.h"
 
 #define NPTY		48
 #define CTTY_PTY	1	/* a session's controlling terminal */
@@ -205,11 +206,5 @@ tty_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(tty_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (kt_run(tty_suite()));
 }

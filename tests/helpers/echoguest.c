@@ -9,8 +9,9 @@
  * retried until it opens.  First a probe: 8 random bytes every 50 ms
  * until they come back together (QEMU drops what the guest writes while
  * its pty's slave is not noticed yet or no socket client is connected, and
- * the BIOS writes to COM1 before the guest runs), then whatever else comes
- * back is drained until the line is quiet for 200 ms.  Then:
+ * the BIOS writes to COM1 before the guest runs), then a marker sent once
+ * is awaited, dropping what comes before it (late copies of the probe,
+ * the BIOS's output).  Then:
  *   check  BYTES random bytes out, at most WINDOW in flight, each one must
  *          come back exact and in order; exit 0, else 1 with the first
  *          difference.
@@ -35,7 +36,7 @@
 #define WINDOW		4096
 #define PROBE_LEN	8
 #define PROBE_MS	50
-#define QUIET_MS	200
+#define MARK_LEN	16
 
 static int64_t	deadline;
 
@@ -84,8 +85,11 @@ get(int fd, uint8_t *buf, size_t n)
 static void
 randomize(uint8_t *p, size_t n)
 {
-	uint64_t	s = (uint64_t)epsync_now_ms() * 2654435761u + getpid();
+	static uint64_t	s;	/* one sequence: no two calls alike */
 	size_t		i;
+
+	if (s == 0)
+		s = (uint64_t)epsync_now_ms() * 2654435761u + getpid() + 1;
 
 	for (i = 0; i < n; i++) {
 		s ^= s << 13;
@@ -95,40 +99,58 @@ randomize(uint8_t *p, size_t n)
 	}
 }
 
+/*
+ * Send tok (again every resend ms, if resend >= 0) until it comes back
+ * whole; whatever came before it is dropped.
+ */
 static int
-probe(int fd)
+await_echo(int fd, const uint8_t *tok, size_t len, int resend)
 {
-	uint8_t	tok[PROBE_LEN], buf[4096];
+	uint8_t	buf[4096];
 	size_t	have = 0;
 	ssize_t	k;
-	int	n;
+	int	n, again = 1;
 
-	randomize(tok, sizeof tok);
 	for (;;) {
-		if (write(fd, tok, sizeof tok) == -1 && errno != EAGAIN) {
+		if (again && write(fd, tok, len) == -1 && errno != EAGAIN) {
 			perror("echoguest: write");
 			return -1;
 		}
-		if ((n = wait_fd(fd, POLLIN, PROBE_MS)) == -1) {
+		again = resend >= 0;
+		if ((n = wait_fd(fd, POLLIN, resend)) == -1) {
 			fprintf(stderr, "echoguest: no echo\n");
 			return -1;
 		}
 		if (n == 0)
 			continue;
 		if (have > sizeof buf / 2) {	/* keep a token's worth */
-			memmove(buf, buf + have - PROBE_LEN, PROBE_LEN);
-			have = PROBE_LEN;
+			memmove(buf, buf + have - len, len);
+			have = len;
 		}
 		if ((k = get(fd, buf + have, sizeof buf - have)) == -1)
 			return -1;
 		have += (size_t)k;
-		if (memmem(buf, have, tok, sizeof tok) != NULL)
-			break;
+		if (memmem(buf, have, tok, len) != NULL)
+			return 0;
 	}
-	while ((n = wait_fd(fd, POLLIN, QUIET_MS)) == 1)
-		if (get(fd, buf, sizeof buf) == -1)
-			return -1;
-	return n == 0 ? 0 : -1;
+}
+
+/*
+ * The probe: a token until one comes back.  Copies sent earlier may
+ * still be on their way (a loaded machine delays the guest by more than
+ * any quiet time), so a marker sent once after it is awaited too: the
+ * guest echoes in order, so nothing older follows the marker.
+ */
+static int
+probe(int fd)
+{
+	uint8_t	tok[PROBE_LEN], mark[MARK_LEN];
+
+	randomize(tok, sizeof tok);
+	if (await_echo(fd, tok, sizeof tok, PROBE_MS) == -1)
+		return -1;
+	randomize(mark, sizeof mark);
+	return await_echo(fd, mark, sizeof mark, -1);
 }
 
 /* Send out (n bytes) with at most window in flight; check the echo. */

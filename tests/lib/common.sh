@@ -17,6 +17,16 @@
 #   wait_for TEST-ARGS...      poll `test ARGS` up to 10 s
 #   wait_until SECS CMD...     poll CMD every 20 ms up to SECS (an integer)
 #   wait_log FILE PATTERN [N]  until PATTERN is in FILE N times (10 s)
+#   count PATTERN              lines of $T/relay.log that match (0 while
+#                              there is no such file yet)
+#   wait_count PATTERN N       until N lines of it match, every 10 ms
+#                              (30 s): for waits on a test's hot path
+#   counters DIR               the relay's last counter line for DIR
+#                              (host->target or target->host), after a
+#                              fresh SIGUSR1
+#   field LINE NAME            the number before NAME in a counter line
+#   rss [PID]                  the VmRSS of PID ($RELAY) in kB, empty once
+#                              it is gone
 #   vm NAME                    a socat pty pair: $T/NAME.vm, $T/NAME.guest
 #   relay ARGS...              kdrelayd -v --no-control ARGS, log
 #                              $T/relay.log, $RELAY
@@ -112,12 +122,44 @@ wait_until() {
 }
 
 # wait_log FILE PATTERN [COUNT]: until PATTERN appears COUNT times (10 s).
+# FILE may not exist yet (a background command's redirection makes it):
+# that is a count of 0, not an error that would end the wait.
 wait_log() {
 	i=0
-	while [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -lt "${3:-1}" ]; do
+	while _wl=$(grep -c -- "$2" "$1" 2>/dev/null)
+	    [ "${_wl:-0}" -lt "${3:-1}" ]; do
 		i=$((i + 1)); [ $i -gt 200 ] && return 1
 		sleep 0.05
 	done
+}
+
+count() {
+	_ct=$(grep -c -- "$1" "$T/relay.log" 2>/dev/null)
+	echo "${_ct:-0}"
+}
+
+# (Helpers keep their loop counters to themselves: shell variables are
+# global.)
+wait_count() {
+	_wc=0
+	while [ "$(count "$1")" -lt "$2" ]; do
+		_wc=$((_wc + 1)); [ $_wc -gt 3000 ] && return 1
+		sleep 0.01
+	done
+}
+
+counters() {
+	_cn=$(count "$1:")
+	kill -USR1 "$RELAY"
+	wait_count "$1:" $((_cn + 1)) || fail "no counters for $1 on SIGUSR1"
+	grep -- "$1:" "$T/relay.log" | tail -n 1
+}
+
+field() { printf '%s\n' "$1" | sed -n "s/.* \([0-9][0-9]*\) $2.*/\1/p"; }
+
+rss() {
+	sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/${1:-$RELAY}/status" \
+	    2>/dev/null
 }
 
 # vm NAME: a VM's serial line as a socat pty pair.  The relay opens

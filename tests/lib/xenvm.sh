@@ -19,6 +19,9 @@
 #                       the same time (tests/helpers/xfer on both ends), and
 #                       check both arrived intact
 #   now_ms              monotonic-enough wall clock in milliseconds
+#   pve_host            this namespace is a Proxmox host: no xenstored, a
+#                       tmpfs on /etc/pve (unmounted at exit) with
+#                       qemu-server/, and /var/run/qemu-server
 
 xvm() {
 	bg socat PTY,raw,echo=0,link="$T/$1.guest" \
@@ -79,4 +82,16 @@ exchange() {
 
 now_ms() {
 	date +%s%3N
+}
+
+pve_host() {
+	rmdir /run/xenstored 2>/dev/null
+	if [ ! -d /etc/pve ]; then
+		mkdir /etc/pve || fail "mkdir /etc/pve"
+		atexit "rmdir /etc/pve 2>/dev/null"
+	fi
+	mount -t tmpfs -o mode=0755 kdrelay-pve /etc/pve ||
+	    fail "tmpfs on /etc/pve"
+	atexit "umount /etc/pve 2>/dev/null"
+	mkdir -p /etc/pve/qemu-server /var/run/qemu-server || fail "mkdir"
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pvecfg.h"
+#include "kdtest.h"
 
 /* ---- Proxmox ---- */
 
@@ -164,11 +165,5 @@ pvecfg_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(pvecfg_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (kt_run(pvecfg_suite()));
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "virxml.h"
+#include "kdtest.h"
 
 /* Serial elements as libvirtd 9.0 writes them for a running domain. */
 #define HEAD	"<domain type='qemu' id='3'>\n  <name>win10</name>\n" \
@@ -256,11 +257,5 @@ virxml_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(virxml_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (kt_run(virxml_suite()));
 }

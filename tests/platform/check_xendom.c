@@ -13,6 +13,7 @@
 #include "xendom.h"
 #ifdef HAVE_XENSTORE
 #include "xsapi.h"
+#include "kdtest.h"
 #endif
 
 /* ---- tty values ---- */
@@ -359,11 +360,5 @@ xendom_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(xendom_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (kt_run(xendom_suite()));
 }

@@ -13,6 +13,7 @@
 #include <event2/thread.h>
 
 #include "linering.h"
+#include "kdtest.h"
 
 static int	fired;
 
@@ -199,8 +200,6 @@ main(void)
 {
 	Suite	*s = suite_create("linering");
 	TCase	*tc = tcase_create("core");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, lines_in_order);
@@ -209,9 +208,5 @@ main(void)
 	tcase_add_test(tc, closed);
 	tcase_add_test(tc, two_threads);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (kt_run(s));
 }

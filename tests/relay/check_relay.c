@@ -17,6 +17,7 @@
 #include "epspec.h"
 #include "pairopts.h"
 #include "relay.h"
+#include "kdtest.h"
 
 static void
 pair(struct pair_opts *o)
@@ -28,6 +29,24 @@ pair(struct pair_opts *o)
 	    err, sizeof err) == 0, "%s", err);
 	ck_assert_msg(ep_spec_parse("unix:/nonexistent/t.sock", &o->side[1],
 	    err, sizeof err) == 0, "%s", err);
+}
+
+static struct rlimit	saved;	/* the fd limit before leave_free */
+
+/*
+ * Put the fd limit back after each case: a sanitizer's leak check at exit
+ * needs fds of its own (LeakSanitizer reads /proc/PID/task).
+ */
+static void
+setup(void)
+{
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &saved), 0);
+}
+
+static void
+teardown(void)
+{
+	setrlimit(RLIMIT_NOFILE, &saved);
 }
 
 /* Lower the fd limit to leave only free fds above those open now. */
@@ -88,6 +107,7 @@ relay_suite(void)
 	Suite	*s = suite_create("relay");
 	TCase	*tc = tcase_create("fds");
 
+	tcase_add_checked_fixture(tc, setup, teardown);
 	/* 0 to 2 free: libevent would exit; 3: its loop would be NULL. */
 	tcase_add_loop_test(tc, test_no_fds_for_the_loop, 0, 4);
 	tcase_add_test(tc, test_enough_fds);
@@ -98,11 +118,5 @@ relay_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(relay_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (kt_run(relay_suite()));
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dynlib.h"
+#include "kdtest.h"
 
 struct mathapi {
 	__typeof__(cos)		*cos;
@@ -148,11 +149,5 @@ dynlib_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(dynlib_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return (kt_run(dynlib_suite()));
 }
