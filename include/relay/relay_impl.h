@@ -27,6 +27,7 @@ struct side {
 	struct event	*rd;
 	struct event	*wr;
 	int		 reading;	/* rd is added */
+	int		 writing;	/* wr is added */
 };
 
 /* Bytes flowing from side[idx] to side[!idx]. */
@@ -46,10 +47,12 @@ struct dir {
 	struct event	*idle;
 	struct event	*hold;
 	struct event	*quiet;		/* silence with bytes unreported */
+	int		 hold_on, quiet_on;	/* those two are added */
+	uint64_t	 quiet_from;	/* tick_ms() silence is counted from */
 	uint64_t	 written;	/* to the peer */
 	uint64_t	 dropped;
 	uint64_t	 breaks_sent;	/* break-ins sent by request */
-	double		 last_rx;	/* wall clock of the last read */
+	uint64_t	 rx_ms;		/* monotonic ms of the last read, or 0 */
 };
 
 struct relay {
@@ -91,6 +94,7 @@ uint64_t relay_now_ms(void);
 void	relay_note(struct relay *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 size_t	relay_dir_room(struct dir *);
+double	relay_dir_last_rx(const struct dir *);
 uint8_t	*relay_dir_end(struct dir *);
 void	relay_dir_commit(struct dir *, size_t);
 /* The callbacks relaylife.c wires to the loop, endpoints and streams. */

@@ -16,6 +16,7 @@
  * byte taken.  A direction idle for IDLE_MS gives its pages back.
  */
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -74,6 +75,25 @@ wallclock(void)
 
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Milliseconds, to the kernel's tick: cheap enough for every read. */
+static uint64_t
+tick_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The wall clock of a direction's last read, 0 before the first. */
+double
+relay_dir_last_rx(const struct dir *d)
+{
+	if (d->rx_ms == 0)
+		return 0;
+	return wallclock() - (double)(tick_ms() - d->rx_ms) / 1000;
 }
 
 /* A packet-log line: to the file and to every watcher. */
@@ -236,24 +256,37 @@ side_set_reading(struct side *s, int on)
 		dir_arm_hold(&s->r->dir[s->idx]);
 }
 
+/* Queue n processed bytes at the buffer's tail, or drop them. */
+static void
+dir_append(struct dir *d, size_t n)
+{
+	if (d->r->side[!d->idx].fd == -1) {
+		d->dropped += n;
+		d->front = d->front && d->wrap > 0;
+	} else if (d->front)
+		d->wrap += n;
+	else
+		d->len += n;
+}
+
 /* Hand n processed bytes at the buffer's tail on, or drop them. */
 void
 relay_dir_commit(struct dir *d, size_t n)
 {
-	struct side	*to = &d->r->side[!d->idx];
-
 	if (n == 0)
 		return;
-	if (to->fd == -1) {
-		d->dropped += n;
-		d->front = d->front && d->wrap > 0;
-		return;
+	dir_append(d, n);
+	if (d->r->side[!d->idx].fd != -1 && !d->r->side[!d->idx].writing)
+		dir_write(d);
+}
+
+static void
+dir_hold_off(struct dir *d)
+{
+	if (d->hold_on) {
+		event_del(d->hold);
+		d->hold_on = 0;
 	}
-	if (d->front)
-		d->wrap += n;
-	else
-		d->len += n;
-	dir_write(d);
 }
 
 static void
@@ -267,19 +300,40 @@ dir_arm_hold(struct dir *d)
 		tv.tv_sec = ms / 1000;
 		tv.tv_usec = (ms % 1000) * 1000;
 		event_add(d->hold, &tv);
-	} else if (evtimer_pending(d->hold, NULL))
-		event_del(d->hold);
+		d->hold_on = 1;
+	} else
+		dir_hold_off(d);
 }
 
 static void
-dir_arm_quiet(struct dir *d)
+dir_quiet_add(struct dir *d, uint64_t ms)
 {
-	struct timeval	tv = { QUIET_MS / 1000, (QUIET_MS % 1000) * 1000 };
+	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
 
-	if (stream_pending(&d->st))
-		event_add(d->quiet, &tv);
-	else if (evtimer_pending(d->quiet, NULL))
+	event_add(d->quiet, &tv);
+	d->quiet_on = 1;
+}
+
+/*
+ * Silence is counted from t.  While bytes flow the timer stays armed: a
+ * read only notes its time, and relay_quiet_cb waits out the rest.  An
+ * event_add and event_del per read cost as much as the repair.
+ */
+static void
+dir_arm_quiet(struct dir *d, uint64_t t)
+{
+	d->quiet_from = t;
+	if (!d->quiet_on && stream_pending(&d->st))
+		dir_quiet_add(d, QUIET_MS);
+}
+
+static void
+dir_quiet_off(struct dir *d)
+{
+	if (d->quiet_on) {
 		event_del(d->quiet);
+		d->quiet_on = 0;
+	}
 }
 
 /*
@@ -297,6 +351,7 @@ relay_hold_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	d->hold_on = 0;
 	if (s->fd != -1 && s->reading)
 		read_cb(s->fd, EV_READ, s);
 	if (!stream_hold_timed(&d->st) || d->st.c.bytes_in != before)
@@ -306,7 +361,7 @@ relay_hold_cb(evutil_socket_t fd, short what, void *arg)
 	if (relay_dir_room(d) == 0)
 		return;
 	relay_dir_commit(d, stream_flush(&d->st, relay_dir_end(d)));
-	dir_arm_quiet(d);
+	dir_arm_quiet(d, tick_ms());
 	relay_tsd_pump(d->r);
 }
 
@@ -382,18 +437,27 @@ relay_quiet_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dir	*d = arg;
 	struct side	*from = &d->r->side[d->idx];
+	uint64_t	 t = tick_ms();
 
 	(void)fd;
 	(void)what;
+	d->quiet_on = 0;
+	if (!stream_pending(&d->st))
+		return;			/* left armed when it settled */
+	if (t - d->quiet_from < QUIET_MS) {
+		/* Bytes came since it was armed: wait out the rest. */
+		dir_quiet_add(d, QUIET_MS - (t - d->quiet_from));
+		return;
+	}
 	/* Not silence but backpressure: we stopped reading it. */
 	if (from->fd != -1 && !from->reading) {
-		dir_arm_quiet(d);
+		dir_arm_quiet(d, t);
 		return;
 	}
 	/* A packet held for auto detection goes out as the guess reads it. */
 	if (stream_held(&d->st)) {
 		if (relay_dir_room(d) < stream_slack(&d->st)) {
-			dir_arm_quiet(d);
+			dir_arm_quiet(d, t);
 			return;
 		}
 		relay_dir_commit(d, stream_release(&d->st, relay_dir_end(d)));
@@ -403,6 +467,15 @@ relay_quiet_cb(evutil_socket_t fd, short what, void *arg)
 	relay_tsd_pump(d->r);
 }
 
+/*
+ * A pty hands over at most RX_CHUNK a read (n_tty's buffer, less one)
+ * however much waits behind it: while reads come that full, read on and
+ * write the lot in one go.  The peer's line then takes one write where it
+ * took several, and the loop one wake-up.  A read that comes short ends
+ * it, so a lone packet still leaves in the read that brought it.
+ */
+#define RX_CHUNK	4095
+
 static void
 read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -411,38 +484,54 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	uint8_t		*tail;
 	size_t		 room, slack;
 	ssize_t		 n;
+	int		 got = 0;
 
 	(void)what;
-	room = relay_dir_room(d);
-	slack = stream_slack(&d->st);
-	if (room <= slack) {		/* full: wait for the writer */
-		dir_full(d);
-		return;
-	}
-	/*
-	 * Read past the tail so repair can work in place: one byte, or a
-	 * held packet's worth until auto detection has settled.
-	 */
-	tail = relay_dir_end(d);
-	n = read(fd, tail + slack, room - slack);
-	if (n > 0) {
+	for (;;) {
+		room = relay_dir_room(d);
+		slack = stream_slack(&d->st);
+		if (room <= slack || (got && room - slack < RX_CHUNK))
+			break;
+		/*
+		 * Read past the tail so repair can work in place: one byte,
+		 * or a held packet's worth until auto detection has settled.
+		 */
+		tail = relay_dir_end(d);
+		n = read(fd, tail + slack, room - slack);
+		if (n <= 0) {
+			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				if (got)
+					dir_write(d);
+				side_lost(s, n == 0 ? "end of file" :
+				    strerror(errno));
+				return;
+			}
+			break;
+		}
 		/* Reads limited by the buffer, not the source: grow. */
 		if ((size_t)n == room - slack && dir_queued(d) == 0)
 			d->lim = dir_grow(d->lim, d->cap);
-		dir_arm_idle(d);
-		d->last_rx = wallclock();
-		relay_dir_commit(d, stream_process(&d->st, tail + slack,
-		    (size_t)n, tail));
-		dir_arm_hold(d);
-		dir_arm_quiet(d);
-		if (s->r->tsd != NULL && s->r->tsd->outlen > 0)
-			relay_tsd_pump(s->r);
+		got = 1;
+		dir_append(d, stream_process(&d->st, tail + slack, (size_t)n,
+		    tail));
+		if ((size_t)n < RX_CHUNK)
+			break;
+	}
+	if (!got) {
+		if (room <= slack)	/* full: wait for the writer */
+			dir_full(d);
 		return;
 	}
-	if (n == 0)
-		side_lost(s, "end of file");
-	else if (errno != EAGAIN && errno != EINTR)
-		side_lost(s, strerror(errno));
+	dir_arm_idle(d);
+	d->rx_ms = tick_ms();
+	/* Not while the peer is full: its write event says when it is not. */
+	if (dir_queued(d) > 0 && s->r->side[!s->idx].fd != -1 &&
+	    !s->r->side[!s->idx].writing)
+		dir_write(d);
+	dir_arm_hold(d);
+	dir_arm_quiet(d, d->rx_ms);
+	if (s->r->tsd != NULL && s->r->tsd->outlen > 0)
+		relay_tsd_pump(s->r);
 }
 
 static void
@@ -450,6 +539,8 @@ dir_write(struct dir *d)
 {
 	struct side	*to = &d->r->side[!d->idx];
 	struct side	*from = &d->r->side[d->idx];
+	struct iovec	 iov[2];
+	size_t		 k;
 	ssize_t		 n;
 
 	for (;;) {
@@ -462,36 +553,56 @@ dir_write(struct dir *d)
 		}
 		if (d->len == 0)
 			break;
-		n = write(to->fd, d->buf + d->off, d->len);
+		/* Both runs in one call when the ring has wrapped. */
+		iov[0].iov_base = d->buf + d->off;
+		iov[0].iov_len = d->len;
+		iov[1].iov_base = d->buf;
+		iov[1].iov_len = d->wrap;
+		n = writev(to->fd, iov, d->wrap > 0 ? 2 : 1);
 		if (n > 0) {
-			d->off += (size_t)n;
-			d->len -= (size_t)n;
 			d->written += (size_t)n;
+			k = (size_t)n < d->len ? (size_t)n : d->len;
+			d->off += k;
+			d->len -= k;
+			if ((size_t)n > k) {
+				/* Into the newer run: it is the older now. */
+				d->off = (size_t)n - k;
+				d->len = d->wrap - d->off;
+				d->wrap = 0;
+				d->front = 0;
+			}
+			if (dir_queued(d) == 0)
+				continue;
+			/* Taken in part: the peer is full, as EAGAIN says. */
+		} else if (n == -1 && errno == EINTR)
 			continue;
-		}
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN) {
-			/*
-			 * The peer is slow: read on while there is room
-			 * (read_cb stops when full).  Stopping earlier can
-			 * hold a peer that writes blocking and reads only
-			 * after: each side then waits for the other.
-			 */
-			event_add(to->wr, NULL);
-			if (d->lim - dir_queued(d) > stream_slack(&d->st))
-				side_set_reading(from, 1);
-			else
-				dir_full(d);
+		else if (n == 0 || errno != EAGAIN) {
+			side_lost(to, n == 0 ? "wrote nothing" :
+			    strerror(errno));
 			return;
 		}
-		side_lost(to, n == 0 ? "wrote nothing" : strerror(errno));
+		/*
+		 * The peer is slow: read on while there is room (read_cb
+		 * stops when full).  Stopping earlier can hold a peer that
+		 * writes blocking and reads only after: each side then waits
+		 * for the other.
+		 */
+		if (!to->writing) {
+			event_add(to->wr, NULL);
+			to->writing = 1;
+		}
+		if (d->lim - dir_queued(d) > stream_slack(&d->st))
+			side_set_reading(from, 1);
+		else
+			dir_full(d);
 		return;
 	}
 	d->off = 0;
 	d->front = 0;
-	if (event_pending(to->wr, EV_WRITE, NULL))
+	if (to->writing) {
 		event_del(to->wr);
+		to->writing = 0;
+	}
 	side_set_reading(from, 1);
 }
 
@@ -519,7 +630,7 @@ side_detach(struct side *s)
 	event_free(s->wr);
 	s->rd = s->wr = NULL;
 	s->fd = -1;
-	s->reading = 0;
+	s->reading = s->writing = 0;
 
 	/* What it sent last still goes to the peer, a held 0x0d too. */
 	if (relay_dir_room(from) >= stream_slack(&from->st))
@@ -528,10 +639,8 @@ side_detach(struct side *s)
 	if (relay_dir_room(from) > 0)
 		relay_dir_commit(from, stream_flush(&from->st,
 		    relay_dir_end(from)));
-	if (evtimer_pending(from->hold, NULL))
-		event_del(from->hold);
-	if (evtimer_pending(from->quiet, NULL))
-		event_del(from->quiet);
+	dir_hold_off(from);
+	dir_quiet_off(from);
 	stream_reset(&from->st);
 
 	/*
@@ -543,8 +652,7 @@ side_detach(struct side *s)
 	to->front = 0;
 	to->dropped += stream_release(&to->st, to->buf);
 	to->dropped += stream_flush(&to->st, &cr);
-	if (evtimer_pending(to->hold, NULL))
-		event_del(to->hold);
+	dir_hold_off(to);
 	side_set_reading(&r->side[!s->idx], 1);
 	relay_note(r, "%s down", s->label);
 	relay_publish(r);
@@ -608,7 +716,7 @@ relay_side_up(void *arg, int fd)
 	}
 	/* A rebooted VM corrupts as before: keep what detection learnt. */
 	stream_guess(&from->st, endpoint_crlf_guess(s->ep));
-	s->reading = 0;
+	s->reading = s->writing = 0;
 	side_set_reading(s, 1);
 	relay_note(r, "%s up", s->label);
 	relay_publish(r);

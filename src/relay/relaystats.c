@@ -31,7 +31,7 @@ relay_publish(struct relay *r)
 		r->snap[i].repairing = r->dir[i].st.repairing;
 		r->snap[i].decided = r->dir[i].st.decided;
 		r->snap[i].breaks_sent = r->dir[i].breaks_sent;
-		r->snap[i].last_rx = r->dir[i].last_rx;
+		r->snap[i].last_rx = relay_dir_last_rx(&r->dir[i]);
 		r->snap[i].shutdowns = r->snap[i].injected = 0;
 	}
 	if (r->tsd != NULL) {
