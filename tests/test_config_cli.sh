@@ -182,6 +182,14 @@ usage "--auto: which VMs? give --match GLOB" --auto
 usage "--packet-log: $T/plain is not a directory" --packet-log "$T/plain/kd.log" /dev/pts/1 /dev/pts/2
 usage "--capture: $T/plain is not a directory" --capture "$T/plain/a/kd.kdtrace" /dev/pts/1 /dev/pts/2
 usage "--packet-log: $T is a directory" --packet-log "$T" /dev/pts/1 /dev/pts/2
+# One the kernel refuses at the start (sysfs makes no files, for root
+# either): EX_CANTCREAT, the pair and the key named, nothing relayed.
+run "$K" --no-control --packet-log /sys/kernel/kdrelay-test.log \
+    "unix-listen:$T/pl-h.sock" "unix-listen:$T/pl-t.sock"
+[ $rc = 73 ] || fail "an uncreatable packet log: exit $rc, not 73: $(cat "$T/err")"
+grep -q "err: kd: packet log /sys/kernel/kdrelay-test.log: Permission denied$" \
+    "$T/err" || fail "an uncreatable packet log: $(cat "$T/err")"
+note "packet log the kernel refuses: exit 73, $(grep -o 'kd: packet log.*' "$T/err")"
 
 # --- --help and kdrelayd(8) against the source's longopts --------------
 longs=$(sed -n '/^static const struct option longopts\[\] = {/,/^};/p' \

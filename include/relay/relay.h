@@ -66,7 +66,10 @@ struct event;
 /* Make libevent thread-safe; before any event_base that pairs signal. */
 void	relay_global_init(void);
 struct relay *relay_new(const struct pair_opts *, char *err, size_t errlen);
-/* Start the pair's thread and loop; -1 with err on a setup error. */
+/*
+ * Start the pair's thread and loop; 0, or a sysexits code with err:
+ * EXIT_CANTCREAT when its packet log or capture cannot be made.
+ */
 int	relay_start(struct relay *, char *err, size_t errlen);
 /* Before start: ev (another loop's) is activated on each state change. */
 void	relay_set_watcher(struct relay *, struct event *ev);

@@ -9,6 +9,7 @@
 #define EXIT_UNAVAIL	69	/* EX_UNAVAILABLE: endpoint/service down */
 #define EXIT_SOFTWARE	70	/* EX_SOFTWARE: internal error */
 #define EXIT_OSERR	71	/* EX_OSERR: system error */
+#define EXIT_CANTCREAT	73	/* EX_CANTCREAT: output file not made */
 #define EXIT_TEMPFAIL	75	/* EX_TEMPFAIL: timed out, try again */
 #define EXIT_CONFIG	78	/* EX_CONFIG: bad configuration */
 

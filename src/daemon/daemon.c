@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <dirent.h>
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
@@ -126,16 +127,18 @@ status_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The pair running, or NULL with *rc its sysexits code (said in the log). */
 static struct relay *
-start_pair(struct daemon *d, const struct pair_opts *o)
+start_pair(struct daemon *d, const struct pair_opts *o, int *rc)
 {
 	struct relay	*r;
-	char		 err[512];
+	char		 err[PATH_MAX + 512];
 
+	*rc = EXIT_UNAVAIL;
 	if ((r = relay_new(o, err, sizeof err)) == NULL)
 		goto fail;
 	relay_set_watcher(r, d->status_ev);
-	if (relay_start(r, err, sizeof err) != 0)
+	if ((*rc = relay_start(r, err, sizeof err)) != 0)
 		goto fail;
 	log_info("%s: relaying %s <-> %s", o->name, o->side[0].text,
 	    o->side[1].text);
@@ -243,7 +246,7 @@ apply(struct daemon *d, int reloading)
 	size_t				  n, i, j, kept = 0, k, need = 0, room;
 	size_t				  fds = 0;
 	int				  rc = 0, first_stop = 1;
-	int				  first_start = 1, first_fail = 1;
+	int				  first_start = 1, first_fail = 1, why;
 
 	d->changes[0] = '\0';
 
@@ -290,10 +293,11 @@ apply(struct daemon *d, int reloading)
 		if (next[j] != NULL || room == 0)
 			continue;
 		pair_opts_unpack(w[j], &o);
-		if ((next[j] = start_pair(d, &o)) != NULL) {
+		if ((next[j] = start_pair(d, &o, &why)) != NULL) {
 			change(d, "started ", &first_start, o.name);
 			room--;
-		}
+		} else if (rc == 0)
+			rc = why;
 	}
 	for (j = 0; j < n; j++) {
 		if (next[j] != NULL)

@@ -76,7 +76,8 @@ static const char usage_text[] =
 "\n"
 "Signals: TERM/INT exit, USR1 logs counters, HUP reloads a config file,\n"
 "USR2 reopens packet logs and captures.\n"
-"Exit codes: 0 ok, 64 usage, 69 endpoint unavailable, 78 config error.\n";
+"Exit codes: 0 ok, 64 usage, 69 endpoint unavailable, 71 system error,\n"
+"73 packet log or capture not made, 78 config error.\n";
 
 enum {
 	OPT_HOLD = 256,

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <event2/thread.h>
 
 #include "endpoint.h"
+#include "exitcodes.h"
 #include "kdtrace.h"
 #include "pktlog.h"
 #include "relay_impl.h"
@@ -186,22 +188,31 @@ relay_main(void *arg)
 	return NULL;
 }
 
+static int
+cantcreate(struct relay *r, const char *what, const char *why, char *err,
+    size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s %s", r->o.name, what, why);
+	return EXIT_CANTCREAT;
+}
+
 int
 relay_start(struct relay *r, char *err, size_t errlen)
 {
 	sigset_t	all, old;
 	pthread_attr_t	attr;
+	char		why[PATH_MAX + 64];
 	int		i, rc;
 
 	if (r->o.packet_log[0] != '\0' &&
-	    (r->pktlog = pktlog_open(r->o.packet_log, err, errlen)) == NULL)
-		return -1;
+	    (r->pktlog = pktlog_open(r->o.packet_log, why, sizeof why)) == NULL)
+		return cantcreate(r, "packet log", why, err, errlen);
 	if (r->o.capture[0] != '\0' &&
-	    (r->capture = capture_open(r->o.capture, err, errlen)) == NULL)
-		return -1;
+	    (r->capture = capture_open(r->o.capture, why, sizeof why)) == NULL)
+		return cantcreate(r, "capture", why, err, errlen);
 	for (i = 0; i < 2; i++) {
 		if (endpoint_start(r->side[i].ep, err, errlen) != 0)
-			return -1;
+			return EXIT_UNAVAIL;
 	}
 	relay_publish(r);
 
@@ -217,7 +228,7 @@ relay_start(struct relay *r, char *err, size_t errlen)
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: cannot start thread: %s", r->o.name,
 		    strerror(rc));
-		return -1;
+		return EXIT_OSERR;
 	}
 	r->started = 1;
 	return 0;
