@@ -46,7 +46,7 @@ if [ -s "$D/cpu.csv" ]; then
 			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
-	NR > 1 && $7 == 1 {
+	NR > 1 && $7 == 1 && $1 != 0 {
 		c = $2; n[c]++; if (!(c in line)) { order[++nc] = c; line[c] = $3 }
 		gib = $4 / 1073741824
 		T[c, n[c]] = $6; U[c, n[c]] = $8 / 1000 / gib; S[c, n[c]] = $9 / 1000 / gib
@@ -66,6 +66,35 @@ if [ -s "$D/cpu.csv" ]; then
 			printf "| %s | %s | %.1f | %.2f | %.2f | %.2f | %s |\n", c, line[c], mt[c], mu[c], ms[c], ma[c], r
 		}
 	}' "$D/cpu.csv"
+	# Kernel requests per MiB (perf tracepoints; bench/run.sh PERF_EV).
+	if awk -F, 'NR > 1 && $10 != "" { f = 1 } END { exit !f }' "$D/cpu.csv"; then
+		echo
+		echo "What each asks of the kernel per MiB moved, counted by perf's tracepoints in a pass of its own (rep 0, not in the CPU figures above): the pty's cost per byte is the same for all; the calls, the wake-ups and the work items a pty queues (its flip buffer, per write and per read) are what a relay decides."
+		echo
+		awk -F, '
+		function med(a, n,    i, j, t) {
+			for (i = 2; i <= n; i++)
+				for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		NR > 1 && $7 == 1 && $10 != "" {
+			c = $2; n[c]++; if (!(c in seen)) { seen[c] = 1; order[++nc] = c }
+			mib = $4 / 1048576
+			for (k = 10; k <= 15; k++) V[c, k, n[c]] = $k / mib
+		}
+		END {
+			print "| contender | reads | writes | waits | recvfrom | syscalls | work items queued | context switches |"
+			print "|---|---|---|---|---|---|---|---|"
+			for (i = 1; i <= nc; i++) {
+				c = order[i]
+				for (k = 10; k <= 15; k++) {
+					for (j = 1; j <= n[c]; j++) a[j] = V[c, k, j]
+					m[k] = med(a, n[c])
+				}
+				printf "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n", c, m[10], m[11], m[12], m[13], m[10] + m[11] + m[12] + m[13], m[14], m[15]
+			}
+		}' "$D/cpu.csv"
+	fi
 fi
 
 if [ -s "$D/scale.csv" ] && grep -q ',before,' "$D/scale.csv"; then

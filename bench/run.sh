@@ -265,15 +265,42 @@ run_ipb() {
 # utime_stime PID: "user_ticks system_ticks" of a process, all threads.
 utime_stime() { sed 's/^.*) //' /proc/$1/stat | awk '{print $12, $13}'; }
 
+# What the relay asks of the kernel, counted by perf's tracepoints where
+# perf can (root, linux-perf): reads, writes, waits (epoll_wait, select),
+# work items queued (a pty's flip buffer, per write and per read that makes
+# room) and context switches.  Counting costs a syscall-heavy contender
+# more, so it has a pass of its own (rep 0), left out of the CPU medians.
+PERF_EV=syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_pselect6,syscalls:sys_enter_select,syscalls:sys_enter_recvfrom,workqueue:workqueue_queue_work,context-switches
+perf_ok() { perf stat -x, -e "$PERF_EV" -o /dev/null true 2>/dev/null; }
+# perf_counts FILE: "reads,writes,waits,other_syscalls,queued_work,ctxsw"
+perf_counts() {
+	awk -F, '/^[0-9]/ { v[$3] = $1 }
+	END { printf "%d,%d,%d,%d,%d,%d", v["syscalls:sys_enter_read"],
+	    v["syscalls:sys_enter_write"] + v["syscalls:sys_enter_writev"],
+	    v["syscalls:sys_enter_epoll_wait"] + v["syscalls:sys_enter_pselect6"] + v["syscalls:sys_enter_select"],
+	    v["syscalls:sys_enter_recvfrom"], v["workqueue:workqueue_queue_work"],
+	    v["context-switches"] }' "$1"
+}
+
 run_cpu() {
 	f=$OUT/cpu.csv
-	echo "rep,contender,line,bytes,sec,mbps,ok,user_ms,sys_ms" >"$f"
+	echo "rep,contender,line,bytes,sec,mbps,ok,user_ms,sys_ms,reads,writes,waits,recvfrom,queued_work,ctxsw" >"$f"
 	hz=$(getconf CLK_TCK)
 	cs="kdrelayd socat"; [ -n "$BEFORE" ] && cs="kdrelayd before socat"
+	counting=""
 	rep=1
+	perf_ok && rep=0
 	while [ $rep -le "$REPS" ]; do
+		counting=""; [ $rep = 0 ] && counting=1
 		for c in $cs; do
 			up $c
+			pc=",,,,,"
+			if [ -n "$counting" ]; then
+				bg perf stat -x, -e "$PERF_EV" -p "$(echo $RELAY_PIDS | tr ' ' ,)" \
+				    -o "$T/perf.$c" 2>/dev/null
+				PERF_PID=$LAST
+				sleep 0.2
+			fi
 			set -- $(utime_stime $RELAY_PIDS)
 			u0=$1 s0=$2
 			# A repairing relay gets a corrupting line, socat a clean one.
@@ -281,11 +308,17 @@ run_cpu() {
 			    -d ab -s "$CPU_SIZE" -t 600 "$GA" "$GB" 2>>"$T/cpu.err")
 			set -- $(utime_stime $RELAY_PIDS)
 			u=$(( ($1 - u0) * 1000 / hz )) sy=$(( ($2 - s0) * 1000 / hz ))
+			if [ -n "$counting" ]; then
+				kill -INT "$PERF_PID" 2>/dev/null
+				wait "$PERF_PID" 2>/dev/null
+				PIDS=$(echo "$PIDS" | sed "s/ $PERF_PID\b//")
+				pc=$(perf_counts "$T/perf.$c")
+			fi
 			down
 			[ -n "$out" ] || out="tput bytes=0 sec=0 mbps=0 ok=0"
 			line=clean; [ -n "$REPAIR" ] && line=corrupting
-			echo "$rep,$c,$line,$(kv bytes "$out"),$(kv sec "$out"),$(kv mbps "$out"),$(kv ok "$out"),$u,$sy" >>"$f"
-			say "cpu rep $rep $c: $out user ${u}ms sys ${sy}ms"
+			echo "$rep,$c,$line,$(kv bytes "$out"),$(kv sec "$out"),$(kv mbps "$out"),$(kv ok "$out"),$u,$sy,$pc" >>"$f"
+			say "cpu rep $rep $c: $out user ${u}ms sys ${sy}ms (reads,writes,waits,recvfrom,work,ctxsw: $pc)"
 		done
 		rep=$((rep + 1))
 	done
