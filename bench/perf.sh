@@ -5,6 +5,15 @@
 set -u
 D=$(cd "${1:?usage: perf.sh DIR}" && pwd) || exit 1
 
+# med(a, n): sorts a[1..n], returns the median.
+MED='
+function med(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+'
+
 if [ -s "$D/ipb.csv" ]; then
 	echo
 	echo "## Instructions per byte of the core (callgrind)"
@@ -40,12 +49,7 @@ if [ -s "$D/cpu.csv" ]; then
 	echo
 	echo "One direction, data packets, pty -> relay -> pty; kdrelayd (and before) repair and validate a corrupting line, socat relays a clean one with no repair. CPU from /proc/PID/stat (utime, stime) over the transfer; medians over repetitions, alternating."
 	echo
-	awk -F, '
-	function med(a, n,    i, j, t) {
-		for (i = 2; i <= n; i++)
-			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	awk -F, "$MED"'
 	NR > 1 && $7 == 1 && $1 != 0 {
 		c = $2; n[c]++; if (!(c in line)) { order[++nc] = c; line[c] = $3 }
 		gib = $4 / 1073741824
@@ -71,12 +75,7 @@ if [ -s "$D/cpu.csv" ]; then
 		echo
 		echo "What each asks of the kernel per MiB moved, counted by perf's tracepoints in a pass of its own (rep 0, not in the CPU figures above): the pty's cost per byte is the same for all; the calls, the wake-ups and the work items a pty queues (its flip buffer, per write and per read) are what a relay decides."
 		echo
-		awk -F, '
-		function med(a, n,    i, j, t) {
-			for (i = 2; i <= n; i++)
-				for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-		}
+		awk -F, "$MED"'
 		NR > 1 && $7 == 1 && $10 != "" {
 			c = $2; n[c]++; if (!(c in seen)) { seen[c] = 1; order[++nc] = c }
 			mib = $4 / 1048576
