@@ -3,18 +3,31 @@
  * libevent ends the process when a new loop finds none for its signal
  * socketpair (or returns no loop, which read as "out of memory"), so
  * relay_new must see that first and fail the pair, in words.
+ *
+ * And a real pair's data path where the peer takes little at a time: its
+ * socket's send buffer at the kernel's minimum and a reader taking odd
+ * sizes, so nearly every writev of the ring's two runs is taken in part
+ * and the ring wraps thousands of times.  Every byte must arrive, in
+ * order, repaired or not.
  */
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "crlf.h"
 #include "epspec.h"
+#include "log.h"
 #include "pairopts.h"
 #include "relay.h"
 #include "kdtest.h"
@@ -101,6 +114,176 @@ START_TEST(test_enough_fds)
 }
 END_TEST
 
+/* The payload sent through the pair, and its size. */
+#define WRAP_BYTES	(2u << 20)
+
+static int
+listen_at(const char *path)
+{
+	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	int			fd;
+
+	ck_assert_uint_lt(strlen(path), sizeof sun.sun_path);
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	ck_assert_int_eq(listen(fd, 1), 0);
+	return fd;
+}
+
+/* The relay's end of the connection to path: the fd whose peer it is. */
+static int
+relay_fd_to(const char *path)
+{
+	struct sockaddr_un	sun;
+	socklen_t		len;
+	int			fd;
+
+	for (fd = 3; fd < 1024; fd++) {
+		len = sizeof sun;
+		memset(&sun, 0, sizeof sun);
+		if (getpeername(fd, (struct sockaddr *)&sun, &len) == 0 &&
+		    sun.sun_family == AF_UNIX && strcmp(sun.sun_path, path) == 0)
+			return fd;
+	}
+	ck_abort_msg("no fd of the relay's is connected to %s", path);
+	return -1;
+}
+
+static void
+wait_up(struct relay *r)
+{
+	struct timespec	ts = { 0, 1000000 };
+	int		i;
+
+	for (i = 0; i < 20000 && !relay_is_up(r); i++)
+		nanosleep(&ts, NULL);
+	ck_assert_msg(relay_is_up(r), "the pair did not come up");
+}
+
+/*
+ * _i: CRLF repair off (0) or on (1) for what the host sends.  The payload
+ * is dense in 0x0a and 0x0d, so the repair deletes bytes and holds a 0x0d
+ * at read ends; the host's bytes are the payload corrupted when repair is
+ * on, and the target must get the payload exactly.
+ */
+START_TEST(test_partial_writes_across_the_wrap)
+{
+	struct pair_opts	 o;
+	struct relay		*r;
+	struct pollfd		 pfd[2];
+	char			 dir[] = "/tmp/kdrelay-wrap.XXXXXX";
+	char			 hpath[64], tpath[64], spec[96], err[512] = "";
+	uint8_t			*want, *sent, buf[1024];
+	size_t			 nsent, off = 0, got = 0;
+	uint64_t		 seed = 0x5eed0000u + (uint64_t)_i;
+	int			 hl, tl, hfd, tfd, rfd, one = 1, i;
+	ssize_t			 n;
+
+	want = kt_xmalloc(WRAP_BYTES);
+	sent = kt_xmalloc(2 * WRAP_BYTES);
+	for (i = 0; i < (int)WRAP_BYTES; i++) {
+		switch (kt_below(&seed, 8)) {
+		case 0:
+			want[i] = 0x0a;
+			break;
+		case 1:
+			want[i] = 0x0d;
+			break;
+		default:
+			want[i] = (uint8_t)kt_rand(&seed);
+		}
+	}
+	want[WRAP_BYTES - 1] = 'x';	/* nothing held at the very end */
+	if (_i) {
+		nsent = crlf_corrupt(want, WRAP_BYTES, sent);
+		ck_assert_uint_gt(nsent, WRAP_BYTES);
+	} else {
+		memcpy(sent, want, WRAP_BYTES);
+		nsent = WRAP_BYTES;
+	}
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(hpath, sizeof hpath, "%s/h.sock", dir);
+	snprintf(tpath, sizeof tpath, "%s/t.sock", dir);
+	hl = listen_at(hpath);
+	tl = listen_at(tpath);
+	pair_opts_init(&o);
+	o.target_shutdown = 0;	/* nothing but the host's bytes to the target */
+	snprintf(spec, sizeof spec, "unix:%s,crlf=%s", hpath, _i ? "on" : "off");
+	ck_assert_msg(ep_spec_parse(spec, &o.side[SIDE_HOST], err,
+	    sizeof err) == 0, "%s", err);
+	snprintf(spec, sizeof spec, "unix:%s,crlf=off", tpath);
+	ck_assert_msg(ep_spec_parse(spec, &o.side[SIDE_TARGET], err,
+	    sizeof err) == 0, "%s", err);
+
+	log_init("check_relay", LOG_LVL_WARN, 0);
+	relay_global_init();
+	r = relay_new(&o, err, sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	ck_assert_msg(relay_start(r, err, sizeof err) == 0, "%s", err);
+	hfd = accept4(hl, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	ck_assert_int_ge(hfd, 0);
+	tfd = accept4(tl, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	ck_assert_int_ge(tfd, 0);
+	/* Connected: a failing case leaves nothing behind. */
+	unlink(hpath);
+	unlink(tpath);
+	rmdir(dir);
+	wait_up(r);
+	/* The kernel's least (a few KiB): a writev rarely goes in whole. */
+	rfd = relay_fd_to(tpath);
+	ck_assert_int_eq(setsockopt(rfd, SOL_SOCKET, SO_SNDBUF, &one,
+	    sizeof one), 0);
+
+	while (got < WRAP_BYTES) {
+		pfd[0].fd = off < nsent ? hfd : -1;
+		pfd[0].events = POLLOUT;
+		pfd[1].fd = tfd;
+		pfd[1].events = POLLIN;
+		ck_assert_msg(poll(pfd, 2, 10000) > 0, "stalled: %zu of %zu "
+		    "bytes sent, %zu of %u received", off, nsent, got,
+		    WRAP_BYTES);
+		if (pfd[0].revents & POLLOUT) {
+			n = write(hfd, sent + off, 1 +
+			    kt_below(&seed, nsent - off < 9000 ?
+			    nsent - off : 9000));
+			ck_assert_msg(n > 0 || errno == EAGAIN, "write: %s",
+			    strerror(errno));
+			off += n > 0 ? (size_t)n : 0;
+		}
+		if (pfd[1].revents & (POLLIN | POLLHUP)) {
+			/* Odd sizes, one at a time: the writer waits often. */
+			n = read(tfd, buf, 1 + kt_below(&seed, sizeof buf));
+			ck_assert_msg(n > 0 || (n == -1 && errno == EAGAIN),
+			    "read: %s", n == 0 ? "end of file" :
+			    strerror(errno));
+			if (n <= 0)
+				continue;
+			KT_CHECK(got + (size_t)n <= WRAP_BYTES,
+			    "%zd bytes past the payload's end", n);
+			KT_CHECK(memcmp(buf, want + got, (size_t)n) == 0,
+			    "byte %zu onwards differs (crlf %s)", got,
+			    _i ? "on" : "off");
+			got += (size_t)n;
+		}
+	}
+	/* Nothing more follows. */
+	ck_assert_int_eq(read(tfd, buf, sizeof buf), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+
+	relay_stop(r);
+	relay_free(r);
+	close(hfd);
+	close(tfd);
+	close(hl);
+	close(tl);
+	free(want);
+	free(sent);
+}
+END_TEST
+
 static Suite *
 relay_suite(void)
 {
@@ -111,6 +294,11 @@ relay_suite(void)
 	/* 0 to 2 free: libevent would exit; 3: its loop would be NULL. */
 	tcase_add_loop_test(tc, test_no_fds_for_the_loop, 0, 4);
 	tcase_add_test(tc, test_enough_fds);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("wrap");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_partial_writes_across_the_wrap, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
