@@ -75,6 +75,7 @@ void	ctlreq_run(struct client *);
 void	ctlreq_watch_pump(struct client *);
 int	ctlreq_is_running(struct control *, struct relay *);
 void	ctlreq_done(struct relay_req *);
+struct relay_req *ctlreq_done_take(struct control *);
 void	ctlreq_done_cb(evutil_socket_t, short, void *);
 
 #endif

@@ -395,11 +395,7 @@ control_free(struct control *c)
 	if (c == NULL)
 		return;
 	/* The pairs have stopped: whatever they answered is here. */
-	pthread_mutex_lock(&c->lock);
-	q = c->done_q;
-	c->done_q = NULL;
-	pthread_mutex_unlock(&c->lock);
-	for (; q != NULL; q = next) {
+	for (q = ctlreq_done_take(c); q != NULL; q = next) {
 		next = q->next;
 		((struct client *)q->arg)->pending--;
 		if (q->kind == RELAY_REQ_UNWATCH)

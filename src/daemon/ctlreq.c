@@ -104,6 +104,19 @@ ctlreq_done(struct relay_req *q)
 	event_active(c->done_ev, 0, 0);
 }
 
+/* Everything the pairs have handed back so far (a list, newest first). */
+struct relay_req *
+ctlreq_done_take(struct control *c)
+{
+	struct relay_req	*q;
+
+	pthread_mutex_lock(&c->lock);
+	q = c->done_q;
+	c->done_q = NULL;
+	pthread_mutex_unlock(&c->lock);
+	return q;
+}
+
 static int
 submit(struct client *cl, struct relay *r, enum relay_req_kind kind,
     const char *path)
@@ -472,11 +485,7 @@ ctlreq_done_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	pthread_mutex_lock(&c->lock);
-	q = c->done_q;
-	c->done_q = NULL;
-	pthread_mutex_unlock(&c->lock);
-	for (; q != NULL; q = next) {
+	for (q = ctlreq_done_take(c); q != NULL; q = next) {
 		next = q->next;
 		cl = q->arg;
 		if (q->kind == RELAY_REQ_UNWATCH) {

@@ -302,8 +302,8 @@ apply(struct daemon *d, int reloading)
 	for (j = 0; j < n; j++) {
 		if (next[j] != NULL)
 			continue;
-		pair_opts_unpack(w[j], &o);
-		change(d, "failed to start ", &first_fail, o.name);
+		change(d, "failed to start ", &first_fail,
+		    pair_packed_name(w[j]));
 		if (rc == 0)
 			rc = EXIT_UNAVAIL;
 	}
@@ -320,6 +320,18 @@ apply(struct daemon *d, int reloading)
 	return rc;
 }
 
+static void
+free_set(struct pair_packed **set, size_t n)
+{
+	size_t	i;
+
+	if (set == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(set[i]);
+	free(set);
+}
+
 /* A set of pairs packed, or NULL when out of memory. */
 static struct pair_packed **
 pack_set(const struct pair_opts *pairs, size_t n)
@@ -331,25 +343,11 @@ pack_set(const struct pair_opts *pairs, size_t n)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		if ((set[i] = pair_opts_pack(&pairs[i])) == NULL) {
-			while (i-- > 0)
-				free(set[i]);
-			free(set);
+			free_set(set, i);
 			return NULL;
 		}
 	}
 	return set;
-}
-
-static void
-free_set(struct pair_packed **set, size_t n)
-{
-	size_t	i;
-
-	if (set == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(set[i]);
-	free(set);
 }
 
 static void

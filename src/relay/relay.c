@@ -269,6 +269,15 @@ dir_append(struct dir *d, size_t n)
 		d->len += n;
 }
 
+/* Whether the peer takes bytes now (its write event says when it does). */
+static int
+dir_peer_ready(const struct dir *d)
+{
+	const struct side	*to = &d->r->side[!d->idx];
+
+	return to->fd != -1 && !to->writing;
+}
+
 /* Hand n processed bytes at the buffer's tail on, or drop them. */
 void
 relay_dir_commit(struct dir *d, size_t n)
@@ -276,7 +285,7 @@ relay_dir_commit(struct dir *d, size_t n)
 	if (n == 0)
 		return;
 	dir_append(d, n);
-	if (d->r->side[!d->idx].fd != -1 && !d->r->side[!d->idx].writing)
+	if (dir_peer_ready(d))
 		dir_write(d);
 }
 
@@ -524,9 +533,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	dir_arm_idle(d);
 	d->rx_ms = tick_ms();
-	/* Not while the peer is full: its write event says when it is not. */
-	if (dir_queued(d) > 0 && s->r->side[!s->idx].fd != -1 &&
-	    !s->r->side[!s->idx].writing)
+	if (dir_queued(d) > 0 && dir_peer_ready(d))
 		dir_write(d);
 	dir_arm_hold(d);
 	dir_arm_quiet(d, d->rx_ms);
