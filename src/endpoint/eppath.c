@@ -230,6 +230,7 @@ endpoint_set_target(struct endpoint *ep, enum ep_kind kind, const char *path,
     int open_flags)
 {
 	char	*copy;
+	int	 changed = kind != ep->tkind;
 
 	endpoint_retry_cancel(ep);
 	pathwatch_disarm(&ep->watch);
@@ -249,9 +250,9 @@ endpoint_set_target(struct endpoint *ep, enum ep_kind kind, const char *path,
 		}
 		free(ep->tpath);
 		ep->tpath = copy;
-		endpoint_retry_reset(ep);
-		ep->note[0] = '\0';
-	} else if (kind != ep->tkind) {
+		changed = 1;
+	}
+	if (changed) {			/* a new target: a fresh backoff */
 		endpoint_retry_reset(ep);
 		ep->note[0] = '\0';
 	}
