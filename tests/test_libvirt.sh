@@ -60,8 +60,12 @@ note "libvirt:kdt-a: $pty, 32 KiB through the guest's UART and back, exact"
 lock=/var/lock/LCK.._pts_${pty#/dev/pts/}
 [ "$(tr -d ' \n' <"$lock")" = "$LV" ] ||
     fail "$lock does not hold kdrelayd's pid"
-script -qec "timeout -s KILL 5 $VIRSH console kdt-a" /dev/null </dev/null \
-    >"$T/console.out" 2>&1
+# script runs $SHELL -c: /bin/sh whatever the caller's is.  --foreground:
+# timeout otherwise moves virsh out of the tty's foreground process group,
+# and its tcsetattr (raw mode) then stops it with SIGTTOU (a hang CI saw
+# where $SHELL was /bin/sh, whose -c does not exec its last command).
+SHELL=/bin/sh script -qec "exec timeout --foreground -s KILL 5 \
+    $VIRSH console kdt-a" /dev/null </dev/null >"$T/console.out" 2>&1
 grep -q "is locked by lock file '$lock' held by process $LV" \
     "$T/console.out" || {
 	cat "$T/console.out" >&2
@@ -76,8 +80,8 @@ $VIRSH start kdt-c >/dev/null || fail "virsh start kdt-c"
 ptyc=$(virt_pty kdt-c)
 lockc=/var/lock/LCK.._pts_${ptyc#/dev/pts/}
 mkfifo "$T/console.in" && exec 7<>"$T/console.in" || fail "mkfifo"
-bg script -qec "$VIRSH console kdt-c" /dev/null <"$T/console.in" \
-    >"$T/console-c.out" 2>&1
+bg env SHELL=/bin/sh script -qec "exec $VIRSH console kdt-c" /dev/null \
+    <"$T/console.in" >"$T/console-c.out" 2>&1
 CONSOLE=$LAST
 wait_until 10 test -e "$lockc" || fail "virsh console took no lock"
 relay_start c "unix-listen:$T/c.sock,crlf=off" libvirt:kdt-c,crlf=off
