@@ -930,7 +930,7 @@ START_TEST(twin_feed_matches_two)
 END_TEST
 
 /*
- * The parser's scans (bytescan.h), both variants, against byte models: the
+ * The parser's scans (bytescan.h), every variant, against byte models: the
  * first leader or break-in byte at every position of every length and
  * alignment up to 200, and sums of every length, all-0xff included (the
  * portable one's lanes at their fullest).
@@ -974,6 +974,15 @@ START_TEST(scans_match_the_model)
 			sum += p[i];
 		KT_CHECK(bs_sum_p(p, n) == sum, "portable sum of %zu", n);
 		KT_CHECK(bs_sum(p, n) == sum, "sum of %zu", n);
+#ifdef BS_SSE2
+		KT_CHECK(bs_sum_sse2(p, n) == sum, "SSE2 sum of %zu", n);
+#endif
+#ifdef BS_AVX2
+		/* Each variant this machine runs is tested here. */
+		ck_assert(bs_avx2() || !__builtin_cpu_supports("avx2"));
+		if (bs_avx2())
+			KT_CHECK(bs_sum_avx2(p, n) == sum, "AVX2 sum of %zu", n);
+#endif
 		KT_CHECK(kd_checksum(p, n) == sum, "kd_checksum of %zu", n);
 	}
 }
