@@ -55,43 +55,43 @@ drop16(uint8_t *o, __m128i h, unsigned dm)
 }
 
 /*
- * 64 bytes loaded in a and b (ca, cb: where they hold 0x0d) from in, with
- * a byte after them: stored whole at out when no 0x0d 0x0a pair is in
- * them, else 16 at a time with the pairs' 0x0d shuffled out.  The bytes
- * stored.
+ * 32 bytes loaded in a (ca: where it holds 0x0d) from in, with a byte
+ * after them: stored whole at out when no 0x0d 0x0a pair is in them, else
+ * 16 at a time with the pairs' 0x0d shuffled out.  The bytes stored.
  */
 static inline BS_TARGET_AVX2 size_t
-step64(uint8_t *out, const uint8_t *in, __m256i a, __m256i b, __m256i ca,
-    __m256i cb, uint64_t *removed)
+step32(uint8_t *out, const uint8_t *in, __m256i a, __m256i ca,
+    uint64_t *removed)
 {
-	const __m256i	lf = _mm256_set1_epi8(LF);
-	uint64_t	d;
-	size_t		o = 0;
+	unsigned	d;
+	size_t		o;
 
-	if (_mm256_movemask_epi8(_mm256_or_si256(ca, cb)) != 0) {
+	if (_mm256_movemask_epi8(ca) != 0) {
 		/* A 0x0d's next byte, one further on. */
-		d = (uint32_t)_mm256_movemask_epi8(_mm256_and_si256(ca,
+		d = (unsigned)_mm256_movemask_epi8(_mm256_and_si256(ca,
 		    _mm256_cmpeq_epi8(_mm256_loadu_si256(
-		    (const __m256i *)(in + 1)), lf))) |
-		    (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_and_si256(
-		    cb, _mm256_cmpeq_epi8(_mm256_loadu_si256(
-		    (const __m256i *)(in + 33)), lf))) << 32;
+		    (const __m256i *)(in + 1)), _mm256_set1_epi8(LF))));
 		if (d != 0) {
-			o += drop16(out, _mm256_castsi256_si128(a),
-			    d & 0xffff);
+			o = drop16(out, _mm256_castsi256_si128(a), d & 0xffff);
 			o += drop16(out + o, _mm256_extracti128_si256(a, 1),
-			    (d >> 16) & 0xffff);
-			o += drop16(out + o, _mm256_castsi256_si128(b),
-			    (d >> 32) & 0xffff);
-			o += drop16(out + o, _mm256_extracti128_si256(b, 1),
-			    d >> 48);
-			*removed += (uint64_t)__builtin_popcountll(d);
+			    d >> 16);
+			*removed += (unsigned)__builtin_popcount(d);
 			return (o);
 		}
 	}
 	_mm256_storeu_si256((__m256i *)out, a);
-	_mm256_storeu_si256((__m256i *)(out + 32), b);
-	return (64);
+	return (32);
+}
+
+/* The same for 64 bytes, in a and b. */
+static inline BS_TARGET_AVX2 size_t
+step64(uint8_t *out, const uint8_t *in, __m256i a, __m256i b, __m256i ca,
+    __m256i cb, uint64_t *removed)
+{
+	size_t	o;
+
+	o = step32(out, in, a, ca, removed);
+	return (o + step32(out + o, in + 32, b, cb, removed));
 }
 
 static inline BS_TARGET_AVX2 __m256i
