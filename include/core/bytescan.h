@@ -12,7 +12,13 @@
  *
  *	bs_copy_until(out, in, n, b)	copy in to out up to the first b;
  *					the bytes copied (n when no b)
- *	bs_find3(p, n, a, b, c)		index of the first a, b or c, or n
+ *	bs_find_run(p, n, a, b, c)	the resync skip: an index j, or
+ *					n, such that p[0..j) holds no c
+ *					and no part of a run of a or b
+ *					that is four long or ends p
+ *					(the portable one: the first c,
+ *					or a or b followed by the same
+ *					byte or last)
  *	bs_sum(p, n)			the bytes' sum, modulo 2^32
  *
  * bs_copy_until's out may trail in (out <= in) or be in: every block is
@@ -72,18 +78,30 @@ bs_copy_until_p(uint8_t *out, const uint8_t *in, size_t n, uint8_t b)
 	return i;
 }
 
+/* p[i] is c, or a or b followed by the same byte or last. */
+static inline int
+bs_run_at(const uint8_t *p, size_t n, size_t i, uint8_t a, uint8_t b,
+    uint8_t c)
+{
+	return p[i] == c || ((p[i] == a || p[i] == b) &&
+	    (i + 1 == n || p[i + 1] == p[i]));
+}
+
 static inline size_t
-bs_find3_p(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c)
+bs_find_run_p(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c)
 {
 	uint64_t	w;
-	size_t		i = 0;
+	size_t		i = 0, k;
 
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&w, p + i, 8);
-		if (bs_has(w, a) | bs_has(w, b) | bs_has(w, c))
-			break;
+		if (bs_has(w, a) | bs_has(w, b) | bs_has(w, c)) {
+			for (k = i; k < i + 8; k++)
+				if (bs_run_at(p, n, k, a, b, c))
+					return k;
+		}
 	}
-	for (; i < n && p[i] != a && p[i] != b && p[i] != c; i++)
+	for (; i < n && !bs_run_at(p, n, i, a, b, c); i++)
 		;
 	return i;
 }
@@ -211,38 +229,56 @@ bs_copy_until_sse2(uint8_t *out, const uint8_t *in, size_t n, uint8_t b)
 	return i + bs_copy_until_p(out + i, in + i, n - i, b);
 }
 
+/*
+ * c, or a pair of a or of b in one 16-bit lane: a run of four a or b
+ * covers such a pair wherever it starts, one byte before it at most.
+ */
 static inline __m128i
-bs_eq3(__m128i v, __m128i a, __m128i b, __m128i c)
+bs_runs(__m128i v, __m128i a, __m128i b, __m128i c)
 {
-	return _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, a),
-	    _mm_cmpeq_epi8(v, b)), _mm_cmpeq_epi8(v, c));
+	return _mm_or_si128(_mm_cmpeq_epi8(v, c),
+	    _mm_or_si128(_mm_cmpeq_epi16(v, a), _mm_cmpeq_epi16(v, b)));
 }
 
+/*
+ * Stops at every c, and where a run of a or b may begin: a byte before
+ * each aligned pair.  So it may pass a run of two or three, which is
+ * garbage however the parser counts it, where the portable one stops.
+ */
 static inline size_t
-bs_find3_sse2(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c)
+bs_find_run_sse2(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c)
 {
 	const __m128i	aa = _mm_set1_epi8((char)a), bb = _mm_set1_epi8((char)b),
 			cc = _mm_set1_epi8((char)c);
 	__m128i		w, x, y, z;
-	size_t		i = 0;
+	size_t		i = 0, k;
 	unsigned	m;
 
 	for (; n - i >= 64; i += 64) {
-		w = bs_eq3(bs_load(p + i), aa, bb, cc);
-		x = bs_eq3(bs_load(p + i + 16), aa, bb, cc);
-		y = bs_eq3(bs_load(p + i + 32), aa, bb, cc);
-		z = bs_eq3(bs_load(p + i + 48), aa, bb, cc);
+		w = bs_runs(bs_load(p + i), aa, bb, cc);
+		x = bs_runs(bs_load(p + i + 16), aa, bb, cc);
+		y = bs_runs(bs_load(p + i + 32), aa, bb, cc);
+		z = bs_runs(bs_load(p + i + 48), aa, bb, cc);
 		if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(w, x),
-		    _mm_or_si128(y, z))))
-			return i + (size_t)__builtin_ctzll(bs_mask4(w, x, y, z));
+		    _mm_or_si128(y, z)))) {
+			k = i + (size_t)__builtin_ctzll(bs_mask4(w, x, y, z));
+			goto hit;
+		}
 	}
 	for (; n - i >= 16; i += 16) {
-		m = (unsigned)_mm_movemask_epi8(bs_eq3(bs_load(p + i), aa, bb,
+		m = (unsigned)_mm_movemask_epi8(bs_runs(bs_load(p + i), aa, bb,
 		    cc));
-		if (m != 0)
-			return i + __builtin_ctz(m);
+		if (m != 0) {
+			k = i + (size_t)__builtin_ctz(m);
+			goto hit;
+		}
 	}
-	return i + bs_find3_p(p + i, n - i, a, b, c);
+	/* A run may begin on the blocks' last byte and go on. */
+	if (i > 0 && (p[i - 1] == a || p[i - 1] == b))
+		i--;
+	return i + bs_find_run_p(p + i, n - i, a, b, c);
+hit:
+	return p[k] == c || k == 0 ? k : k - 1;
 }
 
 static inline uint32_t
@@ -325,10 +361,10 @@ bs_sum(const uint8_t *p, size_t n)
 }
 
 #define bs_copy_until	bs_copy_until_sse2
-#define bs_find3	bs_find3_sse2
+#define bs_find_run	bs_find_run_sse2
 #else
 #define bs_copy_until	bs_copy_until_p
-#define bs_find3	bs_find3_p
+#define bs_find_run	bs_find_run_p
 #define bs_sum		bs_sum_p
 #endif
 
