@@ -1051,7 +1051,7 @@ skip_model(const uint8_t *p, size_t n, int counting)
 }
 
 /*
- * The parser's scans (bytescan.h), both variants, against byte models:
+ * The parser's scans (bytescan.h), every variant, against byte models:
  * the resync skip over runs of leader bytes and break-ins at every
  * length and alignment up to 200, stopping at break-ins or counting them
  * (the portable one exactly as its model, the SSE2 one keeping the
@@ -1109,6 +1109,15 @@ START_TEST(scans_match_the_model)
 			sum += p[i];
 		KT_CHECK(bs_sum_p(p, n) == sum, "portable sum of %zu", n);
 		KT_CHECK(bs_sum(p, n) == sum, "sum of %zu", n);
+#ifdef BS_SSE2
+		KT_CHECK(bs_sum_sse2(p, n) == sum, "SSE2 sum of %zu", n);
+#endif
+#ifdef BS_AVX2
+		/* Each variant this machine runs is tested here. */
+		ck_assert(bs_avx2() || !__builtin_cpu_supports("avx2"));
+		if (bs_avx2())
+			KT_CHECK(bs_sum_avx2(p, n) == sum, "AVX2 sum of %zu", n);
+#endif
 		KT_CHECK(kd_checksum(p, n) == sum, "kd_checksum of %zu", n);
 	}
 }
