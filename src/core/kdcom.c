@@ -299,10 +299,12 @@ static inline __attribute__((always_inline)) void
 packet(struct kd_parser *p, int quiet, const uint8_t *b, size_t rawlen,
     enum kd_verdict verdict, unsigned type, int control)
 {
+	struct kd_counters	*c = p->count;
+
 	if (!quiet)
 		report(p, b, rawlen, verdict);
-	else if (p->count != NULL)
-		kd_counters_packet(p->count, verdict, type, control);
+	else if (c != NULL)
+		kd_counters_packet(c, verdict, type, control);
 }
 
 /* Report the buffered packet and go back to scanning for a leader. */
@@ -482,13 +484,13 @@ held(struct kd_parser *p, int quiet, int twin, size_t garbage)
  * compiler cannot keep p's fields in registers across stores through a
  * byte pointer); p->nleader reads 0 meanwhile, as it is at every event.
  */
-static size_t
-scan(struct kd_parser *p, const uint8_t *d, size_t n)
+static inline __attribute__((always_inline)) size_t
+scan_(struct kd_parser *p, const uint8_t *d, size_t n, int quiet)
 {
 	size_t		garbage = p->garbage, i = 0, j, len;
 	unsigned	nleader = p->nleader;
 	uint8_t		leader = p->leader, b;
-	int		quiet = plain(p), twin = p->twin != NULL;
+	int		twin = p->twin != NULL;
 	struct bs_tally	t;
 
 	p->nleader = 0;
@@ -515,10 +517,10 @@ scan(struct kd_parser *p, const uint8_t *d, size_t n)
 			if ((i = j) == n)
 				break;
 		}
-		if (nleader == 0) {
+		if (nleader == 0 && leader_at(d + i, n - i)) {
 			/* Packet after packet, four leader bytes at once. */
-			while (leader_at(d + i, n - i)) {
-				garbage = held(p, quiet, twin, garbage);
+			garbage = held(p, quiet, twin, garbage);
+			do {
 				if (n - i < KD_HEADER_SIZE || (len = in_place(p,
 				    quiet, d + i, n - i)) == 0) {
 					b = d[i];
@@ -526,9 +528,8 @@ scan(struct kd_parser *p, const uint8_t *d, size_t n)
 					goto start;
 				}
 				i += len;
-			}
-			if (i == n)
-				break;
+			} while (leader_at(d + i, n - i));
+			continue;
 		}
 		b = d[i++];
 		if (leader_byte(b)) {
@@ -572,6 +573,13 @@ scan(struct kd_parser *p, const uint8_t *d, size_t n)
 	p->nleader = nleader;
 	p->leader = leader;
 	return (n);
+}
+
+/* Built twice: for a parser nobody listens to (plain()), and the rest. */
+static size_t
+scan(struct kd_parser *p, const uint8_t *d, size_t n)
+{
+	return (plain(p) ? scan_(p, d, n, 1) : scan_(p, d, n, 0));
 }
 
 void
