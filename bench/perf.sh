@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/perf.sh DIR - the issue-16 sections of results.md, from ipb.csv,
-# cpu.csv and scale1k.csv in DIR (whichever are there): instructions per
-# byte of the core, relay CPU per GiB (user and system), a thousand pairs.
+# cpu.csv, cpu_ir.csv and scale1k.csv in DIR (whichever are there):
+# instructions per byte of the core, relay CPU per GiB and instructions in
+# user space, a thousand pairs.
 set -u
 D=$(cd "${1:?usage: perf.sh DIR}" && pwd) || exit 1
 
@@ -45,52 +46,67 @@ fi
 
 if [ -s "$D/cpu.csv" ]; then
 	echo
-	echo "## Relay CPU per GiB, user and system"
+	echo "## Relay CPU per GiB"
 	echo
-	echo "One direction, data packets, pty -> relay -> pty; kdrelayd (and before) repair and validate a corrupting line, socat relays a clean one with no repair. CPU from /proc/PID/stat (utime, stime) over the transfer; medians over repetitions, alternating."
+	echo "One direction, data packets, pty -> relay -> pty; kdrelayd (and before) repair and validate a corrupting line, socat relays a clean one with no repair; the contenders alternate, their order rotating each repetition. CPU: the relay's threads' run time in /proc/PID/task/*/schedstat (nanoseconds) over the transfer; user and system split it in the proportion of their ticks (utime, stime). Medians (min..max) over repetitions; the ratios are taken within each repetition, then their median (min..max)."
 	echo
 	awk -F, "$MED"'
+	function mm(a, n,    i, lo, hi) {
+		lo = hi = a[1]
+		for (i = 2; i <= n; i++) { if (a[i] < lo) lo = a[i]; if (a[i] > hi) hi = a[i] }
+		return sprintf("%.2f (%.2f..%.2f)", med(a, n), lo, hi)
+	}
 	NR > 1 && $7 == 1 && $1 != 0 {
 		c = $2; n[c]++; if (!(c in line)) { order[++nc] = c; line[c] = $3 }
-		gib = $4 / 1073741824
-		T[c, n[c]] = $6; U[c, n[c]] = $8 / 1000 / gib; S[c, n[c]] = $9 / 1000 / gib
-		A[c, n[c]] = ($8 + $9) / 1000 / gib
+		gib = $4 / 1073741824; cpu = $8 / 1e9 / gib; tk = $9 + $10
+		T[c, n[c]] = $6; A[c, n[c]] = cpu
+		U[c, n[c]] = tk > 0 ? cpu * $9 / tk : 0; S[c, n[c]] = tk > 0 ? cpu * $10 / tk : 0
+		RT[$1, c] = $6; RA[$1, c] = cpu; reps[$1] = 1
 	}
 	END {
-		print "| contender | line | MB/s | user s/GiB | system s/GiB | total s/GiB | vs socat: throughput, CPU |"
-		print "|---|---|---|---|---|---|---|"
+		print "| contender | line | MB/s | CPU s/GiB | user s/GiB | system s/GiB | vs socat: throughput | vs socat: CPU |"
+		print "|---|---|---|---|---|---|---|---|"
 		for (k = 1; k <= nc; k++) {
 			c = order[k]
 			for (i = 1; i <= n[c]; i++) { t[i] = T[c, i]; u[i] = U[c, i]; s[i] = S[c, i]; a[i] = A[c, i] }
-			mt[c] = med(t, n[c]); mu[c] = med(u, n[c]); ms[c] = med(s, n[c]); ma[c] = med(a, n[c])
-		}
-		for (k = 1; k <= nc; k++) {
-			c = order[k]
-			r = ("socat" in mt && mt["socat"] > 0 && ma["socat"] > 0) ? sprintf("%.2fx, %.2fx", mt[c] / mt["socat"], ma[c] / ma["socat"]) : "-"
-			printf "| %s | %s | %.1f | %.2f | %.2f | %.2f | %s |\n", c, line[c], mt[c], mu[c], ms[c], ma[c], r
+			mt = med(t, n[c]); mu = med(u, n[c]); ms = med(s, n[c]); ma = mm(a, n[c])
+			m = 0
+			for (r in reps) if ((r, c) in RA && (r, "socat") in RA && RA[r, "socat"] > 0) {
+				m++; x[m] = RT[r, c] / RT[r, "socat"]; y[m] = RA[r, c] / RA[r, "socat"]
+			}
+			rt = m ? mm(x, m) : "-"; ra = m ? mm(y, m) : "-"
+			printf "| %s | %s | %.1f | %s | %.2f | %.2f | %s | %s |\n", c, line[c], mt, ma, mu, ms, rt, ra
 		}
 	}' "$D/cpu.csv"
+	if [ -s "$D/cpu_ir.csv" ]; then
+		echo
+		echo "Instructions in user space, counted by callgrind (deterministic): each relay under \`valgrind --tool=callgrind --separate-threads=yes\`, counts zeroed after its first MiB (start-up left out), then the bytes below. The relay thread: the thread that counted most (kdrelayd's pair thread); all: every thread of the process."
+		echo
+		echo "| contender | bytes | relay thread: instructions / byte | per GiB (10^9) | all threads: instructions / byte |"
+		echo "|---|---|---|---|---|"
+		awk -F, 'NR > 1 && $2 > 0 { printf "| %s | %.1f MiB | %.3f | %.2f | %.3f |\n", $1, $2 / 1048576, $4 / $2, $4 / $2 * 1073741824 / 1e9, $5 / $2 }' "$D/cpu_ir.csv"
+	fi
 	# Kernel requests per MiB (perf tracepoints; bench/run.sh PERF_EV).
-	if awk -F, 'NR > 1 && $10 != "" { f = 1 } END { exit !f }' "$D/cpu.csv"; then
+	if awk -F, 'NR > 1 && $11 != "" { f = 1 } END { exit !f }' "$D/cpu.csv"; then
 		echo
 		echo "What each asks of the kernel per MiB moved, counted by perf's tracepoints in a pass of its own (rep 0, not in the CPU figures above): the pty's cost per byte is the same for all; the calls, the wake-ups and the work items a pty queues (its flip buffer, per write and per read) are what a relay decides."
 		echo
 		awk -F, "$MED"'
-		NR > 1 && $7 == 1 && $10 != "" {
+		NR > 1 && $7 == 1 && $11 != "" {
 			c = $2; n[c]++; if (!(c in seen)) { seen[c] = 1; order[++nc] = c }
 			mib = $4 / 1048576
-			for (k = 10; k <= 15; k++) V[c, k, n[c]] = $k / mib
+			for (k = 11; k <= 16; k++) V[c, k, n[c]] = $k / mib
 		}
 		END {
 			print "| contender | reads | writes | waits | recvfrom | syscalls | work items queued | context switches |"
 			print "|---|---|---|---|---|---|---|---|"
 			for (i = 1; i <= nc; i++) {
 				c = order[i]
-				for (k = 10; k <= 15; k++) {
+				for (k = 11; k <= 16; k++) {
 					for (j = 1; j <= n[c]; j++) a[j] = V[c, k, j]
 					m[k] = med(a, n[c])
 				}
-				printf "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n", c, m[10], m[11], m[12], m[13], m[10] + m[11] + m[12] + m[13], m[14], m[15]
+				printf "| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |\n", c, m[11], m[12], m[13], m[14], m[11] + m[12] + m[13] + m[14], m[15], m[16]
 			}
 		}' "$D/cpu.csv"
 	fi

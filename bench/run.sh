@@ -30,7 +30,9 @@
 #                               kdrelayd's RSS again (0: not looked at)
 #   BENCH_RECONN_REPS [10]      reconnect: repetitions per endpoint kind
 #   BENCH_IPB_SIZE [4M]         ipb: bytes per input under callgrind
-#   BENCH_CPU_SIZE [256M]       cpu: bytes one way per run
+#   BENCH_CPU_SIZE [512M]       cpu: bytes one way per run
+#   BENCH_CPU_REPS [9]          cpu: repetitions (alternating)
+#   BENCH_IR_SIZE [64M]         cpu: bytes through each relay under callgrind
 #   BENCH_PAIRS_BIG [1024]      scale1k: pairs in one daemon
 #   BENCH_BEFORE []             a source tree of an earlier kdrelayd, built
 #                               (make all): ipb, cpu and scale1k run it too,
@@ -62,7 +64,10 @@ SCALE_SEC=${BENCH_SCALE_SEC:-10}
 SCALE_REPS=${BENCH_SCALE_REPS:-3}
 SCALE_IDLE=${BENCH_SCALE_IDLE:-11}
 RECONN_REPS=${BENCH_RECONN_REPS:-10}
-CPU_SIZE=${BENCH_CPU_SIZE:-256M}
+CPU_SIZE=${BENCH_CPU_SIZE:-512M}
+CPU_REPS=${BENCH_CPU_REPS:-9}
+IR_SIZE=${BENCH_IR_SIZE:-64M}
+RELAY_WRAP=""
 PAIRS_BIG=${BENCH_PAIRS_BIG:-1024}
 BEFORE=${BENCH_BEFORE:-}
 WSIZE=${BENCH_WATCH_SIZE:-64M}
@@ -164,15 +169,16 @@ up() {
 	case $1 in
 	kdrelayd|before)
 		d=$BUILD; [ $1 = before ] && d=$BEFORE/build
-		bg "$d/kdrelayd" -q "pty:$T/a.vm,crlf=on" "pty:$T/b.vm,crlf=on" \
-		    2>>"$T/kdrelayd.log"
+		bg $RELAY_WRAP "$d/kdrelayd" -q "pty:$T/a.vm,crlf=on" \
+		    "pty:$T/b.vm,crlf=on" 2>>"$T/kdrelayd.log"
 		RELAY_PIDS=$LAST REPAIR=-r ;;
 	kdrelayd-auto)
 		bg "$BUILD/kdrelayd" -q "pty:$T/a.vm" "pty:$T/b.vm" \
 		    2>>"$T/kdrelayd.log"
 		RELAY_PIDS=$LAST REPAIR=-r ;;
 	socat)
-		bg socat -b 65536 "$T/a.vm,raw,echo=0" "$T/b.vm,raw,echo=0"
+		bg $RELAY_WRAP socat -b 65536 "$T/a.vm,raw,echo=0" \
+		    "$T/b.vm,raw,echo=0" 2>>"$T/socat.log"
 		RELAY_PIDS=$LAST REPAIR="" ;;
 	ptycrlf)
 		bg "$BUILD/bench/ptycrlf" "$T/a.vm" "$T/b.vm"
@@ -260,10 +266,23 @@ run_ipb() {
 	sh "$HERE/ipb.sh" "$BUILD/bench/corebench" kdrelayd "$f" "$FIXTURE"
 }
 
-# ---- 1c. relay CPU per GiB, user and system ----
+# ---- 1c. relay CPU per GiB, and instructions in user space ----
 
-# utime_stime PID: "user_ticks system_ticks" of a process, all threads.
-utime_stime() { sed 's/^.*) //' /proc/$1/stat | awk '{print $12, $13}'; }
+# cpu_of PID...: "ns user_ticks system_ticks" of the processes, all their
+# threads: ns from schedstat (the scheduler's own count, to the
+# nanosecond: the verdict), the ticks (utime, stime) only to split it.
+cpu_of() {
+	ns=0 ut=0 st=0
+	for p; do
+		for task in /proc/$p/task/*; do
+			n=$(cut -d' ' -f1 "$task/schedstat" 2>/dev/null) || n=0
+			ns=$((ns + ${n:-0}))
+		done
+		set -- $(sed 's/^.*) //' /proc/$p/stat | awk '{print $12, $13}')
+		ut=$((ut + $1)) st=$((st + $2))
+	done
+	echo "$ns $ut $st"
+}
 
 # What the relay asks of the kernel, counted by perf's tracepoints where
 # perf can (root, linux-perf): reads, writes, waits (epoll_wait, select),
@@ -282,17 +301,26 @@ perf_counts() {
 	    v["context-switches"] }' "$1"
 }
 
+# cpu_order REP: the cpu section's contenders, rotated by REP.
+cpu_order() {
+	r=$1
+	set -- kdrelayd $([ -n "$BEFORE" ] && echo before) socat
+	k=$((r % $#))
+	while [ $k -gt 0 ]; do
+		x=$1; shift; set -- "$@" "$x"
+		k=$((k - 1))
+	done
+	echo "$@"
+}
+
 run_cpu() {
 	f=$OUT/cpu.csv
-	echo "rep,contender,line,bytes,sec,mbps,ok,user_ms,sys_ms,reads,writes,waits,recvfrom,queued_work,ctxsw" >"$f"
-	hz=$(getconf CLK_TCK)
-	cs="kdrelayd socat"; [ -n "$BEFORE" ] && cs="kdrelayd before socat"
-	counting=""
+	echo "rep,contender,line,bytes,sec,mbps,ok,cpu_ns,user_ticks,sys_ticks,reads,writes,waits,recvfrom,queued_work,ctxsw" >"$f"
 	rep=1
 	perf_ok && rep=0
-	while [ $rep -le "$REPS" ]; do
+	while [ $rep -le "$CPU_REPS" ]; do
 		counting=""; [ $rep = 0 ] && counting=1
-		for c in $cs; do
+		for c in $(cpu_order $rep); do
 			up $c
 			pc=",,,,,"
 			if [ -n "$counting" ]; then
@@ -301,13 +329,13 @@ run_cpu() {
 				PERF_PID=$LAST
 				sleep 0.2
 			fi
-			set -- $(utime_stime $RELAY_PIDS)
-			u0=$1 s0=$2
+			set -- $(cpu_of $RELAY_PIDS)
+			n0=$1 u0=$2 s0=$3
 			# A repairing relay gets a corrupting line, socat a clean one.
 			out=$("$BUILD/bench/tput" $([ -n "$REPAIR" ] && echo -c) $REPAIR \
 			    -d ab -s "$CPU_SIZE" -t 600 "$GA" "$GB" 2>>"$T/cpu.err")
-			set -- $(utime_stime $RELAY_PIDS)
-			u=$(( ($1 - u0) * 1000 / hz )) sy=$(( ($2 - s0) * 1000 / hz ))
+			set -- $(cpu_of $RELAY_PIDS)
+			ns=$(($1 - n0)) u=$(($2 - u0)) sy=$(($3 - s0))
 			if [ -n "$counting" ]; then
 				kill -INT "$PERF_PID" 2>/dev/null
 				wait "$PERF_PID" 2>/dev/null
@@ -317,10 +345,46 @@ run_cpu() {
 			down
 			[ -n "$out" ] || out="tput bytes=0 sec=0 mbps=0 ok=0"
 			line=clean; [ -n "$REPAIR" ] && line=corrupting
-			echo "$rep,$c,$line,$(kv bytes "$out"),$(kv sec "$out"),$(kv mbps "$out"),$(kv ok "$out"),$u,$sy,$pc" >>"$f"
-			say "cpu rep $rep $c: $out user ${u}ms sys ${sy}ms (reads,writes,waits,recvfrom,work,ctxsw: $pc)"
+			echo "$rep,$c,$line,$(kv bytes "$out"),$(kv sec "$out"),$(kv mbps "$out"),$(kv ok "$out"),$ns,$u,$sy,$pc" >>"$f"
+			say "cpu rep $rep $c: $out cpu $((ns / 1000000)) ms (ticks user $u sys $sy; reads,writes,waits,recvfrom,work,ctxsw: $pc)"
 		done
 		rep=$((rep + 1))
+	done
+	run_cpu_ir
+}
+
+# Instructions in user space per byte, each relay under callgrind
+# (deterministic, whatever the load): once its lines are open and a first
+# MiB has gone through (start-up and the first reads left out), the
+# counts are zeroed, BENCH_IR_SIZE bytes go through, and the counts are
+# dumped.  The relay thread is the thread that counted most; all: every
+# thread of the process (kdrelayd's daemon thread too).
+run_cpu_ir() {
+	command -v callgrind_control >/dev/null || { say "bench: no valgrind: no instruction counts"; return; }
+	f=$OUT/cpu_ir.csv
+	echo "contender,bytes,ok,relay_thread_ir,all_ir" >"$f"
+	for c in $(cpu_order 0); do
+		rm -f "$T"/cg.*
+		RELAY_WRAP="valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file=$T/cg.%p"
+		up $c
+		RELAY_WRAP=""
+		i=0
+		while [ "$(ls -l /proc/$RELAY_PIDS/fd 2>/dev/null | grep -c /dev/pts/)" -lt 2 ] &&
+		    [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+		cflags=$([ -n "$REPAIR" ] && echo -c)
+		"$BUILD/bench/tput" $cflags $REPAIR -d ab -s 1M -t 600 "$GA" "$GB" \
+		    >/dev/null 2>>"$T/cpu.err"
+		callgrind_control -z "$RELAY_PIDS" >/dev/null 2>&1
+		out=$("$BUILD/bench/tput" $cflags $REPAIR -d ab -s "$IR_SIZE" -t 900 \
+		    "$GA" "$GB" 2>>"$T/cpu.err")
+		callgrind_control -d "$RELAY_PIDS" >/dev/null 2>&1
+		# The dump's files: cg.PID.1-NN, one a thread.
+		set -- $(cat "$T"/cg.*.1-* 2>/dev/null | awk '/^totals:/ {
+		    t += $2; if ($2 > m) m = $2 } END { print m + 0, t + 0 }')
+		down
+		[ -n "$out" ] || out="tput bytes=0 ok=0"
+		echo "$c,$(kv bytes "$out"),$(kv ok "$out"),$1,$2" >>"$f"
+		say "cpu ir $c: $out relay thread $1, all $2 instructions"
 	done
 }
 

@@ -21,6 +21,9 @@
  *     within it.
  *  4. kd_counters_add() over the events gives consistent counters.
  *  5. Resets at plan-chosen points keep the accounting of 1.
+ *  6. A parser that counts for itself (kd_parser_count), with no
+ *     callback (nothing decoded) or with one, cut as in 3, ends with the
+ *     counters kd_counters_add() makes of the events of 1.
  */
 #include <string.h>
 
@@ -191,7 +194,7 @@ log_free(struct log *l)
 }
 
 static void
-check_counters(const struct log *l)
+check_counters(const struct log *l, struct kd_counters *out)
 {
 	struct kd_counters	c;
 	struct kd_event		ev;
@@ -241,6 +244,8 @@ check_counters(const struct log *l)
 	    c.resets == c.packets[KD_TYPE_RESET], "resends/resets");
 	CHECK(c.packets[KD_TYPE_UNUSED] == 0 &&
 	    c.packets[KD_TYPE_POLL_BREAKIN] == 0, "impossible types counted");
+	if (out != NULL)
+		*out = c;
 }
 
 static void
@@ -254,15 +259,16 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *x, size_t n)
 {
 	struct kd_parser	*p;
-	struct log		 whole, cut, bytes, span, resets;
+	struct log		 whole, cut, bytes, span, resets, counted;
+	struct kd_counters	 want, c;
 	struct plan		 pl;
 	size_t			 pos, len, before, left;
-	int			 busy;
+	int			 busy, listen;
 
 	if ((p = malloc(sizeof *p)) == NULL)
 		abort();
 	memset(&whole, 0, sizeof whole);
-	cut = bytes = span = resets = whole;
+	cut = bytes = span = resets = counted = whole;
 
 	kd_parser_init(p, on_event, &whole);
 	kd_parser_feed(p, x, n);
@@ -270,7 +276,7 @@ LLVMFuzzerTestOneInput(const uint8_t *x, size_t n)
 	kd_parser_reset(p);
 	CHECK(!kd_parser_busy(p), "busy after reset");
 	check_partition(&whole, x, n);
-	check_counters(&whole);
+	check_counters(&whole, &want);
 	/* The last event may be the final reset's: a packet cut short. */
 	for (pos = 1; pos + 1 < whole.n; pos++)
 		CHECK(whole.r[pos].kind != KD_EV_GARBAGE ||
@@ -333,13 +339,30 @@ LLVMFuzzerTestOneInput(const uint8_t *x, size_t n)
 	}
 	kd_parser_reset(p);
 	check_partition(&resets, x, n);
-	check_counters(&resets);
+	check_counters(&resets, NULL);
+
+	for (listen = 0; listen < 2; listen++) {
+		memset(&c, 0, sizeof c);
+		kd_parser_init(p, listen ? on_event : NULL, &counted);
+		kd_parser_count(p, &c);
+		plan_init(&pl, x, n);
+		for (pos = 0; pos < n; pos += len) {
+			len = plan_len(&pl, n - pos);
+			kd_parser_feed(p, x + pos, len);
+		}
+		kd_parser_reset(p);
+		CHECK(memcmp(&c, &want, sizeof c) == 0, "the parser's own "
+		    "counters (%s) differ from its events'", listen ?
+		    "listened to" : "quiet");
+	}
+	CHECK(same_log(&whole, &counted), "counting changes the events");
 
 	log_free(&whole);
 	log_free(&cut);
 	log_free(&bytes);
 	log_free(&span);
 	log_free(&resets);
+	log_free(&counted);
 	free(p);
 	return 0;
 }

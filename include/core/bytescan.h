@@ -4,13 +4,24 @@
  * Each comes twice: a portable one (eight bytes at a time in a 64-bit
  * word) and, where the compiler targets it, an SSE2 one (x86_64's
  * baseline, 64 bytes at a time); the unsuffixed name is the best one
- * built.  Header only and static inline, so that both variants stay
- * compiled everywhere and tests/core/check_bytescan.c holds each to the
- * byte-at-a-time model; full blocks only, nothing is read past n.
+ * built.  bs_sum has a third, AVX2 (128 bytes a step), taken at run time
+ * when the CPU has it (bs_avx2).  Header only and static inline, so that
+ * every variant stays compiled everywhere and tests/core/check_kdcom.c
+ * holds each to the byte-at-a-time model; full blocks only, nothing is
+ * read past n.
  *
  *	bs_copy_until(out, in, n, b)	copy in to out up to the first b;
  *					the bytes copied (n when no b)
- *	bs_find3(p, n, a, b, c)		index of the first a, b or c, or n
+ *	bs_find_run(p, n, a, b, c, t)	the resync skip: an index j, or
+ *					n, such that p[0..j) holds no
+ *					part of a run of a or b that is
+ *					four long or ends p, and no c;
+ *					or, given a tally t, c's counted
+ *					there, not stopped at (the
+ *					portable one stops at the first
+ *					a or b followed by the same byte
+ *					or last, the SSE2 one may pass a
+ *					run of two or three)
  *	bs_sum(p, n)			the bytes' sum, modulo 2^32
  *
  * bs_copy_until's out may trail in (out <= in) or be in: every block is
@@ -26,6 +37,20 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #define BS_SSE2	1
+#endif
+
+/*
+ * AVX2 is not x86_64's baseline: its variants are built for it alone
+ * (target attributes) and chosen at run time.  The choice reads what
+ * libgcc's constructor found with cpuid (and xgetbv: the OS saves the
+ * ymm registers) once, before main: read-only after, the same for every
+ * caller, so the core stays without state of its own.
+ */
+#if defined(BS_SSE2) && defined(__x86_64__) && defined(__GNUC__) && \
+    !defined(BS_NO_AVX2)
+#include <immintrin.h>
+#define BS_AVX2	1
+#define BS_TARGET_AVX2	__attribute__((target("avx2,popcnt")))
 #endif
 
 #define BS_ONES		0x0101010101010101ull
@@ -56,20 +81,61 @@ bs_copy_until_p(uint8_t *out, const uint8_t *in, size_t n, uint8_t b)
 	return i;
 }
 
+/* The c's bs_find_run() passed, when given one to count them in. */
+struct bs_tally {
+	size_t	n;		/* how many */
+	size_t	last;		/* the index of the last one */
+};
+
+/* p[i] is a or b followed by the same byte, or last: a run may begin. */
+static inline int
+bs_run_at(const uint8_t *p, size_t n, size_t i, uint8_t a, uint8_t b)
+{
+	return (p[i] == a || p[i] == b) && (i + 1 == n || p[i + 1] == p[i]);
+}
+
+/* The skip stops at p[i], or passes it (counting a c in t). */
+static inline int
+bs_stop_at(const uint8_t *p, size_t n, size_t i, uint8_t a, uint8_t b,
+    uint8_t c, struct bs_tally *t)
+{
+	if (p[i] != c)
+		return bs_run_at(p, n, i, a, b);
+	if (t == NULL)
+		return 1;
+	t->n++;
+	t->last = i;
+	return 0;
+}
+
+/* From i on, t counted up to there already. */
 static inline size_t
-bs_find3_p(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c)
+bs_find_run_from(const uint8_t *p, size_t n, size_t i, uint8_t a, uint8_t b,
+    uint8_t c, struct bs_tally *t)
 {
 	uint64_t	w;
-	size_t		i = 0;
+	size_t		k;
 
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&w, p + i, 8);
-		if (bs_has(w, a) | bs_has(w, b) | bs_has(w, c))
-			break;
+		if (bs_has(w, a) | bs_has(w, b) | bs_has(w, c)) {
+			for (k = i; k < i + 8; k++)
+				if (bs_stop_at(p, n, k, a, b, c, t))
+					return k;
+		}
 	}
-	for (; i < n && p[i] != a && p[i] != b && p[i] != c; i++)
+	for (; i < n && !bs_stop_at(p, n, i, a, b, c, t); i++)
 		;
 	return i;
+}
+
+static inline size_t
+bs_find_run_p(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c,
+    struct bs_tally *t)
+{
+	if (t != NULL)
+		t->n = 0;
+	return bs_find_run_from(p, n, 0, a, b, c, t);
 }
 
 static inline uint32_t
@@ -195,38 +261,110 @@ bs_copy_until_sse2(uint8_t *out, const uint8_t *in, size_t n, uint8_t b)
 	return i + bs_copy_until_p(out + i, in + i, n - i, b);
 }
 
+/*
+ * A pair of a or of b in one 16-bit lane: a run of four a or b covers
+ * such a pair wherever it starts, one byte before it at most.
+ */
 static inline __m128i
-bs_eq3(__m128i v, __m128i a, __m128i b, __m128i c)
+bs_pairs(__m128i v, __m128i a, __m128i b)
 {
-	return _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, a),
-	    _mm_cmpeq_epi8(v, b)), _mm_cmpeq_epi8(v, c));
+	return _mm_or_si128(_mm_cmpeq_epi16(v, a), _mm_cmpeq_epi16(v, b));
 }
 
+/* Where a stop found at k is: a c, or where its run may begin. */
 static inline size_t
-bs_find3_sse2(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c)
+bs_run_start(const uint8_t *p, size_t k, uint8_t c)
+{
+	return p[k] != c && k > 0 && p[k - 1] == p[k] ? k - 1 : k;
+}
+
+/* Count the c's of mask m, for p[i..i + 64), that lie before j. */
+static inline void
+bs_tally_add(struct bs_tally *t, size_t i, uint64_t m, size_t j)
+{
+	if (j < i + 64)
+		m = j > i ? m & ((1ull << (j - i)) - 1) : 0;
+	if (m == 0)
+		return;
+	t->last = i + 63 - (size_t)__builtin_clzll(m);
+	for (; m != 0; m &= m - 1)
+		t->n++;
+}
+
+/* One 16-byte block: the stops, and the c's apart when counting them. */
+static inline __attribute__((always_inline)) __m128i
+bs_block(const uint8_t *p, __m128i aa, __m128i bb, __m128i cc, __m128i *e,
+    int counting)
+{
+	__m128i	v = bs_load(p);
+
+	*e = _mm_cmpeq_epi8(v, cc);
+	return counting ? bs_pairs(v, aa, bb) :
+	    _mm_or_si128(bs_pairs(v, aa, bb), *e);
+}
+
+/* bs_find_run_sse2, built twice: counting (t) or stopping at c. */
+static inline __attribute__((always_inline)) size_t
+bs_find_run_sse2_(const uint8_t *p, size_t n, uint8_t a, uint8_t b,
+    uint8_t c, struct bs_tally *t)
 {
 	const __m128i	aa = _mm_set1_epi8((char)a), bb = _mm_set1_epi8((char)b),
 			cc = _mm_set1_epi8((char)c);
-	__m128i		w, x, y, z;
-	size_t		i = 0;
-	unsigned	m;
+	__m128i		w, x, y, z, ew, ex, ey, ez;
+	size_t		i = 0, j;
+	uint64_t	mc, ms;
 
 	for (; n - i >= 64; i += 64) {
-		w = bs_eq3(bs_load(p + i), aa, bb, cc);
-		x = bs_eq3(bs_load(p + i + 16), aa, bb, cc);
-		y = bs_eq3(bs_load(p + i + 32), aa, bb, cc);
-		z = bs_eq3(bs_load(p + i + 48), aa, bb, cc);
-		if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(w, x),
-		    _mm_or_si128(y, z))))
-			return i + (size_t)__builtin_ctzll(bs_mask4(w, x, y, z));
+		w = bs_block(p + i, aa, bb, cc, &ew, t != NULL);
+		x = bs_block(p + i + 16, aa, bb, cc, &ex, t != NULL);
+		y = bs_block(p + i + 32, aa, bb, cc, &ey, t != NULL);
+		z = bs_block(p + i + 48, aa, bb, cc, &ez, t != NULL);
+		ms = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(w,
+		    x), _mm_or_si128(y, z)));
+		mc = t != NULL ? (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(ew, ex), _mm_or_si128(ey, ez))) : 0;
+		if ((ms | mc) == 0)
+			continue;
+		j = i + 64;
+		if (ms != 0)
+			j = bs_run_start(p, i + (size_t)__builtin_ctzll(
+			    bs_mask4(w, x, y, z)), c);
+		if (mc != 0)
+			bs_tally_add(t, i, bs_mask4(ew, ex, ey, ez), j);
+		if (j < i + 64)
+			return j;
 	}
 	for (; n - i >= 16; i += 16) {
-		m = (unsigned)_mm_movemask_epi8(bs_eq3(bs_load(p + i), aa, bb,
-		    cc));
-		if (m != 0)
-			return i + __builtin_ctz(m);
+		w = bs_block(p + i, aa, bb, cc, &ew, t != NULL);
+		ms = (unsigned)_mm_movemask_epi8(w);
+		mc = t != NULL ? (unsigned)_mm_movemask_epi8(ew) : 0;
+		j = i + 16;
+		if (ms != 0)
+			j = bs_run_start(p, i + (size_t)__builtin_ctzll(ms), c);
+		if (mc != 0)
+			bs_tally_add(t, i, mc, j);
+		if (j < i + 16)
+			return j;
 	}
-	return i + bs_find3_p(p + i, n - i, a, b, c);
+	/* A run may begin on the blocks' last byte and go on. */
+	if (i > 0 && bs_run_at(p, n, i - 1, a, b))
+		return i - 1;
+	return bs_find_run_from(p, n, i, a, b, c, t);
+}
+
+/*
+ * Stops at aligned pairs (and at c unless counting): so it may pass a
+ * run of two or three, which is garbage however the parser counts it,
+ * where the portable one stops.
+ */
+static inline size_t
+bs_find_run_sse2(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c,
+    struct bs_tally *t)
+{
+	if (t == NULL)
+		return bs_find_run_sse2_(p, n, a, b, c, NULL);
+	t->n = 0;
+	return bs_find_run_sse2_(p, n, a, b, c, t);
 }
 
 static inline uint32_t
@@ -260,12 +398,59 @@ bs_sum_sse2(const uint8_t *p, size_t n)
 	return (uint32_t)_mm_cvtsi128_si32(acc) + bs_sum_p(p + i, n - i);
 }
 
+#ifdef BS_AVX2
+/* Whether this CPU runs the AVX2 variants (popcnt comes with them). */
+static inline int
+bs_avx2(void)
+{
+	return __builtin_cpu_supports("avx2") &&
+	    __builtin_cpu_supports("popcnt");
+}
+
+/* vpsadbw on 32 bytes at a time, four a step, added pairwise. */
+static inline BS_TARGET_AVX2 __m256i
+bs_sad32(const uint8_t *p)
+{
+	return _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *)p),
+	    _mm256_setzero_si256());
+}
+
+static inline BS_TARGET_AVX2 uint32_t
+bs_sum_avx2(const uint8_t *p, size_t n)
+{
+	__m256i		a = _mm256_setzero_si256();
+	__m128i		s;
+	size_t		i = 0;
+
+	for (; n - i >= 128; i += 128)
+		a = _mm256_add_epi64(a, _mm256_add_epi64(
+		    _mm256_add_epi64(bs_sad32(p + i), bs_sad32(p + i + 32)),
+		    _mm256_add_epi64(bs_sad32(p + i + 64), bs_sad32(p + i + 96))));
+	for (; n - i >= 32; i += 32)
+		a = _mm256_add_epi64(a, bs_sad32(p + i));
+	s = _mm_add_epi64(_mm256_castsi256_si128(a),
+	    _mm256_extracti128_si256(a, 1));
+	s = _mm_add_epi64(s, _mm_unpackhi_epi64(s, s));
+	return (uint32_t)_mm_cvtsi128_si32(s) + bs_sum_sse2(p + i, n - i);
+}
+#endif
+
+/* Below 128 bytes the call to the AVX2 one costs what it saves. */
+static inline uint32_t
+bs_sum(const uint8_t *p, size_t n)
+{
+#ifdef BS_AVX2
+	if (n >= 128 && bs_avx2())
+		return bs_sum_avx2(p, n);
+#endif
+	return bs_sum_sse2(p, n);
+}
+
 #define bs_copy_until	bs_copy_until_sse2
-#define bs_find3	bs_find3_sse2
-#define bs_sum		bs_sum_sse2
+#define bs_find_run	bs_find_run_sse2
 #else
 #define bs_copy_until	bs_copy_until_p
-#define bs_find3	bs_find3_p
+#define bs_find_run	bs_find_run_p
 #define bs_sum		bs_sum_p
 #endif
 

@@ -32,9 +32,20 @@ void	crlf_init(struct crlf *);
  * in as long as out <= in - 1, or out == in when nothing is held.
  */
 size_t	crlf_repair(struct crlf *, const uint8_t *in, size_t n, uint8_t *out);
-/* The same with the portable scan only (what builds without SSE2 run). */
-size_t	crlf_repair_portable(struct crlf *, const uint8_t *in, size_t n,
-	    uint8_t *out);
+
+/*
+ * Each variant of it by name, for the tests to hold every one to the
+ * model (crlf_repair runs the best this CPU has): NULL when not built or
+ * this CPU lacks it.
+ */
+enum crlf_impl {
+	CRLF_PORTABLE = 0,	/* eight bytes a step, any CPU */
+	CRLF_SSE2,		/* x86_64's baseline */
+	CRLF_AVX2,		/* taken at run time where the CPU has it */
+};
+typedef size_t	crlf_repair_fn(struct crlf *, const uint8_t *, size_t,
+		    uint8_t *);
+crlf_repair_fn	*crlf_repair_impl(enum crlf_impl);
 
 /* Release a held 0x0d into out (room for 1); returns 0 or 1. */
 size_t	crlf_flush(struct crlf *, uint8_t *out);

@@ -98,9 +98,12 @@ struct kd_event {
 
 typedef void (*kd_event_cb)(void *arg, const struct kd_event *);
 
+struct kd_counters;
+
 struct kd_parser {
 	kd_event_cb	 cb;
 	void		*arg;
+	struct kd_counters *count;	/* kd_parser_count() */
 	int		 state;
 	uint8_t		 leader;	/* leader byte being counted */
 	unsigned	 nleader;	/* identical leader bytes seen */
@@ -120,6 +123,12 @@ struct kd_parser {
  * lives until it returns.  It must not feed or reset the same parser.
  */
 void	kd_parser_init(struct kd_parser *, kd_event_cb, void *arg);
+/*
+ * Add every event to c (kd_counters_add()) in the parser itself, before
+ * the callback if any: a packet nobody listens to is then counted without
+ * being decoded into an event (NULL: stop counting).
+ */
+void	kd_parser_count(struct kd_parser *, struct kd_counters *c);
 void	kd_parser_feed(struct kd_parser *, const uint8_t *, size_t);
 /*
  * Feed a and b, which stand alike (kd_parser_alike(), the same bytes
@@ -214,45 +223,41 @@ struct kd_counters {
 	uint64_t	garbage;		/* bytes */
 };
 
-/* Inline: it runs for every packet, from the parsers' callbacks. */
+/* Inline: it runs for every packet, in the parser or from its callbacks. */
+static inline void
+kd_counters_packet(struct kd_counters *c, enum kd_verdict verdict,
+    unsigned type, int control)
+{
+	if (verdict != KD_OK) {
+		c->bad_checksum += verdict == KD_BAD_CHECKSUM;
+		c->bad_trailer += verdict == KD_BAD_TRAILER;
+		c->bad_type += verdict == KD_BAD_TYPE;
+		c->oversize += verdict == KD_OVERSIZE;
+		return;
+	}
+	if (type < KD_TYPE_MAX)
+		c->packets[type]++;
+	if (!control)
+		c->data++;
+	else {
+		c->control++;
+		if (type == KD_TYPE_RESEND)
+			c->resends++;
+		else if (type == KD_TYPE_RESET)
+			c->resets++;
+	}
+}
+
 static inline void
 kd_counters_add(struct kd_counters *c, const struct kd_event *ev)
 {
-	const struct kd_packet	*pkt = ev->pkt;
-
-	if (ev->kind == KD_EV_GARBAGE) {
+	if (ev->kind == KD_EV_GARBAGE)
 		c->garbage += ev->len;
-		return;
-	}
-	if (ev->kind == KD_EV_BREAKIN) {
+	else if (ev->kind == KD_EV_BREAKIN)
 		c->breakins++;
-		return;
-	}
-	switch (pkt->verdict) {
-	case KD_OK:
-		break;
-	case KD_BAD_CHECKSUM:
-		c->bad_checksum++;
-		return;
-	case KD_BAD_TRAILER:
-		c->bad_trailer++;
-		return;
-	case KD_BAD_TYPE:
-		c->bad_type++;
-		return;
-	case KD_OVERSIZE:
-		c->oversize++;
-		return;
-	}
-	if (pkt->type < KD_TYPE_MAX)
-		c->packets[pkt->type]++;
-	if (!pkt->control) {
-		c->data++;
-		return;
-	}
-	c->control++;
-	c->resends += pkt->type == KD_TYPE_RESEND;
-	c->resets += pkt->type == KD_TYPE_RESET;
+	else
+		kd_counters_packet(c, ev->pkt->verdict, ev->pkt->type,
+		    ev->pkt->control);
 }
 
 #endif

@@ -30,19 +30,25 @@ kd_checksum(const uint8_t *p, size_t n)
 	return (bs_sum(p, n));
 }
 
+/* The types each leader may carry, a bit each (8 is internal to the API). */
+#define T(x)		(1u << KD_TYPE_ ## x)
+#define DATA_TYPES	(T(STATE_CHANGE32) | T(STATE_MANIPULATE) | T(DEBUG_IO) | \
+			 T(STATE_CHANGE64) | T(TRACE_IO) | T(CONTROL_REQUEST) | \
+			 T(FILE_IO))
+#define CONTROL_TYPES	(T(ACKNOWLEDGE) | T(RESEND) | T(RESET))
+
 int
 kd_type_is_control(unsigned type)
 {
-	return (type == KD_TYPE_ACKNOWLEDGE || type == KD_TYPE_RESEND ||
-	    type == KD_TYPE_RESET);
+	return (type < 32 && (CONTROL_TYPES >> type & 1));
 }
 
-/* A type that may appear on the wire (8 is internal to the API). */
-static int
-type_on_wire(unsigned type)
+/* A type that may follow this leader. */
+static inline int
+type_fits(unsigned type, int control)
 {
-	return (type > KD_TYPE_UNUSED && type < KD_TYPE_MAX &&
-	    type != KD_TYPE_POLL_BREAKIN);
+	return (type < 32 &&
+	    ((control ? CONTROL_TYPES : DATA_TYPES) >> type & 1));
 }
 
 static int
@@ -164,6 +170,12 @@ kd_parser_init(struct kd_parser *p, kd_event_cb cb, void *arg)
 	p->state = S_LEADER;
 }
 
+void
+kd_parser_count(struct kd_parser *p, struct kd_counters *c)
+{
+	p->count = c;
+}
+
 /* Inlined: an event per packet is the hot path's fixed cost. */
 static inline __attribute__((always_inline)) void
 emit_one(struct kd_parser *p, enum kd_event_kind kind, size_t len,
@@ -171,12 +183,13 @@ emit_one(struct kd_parser *p, enum kd_event_kind kind, size_t len,
 {
 	struct kd_event	ev;
 
-	if (p->cb == NULL)
-		return;
 	ev.kind = kind;
 	ev.len = len;
 	ev.pkt = pkt;
-	p->cb(p->arg, &ev);
+	if (p->count != NULL)
+		kd_counters_add(p->count, &ev);
+	if (p->cb != NULL)
+		p->cb(p->arg, &ev);
 }
 
 /* An event, to the twin too while one is fed alongside. */
@@ -219,10 +232,10 @@ emit_garbage(struct kd_parser *p)
  * What a header says alone: a verdict when it decides the packet (a bad
  * type, a control packet, an oversize ByteCount), -1 when the body does.
  */
-static int
+static inline int
 head_verdict(unsigned type, unsigned len, int control)
 {
-	if (!type_on_wire(type) || kd_type_is_control(type) != control)
+	if (!type_fits(type, control))
 		return (KD_BAD_TYPE);
 	if (control)
 		return (KD_OK);
@@ -232,7 +245,7 @@ head_verdict(unsigned type, unsigned len, int control)
 }
 
 /* The verdict on a whole data packet b of need bytes. */
-static enum kd_verdict
+static inline enum kd_verdict
 body_verdict(const uint8_t *b, size_t need)
 {
 	if (b[need - 1] != KD_TRAILER)
@@ -243,7 +256,7 @@ body_verdict(const uint8_t *b, size_t need)
 	return (KD_OK);
 }
 
-/* Report the packet b (rawlen bytes, a body when more than a header). */
+/* Decode the packet b (rawlen bytes, a body when more than a header). */
 static void
 report(struct kd_parser *p, const uint8_t *b, size_t rawlen,
     enum kd_verdict verdict)
@@ -271,6 +284,27 @@ report(struct kd_parser *p, const uint8_t *b, size_t rawlen,
 	emit(p, KD_EV_PACKET, 0, &pkt);
 }
 
+/* Nobody listens to p's packets: they need not be decoded. */
+static inline int
+plain(const struct kd_parser *p)
+{
+	return (p->cb == NULL && p->twin == NULL);
+}
+
+/*
+ * A packet judged: counted, and decoded into an event only when someone
+ * listens (quiet: nobody, plain()).
+ */
+static inline __attribute__((always_inline)) void
+packet(struct kd_parser *p, int quiet, const uint8_t *b, size_t rawlen,
+    enum kd_verdict verdict, unsigned type, int control)
+{
+	if (!quiet)
+		report(p, b, rawlen, verdict);
+	else if (p->count != NULL)
+		kd_counters_packet(p->count, verdict, type, control);
+}
+
 /* Report the buffered packet and go back to scanning for a leader. */
 static void
 finish(struct kd_parser *p, enum kd_verdict verdict)
@@ -280,7 +314,8 @@ finish(struct kd_parser *p, enum kd_verdict verdict)
 	p->state = S_LEADER;
 	p->nleader = 0;
 	p->have = p->need = 0;
-	report(p, p->buf, have, verdict);
+	packet(p, plain(p), p->buf, have, verdict, le16_get(p->buf + 4),
+	    p->buf[0] == LEADER_CONTROL_BYTE);
 }
 
 static void
@@ -306,28 +341,33 @@ body_done(struct kd_parser *p)
 }
 
 /*
- * A packet whose leader starts at b, with n bytes there: when all of it
- * is there (the usual case), judged and reported where it lies, without
- * a copy.  Returns its length, or 0 when it is to be buffered.
+ * A packet whose leader starts at b, with n >= KD_HEADER_SIZE bytes there:
+ * when all of it is there (the usual case), judged and reported where it
+ * lies, without a copy.  Returns its length, or 0 when it is to be
+ * buffered.  Type and ByteCount are one load.
  */
-static size_t
-in_place(struct kd_parser *p, const uint8_t *b, size_t n)
+static inline __attribute__((always_inline)) size_t
+in_place(struct kd_parser *p, int quiet, const uint8_t *b, size_t n)
 {
-	unsigned	len;
+	uint32_t	tl = le32_get(b + 4);
+	unsigned	type = tl & 0xffff, len = tl >> 16;
+	int		control = b[0] == LEADER_CONTROL_BYTE;
 	size_t		need = KD_HEADER_SIZE;
-	int		v;
+	enum kd_verdict	v;
 
-	if (n < KD_HEADER_SIZE)
-		return (0);
-	len = le16_get(b + 6);
-	v = head_verdict(le16_get(b + 4), len, b[0] == LEADER_CONTROL_BYTE);
-	if (v == -1) {
+	if (!type_fits(type, control))
+		v = KD_BAD_TYPE;
+	else if (control)
+		v = KD_OK;
+	else if (len > KD_MAX_PAYLOAD)
+		v = KD_OVERSIZE;
+	else {
 		need += len + 1;
 		if (n < need)
 			return (0);
 		v = body_verdict(b, need);
 	}
-	report(p, b, need, v);
+	packet(p, quiet, b, need, v, type, control);
 	return (need);
 }
 
@@ -388,18 +428,51 @@ kd_check_want(const struct kd_check *k)
 	return (k->need - k->have);
 }
 
-/*
- * Skip bytes that cannot start a leader: the fast path through garbage and
- * non-KDCOM traffic (bytescan.h).
- */
-static size_t
-skip(const uint8_t *d, size_t i, size_t n)
+/* A byte that may begin a leader. */
+static inline int
+leader_byte(uint8_t b)
 {
-	/* Between packets on a KD line the next leader is usually here. */
-	if (i < n && (d[i] == LEADER_DATA_BYTE || d[i] == LEADER_CONTROL_BYTE))
-		return (i);
-	return (i + bs_find3(d + i, n - i, LEADER_DATA_BYTE,
-	    LEADER_CONTROL_BYTE, KD_BREAKIN));
+	return (b == LEADER_DATA_BYTE || b == LEADER_CONTROL_BYTE);
+}
+
+/*
+ * Skip bytes that are garbage whatever follows, from between packets with
+ * no leader byte counted: all but a break-in and a leader byte followed by
+ * the same one (or last), which may begin a leader (bytescan.h).  Given t,
+ * break-ins are passed and counted there (t->last from d + i).
+ */
+static inline size_t
+skip(const uint8_t *d, size_t i, size_t n, struct bs_tally *t)
+{
+	return (i + bs_find_run(d + i, n - i, LEADER_DATA_BYTE,
+	    LEADER_CONTROL_BYTE, KD_BREAKIN, t));
+}
+
+/* Four leader bytes at d (n of them there). */
+static inline int
+leader_at(const uint8_t *d, size_t n)
+{
+	uint32_t	w;
+
+	return (n >= 4 && ((w = le32_get(d)) == KD_LEADER_DATA ||
+	    w == KD_LEADER_CONTROL));
+}
+
+/*
+ * Report the garbage scan() holds (before a packet or a break-in): counted
+ * in place when nobody listens.  Returns the garbage left held: none.
+ */
+static inline __attribute__((always_inline)) size_t
+held(struct kd_parser *p, int quiet, int twin, size_t garbage)
+{
+	if (garbage == 0 && !twin)
+		return (0);
+	if (!quiet) {
+		p->garbage = garbage;
+		flush_garbage(p);
+	} else if (p->count != NULL)
+		p->count->garbage += garbage;
+	return (0);
 }
 
 /*
@@ -407,7 +480,7 @@ skip(const uint8_t *d, size_t i, size_t n)
  * in d are reported on the way (in_place), the first one that does not is
  * started in the buffer.  The state lives in locals while scanning (the
  * compiler cannot keep p's fields in registers across stores through a
- * byte pointer).
+ * byte pointer); p->nleader reads 0 meanwhile, as it is at every event.
  */
 static size_t
 scan(struct kd_parser *p, const uint8_t *d, size_t n)
@@ -415,24 +488,50 @@ scan(struct kd_parser *p, const uint8_t *d, size_t n)
 	size_t		garbage = p->garbage, i = 0, j, len;
 	unsigned	nleader = p->nleader;
 	uint8_t		leader = p->leader, b;
-	uint32_t	w;
+	int		quiet = plain(p), twin = p->twin != NULL;
+	struct bs_tally	t;
 
+	p->nleader = 0;
 	while (i < n) {
-		if (nleader == 0) {
-			j = skip(d, i, n);
-			garbage += j - i;
+		/* Between packets on a KD line a leader is usually next. */
+		if (nleader == 0 && !leader_byte(d[i])) {
+			if (!quiet) {
+				j = skip(d, i, n, NULL);
+				garbage += j - i;
+			} else if ((j = skip(d, i, n, &t)), t.n == 0)
+				garbage += j - i;
+			else {
+				/*
+				 * Break-ins passed, each after the garbage
+				 * before it: only the counters see them.
+				 */
+				if (p->count != NULL) {
+					p->count->garbage += garbage + t.last -
+					    (t.n - 1);
+					p->count->breakins += t.n;
+				}
+				garbage = j - (i + t.last) - 1;
+			}
 			if ((i = j) == n)
 				break;
-			/* Four leader bytes at once: the usual case. */
-			if (n - i >= 4 && ((w = le32_get(d + i)) ==
-			    KD_LEADER_DATA || w == KD_LEADER_CONTROL)) {
-				b = d[i];
-				i += 4;
-				goto leader;
+		}
+		if (nleader == 0) {
+			/* Packet after packet, four leader bytes at once. */
+			while (leader_at(d + i, n - i)) {
+				garbage = held(p, quiet, twin, garbage);
+				if (n - i < KD_HEADER_SIZE || (len = in_place(p,
+				    quiet, d + i, n - i)) == 0) {
+					b = d[i];
+					i += 4;
+					goto start;
+				}
+				i += len;
 			}
+			if (i == n)
+				break;
 		}
 		b = d[i++];
-		if (b == LEADER_DATA_BYTE || b == LEADER_CONTROL_BYTE) {
+		if (leader_byte(b)) {
 			if (nleader == 0 || b != leader) {
 				garbage += nleader;
 				leader = b;
@@ -440,18 +539,17 @@ scan(struct kd_parser *p, const uint8_t *d, size_t n)
 			}
 			if (++nleader < 4)
 				continue;
-		leader:
 			nleader = 0;
-			p->nleader = 0;
-			p->garbage = garbage;
-			emit_garbage(p);
-			garbage = 0;
+			garbage = held(p, quiet, twin, garbage);
 			/* i >= 4: the whole leader is in d, at i - 4. */
-			if (i >= 4 && (len = in_place(p, d + i - 4,
+			if (i >= 4 && n - i + 4 >= KD_HEADER_SIZE &&
+			    (len = in_place(p, quiet, d + i - 4,
 			    n - i + 4)) != 0) {
 				i += len - 4;
 				continue;
 			}
+		start:
+			p->garbage = 0;
 			memset(p->buf, b, 4);
 			p->have = 4;
 			p->need = KD_HEADER_SIZE;
@@ -462,10 +560,11 @@ scan(struct kd_parser *p, const uint8_t *d, size_t n)
 		garbage += nleader;
 		nleader = 0;
 		if (b == KD_BREAKIN) {
-			p->garbage = garbage;
-			emit_garbage(p);
-			emit(p, KD_EV_BREAKIN, 0, NULL);
-			garbage = 0;
+			garbage = held(p, quiet, twin, garbage);
+			if (!quiet)
+				emit(p, KD_EV_BREAKIN, 0, NULL);
+			else if (p->count != NULL)
+				p->count->breakins++;
 		} else
 			garbage++;
 	}
@@ -567,7 +666,8 @@ leader_span(unsigned count, uint8_t leader, const uint8_t *d, size_t n)
 	uint32_t	w;
 
 	for (i = 0; i < n; i++) {
-		if (count == 0 && (i = skip(d, i, n)) == n)
+		if (count == 0 && !leader_byte(d[i]) &&
+		    (i = skip(d, i, n, NULL)) == n)
 			break;
 		/* Four leader bytes at once, as in scan(). */
 		if (count == 0 && n - i >= 4 && ((w = le32_get(d + i)) ==

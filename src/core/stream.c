@@ -146,9 +146,19 @@ stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
 	s->on_switch = on_switch;
 	s->arg = arg;
 	crlf_init(&s->crlf);
-	/* One parser is ever fed unless in auto mode: no views to keep. */
-	kd_parser_init(&s->as_read, is_auto(s) ? got_raw : got_one, s);
-	kd_parser_init(&s->repaired, is_auto(s) ? got_rep : got_one, s);
+	if (is_auto(s)) {
+		kd_parser_init(&s->as_read, got_raw, s);
+		kd_parser_init(&s->repaired, got_rep, s);
+	} else {
+		/*
+		 * One parser is ever fed: no views to keep.  It counts for
+		 * itself and decodes packets only for a listener.
+		 */
+		kd_parser_init(&s->as_read, on_event, arg);
+		kd_parser_init(&s->repaired, on_event, arg);
+		kd_parser_count(&s->as_read, &s->c.kd);
+		kd_parser_count(&s->repaired, &s->c.kd);
+	}
 	views_clear(s);
 	if (mode == CRLF_AUTO && validate) {	/* is_auto() */
 		if ((s->probe = malloc(sizeof *s->probe)) == NULL)

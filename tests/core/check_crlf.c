@@ -1,9 +1,10 @@
 /*
  * check_crlf.c - the CRLF inverse against a reference model, exhaustively
  * for short strings and on random data for long ones.  Every test runs
- * twice (loop index bit 0): crlf_repair() with the best scan built, and
- * crlf_repair_portable(); and short strings are also tried at every offset
- * of a long run, where the scan works a block at a time.
+ * once per variant (loop index bits 0-1): crlf_repair() as the relay calls
+ * it, then the portable, SSE2 and AVX2 ones (crlf_repair_impl); and short
+ * strings are also tried at every offset of a long run, where the scans
+ * work a block at a time.
  */
 #include <check.h>
 #include <stdint.h>
@@ -14,19 +15,47 @@
 #include "kdtest.h"
 
 #define MAXLEN	8
-#define FILL	150		/* a long run around short strings */
+#define FILL	200		/* a long run around short strings */
+#define NVARIANT	4
 
 typedef size_t (*repair_fn)(struct crlf *, const uint8_t *, size_t,
     uint8_t *);
 static repair_fn	repair_impl = crlf_repair;
 #define crlf_repair(c, in, n, out)	repair_impl(c, in, n, out)
 
-/* Loop index i: bit 0 picks the variant, the rest is the test's own. */
+/*
+ * Loop index i: bits 0-1 pick the variant, the rest is the test's own.
+ * Each variant this machine can run must be there to be tested.
+ */
 static int
 variant(int i)
 {
-	repair_impl = i & 1 ? crlf_repair_portable : crlf_repair;
-	return (i >> 1);
+	static crlf_repair_fn *const relays = crlf_repair;
+
+	switch (i % NVARIANT) {
+	case 0:
+		repair_impl = relays;
+		break;
+	case 1:
+		repair_impl = crlf_repair_impl(CRLF_PORTABLE);
+		break;
+	case 2:
+		repair_impl = crlf_repair_impl(CRLF_SSE2);
+#if defined(__SSE2__)
+		ck_assert_msg(repair_impl != NULL, "no SSE2 variant");
+#endif
+		break;
+	case 3:
+		repair_impl = crlf_repair_impl(CRLF_AVX2);
+#if defined(__x86_64__) && defined(__GNUC__)
+		ck_assert_msg(repair_impl != NULL ||
+		    !__builtin_cpu_supports("avx2"), "no AVX2 variant");
+#endif
+		break;
+	}
+	if (repair_impl == NULL)	/* not this CPU's: the best instead */
+		repair_impl = relays;
+	return (i / NVARIANT);
 }
 
 static const uint8_t alphabet[] = { 0x0d, 0x0a, 'x' };
@@ -299,6 +328,42 @@ START_TEST(corrupt_then_repair_is_identity)
 }
 END_TEST
 
+/*
+ * Long random strings over 0x0d, 0x0a and one other byte (many pairs and
+ * lone 0x0d in one block, across blocks and halves) against the model,
+ * cut at random, repaired the relay's way.
+ */
+START_TEST(dense_against_model)
+{
+	static uint8_t	s[3000], want[3000], buf[3000 + 1], got[3000 + 1];
+	uint64_t	r = 0xde05e000 + variant(_i);
+	size_t		n, i, pos, chunk, len, o, wantlen, removed;
+	struct crlf	c;
+	int		round;
+
+	for (round = 0; round < 400; round++) {
+		n = kt_below(&r, sizeof s + 1);
+		for (i = 0; i < n; i++)
+			s[i] = alphabet[kt_below(&r, round % 2 ? 3 : 2)];
+		wantlen = model(s, n, want, &removed);
+		crlf_init(&c);
+		for (o = 0, pos = 0; pos < n; pos += chunk) {
+			chunk = 1 + kt_below(&r, kt_below(&r, 4) == 0 ? 70 :
+			    sizeof s);
+			if (chunk > n - pos)
+				chunk = n - pos;
+			memcpy(buf + 1, s + pos, chunk);
+			len = crlf_repair(&c, buf + 1, chunk, buf);
+			memcpy(got + o, buf, len);
+			o += len;
+		}
+		o += crlf_flush(&c, got + o);
+		KT_CHECK(o == wantlen && memcmp(got, want, o) == 0 &&
+		    c.removed == removed, "round %d: %zu bytes", round, n);
+	}
+}
+END_TEST
+
 START_TEST(held_cr_and_flush)
 {
 	struct crlf	c;
@@ -391,12 +456,14 @@ suite(void)
 	TCase	*tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_loop_test(tc, exhaustive_short, 0, 2);
-	tcase_add_loop_test(tc, exhaustive_in_runs, 0, 2);
+	tcase_add_loop_test(tc, exhaustive_short, 0, NVARIANT);
+	tcase_add_loop_test(tc, exhaustive_in_runs, 0, NVARIANT);
 	tcase_add_test(tc, corrupt_adds_cr_before_each_lf);
-	tcase_add_loop_test(tc, corrupt_then_repair_is_identity, 0, 16);
-	tcase_add_loop_test(tc, held_cr_and_flush, 0, 2);
-	tcase_add_loop_test(tc, long_runs, 0, 2);
+	tcase_add_loop_test(tc, corrupt_then_repair_is_identity, 0,
+	    8 * NVARIANT);
+	tcase_add_loop_test(tc, dense_against_model, 0, NVARIANT);
+	tcase_add_loop_test(tc, held_cr_and_flush, 0, NVARIANT);
+	tcase_add_loop_test(tc, long_runs, 0, NVARIANT);
 	tcase_add_test(tc, mode_names);
 	suite_add_tcase(s, tc);
 	return (s);

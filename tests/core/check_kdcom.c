@@ -343,6 +343,83 @@ START_TEST(garbage_between_packets_counted)
 }
 END_TEST
 
+/*
+ * A parser that counts for itself (kd_parser_count) counts what
+ * kd_counters_add() makes of its events, with a callback or without one
+ * (then packets are not decoded at all): on the session with garbage,
+ * break-ins and damaged packets between, cut anywhere.
+ */
+START_TEST(parser_counts_its_events)
+{
+	struct kd_parser *p[3];
+	struct kd_counters c[3];
+	struct kt_log	 log[3];
+	uint8_t		*b, g[64];
+	size_t		 n = 0, i, k, glen, len, pos;
+	uint64_t	 r = 77, seed;
+
+	b = kt_xmalloc(kt_trace.size + (kt_trace.n + 1) * (sizeof(g) + 1));
+	for (i = 0; i < kt_trace.n; i++) {
+		glen = make_garbage(&r, g, sizeof(g));
+		/* Break-ins in the garbage too, some in a row. */
+		for (k = 0; k < glen; k++)
+			if (kt_below(&r, 6) == 0)
+				g[k] = KD_BREAKIN;
+		memcpy(b + n, g, glen);
+		n += glen;
+		if (kt_below(&r, 8) == 0)
+			b[n++] = KD_BREAKIN;
+		len = kt_trace.recs[i].len;
+		memcpy(b + n, kt_trace.recs[i].pkt, len);
+		/* Damage: a type, a ByteCount, a payload byte, a trailer. */
+		if (kt_below(&r, 5) == 0)
+			b[n + 4 + kt_below(&r, len - 4)] ^= 1 << kt_below(&r, 8);
+		n += len;
+	}
+	for (seed = 0; seed < 8; seed++) {
+		for (k = 0; k < 3; k++) {
+			p[k] = kt_xmalloc(sizeof(*p[k]));
+			memset(&log[k], 0, sizeof(log[k]));
+			memset(&c[k], 0, sizeof(c[k]));
+			kd_parser_init(p[k], k == 1 ? NULL : kt_log_cb, &log[k]);
+			if (k > 0)
+				kd_parser_count(p[k], &c[k]);
+		}
+		/* After every piece the same counts, the same held. */
+		for (pos = 0; pos < n; pos += len) {
+			len = 1 + kt_below(&r, kt_below(&r, 2) ? 40 : 5000);
+			if (len > n - pos)
+				len = n - pos;
+			for (k = 0; k < 3; k++)
+				kd_parser_feed(p[k], b + pos, len);
+			KT_CHECK(memcmp(&c[1], &log[0].c, sizeof(c[1])) == 0 &&
+			    memcmp(&c[2], &log[0].c, sizeof(c[2])) == 0 &&
+			    kd_parser_pending(p[1]) == kd_parser_pending(p[0]) &&
+			    kd_parser_left(p[1]) == kd_parser_left(p[0]),
+			    "seed %llu: counts differ at %zu",
+			    (unsigned long long)seed, pos + len);
+		}
+		for (k = 0; k < 3; k++)
+			kd_parser_reset(p[k]);
+		ck_assert_uint_eq(log[1].n, 0);
+		ck_assert_mem_eq(&c[1], &log[0].c, sizeof(c[1]));
+		ck_assert_mem_eq(&c[2], &log[0].c, sizeof(c[2]));
+		ck_assert_mem_eq(&log[2].c, &log[0].c, sizeof(c[2]));
+		ck_assert_uint_gt(c[1].breakins, kt_trace.n / 8);
+		ck_assert_uint_gt(c[1].garbage, 0);
+		ck_assert_uint_gt(c[1].bad_checksum + c[1].bad_trailer, 0);
+		ck_assert_uint_gt(c[1].bad_type + c[1].oversize, 0);
+		ck_assert_uint_gt(c[1].data, 0);
+		ck_assert_uint_gt(c[1].control, 0);
+		for (k = 0; k < 3; k++) {
+			kt_log_free(&log[k]);
+			free(p[k]);
+		}
+	}
+	free(b);
+}
+END_TEST
+
 static size_t
 ack(uint8_t *out, uint32_t id)
 {
@@ -930,37 +1007,95 @@ START_TEST(twin_feed_matches_two)
 END_TEST
 
 /*
- * The parser's scans (bytescan.h), both variants, against byte models: the
- * first leader or break-in byte at every position of every length and
- * alignment up to 200, and sums of every length, all-0xff included (the
- * portable one's lanes at their fullest).
+ * The resync skip's promise (bytescan.h): before j no byte of a run of
+ * 0x30 or 0x69 that is four long or ends the buffer (it may be or become
+ * a leader), and no 0x62 unless counting them (then t counts those).
+ */
+static int
+skip_ok(const uint8_t *p, size_t n, size_t j, const struct bs_tally *t)
+{
+	size_t	k, e, nc = 0, last = 0;
+
+	for (k = 0; k < j; k = e) {
+		if (p[k] == 0x62) {
+			if (t == NULL)
+				return (0);
+			nc++;
+			last = k;
+		}
+		for (e = k + 1; e < n && p[e] == p[k] && p[k] != 0x62; e++)
+			;
+		if ((p[k] == 0x30 || p[k] == 0x69) && (e - k >= 4 || e == n))
+			return (0);
+	}
+	return (t == NULL || (t->n == nc && (nc == 0 || t->last == last)));
+}
+
+/*
+ * The portable skip's stop: 0x30/0x69 doubled or last, or a 0x62 unless
+ * counting them.
+ */
+static size_t
+skip_model(const uint8_t *p, size_t n, int counting)
+{
+	size_t	k;
+
+	for (k = 0; k < n; k++) {
+		if (p[k] == 0x62 && !counting)
+			break;
+		if ((p[k] == 0x30 || p[k] == 0x69) &&
+		    (k + 1 == n || p[k + 1] == p[k]))
+			break;
+	}
+	return (k);
+}
+
+/*
+ * The parser's scans (bytescan.h), every variant, against byte models:
+ * the resync skip over runs of leader bytes and break-ins at every
+ * length and alignment up to 200, stopping at break-ins or counting them
+ * (the portable one exactly as its model, the SSE2 one keeping the
+ * promise, never before the model's stop), and sums of every length,
+ * all-0xff included (the portable one's lanes at their fullest).
  */
 START_TEST(scans_match_the_model)
 {
 	static uint8_t	buf[8192 + 16];
 	static const uint8_t hits[] = { 0x30, 0x69, 0x62 };
+	struct bs_tally	t;
 	uint64_t	r = 0x5ca9;
-	size_t		n, at, al, i, want;
+	size_t		n, at, al, i, want, got, run;
 	uint32_t	sum;
-	int		h, fill;
+	int		fill, round, cnt;
 
 	for (al = 0; al < 16; al++)
-	for (n = 0; n <= 200; n++) {
+	for (n = 0; n <= 200; n++)
+	for (round = 0; round < 24; round++) {
 		uint8_t *p = buf + al;
 
-		for (at = 0; at <= n; at++)
-		for (h = 0; h < 3; h++) {
-			for (i = 0; i < n; i++)	/* never a hit */
-				p[i] = (uint8_t)(0x70 + kt_below(&r, 0x80));
-			if (at < n)
-				p[at] = hits[h];
-			if (at + 1 < n)
-				p[at + 1 + kt_below(&r, n - at - 1)] = hits[(h + 1) % 3];
-			want = at;
-			KT_CHECK(bs_find3_p(p, n, 0x30, 0x69, 0x62) == want,
-			    "portable find3: n %zu at %zu", n, at);
-			KT_CHECK(bs_find3(p, n, 0x30, 0x69, 0x62) == want,
-			    "find3: n %zu at %zu", n, at);
+		for (i = 0; i < n; i++)	/* never a hit */
+			p[i] = (uint8_t)(0x70 + kt_below(&r, 0x80));
+		/* A few hits, leader bytes in runs of 1 to 5. */
+		for (at = kt_below(&r, 4); at > 0 && n > 0; at--) {
+			i = kt_below(&r, n);
+			run = 1 + kt_below(&r, 5);
+			for (; run > 0 && i < n; run--)
+				p[i++] = hits[round % 3];
+			if (kt_below(&r, 2))
+				p[kt_below(&r, n)] = hits[kt_below(&r, 3)];
+		}
+		for (cnt = 0; cnt < 2; cnt++) {
+			want = skip_model(p, n, cnt);
+			got = bs_find_run_p(p, n, 0x30, 0x69, 0x62,
+			    cnt ? &t : NULL);
+			KT_CHECK(got == want && skip_ok(p, n, got, cnt ? &t :
+			    NULL), "portable skip: n %zu align %zu count %d",
+			    n, al, cnt);
+			got = bs_find_run(p, n, 0x30, 0x69, 0x62,
+			    cnt ? &t : NULL);
+			KT_CHECK(got <= n && got >= want && skip_ok(p, n, got,
+			    cnt ? &t : NULL), "skip: n %zu align %zu count %d: "
+			    "%zu, model %zu", n, al, cnt, got, want);
 		}
 	}
 	for (fill = 0; fill < 2; fill++)
@@ -974,6 +1109,15 @@ START_TEST(scans_match_the_model)
 			sum += p[i];
 		KT_CHECK(bs_sum_p(p, n) == sum, "portable sum of %zu", n);
 		KT_CHECK(bs_sum(p, n) == sum, "sum of %zu", n);
+#ifdef BS_SSE2
+		KT_CHECK(bs_sum_sse2(p, n) == sum, "SSE2 sum of %zu", n);
+#endif
+#ifdef BS_AVX2
+		/* Each variant this machine runs is tested here. */
+		ck_assert(bs_avx2() || !__builtin_cpu_supports("avx2"));
+		if (bs_avx2())
+			KT_CHECK(bs_sum_avx2(p, n) == sum, "AVX2 sum of %zu", n);
+#endif
 		KT_CHECK(kd_checksum(p, n) == sum, "kd_checksum of %zu", n);
 	}
 }
@@ -1085,6 +1229,7 @@ session_cases(TCase *tc)
 	tcase_add_loop_test(tc, session_stream_any_chunking, 0, 2);
 	tcase_add_loop_test(tc, session_corrupt_then_repair, 0, 2);
 	tcase_add_test(tc, garbage_between_packets_counted);
+	tcase_add_test(tc, parser_counts_its_events);
 	tcase_add_test(tc, breakin_in_session_traffic);
 	tcase_add_test(tc, span_ends_where_events_happen);
 	tcase_add_test(tc, twin_feed_matches_two);
