@@ -26,6 +26,9 @@
  * So whatever auto mode decides, no byte is lost, duplicated or invented,
  * and no more than one packet's bytes are ever held.
  * The counters must add up (bytes in, bytes out, never more out than in).
+ * A second stream that nobody listens to (no callbacks: its parsers count
+ * packets without decoding them, kdcom.h) fed alike step by step gives
+ * the same bytes, counters and states.
  */
 #include <string.h>
 
@@ -225,18 +228,45 @@ timers(struct stream *s, struct ctx *c, struct model *m, const uint8_t *x,
 	return o;
 }
 
+/* The same timers for the stream nobody listens to. */
+static size_t
+timers_quiet(struct stream *q, uint8_t *out, int gone)
+{
+	size_t	o;
+
+	o = release(q, out);
+	if (!gone)
+		stream_expire(q);
+	if (gone || stream_hold_timed(q))
+		o += flush(q, out + o);
+	return o;
+}
+
+/* The stream nobody listens to stands where s does. */
+static void
+same_state(const struct stream *s, const struct stream *q, size_t at)
+{
+	CHECK(memcmp(&s->c, &q->c, sizeof s->c) == 0 &&
+	    s->repairing == q->repairing && s->decided == q->decided &&
+	    stream_pending(s) == stream_pending(q) &&
+	    stream_held(s) == stream_held(q) &&
+	    stream_holding(s) == stream_holding(q) &&
+	    stream_in_packet(s) == stream_in_packet(q),
+	    "unheard stream differs at %zu", at);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum crlf_mode modes[4] = { CRLF_OFF, CRLF_ON, CRLF_AUTO,
 	    CRLF_AUTO };
-	struct stream	*s;
+	struct stream	*s, *q;
 	struct ctx	*c;
 	struct model	 m;
 	struct plan	 pl;
 	const uint8_t	*x;
-	uint8_t		*got, *want;
-	size_t		 n, pos, len, o = 0, end;
+	uint8_t		*got, *want, *gotq;
+	size_t		 n, pos, len, o = 0, oq = 0, end;
 	unsigned	 op;
 	int		 tracks, gone;
 
@@ -245,14 +275,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	x = data + 1;
 	n = size - 1;
 	s = malloc(sizeof *s);
+	q = malloc(sizeof *q);
 	c = calloc(1, sizeof *c);
 	got = malloc(n + 1);
+	gotq = malloc(n + 1);
 	want = malloc(n + 1);
-	if (s == NULL || c == NULL || got == NULL || want == NULL)
+	if (s == NULL || q == NULL || c == NULL || got == NULL ||
+	    gotq == NULL || want == NULL)
 		abort();
 	c->s = s;
 	if (stream_init(s, modes[data[0] & 3], data[0] >> 2 & 1,
-	    !(data[0] >> 3 & 1), on_event, on_switch, c) != 0)
+	    !(data[0] >> 3 & 1), on_event, on_switch, c) != 0 ||
+	    stream_init(q, modes[data[0] & 3], data[0] >> 2 & 1,
+	    !(data[0] >> 3 & 1), NULL, NULL, NULL) != 0)
 		abort();
 	memset(&m, 0, sizeof m);
 	m.rep = s->repairing;
@@ -266,6 +301,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = plan_len(&pl, n - pos);
 		end = pos + len;
 		o += process(s, x + pos, len, got + o);
+		oq += process(q, x + pos, len, gotq + oq);
+		same_state(s, q, end);
 		model_advance(&m, x, s->c.bytes_in);
 		/* Held bytes are not yet taken in: one packet at most. */
 		CHECK(end - s->c.bytes_in <= PROBE_MAX, "%zu bytes held",
@@ -281,13 +318,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The source reconnects, or time passes. */
 		gone = (op & 0x70) == 0x70;
 		o += timers(s, c, &m, x, got + o, gone);
+		oq += timers_quiet(q, gotq + oq, gone);
+		same_state(s, q, end);
 		CHECK(s->c.bytes_in == end, "input not all taken in");
 		if (gone) {
 			CHECK(!stream_holding(s), "holding after a flush");
 			stream_reset(s);
+			stream_reset(q);
+			same_state(s, q, end);
 		}
 	}
 	o += timers(s, c, &m, x, got + o, 1);
+	oq += timers_quiet(q, gotq + oq, 1);
+	same_state(s, q, n);
+	CHECK(oq == o && memcmp(got, gotq, o) == 0, "the unheard stream "
+	    "delivered other bytes");
 
 	if (c->nsw < MAXSW) {
 		CHECK(m.next == c->nsw, "%zu of %zu switches placed", m.next,
@@ -306,9 +351,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(s->validate || c->events == 0, "events without validation");
 
 	stream_free(s);
+	stream_free(q);
 	free(s);
+	free(q);
 	free(c);
 	free(got);
+	free(gotq);
 	free(want);
 	return 0;
 }

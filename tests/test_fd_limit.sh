@@ -30,7 +30,7 @@ conf "$T/many.conf" 40
 rc=0
 (limited 128 "$T/many.conf") 2>"$T/relay.log" || rc=$?
 [ $rc = 71 ] || fail "exit $rc, not 71: $(cat "$T/relay.log")"
-grep -q "err: 40 pairs not started: each needs 6 file descriptors or more, and [0-9]* of the limit of 128 are open (raise ulimit -n, or LimitNOFILE= for the service)" "$T/relay.log" ||
+grep -q "err: 40 pairs not started: each needs 5 file descriptors or more, and [0-9]* of the limit of 128 are open (raise ulimit -n, or LimitNOFILE= for the service)" "$T/relay.log" ||
     fail "the limit not named: $(cat "$T/relay.log")"
 [ "$(grep -c 'err:' "$T/relay.log")" = 1 ] || fail "said more than once: $(cat "$T/relay.log")"
 ! grep -q "relaying\|libevent" "$T/relay.log" || fail "pairs started: $(cat "$T/relay.log")"
@@ -59,7 +59,7 @@ wait_log "$T/relay.log" "p3: relaying" || fail "4 pairs not started: $(cat "$T/r
 cp "$T/many.conf" "$T/k.conf"
 kill -HUP $RELAY
 wait_log "$T/relay.log" "reloaded: " || fail "no reload: $(cat "$T/relay.log")"
-grep -q "err: [0-9]* pairs not started: each needs 6 file descriptors or more, and [0-9]* of the limit of 128 are open" "$T/relay.log" ||
+grep -q "err: [0-9]* pairs not started: each needs 5 file descriptors or more, and [0-9]* of the limit of 128 are open" "$T/relay.log" ||
     fail "the limit not named: $(cat "$T/relay.log")"
 grep "reloaded: " "$T/relay.log" | grep -q "failed to start p[0-9]*" ||
     fail "the refused pairs not listed: $(grep 'reloaded' "$T/relay.log")"

@@ -12,13 +12,16 @@
  *
  *	bs_copy_until(out, in, n, b)	copy in to out up to the first b;
  *					the bytes copied (n when no b)
- *	bs_find_run(p, n, a, b, c)	the resync skip: an index j, or
- *					n, such that p[0..j) holds no c
- *					and no part of a run of a or b
- *					that is four long or ends p
- *					(the portable one: the first c,
- *					or a or b followed by the same
- *					byte or last)
+ *	bs_find_run(p, n, a, b, c, t)	the resync skip: an index j, or
+ *					n, such that p[0..j) holds no
+ *					part of a run of a or b that is
+ *					four long or ends p, and no c;
+ *					or, given a tally t, c's counted
+ *					there, not stopped at (the
+ *					portable one stops at the first
+ *					a or b followed by the same byte
+ *					or last, the SSE2 one may pass a
+ *					run of two or three)
  *	bs_sum(p, n)			the bytes' sum, modulo 2^32
  *
  * bs_copy_until's out may trail in (out <= in) or be in: every block is
@@ -78,32 +81,61 @@ bs_copy_until_p(uint8_t *out, const uint8_t *in, size_t n, uint8_t b)
 	return i;
 }
 
-/* p[i] is c, or a or b followed by the same byte or last. */
+/* The c's bs_find_run() passed, when given one to count them in. */
+struct bs_tally {
+	size_t	n;		/* how many */
+	size_t	last;		/* the index of the last one */
+};
+
+/* p[i] is a or b followed by the same byte, or last: a run may begin. */
 static inline int
-bs_run_at(const uint8_t *p, size_t n, size_t i, uint8_t a, uint8_t b,
-    uint8_t c)
+bs_run_at(const uint8_t *p, size_t n, size_t i, uint8_t a, uint8_t b)
 {
-	return p[i] == c || ((p[i] == a || p[i] == b) &&
-	    (i + 1 == n || p[i + 1] == p[i]));
+	return (p[i] == a || p[i] == b) && (i + 1 == n || p[i + 1] == p[i]);
 }
 
+/* The skip stops at p[i], or passes it (counting a c in t). */
+static inline int
+bs_stop_at(const uint8_t *p, size_t n, size_t i, uint8_t a, uint8_t b,
+    uint8_t c, struct bs_tally *t)
+{
+	if (p[i] != c)
+		return bs_run_at(p, n, i, a, b);
+	if (t == NULL)
+		return 1;
+	t->n++;
+	t->last = i;
+	return 0;
+}
+
+/* From i on, t counted up to there already. */
 static inline size_t
-bs_find_run_p(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c)
+bs_find_run_from(const uint8_t *p, size_t n, size_t i, uint8_t a, uint8_t b,
+    uint8_t c, struct bs_tally *t)
 {
 	uint64_t	w;
-	size_t		i = 0, k;
+	size_t		k;
 
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&w, p + i, 8);
 		if (bs_has(w, a) | bs_has(w, b) | bs_has(w, c)) {
 			for (k = i; k < i + 8; k++)
-				if (bs_run_at(p, n, k, a, b, c))
+				if (bs_stop_at(p, n, k, a, b, c, t))
 					return k;
 		}
 	}
-	for (; i < n && !bs_run_at(p, n, i, a, b, c); i++)
+	for (; i < n && !bs_stop_at(p, n, i, a, b, c, t); i++)
 		;
 	return i;
+}
+
+static inline size_t
+bs_find_run_p(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c,
+    struct bs_tally *t)
+{
+	if (t != NULL)
+		t->n = 0;
+	return bs_find_run_from(p, n, 0, a, b, c, t);
 }
 
 static inline uint32_t
@@ -230,55 +262,109 @@ bs_copy_until_sse2(uint8_t *out, const uint8_t *in, size_t n, uint8_t b)
 }
 
 /*
- * c, or a pair of a or of b in one 16-bit lane: a run of four a or b
- * covers such a pair wherever it starts, one byte before it at most.
+ * A pair of a or of b in one 16-bit lane: a run of four a or b covers
+ * such a pair wherever it starts, one byte before it at most.
  */
 static inline __m128i
-bs_runs(__m128i v, __m128i a, __m128i b, __m128i c)
+bs_pairs(__m128i v, __m128i a, __m128i b)
 {
-	return _mm_or_si128(_mm_cmpeq_epi8(v, c),
-	    _mm_or_si128(_mm_cmpeq_epi16(v, a), _mm_cmpeq_epi16(v, b)));
+	return _mm_or_si128(_mm_cmpeq_epi16(v, a), _mm_cmpeq_epi16(v, b));
 }
 
-/*
- * Stops at every c, and where a run of a or b may begin: a byte before
- * each aligned pair.  So it may pass a run of two or three, which is
- * garbage however the parser counts it, where the portable one stops.
- */
+/* Where a stop found at k is: a c, or where its run may begin. */
 static inline size_t
-bs_find_run_sse2(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c)
+bs_run_start(const uint8_t *p, size_t k, uint8_t c)
+{
+	return p[k] != c && k > 0 && p[k - 1] == p[k] ? k - 1 : k;
+}
+
+/* Count the c's of mask m, for p[i..i + 64), that lie before j. */
+static inline void
+bs_tally_add(struct bs_tally *t, size_t i, uint64_t m, size_t j)
+{
+	if (j < i + 64)
+		m = j > i ? m & ((1ull << (j - i)) - 1) : 0;
+	if (m == 0)
+		return;
+	t->last = i + 63 - (size_t)__builtin_clzll(m);
+	for (; m != 0; m &= m - 1)
+		t->n++;
+}
+
+/* One 16-byte block: the stops, and the c's apart when counting them. */
+static inline __attribute__((always_inline)) __m128i
+bs_block(const uint8_t *p, __m128i aa, __m128i bb, __m128i cc, __m128i *e,
+    int counting)
+{
+	__m128i	v = bs_load(p);
+
+	*e = _mm_cmpeq_epi8(v, cc);
+	return counting ? bs_pairs(v, aa, bb) :
+	    _mm_or_si128(bs_pairs(v, aa, bb), *e);
+}
+
+/* bs_find_run_sse2, built twice: counting (t) or stopping at c. */
+static inline __attribute__((always_inline)) size_t
+bs_find_run_sse2_(const uint8_t *p, size_t n, uint8_t a, uint8_t b,
+    uint8_t c, struct bs_tally *t)
 {
 	const __m128i	aa = _mm_set1_epi8((char)a), bb = _mm_set1_epi8((char)b),
 			cc = _mm_set1_epi8((char)c);
-	__m128i		w, x, y, z;
-	size_t		i = 0, k;
-	unsigned	m;
+	__m128i		w, x, y, z, ew, ex, ey, ez;
+	size_t		i = 0, j;
+	uint64_t	mc, ms;
 
 	for (; n - i >= 64; i += 64) {
-		w = bs_runs(bs_load(p + i), aa, bb, cc);
-		x = bs_runs(bs_load(p + i + 16), aa, bb, cc);
-		y = bs_runs(bs_load(p + i + 32), aa, bb, cc);
-		z = bs_runs(bs_load(p + i + 48), aa, bb, cc);
-		if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(w, x),
-		    _mm_or_si128(y, z)))) {
-			k = i + (size_t)__builtin_ctzll(bs_mask4(w, x, y, z));
-			goto hit;
-		}
+		w = bs_block(p + i, aa, bb, cc, &ew, t != NULL);
+		x = bs_block(p + i + 16, aa, bb, cc, &ex, t != NULL);
+		y = bs_block(p + i + 32, aa, bb, cc, &ey, t != NULL);
+		z = bs_block(p + i + 48, aa, bb, cc, &ez, t != NULL);
+		ms = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(w,
+		    x), _mm_or_si128(y, z)));
+		mc = t != NULL ? (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(ew, ex), _mm_or_si128(ey, ez))) : 0;
+		if ((ms | mc) == 0)
+			continue;
+		j = i + 64;
+		if (ms != 0)
+			j = bs_run_start(p, i + (size_t)__builtin_ctzll(
+			    bs_mask4(w, x, y, z)), c);
+		if (mc != 0)
+			bs_tally_add(t, i, bs_mask4(ew, ex, ey, ez), j);
+		if (j < i + 64)
+			return j;
 	}
 	for (; n - i >= 16; i += 16) {
-		m = (unsigned)_mm_movemask_epi8(bs_runs(bs_load(p + i), aa, bb,
-		    cc));
-		if (m != 0) {
-			k = i + (size_t)__builtin_ctz(m);
-			goto hit;
-		}
+		w = bs_block(p + i, aa, bb, cc, &ew, t != NULL);
+		ms = (unsigned)_mm_movemask_epi8(w);
+		mc = t != NULL ? (unsigned)_mm_movemask_epi8(ew) : 0;
+		j = i + 16;
+		if (ms != 0)
+			j = bs_run_start(p, i + (size_t)__builtin_ctzll(ms), c);
+		if (mc != 0)
+			bs_tally_add(t, i, mc, j);
+		if (j < i + 16)
+			return j;
 	}
 	/* A run may begin on the blocks' last byte and go on. */
-	if (i > 0 && (p[i - 1] == a || p[i - 1] == b))
-		i--;
-	return i + bs_find_run_p(p + i, n - i, a, b, c);
-hit:
-	return p[k] == c || k == 0 ? k : k - 1;
+	if (i > 0 && bs_run_at(p, n, i - 1, a, b))
+		return i - 1;
+	return bs_find_run_from(p, n, i, a, b, c, t);
+}
+
+/*
+ * Stops at aligned pairs (and at c unless counting): so it may pass a
+ * run of two or three, which is garbage however the parser counts it,
+ * where the portable one stops.
+ */
+static inline size_t
+bs_find_run_sse2(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c,
+    struct bs_tally *t)
+{
+	if (t == NULL)
+		return bs_find_run_sse2_(p, n, a, b, c, NULL);
+	t->n = 0;
+	return bs_find_run_sse2_(p, n, a, b, c, t);
 }
 
 static inline uint32_t

@@ -113,6 +113,8 @@ struct kd_parser {
 	struct kd_parser *twin;		/* fed alongside (kd_parser_feed_twin) */
 	size_t		 twin_extra;	/* its garbage beyond ours, unreported */
 	size_t		 twin_keep;	/* its buffer's bytes that are ours */
+	unsigned	 judged;	/* twins' packets nobody heard: how many */
+	int		 last_ok;	/* and whether the last one was OK */
 	uint8_t		 buf[KD_MAX_PACKET];
 };
 
@@ -133,7 +135,10 @@ void	kd_parser_feed(struct kd_parser *, const uint8_t *, size_t);
 /*
  * Feed a and b, which stand alike (kd_parser_alike(), the same bytes
  * buffered), the same bytes at the cost of one: each gets the events it
- * would have got (its own garbage counts), and b ends where a does.
+ * would have got (its own garbage counts), and b ends where a does.  When
+ * neither has a callback their packets are not decoded: each counts them
+ * (kd_parser_count), and a->judged grows by their number, a->last_ok says
+ * whether the last was OK.
  */
 void	kd_parser_feed_twin(struct kd_parser *a, struct kd_parser *b,
 	    const uint8_t *, size_t);

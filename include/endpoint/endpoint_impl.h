@@ -33,6 +33,7 @@ struct endpoint {
 	int			 started;
 
 	int			 fd;		/* the relay's, -1 when down */
+	int			 slot;		/* fd's number kept (fdslot.h) */
 	int			 is_tty;
 	int			 crlf_guess;
 	struct timespec		 up_since;

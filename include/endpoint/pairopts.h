@@ -45,5 +45,11 @@ struct pair_packed;
 struct pair_packed *pair_opts_pack(const struct pair_opts *);
 void	pair_opts_unpack(const struct pair_packed *, struct pair_opts *);
 const char *pair_packed_name(const struct pair_packed *);
+/*
+ * Copy src into dst, which is zeroed, writing only the bytes its strings
+ * use: the pages of the unused path buffers stay untouched where dst is
+ * fresh memory (a thousand relays' worth).
+ */
+void	pair_opts_copy_fresh(struct pair_opts *dst, const struct pair_opts *src);
 
 #endif

@@ -15,6 +15,7 @@
 #include <event2/util.h>
 
 #include "relay.h"
+#include "tshutdown.h"
 
 struct relay;
 
@@ -80,6 +81,7 @@ struct relay {
 	struct relay_dir_stats	 snap[2];
 	struct event		*req_ev;
 	struct relay_req	*reqs, **reqs_tail;
+	struct tsd		 tsd_mem;	/* tsd points here when on */
 };
 
 /* "host->target", "target->host", by the side bytes come from. */

@@ -299,10 +299,21 @@ static inline __attribute__((always_inline)) void
 packet(struct kd_parser *p, int quiet, const uint8_t *b, size_t rawlen,
     enum kd_verdict verdict, unsigned type, int control)
 {
-	if (!quiet)
+	struct kd_counters	*c = p->count;
+
+	if (quiet) {
+		if (c != NULL)
+			kd_counters_packet(c, verdict, type, control);
+	} else if (p->cb == NULL && p->twin != NULL && p->twin->cb == NULL) {
+		/* Twins nobody listens to (kd_parser_feed_twin). */
+		if (c != NULL)
+			kd_counters_packet(c, verdict, type, control);
+		if ((c = p->twin->count) != NULL)
+			kd_counters_packet(c, verdict, type, control);
+		p->judged++;
+		p->last_ok = verdict == KD_OK;
+	} else
 		report(p, b, rawlen, verdict);
-	else if (p->count != NULL)
-		kd_counters_packet(p->count, verdict, type, control);
 }
 
 /* Report the buffered packet and go back to scanning for a leader. */
@@ -428,19 +439,24 @@ kd_check_want(const struct kd_check *k)
 	return (k->need - k->have);
 }
 
+/* A byte that may begin a leader. */
+static inline int
+leader_byte(uint8_t b)
+{
+	return (b == LEADER_DATA_BYTE || b == LEADER_CONTROL_BYTE);
+}
+
 /*
  * Skip bytes that are garbage whatever follows, from between packets with
  * no leader byte counted: all but a break-in and a leader byte followed by
- * the same one (or last), which may begin a leader (bytescan.h).
+ * the same one (or last), which may begin a leader (bytescan.h).  Given t,
+ * break-ins are passed and counted there (t->last from d + i).
  */
 static inline size_t
-skip(const uint8_t *d, size_t i, size_t n)
+skip(const uint8_t *d, size_t i, size_t n, struct bs_tally *t)
 {
-	/* Between packets on a KD line the next leader is usually here. */
-	if (i < n && (d[i] == LEADER_DATA_BYTE || d[i] == LEADER_CONTROL_BYTE))
-		return (i);
 	return (i + bs_find_run(d + i, n - i, LEADER_DATA_BYTE,
-	    LEADER_CONTROL_BYTE, KD_BREAKIN));
+	    LEADER_CONTROL_BYTE, KD_BREAKIN, t));
 }
 
 /* Four leader bytes at d (n of them there). */
@@ -477,24 +493,43 @@ held(struct kd_parser *p, int quiet, int twin, size_t garbage)
  * compiler cannot keep p's fields in registers across stores through a
  * byte pointer); p->nleader reads 0 meanwhile, as it is at every event.
  */
-static size_t
-scan(struct kd_parser *p, const uint8_t *d, size_t n)
+static inline __attribute__((always_inline)) size_t
+scan_(struct kd_parser *p, const uint8_t *d, size_t n, int quiet)
 {
 	size_t		garbage = p->garbage, i = 0, j, len;
 	unsigned	nleader = p->nleader;
 	uint8_t		leader = p->leader, b;
-	int		quiet = plain(p), twin = p->twin != NULL;
+	int		twin = p->twin != NULL;
+	struct bs_tally	t;
 
 	p->nleader = 0;
 	while (i < n) {
-		if (nleader == 0) {
-			j = skip(d, i, n);
-			garbage += j - i;
+		/* Between packets on a KD line a leader is usually next. */
+		if (nleader == 0 && !leader_byte(d[i])) {
+			if (!quiet) {
+				j = skip(d, i, n, NULL);
+				garbage += j - i;
+			} else if ((j = skip(d, i, n, &t)), t.n == 0)
+				garbage += j - i;
+			else {
+				/*
+				 * Break-ins passed, each after the garbage
+				 * before it: only the counters see them.
+				 */
+				if (p->count != NULL) {
+					p->count->garbage += garbage + t.last -
+					    (t.n - 1);
+					p->count->breakins += t.n;
+				}
+				garbage = j - (i + t.last) - 1;
+			}
 			if ((i = j) == n)
 				break;
+		}
+		if (nleader == 0 && leader_at(d + i, n - i)) {
 			/* Packet after packet, four leader bytes at once. */
-			while (leader_at(d + i, n - i)) {
-				garbage = held(p, quiet, twin, garbage);
+			garbage = held(p, quiet, twin, garbage);
+			do {
 				if (n - i < KD_HEADER_SIZE || (len = in_place(p,
 				    quiet, d + i, n - i)) == 0) {
 					b = d[i];
@@ -502,12 +537,11 @@ scan(struct kd_parser *p, const uint8_t *d, size_t n)
 					goto start;
 				}
 				i += len;
-			}
-			if (i == n)
-				break;
+			} while (leader_at(d + i, n - i));
+			continue;
 		}
 		b = d[i++];
-		if (b == LEADER_DATA_BYTE || b == LEADER_CONTROL_BYTE) {
+		if (leader_byte(b)) {
 			if (nleader == 0 || b != leader) {
 				garbage += nleader;
 				leader = b;
@@ -548,6 +582,13 @@ scan(struct kd_parser *p, const uint8_t *d, size_t n)
 	p->nleader = nleader;
 	p->leader = leader;
 	return (n);
+}
+
+/* Built twice: for a parser nobody listens to (plain()), and the rest. */
+static size_t
+scan(struct kd_parser *p, const uint8_t *d, size_t n)
+{
+	return (plain(p) ? scan_(p, d, n, 1) : scan_(p, d, n, 0));
 }
 
 void
@@ -642,7 +683,8 @@ leader_span(unsigned count, uint8_t leader, const uint8_t *d, size_t n)
 	uint32_t	w;
 
 	for (i = 0; i < n; i++) {
-		if (count == 0 && (i = skip(d, i, n)) == n)
+		if (count == 0 && !leader_byte(d[i]) &&
+		    (i = skip(d, i, n, NULL)) == n)
 			break;
 		/* Four leader bytes at once, as in scan(). */
 		if (count == 0 && n - i >= 4 && ((w = le32_get(d + i)) ==

@@ -316,6 +316,45 @@ alike(const struct stream *s)
 	    s->view[VIEW_RAW].start == s->view[VIEW_REP].start));
 }
 
+static struct kd_parser *
+delivered(struct stream *s)
+{
+	return (s->repairing ? &s->repaired : &s->as_read);
+}
+
+/*
+ * Feed both parsers, which stand alike, d as twins.  When nobody listens
+ * to the stream, their packets are not decoded into events: the parser
+ * delivered counts them, and the views learn from the parsers' tally what
+ * got() would have (both readings judged the same packets alike).
+ */
+static void
+feed_alike(struct stream *s, const uint8_t *d, size_t len)
+{
+	struct kd_parser	*a = &s->as_read, *b = &s->repaired;
+	struct stream_view	*v;
+
+	if (s->on_event != NULL) {
+		kd_parser_feed_twin(a, b, d, len);
+		return;
+	}
+	a->cb = b->cb = NULL;
+	kd_parser_count(delivered(s), &s->c.kd);
+	a->judged = 0;
+	kd_parser_feed_twin(a, b, d, len);
+	a->cb = got_raw;
+	b->cb = got_rep;
+	kd_parser_count(delivered(s), NULL);
+	if (a->judged == 0)
+		return;
+	for (v = s->view; v < s->view + 2; v++) {
+		v->done = 1;
+		v->last_start = a->judged == 1 && v->busy ? v->start : NO_START;
+		v->last_ok = a->last_ok;
+		v->busy = 0;
+	}
+}
+
 static size_t
 process_auto(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
 {
@@ -326,8 +365,7 @@ process_auto(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
 		if (alike(s) && (len = bs_copy_until(out + o, in + pos, n - pos,
 		    CR)) != 0) {
 			/* Copied first: in may be where out is. */
-			kd_parser_feed_twin(&s->as_read, &s->repaired,
-			    out + o, len);
+			feed_alike(s, out + o, len);
 			o += len;
 			pos += len;
 			s->c.bytes_in += len;
@@ -361,12 +399,6 @@ process_auto(struct stream *s, const uint8_t *in, size_t n, uint8_t *out)
 		o += settle(s, out + o);
 	}
 	return (o);
-}
-
-static struct kd_parser *
-delivered(struct stream *s)
-{
-	return (s->repairing ? &s->repaired : &s->as_read);
 }
 
 /*

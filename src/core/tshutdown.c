@@ -11,6 +11,7 @@
  * continued from: WinDbg did not expect one then) and only one copy went
  * out, the state change goes once more first.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "le.h"
@@ -42,7 +43,8 @@ tsd_build(uint8_t *out, uint32_t id)
 void
 tsd_init(struct tsd *t)
 {
-	memset(t, 0, sizeof(*t));
+	/* Not the packet buffer: untouched until an exchange writes it. */
+	memset(t, 0, offsetof(struct tsd, out));
 }
 
 static void

@@ -174,12 +174,12 @@ stop_pair(struct relay *r, const char *why)
 }
 
 /*
- * A pair takes six fds or more: its two endpoints, and its loop's epoll,
- * eventfd and signal socketpair.  Pairs the fd limit has no room for are
+ * A pair takes five fds or more: its two endpoints, and its loop's eventfd
+ * and signal pipe.  Pairs the fd limit has no room for are
  * refused in one line naming it, not started to fail one by one (libevent
  * ends the process when a loop finds no fd for itself).
  */
-#define PAIR_FDS	6
+#define PAIR_FDS	5
 #define SPARE_FDS	32	/* control clients, logs, discovery */
 
 /* How many more pairs the fd limit has room for; the limit, the fds open. */

@@ -28,6 +28,7 @@
 #include <event2/event.h>
 
 #include "endpoint_impl.h"
+#include "fdslot.h"
 #include "tty.h"
 
 #define BACKOFF_MIN_MS		100
@@ -84,6 +85,8 @@ endpoint_new(struct event_base *base, const struct ep_spec *spec,
 	ep->down = down;
 	ep->arg = arg;
 	ep->fd = -1;
+	/* Made with the pair's loop: its fd numbered beside the loop's. */
+	ep->slot = fdslot_new();
 	eppath_init(ep);
 	n = strcspn(spec->text, ",");		/* options are noise here */
 	memcpy(ep->label, spec->text, n);
@@ -98,6 +101,8 @@ endpoint_new(struct event_base *base, const struct ep_spec *spec,
 	if (retry_init(&ep->retry, base, BACKOFF_MIN_MS, BACKOFF_MAX_MS,
 	    retry_cb, ep) == -1) {
 		pthread_mutex_destroy(&ep->lock);
+		if (ep->slot != -1)
+			close(ep->slot);
 		free(ep);
 		return NULL;
 	}
@@ -271,6 +276,10 @@ endpoint_reopen(struct endpoint *ep, const char *why, int stable)
 void
 endpoint_attach(struct endpoint *ep, int fd)
 {
+	int	orig = fd;
+
+	if ((fd = fdslot_fill(ep->slot, fd)) != orig && ep->claim.fd == orig)
+		ep->claim.fd = fd;	/* the tty claimed, by its new number */
 	ep->fd = fd;
 	ep->is_tty = isatty(fd);
 	ep->note[0] = '\0';		/* up: a state may be said again */
@@ -286,7 +295,7 @@ static void
 close_fd(struct endpoint *ep)
 {
 	tty_release(&ep->claim);
-	close(ep->fd);
+	ep->slot = fdslot_close(ep->slot, ep->fd);
 	ep->fd = -1;
 	ep->is_tty = 0;
 }
@@ -329,6 +338,8 @@ endpoint_free(struct endpoint *ep)
 	retry_free(&ep->retry);
 	if (ep->fd != -1)
 		close_fd(ep);
+	if (ep->slot != -1)
+		close(ep->slot);
 	pthread_mutex_destroy(&ep->lock);
 	free(ep);
 }

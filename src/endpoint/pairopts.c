@@ -115,6 +115,22 @@ pair_opts_unpack(const struct pair_packed *p, struct pair_opts *o)
 	memcpy(out + at, in, sizeof *o - at);
 }
 
+void
+pair_opts_copy_fresh(struct pair_opts *dst, const struct pair_opts *src)
+{
+	char		*out = (char *)dst;
+	const char	*in = (const char *)src;
+	size_t		 at = 0, i;
+
+	for (i = 0; i < NSTRS; i++) {
+		memcpy(out + at, in + at, strs[i].off - at);
+		at = strs[i].off;
+		memcpy(out + at, in + at, strnlen(in + at, strs[i].size - 1));
+		at += strs[i].size;
+	}
+	memcpy(out + at, in + at, sizeof *dst - at);
+}
+
 const char *
 pair_packed_name(const struct pair_packed *p)
 {

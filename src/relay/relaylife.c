@@ -59,8 +59,9 @@ relay_global_init(void)
 }
 
 /*
- * libevent ends the process when a new loop finds no fd for its epoll,
- * eventfd and signal socketpair: see that four are free first.
+ * libevent ends the process when a new loop finds no fd for its eventfd
+ * and signal pipe: see that four are free first (three, and one for the
+ * endpoints).
  */
 static int
 loop_fds_free(void)
@@ -81,6 +82,28 @@ loop_fds_free(void)
 	close(q[0]);
 	close(q[1]);
 	return 0;
+}
+
+/*
+ * poll(2), not epoll: a pair's loop watches three fds, and an epoll
+ * instance is one fd more a pair, numbered process-wide, which libevent's
+ * fd table (one per loop, sized by the highest fd it watches) pays for in
+ * every loop.  Nor does it cost an epoll_ctl() each time an event is
+ * added or removed.
+ */
+static struct event_base *
+loop_new(void)
+{
+	struct event_config	*cfg;
+	struct event_base	*base;
+
+	if ((cfg = event_config_new()) == NULL)
+		return NULL;
+	event_config_avoid_method(cfg, "epoll");
+	event_config_avoid_method(cfg, "select");
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
 }
 
 void
@@ -111,11 +134,19 @@ relay_new(const struct pair_opts *o, char *err, size_t errlen)
 		    "service)", o->name, strerror(errno));
 		return NULL;
 	}
-	if ((r = calloc(1, sizeof *r)) == NULL)
+	/*
+	 * Fresh pages, not the heap's: what a pair does not use (the other
+	 * parser, unused path buffers, the target-shutdown packet) is never
+	 * touched and takes no memory, a thousand pairs' worth.
+	 */
+	if ((r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
+		r = NULL;
 		goto nomem;
-	r->o = *o;
+	}
+	pair_opts_copy_fresh(&r->o, o);
 	pthread_mutex_init(&r->lock, NULL);
-	if ((r->base = event_base_new()) == NULL)
+	if ((r->base = loop_new()) == NULL)
 		goto nomem;
 	r->stop_ev = event_new(r->base, -1, 0, stop_cb, r);
 	r->report_ev = event_new(r->base, -1, 0, relay_report_cb, r);
@@ -164,8 +195,7 @@ relay_new(const struct pair_opts *o, char *err, size_t errlen)
 			goto nomem;
 	}
 	if (o->target_shutdown && o->validate) {
-		if ((r->tsd = malloc(sizeof *r->tsd)) == NULL)
-			goto nomem;
+		r->tsd = &r->tsd_mem;
 		tsd_init(r->tsd);
 		if ((r->tsd_ev = evtimer_new(r->base, relay_tsd_cb, r)) == NULL)
 			goto nomem;
@@ -283,13 +313,12 @@ relay_free(struct relay *r)
 	free(r->watch);
 	if (r->tsd_ev != NULL)
 		event_free(r->tsd_ev);
-	free(r->tsd);
 	if (r->base != NULL)
 		event_base_free(r->base);
 	pktlog_close(r->pktlog);
 	capture_close(r->capture);
 	pthread_mutex_destroy(&r->lock);
-	free(r);
+	munmap(r, sizeof *r);
 }
 
 int

@@ -355,12 +355,16 @@ START_TEST(parser_counts_its_events)
 	struct kd_counters c[3];
 	struct kt_log	 log[3];
 	uint8_t		*b, g[64];
-	size_t		 n = 0, i, k, glen, len;
+	size_t		 n = 0, i, k, glen, len, pos;
 	uint64_t	 r = 77, seed;
 
 	b = kt_xmalloc(kt_trace.size + (kt_trace.n + 1) * (sizeof(g) + 1));
 	for (i = 0; i < kt_trace.n; i++) {
 		glen = make_garbage(&r, g, sizeof(g));
+		/* Break-ins in the garbage too, some in a row. */
+		for (k = 0; k < glen; k++)
+			if (kt_below(&r, 6) == 0)
+				g[k] = KD_BREAKIN;
 		memcpy(b + n, g, glen);
 		n += glen;
 		if (kt_below(&r, 8) == 0)
@@ -380,14 +384,28 @@ START_TEST(parser_counts_its_events)
 			kd_parser_init(p[k], k == 1 ? NULL : kt_log_cb, &log[k]);
 			if (k > 0)
 				kd_parser_count(p[k], &c[k]);
-			feed_random(p[k], b, n, seed);
-			kd_parser_reset(p[k]);
 		}
+		/* After every piece the same counts, the same held. */
+		for (pos = 0; pos < n; pos += len) {
+			len = 1 + kt_below(&r, kt_below(&r, 2) ? 40 : 5000);
+			if (len > n - pos)
+				len = n - pos;
+			for (k = 0; k < 3; k++)
+				kd_parser_feed(p[k], b + pos, len);
+			KT_CHECK(memcmp(&c[1], &log[0].c, sizeof(c[1])) == 0 &&
+			    memcmp(&c[2], &log[0].c, sizeof(c[2])) == 0 &&
+			    kd_parser_pending(p[1]) == kd_parser_pending(p[0]) &&
+			    kd_parser_left(p[1]) == kd_parser_left(p[0]),
+			    "seed %llu: counts differ at %zu",
+			    (unsigned long long)seed, pos + len);
+		}
+		for (k = 0; k < 3; k++)
+			kd_parser_reset(p[k]);
 		ck_assert_uint_eq(log[1].n, 0);
 		ck_assert_mem_eq(&c[1], &log[0].c, sizeof(c[1]));
 		ck_assert_mem_eq(&c[2], &log[0].c, sizeof(c[2]));
 		ck_assert_mem_eq(&log[2].c, &log[0].c, sizeof(c[2]));
-		ck_assert_uint_gt(c[1].breakins, 0);
+		ck_assert_uint_gt(c[1].breakins, kt_trace.n / 8);
 		ck_assert_uint_gt(c[1].garbage, 0);
 		ck_assert_uint_gt(c[1].bad_checksum + c[1].bad_trailer, 0);
 		ck_assert_uint_gt(c[1].bad_type + c[1].oversize, 0);
@@ -989,34 +1007,41 @@ START_TEST(twin_feed_matches_two)
 END_TEST
 
 /*
- * The resync skip's promise (bytescan.h): before j no 0x62, and no byte of
- * a run of 0x30 or 0x69 that is four long or ends the buffer (it may be
- * or become a leader).
+ * The resync skip's promise (bytescan.h): before j no byte of a run of
+ * 0x30 or 0x69 that is four long or ends the buffer (it may be or become
+ * a leader), and no 0x62 unless counting them (then t counts those).
  */
 static int
-skip_ok(const uint8_t *p, size_t n, size_t j)
+skip_ok(const uint8_t *p, size_t n, size_t j, const struct bs_tally *t)
 {
-	size_t	k, e;
+	size_t	k, e, nc = 0, last = 0;
 
 	for (k = 0; k < j; k = e) {
-		if (p[k] == 0x62)
-			return (0);
-		for (e = k + 1; e < n && p[e] == p[k]; e++)
+		if (p[k] == 0x62) {
+			if (t == NULL)
+				return (0);
+			nc++;
+			last = k;
+		}
+		for (e = k + 1; e < n && p[e] == p[k] && p[k] != 0x62; e++)
 			;
 		if ((p[k] == 0x30 || p[k] == 0x69) && (e - k >= 4 || e == n))
 			return (0);
 	}
-	return (1);
+	return (t == NULL || (t->n == nc && (nc == 0 || t->last == last)));
 }
 
-/* The portable skip's stop: the first 0x62, or 0x30/0x69 doubled or last. */
+/*
+ * The portable skip's stop: 0x30/0x69 doubled or last, or a 0x62 unless
+ * counting them.
+ */
 static size_t
-skip_model(const uint8_t *p, size_t n)
+skip_model(const uint8_t *p, size_t n, int counting)
 {
 	size_t	k;
 
 	for (k = 0; k < n; k++) {
-		if (p[k] == 0x62)
+		if (p[k] == 0x62 && !counting)
 			break;
 		if ((p[k] == 0x30 || p[k] == 0x69) &&
 		    (k + 1 == n || p[k + 1] == p[k]))
@@ -1028,19 +1053,20 @@ skip_model(const uint8_t *p, size_t n)
 /*
  * The parser's scans (bytescan.h), every variant, against byte models:
  * the resync skip over runs of leader bytes and break-ins at every
- * length and alignment up to 200 (the portable one exactly as its model,
- * the SSE2 one keeping the promise, at most a byte before the model's
- * stop), and sums of every length, all-0xff included (the portable one's
- * lanes at their fullest).
+ * length and alignment up to 200, stopping at break-ins or counting them
+ * (the portable one exactly as its model, the SSE2 one keeping the
+ * promise, never before the model's stop), and sums of every length,
+ * all-0xff included (the portable one's lanes at their fullest).
  */
 START_TEST(scans_match_the_model)
 {
 	static uint8_t	buf[8192 + 16];
 	static const uint8_t hits[] = { 0x30, 0x69, 0x62 };
+	struct bs_tally	t;
 	uint64_t	r = 0x5ca9;
 	size_t		n, at, al, i, want, got, run;
 	uint32_t	sum;
-	int		fill, round;
+	int		fill, round, cnt;
 
 	for (al = 0; al < 16; al++)
 	for (n = 0; n <= 200; n++)
@@ -1058,12 +1084,19 @@ START_TEST(scans_match_the_model)
 			if (kt_below(&r, 2))
 				p[kt_below(&r, n)] = hits[kt_below(&r, 3)];
 		}
-		want = skip_model(p, n);
-		KT_CHECK(bs_find_run_p(p, n, 0x30, 0x69, 0x62) == want,
-		    "portable skip: n %zu align %zu", n, al);
-		got = bs_find_run(p, n, 0x30, 0x69, 0x62);
-		KT_CHECK(got <= n && skip_ok(p, n, got) && got + 1 >= want,
-		    "skip: n %zu align %zu: %zu, model %zu", n, al, got, want);
+		for (cnt = 0; cnt < 2; cnt++) {
+			want = skip_model(p, n, cnt);
+			got = bs_find_run_p(p, n, 0x30, 0x69, 0x62,
+			    cnt ? &t : NULL);
+			KT_CHECK(got == want && skip_ok(p, n, got, cnt ? &t :
+			    NULL), "portable skip: n %zu align %zu count %d",
+			    n, al, cnt);
+			got = bs_find_run(p, n, 0x30, 0x69, 0x62,
+			    cnt ? &t : NULL);
+			KT_CHECK(got <= n && got >= want && skip_ok(p, n, got,
+			    cnt ? &t : NULL), "skip: n %zu align %zu count %d: "
+			    "%zu, model %zu", n, al, cnt, got, want);
+		}
 	}
 	for (fill = 0; fill < 2; fill++)
 	for (al = 0; al < 16; al += 5)

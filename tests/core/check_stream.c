@@ -49,7 +49,9 @@ on_switch(void *arg, int repairing)
 /*
  * chunking: 0 single bytes, 1 all at once, else random (seeded).  Buffers
  * alternate between the relay's way (read into buf + 1, out = buf), out ==
- * in while nothing is held, and separate buffers.
+ * in while nothing is held, and separate buffers.  Beside it a stream
+ * nobody listens to (no callbacks: its parsers count packets without
+ * decoding them) is fed alike and must deliver and count the same.
  */
 static void
 run(struct run *r, enum crlf_mode mode, int guess, int validate,
@@ -58,13 +60,18 @@ run(struct run *r, enum crlf_mode mode, int guess, int validate,
 	uint64_t	 rnd = chunking;
 	uint8_t		*buf = kt_xmalloc(n + STREAM_SLACK + 1);
 	uint8_t		*sep = kt_xmalloc(n + STREAM_SLACK + 1);
-	size_t		 pos, chunk, len, before, slack;
+	uint8_t		*qbuf = kt_xmalloc(n + STREAM_SLACK + 1);
+	uint8_t		*qout = kt_xmalloc(2 * n + 2);
+	struct stream	 q;
+	size_t		 pos, chunk, len, before, slack, qlen = 0, k;
 	int		 style;
 
 	memset(r, 0, sizeof(*r));
 	r->out = kt_xmalloc(2 * n + 2);
 	ck_assert_int_eq(stream_init(&r->s, mode, guess, validate, on_event,
 	    on_switch, r), 0);
+	ck_assert_int_eq(stream_init(&q, mode, guess, validate, NULL, NULL,
+	    NULL), 0);
 	for (pos = 0; pos < n; pos += chunk) {
 		if (chunking == 0)
 			chunk = 1;
@@ -104,11 +111,29 @@ run(struct run *r, enum crlf_mode mode, int guess, int validate,
 			r->switch_out = r->outlen;
 		}
 		r->outlen += len;
+		k = stream_slack(&q);
+		memcpy(qbuf + k, in + pos, chunk);
+		k = stream_process(&q, qbuf + k, chunk, qbuf);
+		memcpy(qout + qlen, qbuf, k);
+		qlen += k;
+		KT_CHECK(qlen == r->outlen && memcmp(&q.c, &r->s.c,
+		    sizeof(q.c)) == 0 && stream_pending(&q) ==
+		    stream_pending(&r->s), "unheard stream differs at %zu",
+		    pos + chunk);
 	}
 	/* The end of the input: the relay's quiet timer, then its hold timer. */
 	r->outlen += stream_release(&r->s, r->out + r->outlen);
 	if (stream_holding(&r->s))
 		r->outlen += stream_flush(&r->s, r->out + r->outlen);
+	qlen += stream_release(&q, qout + qlen);
+	if (stream_holding(&q))
+		qlen += stream_flush(&q, qout + qlen);
+	ck_assert_uint_eq(qlen, r->outlen);
+	ck_assert_mem_eq(qout, r->out, qlen);
+	ck_assert_mem_eq(&q.c, &r->s.c, sizeof(q.c));
+	stream_free(&q);
+	free(qbuf);
+	free(qout);
 	ck_assert_int_eq(stream_holding(&r->s), 0);
 	ck_assert_int_eq(stream_held(&r->s), 0);
 	ck_assert_uint_eq(r->s.c.bytes_in, n);

@@ -587,6 +587,10 @@ START_TEST(packed)
 		ck_assert(memcmp(&back, &cf.pairs[i], sizeof back) == 0);
 		ck_assert_uint_lt(malloc_usable_size(p), 1024);
 		free(p);
+		/* Copied into zeroed memory, writing only what is used. */
+		memset(&back, 0, sizeof back);
+		pair_opts_copy_fresh(&back, &cf.pairs[i]);
+		ck_assert(memcmp(&back, &cf.pairs[i], sizeof back) == 0);
 	}
 
 	pair_opts_init(&o);
@@ -600,6 +604,9 @@ START_TEST(packed)
 	pair_opts_unpack(p, &back);
 	ck_assert(memcmp(&back, &o, sizeof back) == 0);
 	free(p);
+	memset(&back, 0, sizeof back);
+	pair_opts_copy_fresh(&back, &o);
+	ck_assert(memcmp(&back, &o, sizeof back) == 0);
 }
 END_TEST
 

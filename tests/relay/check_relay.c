@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,147 @@ START_TEST(test_partial_writes_across_the_wrap)
 }
 END_TEST
 
+/*
+ * A pair's fds are numbered beside its loop's, whenever they open: each
+ * loop's fd table is sized by the highest fd it watches, and a thousand
+ * pairs whose ttys opened after every loop was made paid a table for the
+ * whole process's fds in each.  The number stays the endpoint's while it
+ * is down (reconnected, it is the same) and is given back with the pair;
+ * closing it really closes (the peer sees the end).
+ */
+START_TEST(test_fds_beside_the_loop)
+{
+	struct pair_opts	 o;
+	struct relay		*r;
+	char			 dir[] = "/tmp/kdrelay-slot.XXXXXX";
+	char			 hpath[64], tpath[64], spec[96], err[512] = "";
+	int			 hl, tl, hfd, tfd, later[2 * 16], low, i;
+	int			 hnum, tnum;
+	char			 c;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(hpath, sizeof hpath, "%s/h.sock", dir);
+	snprintf(tpath, sizeof tpath, "%s/t.sock", dir);
+	hl = listen_at(hpath);
+	tl = listen_at(tpath);
+	pair_opts_init(&o);
+	snprintf(spec, sizeof spec, "unix:%s", hpath);
+	ck_assert_msg(ep_spec_parse(spec, &o.side[SIDE_HOST], err,
+	    sizeof err) == 0, "%s", err);
+	snprintf(spec, sizeof spec, "unix:%s", tpath);
+	ck_assert_msg(ep_spec_parse(spec, &o.side[SIDE_TARGET], err,
+	    sizeof err) == 0, "%s", err);
+
+	log_init("check_relay", LOG_LVL_WARN, 0);
+	relay_global_init();
+	r = relay_new(&o, err, sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	/* Other pairs' loops, made before this pair's sockets connect. */
+	low = INT32_MAX;
+	for (i = 0; i < 16; i++) {
+		ck_assert_int_eq(pipe2(later + 2 * i, O_CLOEXEC), 0);
+		low = later[2 * i] < low ? later[2 * i] : low;
+	}
+	ck_assert_msg(relay_start(r, err, sizeof err) == 0, "%s", err);
+	hfd = accept4(hl, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(hfd, 0);
+	tfd = accept4(tl, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(tfd, 0);
+	wait_up(r);
+	hnum = relay_fd_to(hpath);
+	tnum = relay_fd_to(tpath);
+	ck_assert_msg(hnum < low && tnum < low, "the pair's fds %d and %d "
+	    "opened above fds made after it (from %d)", hnum, tnum, low);
+
+	/* The host side lost and back: the same number, nobody else's. */
+	close(hfd);
+	hfd = accept4(hl, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(hfd, 0);
+	wait_up(r);
+	ck_assert_int_eq(relay_fd_to(hpath), hnum);
+
+	relay_free(r);
+	/* Closed: the peers see the end, and the numbers are free again. */
+	ck_assert_int_eq(read(hfd, &c, 1), 0);
+	ck_assert_int_eq(read(tfd, &c, 1), 0);
+	ck_assert_int_eq(fcntl(hnum, F_GETFD), -1);
+	ck_assert_int_eq(fcntl(tnum, F_GETFD), -1);
+	for (i = 0; i < 2 * 16; i++)
+		close(later[i]);
+	close(hfd);
+	close(tfd);
+	close(hl);
+	close(tl);
+	unlink(hpath);
+	unlink(tpath);
+	rmdir(dir);
+}
+END_TEST
+
+static int
+open_fds(void)
+{
+	int	fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) != -1;
+	return n;
+}
+
+/*
+ * A pair up takes five fds: its two endpoints', and its loop's signal
+ * pipe and eventfd (poll(2), no epoll instance: one fd a pair less is a
+ * smaller fd table in every loop).
+ */
+START_TEST(test_five_fds_a_pair)
+{
+	struct pair_opts	 o;
+	struct relay		*a, *r;
+	char			 dir[] = "/tmp/kdrelay-five.XXXXXX";
+	char			 hpath[64], tpath[64], spec[96], err[512] = "";
+	int			 hl, tl, hfd, tfd, n0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(hpath, sizeof hpath, "%s/h.sock", dir);
+	snprintf(tpath, sizeof tpath, "%s/t.sock", dir);
+	hl = listen_at(hpath);
+	tl = listen_at(tpath);
+	pair_opts_init(&o);
+	snprintf(spec, sizeof spec, "unix:%s", hpath);
+	ck_assert_msg(ep_spec_parse(spec, &o.side[SIDE_HOST], err,
+	    sizeof err) == 0, "%s", err);
+	snprintf(spec, sizeof spec, "unix:%s", tpath);
+	ck_assert_msg(ep_spec_parse(spec, &o.side[SIDE_TARGET], err,
+	    sizeof err) == 0, "%s", err);
+	log_init("check_relay", LOG_LVL_WARN, 0);
+	relay_global_init();
+	/* The process's own (libevent's, kdrelayd's) made by a first pair. */
+	a = relay_new(&o, err, sizeof err);
+	ck_assert_msg(a != NULL, "%s", err);
+
+	n0 = open_fds();
+	r = relay_new(&o, err, sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	ck_assert_msg(relay_start(r, err, sizeof err) == 0, "%s", err);
+	hfd = accept4(hl, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(hfd, 0);
+	tfd = accept4(tl, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(tfd, 0);
+	wait_up(r);
+	ck_assert_int_eq(open_fds() - n0 - 2, 5);
+
+	relay_free(r);
+	relay_free(a);
+	close(hfd);
+	close(tfd);
+	close(hl);
+	close(tl);
+	unlink(hpath);
+	unlink(tpath);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *
 relay_suite(void)
 {
@@ -291,9 +433,11 @@ relay_suite(void)
 	TCase	*tc = tcase_create("fds");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	/* 0 to 2 free: libevent would exit; 3: its loop would be NULL. */
+	/* 0 to 2 free: libevent would exit; 3: none for the endpoints. */
 	tcase_add_loop_test(tc, test_no_fds_for_the_loop, 0, 4);
 	tcase_add_test(tc, test_enough_fds);
+	tcase_add_test(tc, test_fds_beside_the_loop);
+	tcase_add_test(tc, test_five_fds_a_pair);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("wrap");
