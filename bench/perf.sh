@@ -139,9 +139,9 @@ if [ -s "$D/scale1k.csv" ]; then
 	echo
 	echo "Target: under 128 MiB RSS, slowest pair within 2x the median, no byte wrong."
 	echo
-	echo "| build | pairs | start-up s | idle: context switches | aggregate MB/s | pair median / slowest | RSS MiB (HWM) | threads | fds | bad bytes |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
-	awk -F, 'NR > 1 { printf "| %s | %d | %s | %s | %.1f | %.2f | %.1f (%.1f) | %d | %d | %d |\n", $1 == "kdrelayd" ? "now" : $1, $2, $16 == "" ? "-" : $16, $17 == "" || $17 < 0 ? "-" : $17, $4, $8, $9 / 1024, $10 / 1024, $12, $13, $15 }' "$D/scale1k.csv"
+	echo "| build | pairs | start-up s | idle: context switches | aggregate MB/s | pair median / slowest | RSS MiB (HWM) | RSS MiB connected, nothing sent | threads | fds | bad bytes | load |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	awk -F, 'NR > 1 { printf "| %s | %d | %s | %s | %.1f | %.2f | %.1f (%.1f) | %s | %d | %d | %d | %s |\n", $1 == "kdrelayd" ? "now" : $1, $2, $16 == "" ? "-" : $16, $17 == "" || $17 < 0 ? "-" : $17, $4, $8, $9 / 1024, $10 / 1024, $18 == "" || $18 < 0 ? "-" : sprintf("%.1f", $18 / 1024), $12, $13, $15, $19 == "" ? "-" : $19 }' "$D/scale1k.csv"
 	echo
-	echo "Start-up: from kdrelayd's start to its last endpoint connected. Idle: its threads' context switches over the idle time (BENCH_IDLE_SEC), every pair connected and silent, before the streaming."
+	echo "Start-up: from kdrelayd's start to its last endpoint connected. Idle: its threads' context switches over the idle time (BENCH_IDLE_SEC), every pair connected and silent, before the streaming; RSS connected, nothing sent: at that idle time's end (no ring holds a byte yet: what a loaded machine's stalls do not change). Load: the 1-minute load average after the row."
 fi

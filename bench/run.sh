@@ -34,6 +34,7 @@
 #   BENCH_CPU_REPS [9]          cpu: repetitions (alternating)
 #   BENCH_IR_SIZE [64M]         cpu: bytes through each relay under callgrind
 #   BENCH_PAIRS_BIG [1024]      scale1k: pairs in one daemon
+#   BENCH_SCALE1K_REPS [1]      scale1k: repetitions (alternating with before)
 #   BENCH_BEFORE []             a source tree of an earlier kdrelayd, built
 #                               (make all): ipb, cpu and scale1k run it too,
 #                               as "before", in the same run
@@ -69,6 +70,7 @@ CPU_REPS=${BENCH_CPU_REPS:-9}
 IR_SIZE=${BENCH_IR_SIZE:-64M}
 RELAY_WRAP=""
 PAIRS_BIG=${BENCH_PAIRS_BIG:-1024}
+SCALE1K_REPS=${BENCH_SCALE1K_REPS:-1}
 BEFORE=${BENCH_BEFORE:-}
 WSIZE=${BENCH_WATCH_SIZE:-64M}
 ONLY=${BENCH_ONLY:-ipb tput cpu latency session idle scale scale1k reconn auto watch kvm}
@@ -547,8 +549,11 @@ run_scale() {
 
 run_scale1k() {
 	f=$OUT/scale1k.csv
-	echo "contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors,setup_s,idle_switches" >"$f"
+	echo "contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors,setup_s,idle_switches,rss_quiet_kib,load" >"$f"
 	cs=kdrelayd; [ -n "$BEFORE" ] && cs="kdrelayd before"
+	rep=0
+	while [ $rep -lt "$SCALE1K_REPS" ]; do
+	rep=$((rep + 1))
 	for c in $cs; do
 		d=$BUILD; [ $c = before ] && d=$BEFORE/build
 		out=$("$BUILD/bench/scale" -c -r -p "$PAIRS_BIG" -R 900 -w 5 -t "$SCALE_SEC" \
@@ -558,11 +563,13 @@ run_scale1k() {
 		row=$c
 		for k in pairs sec agg_mbps pair_min_mbps pair_median_mbps \
 		    pair_max_mbps median_over_min rss_kib hwm_kib pss_kib \
-		    threads fds cpu_pct errors setup_s quiet_switches; do
+		    threads fds cpu_pct errors setup_s quiet_switches \
+		    rss_quiet_kib; do
 			row="$row,$(kv $k "$out")"
 		done
-		echo "$row" >>"$f"
+		echo "$row,$(load1)" >>"$f"
 		say "scale1k $c: $out"
+	done
 	done
 }
 

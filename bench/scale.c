@@ -24,7 +24,9 @@
  * setup_s is the time from starting kdrelayd to its last endpoint
  * connected; with -q QUIET, quiet_switches counts its threads' context
  * switches in QUIET seconds with every pair connected and nothing sent
- * yet (-1 if not asked).  If the relay dies, how (exit code, signal) is
+ * yet, and rss_quiet_kib its VmRSS at their end (-1 if not asked): the
+ * memory the pairs take before any ring holds a byte, which a loaded
+ * machine's stalls do not change.  If the relay dies, how (exit code, signal) is
  * said.
  */
 #include <sys/epoll.h>
@@ -355,7 +357,7 @@ main(int argc, char **argv)
 	int64_t			 t_start, t1, t2 = 0, now, t_spawn;
 	long			 warm = 2, dur = 10, ticks1 = 0, ticks2;
 	long			 rss, hwm, pss, thr, fds, rss_idle = -1;
-	long			 idle = 0, quiet_sw = -1;
+	long			 idle = 0, quiet_sw = -1, rss_quiet = -1;
 	int			 quiet = 0;
 	double			 setup;
 	int			 pairs = 256, ch, ep, i, n, corrupt = 0;
@@ -437,8 +439,10 @@ main(int argc, char **argv)
 		fcntl(errp[0], F_SETFL, O_NONBLOCK);
 		await_relay(errp[0], nlines);
 		t_start = now_ns();
-		if (quiet > 0)
+		if (quiet > 0) {
 			quiet_sw = quiet_switches(errp[0], quiet);
+			rss_quiet = status_sum("status", "VmRSS");
+		}
 	} else {
 		for (i = 0; i < pairs; i++) {
 			char	*av[] = { argv[0], "-b", "65536", a, b, NULL };
@@ -552,7 +556,7 @@ main(int argc, char **argv)
 		    "pair_max_mbps=%.3f median_over_min=%.2f rss_kib=%ld "
 		    "hwm_kib=%ld pss_kib=%ld threads=%ld fds=%ld "
 		    "cpu_pct=%.1f errors=%d setup_s=%.1f rss_idle_kib=%ld "
-		    "quiet_switches=%ld\n",
+		    "quiet_switches=%ld rss_quiet_kib=%ld\n",
 		    mode, pairs, sec,
 		    sum / sec / 1e6, v[0] / sec / 1e6,
 		    pct(v, (size_t)pairs, 50) / sec / 1e6,
@@ -560,7 +564,7 @@ main(int argc, char **argv)
 		    v[0] > 0 ? (double)pct(v, (size_t)pairs, 50) / v[0] :
 		    999.0, rss, hwm, pss, thr, fds,
 		    (double)(ticks2 - ticks1) / sysconf(_SC_CLK_TCK) / sec *
-		    100, bad, setup, rss_idle, quiet_sw);
+		    100, bad, setup, rss_idle, quiet_sw, rss_quiet);
 		free(v);
 	}
 	return bad != 0;

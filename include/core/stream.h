@@ -70,7 +70,8 @@ struct stream {
 	struct kd_parser	 repaired;	/* bytes after repair */
 	int			 decided;	/* auto: a packet has decided */
 	struct stream_view	 view[2];	/* as_read, repaired */
-	stream_event_cb		 on_event;
+	stream_event_cb		 on_event;	/* NULL while not listened to */
+	stream_event_cb		 listener;	/* as stream_init() got it */
 	stream_switch_cb	 on_switch;
 	void			*arg;
 	struct stream_counters	 c;
@@ -86,6 +87,13 @@ struct stream {
 int	stream_init(struct stream *, enum crlf_mode mode, int guess,
 	    int validate, stream_event_cb, stream_switch_cb, void *arg);
 void	stream_free(struct stream *);
+/*
+ * Whether the event callback is called (from stream_init(): when one was
+ * given).  Off, packets are counted without being decoded into events,
+ * which costs about half: a relay with nobody to tell (no packet log,
+ * watcher, capture) turns it off.
+ */
+void	stream_listen(struct stream *, int on);
 
 /*
  * Auto mode, while no packet has decided: the repair state to start from

@@ -142,7 +142,7 @@ stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
 	s->repairing = mode == CRLF_ON;
 	stream_guess(s, guess);
 	s->validate = validate;
-	s->on_event = on_event;
+	s->on_event = s->listener = on_event;
 	s->on_switch = on_switch;
 	s->arg = arg;
 	crlf_init(&s->crlf);
@@ -167,6 +167,16 @@ stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
 		s->probe->len = 0;
 	}
 	return (0);
+}
+
+void
+stream_listen(struct stream *s, int on)
+{
+	s->on_event = on ? s->listener : NULL;
+	if (!is_auto(s)) {
+		s->as_read.cb = s->on_event;
+		s->repaired.cb = s->on_event;
+	}
 }
 
 void

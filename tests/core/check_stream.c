@@ -959,6 +959,67 @@ START_TEST(lossless_random_sessions)
 }
 END_TEST
 
+/*
+ * Listening turned off and on between reads (stream_listen): no event
+ * while off, the events while on are the listened stream's of those
+ * reads, the bytes and counters the same throughout.
+ */
+static void
+count_event(void *arg, const struct kd_event *ev)
+{
+	(void)ev;
+	(*(size_t *)arg)++;
+}
+
+START_TEST(listen_off_and_on)
+{
+	static const enum crlf_mode modes[] = { CRLF_OFF, CRLF_ON, CRLF_AUTO };
+	struct stream	 s[2];
+	uint8_t		*orig, *bad, *buf[2];
+	size_t		 n, npkt, m, pos, len, o[2], ev[2] = { 0, 0 }, before[2];
+	size_t		 heard = 0;
+	uint64_t	 r = 11 + _i;
+	int		 k, on = 1;
+
+	orig = kt_direction(&kt_trace, KDTRACE_TARGET, &n, &npkt);
+	bad = kt_xmalloc(2 * n);
+	m = crlf_corrupt(orig, n, bad);
+	for (k = 0; k < 2; k++) {
+		buf[k] = kt_xmalloc(m + STREAM_SLACK);
+		ck_assert_int_eq(stream_init(&s[k], modes[_i % 3], _i / 3, 1,
+		    count_event, NULL, &ev[k]), 0);
+	}
+	for (pos = 0; pos < m; pos += len) {
+		len = 1 + kt_below(&r, 3000);
+		if (len > m - pos)
+			len = m - pos;
+		if (kt_below(&r, 3) == 0)
+			stream_listen(&s[1], on = !on);
+		for (k = 0; k < 2; k++) {
+			before[k] = ev[k];
+			memcpy(buf[k] + stream_slack(&s[k]), bad + pos, len);
+			o[k] = stream_process(&s[k], buf[k] +
+			    stream_slack(&s[k]), len, buf[k]);
+		}
+		ck_assert_uint_eq(o[0], o[1]);
+		ck_assert_mem_eq(buf[0], buf[1], o[0]);
+		ck_assert_mem_eq(&s[0].c, &s[1].c, sizeof(s[0].c));
+		ck_assert_uint_eq(ev[1] - before[1], on ? ev[0] - before[0] : 0);
+		if (on)
+			heard += ev[1] - before[1];
+	}
+	ck_assert_uint_gt(heard, 0);
+	ck_assert_uint_lt(heard, ev[0]);
+	ck_assert_uint_gt(s[1].c.kd.data + s[1].c.kd.control, npkt / 2);
+	for (k = 0; k < 2; k++) {
+		stream_free(&s[k]);
+		free(buf[k]);
+	}
+	free(bad);
+	free(orig);
+}
+END_TEST
+
 START_TEST(reset_keeps_counters)
 {
 	struct run	r;
@@ -1009,6 +1070,7 @@ session_cases(TCase *tc)
 	tcase_add_loop_test(tc, off_and_on_exact, 0, 6);
 	tcase_add_loop_test(tc, corrupted_bytecount, 0, 6);
 	tcase_add_loop_test(tc, auto_chunking_independent, 0, 2);
+	tcase_add_loop_test(tc, listen_off_and_on, 0, 6);
 }
 
 static Suite *
