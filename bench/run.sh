@@ -287,18 +287,18 @@ cpu_of() {
 }
 
 # What the relay asks of the kernel, counted by perf's tracepoints where
-# perf can (root, linux-perf): reads, writes, waits (epoll_wait, select),
+# perf can (root, linux-perf): reads, writes, waits (epoll_wait, poll, select),
 # work items queued (a pty's flip buffer, per write and per read that makes
 # room) and context switches.  Counting costs a syscall-heavy contender
 # more, so it has a pass of its own (rep 0), left out of the CPU medians.
-PERF_EV=syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_pselect6,syscalls:sys_enter_select,syscalls:sys_enter_recvfrom,workqueue:workqueue_queue_work,context-switches
+PERF_EV=syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_poll,syscalls:sys_enter_ppoll,syscalls:sys_enter_pselect6,syscalls:sys_enter_select,syscalls:sys_enter_recvfrom,workqueue:workqueue_queue_work,context-switches
 perf_ok() { perf stat -x, -e "$PERF_EV" -o /dev/null true 2>/dev/null; }
 # perf_counts FILE: "reads,writes,waits,other_syscalls,queued_work,ctxsw"
 perf_counts() {
 	awk -F, '/^[0-9]/ { v[$3] = $1 }
 	END { printf "%d,%d,%d,%d,%d,%d", v["syscalls:sys_enter_read"],
 	    v["syscalls:sys_enter_write"] + v["syscalls:sys_enter_writev"],
-	    v["syscalls:sys_enter_epoll_wait"] + v["syscalls:sys_enter_pselect6"] + v["syscalls:sys_enter_select"],
+	    v["syscalls:sys_enter_epoll_wait"] + v["syscalls:sys_enter_poll"] + v["syscalls:sys_enter_ppoll"] + v["syscalls:sys_enter_pselect6"] + v["syscalls:sys_enter_select"],
 	    v["syscalls:sys_enter_recvfrom"], v["workqueue:workqueue_queue_work"],
 	    v["context-switches"] }' "$1"
 }
