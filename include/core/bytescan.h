@@ -4,7 +4,7 @@
  * Each comes twice: a portable one (eight bytes at a time in a 64-bit
  * word) and, where the compiler targets it, an SSE2 one (x86_64's
  * baseline, 64 bytes at a time); the unsuffixed name is the best one
- * built.  bs_sum has a third, AVX2 (128 bytes a step), taken at run time
+ * built.  bs_sum and bs_find_run have a third, AVX2, taken at run time
  * when the CPU has it (bs_avx2).  Header only and static inline, so that
  * every variant stays compiled everywhere and tests/core/check_kdcom.c
  * holds each to the byte-at-a-time model; full blocks only, nothing is
@@ -20,8 +20,8 @@
  *					there, not stopped at (the
  *					portable one stops at the first
  *					a or b followed by the same byte
- *					or last, the SSE2 one may pass a
- *					run of two or three)
+ *					or last, the SSE2 and AVX2 ones
+ *					may pass a run of two or three)
  *	bs_sum(p, n)			the bytes' sum, modulo 2^32
  *
  * bs_copy_until's out may trail in (out <= in) or be in: every block is
@@ -303,15 +303,36 @@ bs_block(const uint8_t *p, __m128i aa, __m128i bb, __m128i cc, __m128i *e,
 	    _mm_or_si128(bs_pairs(v, aa, bb), *e);
 }
 
-/* bs_find_run_sse2, built twice: counting (t) or stopping at c. */
+/*
+ * Where the skip stops in the w bytes at p + i, given their stops and
+ * c's (bits; c's when counting them in t, which gets those before it):
+ * i + w when not there.
+ */
+static inline size_t
+bs_stop_in(const uint8_t *p, size_t i, size_t w, uint64_t ms, uint64_t mc,
+    uint8_t c, struct bs_tally *t)
+{
+	size_t	j = i + w;
+
+	if (ms != 0)
+		j = bs_run_start(p, i + (size_t)__builtin_ctzll(ms), c);
+	if (mc != 0)
+		bs_tally_add(t, i, mc, j);
+	return j;
+}
+
+/*
+ * bs_find_run_sse2 from i (a multiple of 16; t counted up to there),
+ * built twice: counting (t) or stopping at c.
+ */
 static inline __attribute__((always_inline)) size_t
-bs_find_run_sse2_(const uint8_t *p, size_t n, uint8_t a, uint8_t b,
+bs_find_run_sse2_(const uint8_t *p, size_t n, size_t i, uint8_t a, uint8_t b,
     uint8_t c, struct bs_tally *t)
 {
 	const __m128i	aa = _mm_set1_epi8((char)a), bb = _mm_set1_epi8((char)b),
 			cc = _mm_set1_epi8((char)c);
 	__m128i		w, x, y, z, ew, ex, ey, ez;
-	size_t		i = 0, j;
+	size_t		j;
 	uint64_t	mc, ms;
 
 	for (; n - i >= 64; i += 64) {
@@ -323,27 +344,16 @@ bs_find_run_sse2_(const uint8_t *p, size_t n, uint8_t a, uint8_t b,
 		    x), _mm_or_si128(y, z)));
 		mc = t != NULL ? (unsigned)_mm_movemask_epi8(_mm_or_si128(
 		    _mm_or_si128(ew, ex), _mm_or_si128(ey, ez))) : 0;
-		if ((ms | mc) == 0)
-			continue;
-		j = i + 64;
-		if (ms != 0)
-			j = bs_run_start(p, i + (size_t)__builtin_ctzll(
-			    bs_mask4(w, x, y, z)), c);
-		if (mc != 0)
-			bs_tally_add(t, i, bs_mask4(ew, ex, ey, ez), j);
-		if (j < i + 64)
+		if ((ms | mc) != 0 && (j = bs_stop_in(p, i, 64,
+		    ms ? bs_mask4(w, x, y, z) : 0,
+		    mc ? bs_mask4(ew, ex, ey, ez) : 0, c, t)) < i + 64)
 			return j;
 	}
 	for (; n - i >= 16; i += 16) {
 		w = bs_block(p + i, aa, bb, cc, &ew, t != NULL);
 		ms = (unsigned)_mm_movemask_epi8(w);
 		mc = t != NULL ? (unsigned)_mm_movemask_epi8(ew) : 0;
-		j = i + 16;
-		if (ms != 0)
-			j = bs_run_start(p, i + (size_t)__builtin_ctzll(ms), c);
-		if (mc != 0)
-			bs_tally_add(t, i, mc, j);
-		if (j < i + 16)
+		if ((j = bs_stop_in(p, i, 16, ms, mc, c, t)) < i + 16)
 			return j;
 	}
 	/* A run may begin on the blocks' last byte and go on. */
@@ -362,9 +372,9 @@ bs_find_run_sse2(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c,
     struct bs_tally *t)
 {
 	if (t == NULL)
-		return bs_find_run_sse2_(p, n, a, b, c, NULL);
+		return bs_find_run_sse2_(p, n, 0, a, b, c, NULL);
 	t->n = 0;
-	return bs_find_run_sse2_(p, n, a, b, c, t);
+	return bs_find_run_sse2_(p, n, 0, a, b, c, t);
 }
 
 static inline uint32_t
@@ -433,7 +443,68 @@ bs_sum_avx2(const uint8_t *p, size_t n)
 	s = _mm_add_epi64(s, _mm_unpackhi_epi64(s, s));
 	return (uint32_t)_mm_cvtsi128_si32(s) + bs_sum_sse2(p + i, n - i);
 }
+
+/* bs_runs for 32 bytes: the stops, and the c's apart when counting. */
+static inline BS_TARGET_AVX2 uint64_t
+bs_runs32(const uint8_t *p, __m256i aa, __m256i bb, __m256i cc, uint64_t *mc,
+    int counting)
+{
+	__m256i	v = _mm256_loadu_si256((const __m256i *)p);
+	__m256i	e = _mm256_cmpeq_epi8(v, cc);
+	__m256i	s = _mm256_or_si256(_mm256_cmpeq_epi16(v, aa),
+		    _mm256_cmpeq_epi16(v, bb));
+
+	if (counting)
+		*mc = (uint32_t)_mm256_movemask_epi8(e);
+	else
+		s = _mm256_or_si256(s, e);
+	return (uint32_t)_mm256_movemask_epi8(s);
+}
+
+/* bs_find_run_sse2's loop 64 bytes a step in two ymm; the rest its. */
+static inline __attribute__((always_inline)) BS_TARGET_AVX2 size_t
+bs_find_run_avx2_(const uint8_t *p, size_t n, uint8_t a, uint8_t b,
+    uint8_t c, struct bs_tally *t)
+{
+	const __m256i	aa = _mm256_set1_epi8((char)a),
+			bb = _mm256_set1_epi8((char)b),
+			cc = _mm256_set1_epi8((char)c);
+	size_t		i = 0, j;
+	uint64_t	ms, mc = 0, mc2 = 0;
+
+	for (; n - i >= 64; i += 64) {
+		ms = bs_runs32(p + i, aa, bb, cc, &mc, t != NULL) |
+		    bs_runs32(p + i + 32, aa, bb, cc, &mc2, t != NULL) << 32;
+		mc |= mc2 << 32;
+		if ((ms | mc) != 0 && (j = bs_stop_in(p, i, 64, ms, mc, c,
+		    t)) < i + 64)
+			return j;
+	}
+	return bs_find_run_sse2_(p, n, i, a, b, c, t);
+}
+
+static inline BS_TARGET_AVX2 size_t
+bs_find_run_avx2(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c,
+    struct bs_tally *t)
+{
+	if (t == NULL)
+		return bs_find_run_avx2_(p, n, a, b, c, NULL);
+	t->n = 0;
+	return bs_find_run_avx2_(p, n, a, b, c, t);
+}
 #endif
+
+/* Below 256 bytes the AVX2 one saves too little to be worth the check. */
+static inline size_t
+bs_find_run(const uint8_t *p, size_t n, uint8_t a, uint8_t b, uint8_t c,
+    struct bs_tally *t)
+{
+#ifdef BS_AVX2
+	if (n >= 256 && bs_avx2())
+		return bs_find_run_avx2(p, n, a, b, c, t);
+#endif
+	return bs_find_run_sse2(p, n, a, b, c, t);
+}
 
 /* Below 128 bytes the call to the AVX2 one costs what it saves. */
 static inline uint32_t
@@ -447,7 +518,6 @@ bs_sum(const uint8_t *p, size_t n)
 }
 
 #define bs_copy_until	bs_copy_until_sse2
-#define bs_find_run	bs_find_run_sse2
 #else
 #define bs_copy_until	bs_copy_until_p
 #define bs_find_run	bs_find_run_p

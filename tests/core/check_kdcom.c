@@ -1091,11 +1091,18 @@ START_TEST(scans_match_the_model)
 			KT_CHECK(got == want && skip_ok(p, n, got, cnt ? &t :
 			    NULL), "portable skip: n %zu align %zu count %d",
 			    n, al, cnt);
-			got = bs_find_run(p, n, 0x30, 0x69, 0x62,
+			got = bs_find_run_sse2(p, n, 0x30, 0x69, 0x62,
 			    cnt ? &t : NULL);
 			KT_CHECK(got <= n && got >= want && skip_ok(p, n, got,
 			    cnt ? &t : NULL), "skip: n %zu align %zu count %d: "
 			    "%zu, model %zu", n, al, cnt, got, want);
+			if (!bs_avx2())
+				continue;
+			got = bs_find_run_avx2(p, n, 0x30, 0x69, 0x62,
+			    cnt ? &t : NULL);
+			KT_CHECK(got <= n && got >= want && skip_ok(p, n, got,
+			    cnt ? &t : NULL), "AVX2 skip: n %zu align %zu count "
+			    "%d: %zu, model %zu", n, al, cnt, got, want);
 		}
 	}
 	for (fill = 0; fill < 2; fill++)
