@@ -24,7 +24,7 @@ deb       @build libvirt-dev dpkg-dev debhelper lintian fakeroot blhc git
 asan      @check clang llvm
 valgrind  @build check valgrind
 fuzz      @build clang llvm
-bench     @build socat procps binutils qemu-system-x86 linux-perf
+bench     @build socat procps binutils qemu-system-x86 linux-perf valgrind
 ci        @check @asan @valgrind @fuzz @bench
 '
 # Installed without their recommends: the KVM tests' QEMU and libvirtd (no
