@@ -3,8 +3,8 @@
  * counting instructions per byte under callgrind (deterministic, unlike
  * wall-clock figures on a shared machine).
  *
- *	corebench [-c] [-m repair|validate|auto|plain] [-s SIZE] [-k CHUNK]
- *	    [-f TRACE] dump|session|garbage
+ *	corebench [-c] [-m repair|validate|auto|plain] [-l none|nop|target|
+ *	    debugger] [-s SIZE] [-k CHUNK] [-f TRACE] dump|session|garbage
  *
  * Inputs, SIZE bytes (default 4M) before corruption:
  *   dump     a memory dump as the target sends it: per request an ACK,
@@ -17,6 +17,11 @@
  * Modes: repair (crlf=on, no validation), validate (crlf=on, validation
  * on: what the relay runs on a corrupting line), auto (crlf=auto with
  * validation), plain (crlf=off, validation on).
+ * Listeners (-l): none (default: packets counted, not decoded), nop (an
+ * event listener that does nothing), target or debugger (what kdrelayd's
+ * listener does by default, on the target's or the debugger's side: the
+ * target-shutdown watch, tsd_from_target() or tsd_from_debugger(), as
+ * relay_stream_event() calls them with no packet log, watcher or capture).
  *
  * The input is handed over in CHUNK-byte reads (default 4096) the way the
  * relay does it: each read lands stream_slack() bytes past the buffer's
@@ -33,6 +38,7 @@
 #include "bench.h"
 #include "kdtrace.h"
 #include "stream.h"
+#include "tshutdown.h"
 
 /* Also builds against a core from before lossless detection (ipb.sh). */
 #ifndef STREAM_SLACK
@@ -47,7 +53,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: corebench [-c] [-m repair|validate|auto|plain] "
-	    "[-s size] [-k chunk] [-f trace] dump|session|garbage\n");
+	    "[-l none|nop|target|debugger] [-s size] [-k chunk] [-f trace] "
+	    "dump|session|garbage\n");
 	exit(64);
 }
 
@@ -166,6 +173,30 @@ make_session(uint8_t *out, size_t size, const char *path)
 	return o;
 }
 
+static void
+on_nop(void *arg, const struct kd_event *ev)
+{
+	(void)arg;
+	(void)ev;
+}
+
+/* relay_stream_event() with only the target-shutdown watch on. */
+static void
+on_target(void *arg, const struct kd_event *ev)
+{
+	if (ev->kind == KD_EV_PACKET)
+		tsd_from_target(arg, ev->pkt);
+}
+
+static void
+on_debugger(void *arg, const struct kd_event *ev)
+{
+	struct tsd	*t = arg;
+
+	if (ev->kind == KD_EV_PACKET)
+		tsd_from_debugger(t, ev->pkt, 0);
+}
+
 /*
  * The measured part: one read's bytes, processed in place.  Not inlined,
  * nor cloned (a constant slack, against an old core, made GCC specialise
@@ -186,6 +217,8 @@ int
 main(int argc, char **argv)
 {
 	struct stream	 st;
+	struct tsd	 tsd;
+	stream_event_cb	 on = NULL;
 	const char	*mode = "validate", *trace = NULL, *input;
 	enum crlf_mode	 cm = CRLF_ON;
 	uint64_t	 size = 4 << 20, chunk = 4096, s = 0x6a7;
@@ -193,10 +226,20 @@ main(int argc, char **argv)
 	size_t		 n, pos, len, slack, out = 0;
 	int		 ch, corrupt = 0, validate = 1;
 
-	while ((ch = getopt(argc, argv, "cm:s:k:f:")) != -1) {
+	while ((ch = getopt(argc, argv, "cl:m:s:k:f:")) != -1) {
 		switch (ch) {
 		case 'c': corrupt = 1; break;
 		case 'm': mode = optarg; break;
+		case 'l':
+			if (strcmp(optarg, "nop") == 0)
+				on = on_nop;
+			else if (strcmp(optarg, "target") == 0)
+				on = on_target;
+			else if (strcmp(optarg, "debugger") == 0)
+				on = on_debugger;
+			else if (strcmp(optarg, "none") != 0)
+				usage();
+			break;
 		case 's': size = parse_size(optarg); break;
 		case 'k': chunk = parse_size(optarg); break;
 		case 'f': trace = optarg; break;
@@ -232,7 +275,8 @@ main(int argc, char **argv)
 	}
 
 	buf = xmalloc(chunk + STREAM_SLACK);
-	if (stream_init(&st, cm, 1, validate, NULL, NULL, NULL) != 0) {
+	tsd_init(&tsd);
+	if (stream_init(&st, cm, 1, validate, on, NULL, &tsd) != 0) {
 		fprintf(stderr, "corebench: out of memory\n");
 		return 1;
 	}

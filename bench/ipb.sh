@@ -6,7 +6,9 @@
 # Appends one row per input (dump, session when TRACE is readable,
 # garbage), corruption (clean, corrupting line) and mode (repair: CRLF
 # repair alone; validate: repair and validation, as the relay runs on a
-# corrupting line; auto: detection with both readings validated) to CSV:
+# corrupting line; auto: detection with both readings validated;
+# listened: validate with the listener kdrelayd passes by default, the
+# target-shutdown watch on the target's side, corebench -l target) to CSV:
 #   build,input,corrupt,mode,bytes,instructions,ipb
 # Environment: BENCH_IPB_SIZE [4M] bytes per input, BENCH_IPB_CHUNK [4096]
 # bytes per read.
@@ -27,10 +29,17 @@ else
 fi
 for input in $inputs; do
 	for c in 0 1; do
-		for mode in repair validate auto; do
+		for mode in repair validate auto listened; do
 			cflag=""; [ $c = 1 ] && cflag=-c
+			m=$mode lflag=""
+			if [ $mode = listened ]; then
+				# An older corebench has no listener: no row.
+				"$BIN" -l target -s 1M garbage >/dev/null 2>&1 ||
+				    continue
+				m=validate lflag="-l target"
+			fi
 			out=$(valgrind --tool=callgrind --toggle-collect=process \
-			    --callgrind-out-file="$T/cg" "$BIN" $cflag -m $mode \
+			    --callgrind-out-file="$T/cg" "$BIN" $cflag -m $m $lflag \
 			    -s "$SIZE" -k "$CHUNK" ${TRACE:+-f "$TRACE"} $input \
 			    2>"$T/err") || { cat "$T/err" >&2; exit 1; }
 			bytes=$(printf '%s\n' "$out" | tr ' ' '\n' | sed -n 's/^bytes=//p')

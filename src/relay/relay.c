@@ -149,7 +149,9 @@ relay_stream_event(void *arg, const struct kd_event *ev)
 		if (d->idx == SIDE_TARGET)
 			tsd_from_target(r->tsd, ev->pkt);
 		else
-			tsd_from_debugger(r->tsd, ev->pkt, relay_now_ms());
+			/* The clock only for an exchange: idle, it is unused. */
+			tsd_from_debugger(r->tsd, ev->pkt,
+			    tsd_active(r->tsd) ? relay_now_ms() : 0);
 	}
 }
 
