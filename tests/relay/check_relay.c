@@ -133,6 +133,47 @@ listen_at(const char *path)
 	return fd;
 }
 
+/*
+ * Two unix listeners in a fresh directory, and o's sides pointed at them
+ * (crlf=... appended when given): the relay connects, the test accepts.
+ */
+struct socks {
+	char	dir[64], hpath[80], tpath[80];
+	int	hl, tl;
+};
+
+static void
+socks_open(struct socks *k, struct pair_opts *o, const char *hcrlf,
+    const char *tcrlf)
+{
+	char	spec[128], err[512] = "";
+
+	snprintf(k->dir, sizeof k->dir, "/tmp/kdrelay-relay.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(k->dir));
+	snprintf(k->hpath, sizeof k->hpath, "%s/h.sock", k->dir);
+	snprintf(k->tpath, sizeof k->tpath, "%s/t.sock", k->dir);
+	k->hl = listen_at(k->hpath);
+	k->tl = listen_at(k->tpath);
+	snprintf(spec, sizeof spec, "unix:%s%s%s", k->hpath,
+	    hcrlf != NULL ? ",crlf=" : "", hcrlf != NULL ? hcrlf : "");
+	ck_assert_msg(ep_spec_parse(spec, &o->side[SIDE_HOST], err,
+	    sizeof err) == 0, "%s", err);
+	snprintf(spec, sizeof spec, "unix:%s%s%s", k->tpath,
+	    tcrlf != NULL ? ",crlf=" : "", tcrlf != NULL ? tcrlf : "");
+	ck_assert_msg(ep_spec_parse(spec, &o->side[SIDE_TARGET], err,
+	    sizeof err) == 0, "%s", err);
+}
+
+static void
+socks_close(struct socks *k)
+{
+	close(k->hl);
+	close(k->tl);
+	unlink(k->hpath);
+	unlink(k->tpath);
+	rmdir(k->dir);
+}
+
 /* The relay's end of the connection to path: the fd whose peer it is. */
 static int
 relay_fd_to(const char *path)
@@ -174,12 +215,12 @@ START_TEST(test_partial_writes_across_the_wrap)
 	struct pair_opts	 o;
 	struct relay		*r;
 	struct pollfd		 pfd[2];
-	char			 dir[] = "/tmp/kdrelay-wrap.XXXXXX";
-	char			 hpath[64], tpath[64], spec[96], err[512] = "";
+	struct socks		 k;
+	char			 err[512] = "";
 	uint8_t			*want, *sent, buf[1024];
 	size_t			 nsent, off = 0, got = 0;
 	uint64_t		 seed = 0x5eed0000u + (uint64_t)_i;
-	int			 hl, tl, hfd, tfd, rfd, one = 1, i;
+	int			 hfd, tfd, rfd, one = 1, i;
 	ssize_t			 n;
 
 	want = kt_xmalloc(WRAP_BYTES);
@@ -205,36 +246,24 @@ START_TEST(test_partial_writes_across_the_wrap)
 		nsent = WRAP_BYTES;
 	}
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(hpath, sizeof hpath, "%s/h.sock", dir);
-	snprintf(tpath, sizeof tpath, "%s/t.sock", dir);
-	hl = listen_at(hpath);
-	tl = listen_at(tpath);
 	pair_opts_init(&o);
 	o.target_shutdown = 0;	/* nothing but the host's bytes to the target */
-	snprintf(spec, sizeof spec, "unix:%s,crlf=%s", hpath, _i ? "on" : "off");
-	ck_assert_msg(ep_spec_parse(spec, &o.side[SIDE_HOST], err,
-	    sizeof err) == 0, "%s", err);
-	snprintf(spec, sizeof spec, "unix:%s,crlf=off", tpath);
-	ck_assert_msg(ep_spec_parse(spec, &o.side[SIDE_TARGET], err,
-	    sizeof err) == 0, "%s", err);
+	socks_open(&k, &o, _i ? "on" : "off", "off");
 
 	log_init("check_relay", LOG_LVL_WARN, 0);
 	relay_global_init();
 	r = relay_new(&o, err, sizeof err);
 	ck_assert_msg(r != NULL, "%s", err);
 	ck_assert_msg(relay_start(r, err, sizeof err) == 0, "%s", err);
-	hfd = accept4(hl, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	hfd = accept4(k.hl, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	ck_assert_int_ge(hfd, 0);
-	tfd = accept4(tl, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	tfd = accept4(k.tl, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	ck_assert_int_ge(tfd, 0);
 	/* Connected: a failing case leaves nothing behind. */
-	unlink(hpath);
-	unlink(tpath);
-	rmdir(dir);
+	socks_close(&k);
 	wait_up(r);
 	/* The kernel's least (a few KiB): a writev rarely goes in whole. */
-	rfd = relay_fd_to(tpath);
+	rfd = relay_fd_to(k.tpath);
 	ck_assert_int_eq(setsockopt(rfd, SOL_SOCKET, SO_SNDBUF, &one,
 	    sizeof one), 0);
 
@@ -278,8 +307,6 @@ START_TEST(test_partial_writes_across_the_wrap)
 	relay_free(r);
 	close(hfd);
 	close(tfd);
-	close(hl);
-	close(tl);
 	free(want);
 	free(sent);
 }
@@ -297,24 +324,14 @@ START_TEST(test_fds_beside_the_loop)
 {
 	struct pair_opts	 o;
 	struct relay		*r;
-	char			 dir[] = "/tmp/kdrelay-slot.XXXXXX";
-	char			 hpath[64], tpath[64], spec[96], err[512] = "";
-	int			 hl, tl, hfd, tfd, later[2 * 16], low, i;
+	struct socks		 k;
+	char			 err[512] = "";
+	int			 hfd, tfd, later[2 * 16], low, i;
 	int			 hnum, tnum;
 	char			 c;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(hpath, sizeof hpath, "%s/h.sock", dir);
-	snprintf(tpath, sizeof tpath, "%s/t.sock", dir);
-	hl = listen_at(hpath);
-	tl = listen_at(tpath);
 	pair_opts_init(&o);
-	snprintf(spec, sizeof spec, "unix:%s", hpath);
-	ck_assert_msg(ep_spec_parse(spec, &o.side[SIDE_HOST], err,
-	    sizeof err) == 0, "%s", err);
-	snprintf(spec, sizeof spec, "unix:%s", tpath);
-	ck_assert_msg(ep_spec_parse(spec, &o.side[SIDE_TARGET], err,
-	    sizeof err) == 0, "%s", err);
+	socks_open(&k, &o, NULL, NULL);
 
 	log_init("check_relay", LOG_LVL_WARN, 0);
 	relay_global_init();
@@ -327,22 +344,22 @@ START_TEST(test_fds_beside_the_loop)
 		low = later[2 * i] < low ? later[2 * i] : low;
 	}
 	ck_assert_msg(relay_start(r, err, sizeof err) == 0, "%s", err);
-	hfd = accept4(hl, NULL, NULL, SOCK_CLOEXEC);
+	hfd = accept4(k.hl, NULL, NULL, SOCK_CLOEXEC);
 	ck_assert_int_ge(hfd, 0);
-	tfd = accept4(tl, NULL, NULL, SOCK_CLOEXEC);
+	tfd = accept4(k.tl, NULL, NULL, SOCK_CLOEXEC);
 	ck_assert_int_ge(tfd, 0);
 	wait_up(r);
-	hnum = relay_fd_to(hpath);
-	tnum = relay_fd_to(tpath);
+	hnum = relay_fd_to(k.hpath);
+	tnum = relay_fd_to(k.tpath);
 	ck_assert_msg(hnum < low && tnum < low, "the pair's fds %d and %d "
 	    "opened above fds made after it (from %d)", hnum, tnum, low);
 
 	/* The host side lost and back: the same number, nobody else's. */
 	close(hfd);
-	hfd = accept4(hl, NULL, NULL, SOCK_CLOEXEC);
+	hfd = accept4(k.hl, NULL, NULL, SOCK_CLOEXEC);
 	ck_assert_int_ge(hfd, 0);
 	wait_up(r);
-	ck_assert_int_eq(relay_fd_to(hpath), hnum);
+	ck_assert_int_eq(relay_fd_to(k.hpath), hnum);
 
 	relay_free(r);
 	/* Closed: the peers see the end, and the numbers are free again. */
@@ -354,11 +371,7 @@ START_TEST(test_fds_beside_the_loop)
 		close(later[i]);
 	close(hfd);
 	close(tfd);
-	close(hl);
-	close(tl);
-	unlink(hpath);
-	unlink(tpath);
-	rmdir(dir);
+	socks_close(&k);
 }
 END_TEST
 
@@ -381,22 +394,12 @@ START_TEST(test_five_fds_a_pair)
 {
 	struct pair_opts	 o;
 	struct relay		*a, *r;
-	char			 dir[] = "/tmp/kdrelay-five.XXXXXX";
-	char			 hpath[64], tpath[64], spec[96], err[512] = "";
-	int			 hl, tl, hfd, tfd, n0;
+	struct socks		 k;
+	char			 err[512] = "";
+	int			 hfd, tfd, n0;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(hpath, sizeof hpath, "%s/h.sock", dir);
-	snprintf(tpath, sizeof tpath, "%s/t.sock", dir);
-	hl = listen_at(hpath);
-	tl = listen_at(tpath);
 	pair_opts_init(&o);
-	snprintf(spec, sizeof spec, "unix:%s", hpath);
-	ck_assert_msg(ep_spec_parse(spec, &o.side[SIDE_HOST], err,
-	    sizeof err) == 0, "%s", err);
-	snprintf(spec, sizeof spec, "unix:%s", tpath);
-	ck_assert_msg(ep_spec_parse(spec, &o.side[SIDE_TARGET], err,
-	    sizeof err) == 0, "%s", err);
+	socks_open(&k, &o, NULL, NULL);
 	log_init("check_relay", LOG_LVL_WARN, 0);
 	relay_global_init();
 	/* The process's own (libevent's, kdrelayd's) made by a first pair. */
@@ -407,9 +410,9 @@ START_TEST(test_five_fds_a_pair)
 	r = relay_new(&o, err, sizeof err);
 	ck_assert_msg(r != NULL, "%s", err);
 	ck_assert_msg(relay_start(r, err, sizeof err) == 0, "%s", err);
-	hfd = accept4(hl, NULL, NULL, SOCK_CLOEXEC);
+	hfd = accept4(k.hl, NULL, NULL, SOCK_CLOEXEC);
 	ck_assert_int_ge(hfd, 0);
-	tfd = accept4(tl, NULL, NULL, SOCK_CLOEXEC);
+	tfd = accept4(k.tl, NULL, NULL, SOCK_CLOEXEC);
 	ck_assert_int_ge(tfd, 0);
 	wait_up(r);
 	ck_assert_int_eq(open_fds() - n0 - 2, 5);
@@ -418,11 +421,7 @@ START_TEST(test_five_fds_a_pair)
 	relay_free(a);
 	close(hfd);
 	close(tfd);
-	close(hl);
-	close(tl);
-	unlink(hpath);
-	unlink(tpath);
-	rmdir(dir);
+	socks_close(&k);
 }
 END_TEST
 
