@@ -109,6 +109,7 @@ void	relay_stuck_cb(evutil_socket_t, short, void *);
 struct kd_event;
 void	relay_stream_event(void *, const struct kd_event *);
 void	relay_stream_switch(void *, int);
+void	relay_listen(struct relay *);
 
 /* relayreq.c */
 void	relay_req_cb(evutil_socket_t, short, void *);

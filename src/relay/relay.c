@@ -114,6 +114,20 @@ wants_lines(const struct relay *r)
 	return r->pktlog != NULL || r->nwatch > 0;
 }
 
+/*
+ * Decode packets into events only for someone: a packet log, a watcher, a
+ * capture or the target-shutdown watch.  Unheard, the parser only counts
+ * them, at about half the cost.  Called whenever one of those changes.
+ */
+void
+relay_listen(struct relay *r)
+{
+	int	i, on = wants_lines(r) || r->capture != NULL || r->tsd != NULL;
+
+	for (i = 0; i < 2; i++)
+		stream_listen(&r->dir[i].st, on);
+}
+
 void
 relay_note(struct relay *r, const char *fmt, ...)
 {

@@ -240,6 +240,7 @@ relay_start(struct relay *r, char *err, size_t errlen)
 	if (r->o.capture[0] != '\0' &&
 	    (r->capture = capture_open(r->o.capture, why, sizeof why)) == NULL)
 		return cantcreate(r, "capture", why, err, errlen);
+	relay_listen(r);
 	for (i = 0; i < 2; i++) {
 		if (endpoint_start(r->side[i].ep, err, errlen) != 0)
 			return EXIT_UNAVAIL;

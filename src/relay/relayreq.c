@@ -169,6 +169,7 @@ req_run(struct relay *r, struct relay_req *q)
 		req_watch(r, q, 0);
 		break;
 	}
+	relay_listen(r);
 }
 
 static struct relay_req *
