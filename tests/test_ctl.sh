@@ -10,6 +10,7 @@
 #  reopen and SIGUSR2 after logrotate's move; exit
 #  codes 64, 65, 69; completion offers the pair names.
 . "$TESTS/lib/common.sh"
+. "$TESTS/lib/framing.sh"
 need socat python3 timeout
 CTL=$BUILD/kdrelayctl
 [ -x "$CTL" ] || fail "$CTL missing"
@@ -17,7 +18,6 @@ ctl() { "$CTL" -s "$T/control" "$@"; }
 
 "$BUILD/kdgen" -s 7 -n 20 -o "$T/s.kdtrace" || fail kdgen
 "$BUILD/helpers/kdstat" "$T/s.kdtrace" >"$T/s.kv" || fail kdstat
-kvget() { sed -n "s/^$2=//p" "$1"; }
 
 for v in h1 t1 h2 t2; do vm $v; done
 cat >"$T/kd.conf" <<EOF
@@ -41,15 +41,7 @@ wait_for -S "$T/control" || fail "no control socket"
     fail "control socket mode $(stat -c %a "$T/control")"
 
 # session PAIR: kdreplay on both VMs of a pair, through the relay.
-session() {
-	timeout 30 "$BUILD/kdreplay" --as target "$T/s.kdtrace" \
-	    "$T/t$1.guest" >"$T/$1.t.out" 2>&1 &
-	_tp=$!
-	timeout 30 "$BUILD/kdreplay" --as debugger "$T/s.kdtrace" \
-	    "$T/h$1.guest" >"$T/$1.d.out" 2>&1 || {
-		cat "$T/$1.d.out" >&2; fail "$1: the debugger side failed"; }
-	wait $_tp || { cat "$T/$1.t.out" >&2; fail "$1: the target side failed"; }
-}
+session() { play "s$1" "$T/s.kdtrace" "$T/h$1.guest" "$T/t$1.guest"; }
 
 # --- watch: two watchers, then a session; the same lines as the log ---
 for w in w1 w2; do
@@ -125,7 +117,7 @@ for f in $(sed -n 's/^kdrelay_\([a-z_]*\){.*/\1/p' "$T/metrics" | sort -u); do
 	[ "$(grep -c "^# TYPE kdrelay_$f " "$T/metrics")" = 1 ] ||
 	    fail "metrics: kdrelay_$f has no single TYPE line"
 done
-want=$(kvget "$T/s.kv" T.data)
+want=$(kv "$T/s.kv" T.data)
 grep -qx "kdrelay_data_total{pair=\"p2\",dir=\"target->host\"} $want" \
     "$T/metrics" || fail "metrics: p2 target->host data is not $want"
 grep -qx 'kdrelay_side_up{pair="p1",side="host"} 1' "$T/metrics" ||

@@ -8,6 +8,7 @@
 #  c) captured: the capture is the session, byte for byte;
 #  d) nobody again: the counters still add up (three sessions in all).
 . "$TESTS/lib/common.sh"
+. "$TESTS/lib/framing.sh"
 need socat python3 timeout
 CTL=$BUILD/kdrelayctl
 [ -x "$CTL" ] || fail "$CTL missing"
@@ -15,7 +16,6 @@ ctl() { "$CTL" -s "$T/control" "$@"; }
 
 "$BUILD/kdgen" -s 11 -n 20 -o "$T/s.kdtrace" || fail kdgen
 "$BUILD/helpers/kdstat" "$T/s.kdtrace" >"$T/s.kv" || fail kdstat
-kv() { sed -n "s/^$1=//p" "$T/s.kv"; }
 vm h; vm t
 cat >"$T/kd.conf" <<EOF
 [global]
@@ -31,18 +31,10 @@ for s in p/host p/target; do
 done
 wait_for -S "$T/control" || fail "no control socket"
 
-session() {
-	timeout 30 "$BUILD/kdreplay" --as target "$T/s.kdtrace" \
-	    "$T/t.guest" >"$T/t.out" 2>&1 &
-	_tp=$!
-	timeout 30 "$BUILD/kdreplay" --as debugger "$T/s.kdtrace" \
-	    "$T/h.guest" >"$T/d.out" 2>&1 || {
-		cat "$T/d.out" >&2; fail "the debugger side failed"; }
-	wait $_tp || { cat "$T/t.out" >&2; fail "the target side failed"; }
-}
+session() { play s "$T/s.kdtrace" "$T/h.guest" "$T/t.guest"; }
 
-# counters N: the relay's counters are N times the session's.
-counters() {
+# stats_are N: the relay's counters are N times the session's.
+stats_are() {
 	ctl --json stats p >"$T/stats.json" || fail "stats"
 	python3 - "$1" "$T/stats.json" "$T/s.kv" <<'EOF' || fail "counters after $1 sessions"
 import json, sys
@@ -56,7 +48,7 @@ EOF
 }
 
 session
-counters 1
+stats_are 1
 note "ok: a session nobody listens to is counted"
 
 "$CTL" -s "$T/control" watch p >"$T/w.out" 2>"$T/w.err" &
@@ -66,13 +58,14 @@ ctl capture p "$T/cap.kdtrace" >"$T/out" || fail "capture: $(cat "$T/out")"
 session
 ctl capture p --stop >"$T/out" || fail "capture --stop: $(cat "$T/out")"
 cmp "$T/s.kdtrace" "$T/cap.kdtrace" || fail "the capture is not the session"
-n=$(( $(kv D.data) + $(kv D.control) + $(kv T.data) + $(kv T.control) ))
+n=$(( $(kv "$T/s.kv" D.data) + $(kv "$T/s.kv" D.control) +
+    $(kv "$T/s.kv" T.data) + $(kv "$T/s.kv" T.control) ))
 wait_until 10 sh -c "[ \$(grep -c . '$T/w.out') -ge $n ]" ||
     fail "the watcher got $(grep -c . "$T/w.out") lines for $n packets"
 kill -INT $w; wait $w || fail "watch: exit $?"
-counters 2
+stats_are 2
 note "ok: watched and captured: $n packets, $(grep -c . "$T/w.out") lines, the capture is the session"
 
 session
-counters 3
+stats_are 3
 note "ok: nobody listening again: counted"

@@ -15,6 +15,9 @@
 #                              and $T/NAME.d.kv (sent received bsent
 #                              brecv resends_sent resends_received
 #                              retransmits duplicates)
+#   play NAME TRACE HOSTEP TARGETEP [t:OPT|d:OPT]...
+#                              replay, and fail (with that side's
+#                              output) unless both sides finished
 #   relay_kv FILE NAME DIR     the last counters line of direction DIR
 #                              (host->target or target->host) in the
 #                              relay log FILE as key=value lines in
@@ -82,6 +85,12 @@ replay() {
 	RC_T=$?
 	_replay_kv "$T/$_n.t.out" "$T/$_n.t.kv"
 	_replay_kv "$T/$_n.d.out" "$T/$_n.d.kv"
+}
+
+play() {
+	replay "$@"
+	[ "$RC_D" = 0 ] || { cat "$T/$1.d.out" >&2; fail "$1: the debugger side failed"; }
+	[ "$RC_T" = 0 ] || { cat "$T/$1.t.out" >&2; fail "$1: the target side failed"; }
 }
 
 relay_kv() {
