@@ -366,6 +366,10 @@ in_place(struct kd_parser *p, int quiet, const uint8_t *b, size_t n)
 	size_t		need = KD_HEADER_SIZE;
 	enum kd_verdict	v;
 
+	/*
+	 * head_verdict() spelled out: through its -1 the listened path
+	 * measured 3% more instructions (callgrind, the WinDbg session).
+	 */
 	if (!type_fits(type, control))
 		v = KD_BAD_TYPE;
 	else if (control)
@@ -680,17 +684,15 @@ static size_t
 leader_span(unsigned count, uint8_t leader, const uint8_t *d, size_t n)
 {
 	size_t		i;
-	uint32_t	w;
 
 	for (i = 0; i < n; i++) {
 		if (count == 0 && !leader_byte(d[i]) &&
 		    (i = skip(d, i, n, NULL)) == n)
 			break;
 		/* Four leader bytes at once, as in scan(). */
-		if (count == 0 && n - i >= 4 && ((w = le32_get(d + i)) ==
-		    KD_LEADER_DATA || w == KD_LEADER_CONTROL))
+		if (count == 0 && leader_at(d + i, n - i))
 			return (i + 4);
-		if (d[i] != LEADER_DATA_BYTE && d[i] != LEADER_CONTROL_BYTE) {
+		if (!leader_byte(d[i])) {
 			count = 0;
 			continue;
 		}
