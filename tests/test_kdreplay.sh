@@ -187,8 +187,13 @@ rc=$?
 [ $rc = 69 ] || fail "unix-listen over a file: exit $rc, not 69"
 [ "$(cat "$T/file.sock")" = data ] || fail "unix-listen touched a file"
 msock=$T/mode.sock
-(umask 0; exec timeout 20 "$rep" --as target --timeout 2000 --retries 1 \
-    "$T/small.kdtrace" "unix-listen:$msock" >/dev/null 2>"$T/mode.err") &
+# --foreground: the kill below goes to kdreplay alone.  timeout otherwise
+# sends its process group a SIGTERM and a SIGCONT too, which can catch
+# LeakSanitizer's tracer (an ASan build's exit) stopping the process: a CI
+# rehearsal saw kdreplay spin in it until the runner's limit.
+(umask 0; exec timeout --foreground 20 "$rep" --as target --timeout 2000 \
+    --retries 1 "$T/small.kdtrace" "unix-listen:$msock" >/dev/null \
+    2>"$T/mode.err") &
 mp=$!
 wait_for "$msock"
 mode=$(stat -c %a "$msock")
