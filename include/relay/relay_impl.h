@@ -63,6 +63,7 @@ struct relay {
 	struct event_base	*base;
 	pthread_t		 thread;
 	int			 started;
+	uintptr_t		 stack_lo;	/* its thread's stack, or 0 */
 	struct event		*stop_ev;
 	struct event		*report_ev;
 	_Atomic int		 report_asked;	/* SIGUSR1: answer even -q */
@@ -85,7 +86,6 @@ struct relay {
 	struct event		*req_ev;
 	struct relay_req	*reqs, **reqs_tail;
 	struct tsd		 tsd_mem;	/* tsd points here when on */
-	uintptr_t		 stack_lo;	/* its thread's stack, or 0 */
 };
 
 /* "host->target", "target->host", by the side bytes come from. */

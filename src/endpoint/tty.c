@@ -197,21 +197,26 @@ lock_dir(void)
 /*
  * The lock file for the device fd, malloc'd (NULL: none): LCK..NAME,
  * NAME its path under /dev with '/' as '_' (LCK..ttyS0, LCK..pts_3),
- * whatever symlink named it.  Its buffers are the heap's: this runs in a
- * pair's thread, whose stack is meant to stay within two pages.
+ * whatever symlink named it.  A device's path is short: a PATH_MAX buffer
+ * only for a longer one, on the heap (this runs in a pair's thread, whose
+ * stack is meant to stay within two pages).
  */
 static char *
 lock_name(int fd)
 {
-	char		 self[64], *dev, *p, *out = NULL;
+	char		 self[64], small[128], *dev = small, *p, *out = NULL;
 	const char	*dir = lock_dir();
-	size_t		 dl = strlen(dir), nl;
+	size_t		 dl = strlen(dir), nl, size = sizeof small;
 	ssize_t		 n;
 
-	if ((dev = malloc(PATH_MAX)) == NULL)
-		return NULL;
 	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-	if ((n = readlink(self, dev, PATH_MAX - 1)) <= 0)
+	while ((n = readlink(self, dev, size - 1)) == (ssize_t)size - 1 &&
+	    dev == small) {
+		size = PATH_MAX;
+		if ((dev = malloc(size)) == NULL)
+			return NULL;
+	}
+	if (n <= 0)
 		goto done;
 	dev[n] = '\0';
 	p = strncmp(dev, "/dev/", 5) == 0 ? dev + 5 : strrchr(dev, '/') + 1;
@@ -226,7 +231,8 @@ lock_name(int fd)
 			*p = '_';
 	}
 done:
-	free(dev);
+	if (dev != small)
+		free(dev);
 	return out;
 }
 

@@ -138,49 +138,31 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
-static void __attribute__((format(printf, 4, 0)))
-emit_in(char *buf, size_t size, enum log_level level, const char *fmt,
-    va_list ap)
+static void __attribute__((format(printf, 2, 0)))
+emit(enum log_level level, const char *fmt, va_list ap)
 {
-	char	ts[64] = "";
+	char	buf[LOG_LINE_MAX], ts[64] = "";
 	int	n, m;
 
 	if (log_syslog) {
-		vsnprintf(buf, size, fmt, ap);
+		vsnprintf(buf, sizeof buf, fmt, ap);
 		syslog(log_prios[level], "%s", buf);
 		return;
 	}
 	if (log_stamp && log_timestamp(ts, sizeof ts - 1) > 0)
 		strcat(ts, " ");
-	n = snprintf(buf, size, "%s%s: %s: ", ts, log_ident,
+	n = snprintf(buf, sizeof buf, "%s%s: %s: ", ts, log_ident,
 	    log_names[level]);
-	if (n < 0 || (size_t)n >= size)
+	if (n < 0 || (size_t)n >= sizeof buf)
 		return;
-	m = vsnprintf(buf + n, size - n, fmt, ap);
+	m = vsnprintf(buf + n, sizeof buf - n, fmt, ap);
 	if (m < 0)
 		return;
 	n += m;
-	if ((size_t)n >= size - 1)
-		n = size - 2;			/* truncated: keep the newline */
+	if ((size_t)n >= sizeof buf - 1)
+		n = sizeof buf - 2;		/* truncated: keep the newline */
 	buf[n++] = '\n';
 	(void)!write(STDERR_FILENO, buf, n);
-}
-
-/*
- * The line is built on the heap: pair threads log, and their stacks are
- * meant to stay within two pages.  Short of memory, it is cut short.
- */
-static void __attribute__((format(printf, 2, 0)))
-emit(enum log_level level, const char *fmt, va_list ap)
-{
-	char	small[160], *buf = malloc(LOG_LINE_MAX);
-
-	if (buf == NULL) {
-		emit_in(small, sizeof small, level, fmt, ap);
-		return;
-	}
-	emit_in(buf, LOG_LINE_MAX, level, fmt, ap);
-	free(buf);
 }
 
 void
