@@ -63,10 +63,13 @@ void	tsd_init(struct tsd *);
 void	tsd_target_up(struct tsd *);
 /* The debugger side went away: any exchange ends. */
 void	tsd_host_down(struct tsd *);
-/* A packet from the target, valid or not (only valid ones are used). */
-void	tsd_from_target(struct tsd *, const struct kd_packet *);
+/*
+ * A packet from the target, valid or not (only valid ones are used), in
+ * brief (kdcom.h: all this needs, without decoding an event).
+ */
+void	tsd_from_target(struct tsd *, const struct kd_brief *);
 /* A packet from the debugger: tracked, and answered during an exchange. */
-void	tsd_from_debugger(struct tsd *, const struct kd_packet *,
+void	tsd_from_debugger(struct tsd *, const struct kd_brief *,
 	    uint64_t now);
 /*
  * The target is gone and the debugger is there: begin, if the target sent

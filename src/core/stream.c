@@ -64,10 +64,15 @@ static void
 got_one(void *arg, const struct kd_event *ev)
 {
 	struct stream	*s = arg;
+	struct kd_brief	 b;
 
 	kd_counters_add(&s->c.kd, ev);
 	if (s->on_event != NULL)
 		s->on_event(s->arg, ev);
+	if (s->on_brief != NULL && ev->kind == KD_EV_PACKET) {
+		kd_brief_of(ev->pkt, &b);
+		s->on_brief(s->arg, &b);
+	}
 }
 
 /* Auto mode: either reading's event, noted for the judging. */
@@ -176,6 +181,17 @@ stream_listen(struct stream *s, int on)
 	if (!is_auto(s)) {
 		s->as_read.cb = s->on_event;
 		s->repaired.cb = s->on_event;
+	}
+}
+
+void
+stream_brief(struct stream *s, stream_brief_cb cb)
+{
+	s->on_brief = cb;
+	if (!is_auto(s)) {
+		/* Straight from the parser, as its events are. */
+		kd_parser_brief(&s->as_read, cb, s->arg);
+		kd_parser_brief(&s->repaired, cb, s->arg);
 	}
 }
 
@@ -334,9 +350,10 @@ delivered(struct stream *s)
 
 /*
  * Feed both parsers, which stand alike, d as twins.  When nobody listens
- * to the stream, their packets are not decoded into events: the parser
- * delivered counts them, and the views learn from the parsers' tally what
- * got() would have (both readings judged the same packets alike).
+ * to the stream's events, their packets are not decoded into events: the
+ * parser delivered counts them and tells the brief listener, and the
+ * views learn from the parsers' tally what got() would have (both
+ * readings judged the same packets alike).
  */
 static void
 feed_alike(struct stream *s, const uint8_t *d, size_t len)
@@ -350,11 +367,13 @@ feed_alike(struct stream *s, const uint8_t *d, size_t len)
 	}
 	a->cb = b->cb = NULL;
 	kd_parser_count(delivered(s), &s->c.kd);
+	kd_parser_brief(delivered(s), s->on_brief, s->arg);
 	a->judged = 0;
 	kd_parser_feed_twin(a, b, d, len);
 	a->cb = got_raw;
 	b->cb = got_rep;
 	kd_parser_count(delivered(s), NULL);
+	kd_parser_brief(delivered(s), NULL, NULL);
 	if (a->judged == 0)
 		return;
 	for (v = s->view; v < s->view + 2; v++) {
