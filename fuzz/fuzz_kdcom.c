@@ -24,6 +24,12 @@
  *  6. A parser that counts for itself (kd_parser_count), with no
  *     callback (nothing decoded) or with one, cut as in 3, ends with the
  *     counters kd_counters_add() makes of the events of 1.
+ *  7. The light listener (kd_parser_brief) hears of the packets of 1, in
+ *     order, with their verdicts and bytes: alone (nothing decoded), on
+ *     twins fed at once (kd_parser_feed_twin), and beside the event
+ *     callback, where each brief follows its event and says what its
+ *     packet says (kd_brief_of, and the id, ByteCount and API number read
+ *     from its bytes).
  */
 #include <string.h>
 
@@ -248,6 +254,84 @@ check_counters(const struct log *l, struct kd_counters *out)
 		*out = c;
 }
 
+/* Property 7: a brief, logged as the packet event it stands for. */
+static void
+on_brief(void *arg, const struct kd_brief *b)
+{
+	struct kd_packet	pkt;
+	struct kd_event		ev;
+
+	CHECK(b->rawlen >= KD_HEADER_SIZE && b->type == le16_get(b->raw + 4) &&
+	    b->control == (b->raw[0] == 0x69), "brief type %u control %d",
+	    b->type, b->control);
+	memset(&pkt, 0, sizeof pkt);
+	pkt.verdict = b->verdict;
+	pkt.raw = b->raw;
+	pkt.rawlen = b->rawlen;
+	ev.kind = KD_EV_PACKET;
+	ev.len = 0;
+	ev.pkt = &pkt;
+	log_add(arg, &ev);
+}
+
+/* The packets of a, and b's (briefs) alike. */
+static int
+same_packets(const struct log *a, const struct log *b)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < a->n; i++) {
+		if (a->r[i].kind != KD_EV_PACKET)
+			continue;
+		if (k == b->n || b->r[k].len != a->r[i].len ||
+		    b->r[k].verdict != a->r[i].verdict ||
+		    memcmp(a->bytes + a->r[i].raw, b->bytes + b->r[k].raw,
+		    a->r[i].len) != 0)
+			return 0;
+		k++;
+	}
+	return k == b->n;
+}
+
+/* An event, then its brief, from one parser. */
+struct both {
+	struct log		l;
+	struct kd_packet	pkt;
+	int			owed;
+};
+
+static void
+both_event(void *arg, const struct kd_event *ev)
+{
+	struct both	*x = arg;
+
+	CHECK(!x->owed, "an event before the last one's brief");
+	log_add(&x->l, ev);
+	if (ev->kind == KD_EV_PACKET) {
+		x->pkt = *ev->pkt;
+		x->owed = 1;
+	}
+}
+
+static void
+both_brief(void *arg, const struct kd_brief *b)
+{
+	struct both	*x = arg;
+	struct kd_brief	 w;
+	uint32_t	 api;
+	int		 has = kd_brief_api(b, &api);
+
+	CHECK(x->owed, "a brief with no event");
+	kd_brief_of(&x->pkt, &w);
+	CHECK(b->verdict == w.verdict && b->type == w.type &&
+	    b->control == w.control && b->raw == w.raw &&
+	    b->rawlen == w.rawlen, "brief is not its event's packet's");
+	CHECK(kd_raw_id(b->raw) == x->pkt.id &&
+	    kd_raw_len(b->raw) == x->pkt.len && has == x->pkt.has_api &&
+	    api == x->pkt.api, "id, ByteCount or API differ");
+	x->owed = 0;
+}
+
 static void
 check_state(const struct kd_parser *p)
 {
@@ -356,6 +440,50 @@ LLVMFuzzerTestOneInput(const uint8_t *x, size_t n)
 		    "listened to" : "quiet");
 	}
 	CHECK(same_log(&whole, &counted), "counting changes the events");
+
+	for (listen = 0; listen < 2; listen++) {
+		struct kd_parser	*t;
+		struct log		 lb, tb;
+		struct both		 bx;
+
+		if ((t = malloc(sizeof *t)) == NULL)
+			abort();
+		memset(&lb, 0, sizeof lb);
+		tb = lb;
+		memset(&bx, 0, sizeof bx);
+		if (listen) {
+			kd_parser_init(p, both_event, &bx);
+			kd_parser_brief(p, both_brief, &bx);
+		} else {
+			kd_parser_init(p, NULL, NULL);
+			kd_parser_brief(p, on_brief, &lb);
+		}
+		kd_parser_init(t, NULL, NULL);
+		kd_parser_brief(t, on_brief, &tb);
+		plan_init(&pl, x, n);
+		for (pos = 0; pos < n; pos += len) {
+			len = plan_len(&pl, n - pos);
+			if (listen)
+				kd_parser_feed(p, x + pos, len);
+			else
+				kd_parser_feed_twin(p, t, x + pos, len);
+		}
+		kd_parser_reset(p);
+		kd_parser_reset(t);
+		CHECK(!bx.owed, "a brief owed at the end");
+		if (listen) {
+			CHECK(same_log(&whole, &bx.l), "briefs change the events");
+		} else {
+			CHECK(same_packets(&whole, &lb), "briefs are not the "
+			    "packets");
+			CHECK(same_packets(&whole, &tb), "the twin's briefs are "
+			    "not the packets");
+		}
+		log_free(&lb);
+		log_free(&tb);
+		log_free(&bx.l);
+		free(t);
+	}
 
 	log_free(&whole);
 	log_free(&cut);
