@@ -104,7 +104,7 @@ typedef void (*kd_event_cb)(void *arg, const struct kd_event *);
  * A packet in brief: what the parser has in hand when it judges one, for a
  * listener that needs no more (the target-shutdown watch) and should not
  * pay for an event (kd_parser_brief()).  The rest is in raw: kd_raw_id(),
- * kd_raw_len(), kd_brief_api().  It says what the event's packet says
+ * kd_raw_len(), kd_brief_api().  It says what an event's packet would
  * (kd_brief_of()).
  */
 struct kd_brief {
@@ -153,10 +153,10 @@ void	kd_parser_init(struct kd_parser *, kd_event_cb, void *arg);
  */
 void	kd_parser_count(struct kd_parser *, struct kd_counters *c);
 /*
- * Also tell cb (NULL: nobody) of every packet, in brief, after its event
- * if any: with no event callback a packet is then judged and counted as
- * nobody listened, and only cb hears of it.  Its raw bytes live as an
- * event's do.
+ * Tell cb (NULL: nobody) in brief of every packet no event is made of (no
+ * callback, nor a twin's: an event says all a brief does, kd_brief_of()):
+ * the packet is judged and counted as if nobody listened, and only cb
+ * hears of it.  Its raw bytes live as an event's do.
  */
 void	kd_parser_brief(struct kd_parser *, kd_brief_cb cb, void *arg);
 void	kd_parser_feed(struct kd_parser *, const uint8_t *, size_t);

@@ -297,13 +297,18 @@ tell_(const struct kd_parser *p, const uint8_t *b, size_t rawlen,
 	p->brief(p->brief_arg, &k);
 }
 
-/* The same if p has a brief listener. */
-static inline __attribute__((always_inline)) void
-tell(const struct kd_parser *p, const uint8_t *b, size_t rawlen,
+/*
+ * The same to twins nobody listens to, each that has one; a call of its
+ * own, so the paths around it need no registers kept across calls.
+ */
+static __attribute__((noinline)) void
+tell_twins(const struct kd_parser *p, const uint8_t *b, size_t rawlen,
     enum kd_verdict verdict, unsigned type, int control)
 {
 	if (p->brief != NULL)
 		tell_(p, b, rawlen, verdict, type, control);
+	if (p->twin->brief != NULL)
+		tell_(p->twin, b, rawlen, verdict, type, control);
 }
 
 /* Decode the packet b (rawlen bytes, a body when more than a header). */
@@ -324,9 +329,6 @@ report(struct kd_parser *p, const uint8_t *b, size_t rawlen,
 	pkt.raw = b;
 	pkt.rawlen = rawlen;
 	emit(p, KD_EV_PACKET, 0, &pkt);
-	tell(p, b, rawlen, verdict, pkt.type, pkt.control);
-	if (p->twin != NULL)
-		tell(p->twin, b, rawlen, verdict, pkt.type, pkt.control);
 }
 
 /* How much of a packet p's listeners need: heard() says. */
@@ -365,12 +367,23 @@ packet(struct kd_parser *p, int quiet, const uint8_t *b, size_t rawlen,
 			kd_counters_packet(c, verdict, type, control);
 		if ((c = p->twin->count) != NULL)
 			kd_counters_packet(c, verdict, type, control);
-		tell(p, b, rawlen, verdict, type, control);
-		tell(p->twin, b, rawlen, verdict, type, control);
 		p->judged++;
 		p->last_ok = verdict == KD_OK;
+		if (p->brief != NULL || p->twin->brief != NULL)
+			tell_twins(p, b, rawlen, verdict, type, control);
 	} else
 		report(p, b, rawlen, verdict);
+}
+
+/* The buffered packet of have bytes, for nobody or a brief listener. */
+static __attribute__((noinline)) void
+finish_quiet(struct kd_parser *p, size_t have, enum kd_verdict verdict)
+{
+	packet(p, QUIET, p->buf, have, verdict, le16_get(p->buf + 4),
+	    p->buf[0] == LEADER_CONTROL_BYTE);
+	if (p->brief != NULL)
+		tell_(p, p->buf, have, verdict, le16_get(p->buf + 4),
+		    p->buf[0] == LEADER_CONTROL_BYTE);
 }
 
 /* Report the buffered packet and go back to scanning for a leader. */
@@ -382,8 +395,11 @@ finish(struct kd_parser *p, enum kd_verdict verdict)
 	p->state = S_LEADER;
 	p->nleader = 0;
 	p->have = p->need = 0;
-	packet(p, heard(p), p->buf, have, verdict, le16_get(p->buf + 4),
-	    p->buf[0] == LEADER_CONTROL_BYTE);
+	if (heard(p) == LOUD)
+		packet(p, LOUD, p->buf, have, verdict, le16_get(p->buf + 4),
+		    p->buf[0] == LEADER_CONTROL_BYTE);
+	else
+		finish_quiet(p, have, verdict);
 }
 
 static void
