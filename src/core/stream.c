@@ -59,18 +59,30 @@
 #define CR		0x0d
 #define LF		0x0a
 
-/* An event to the stream's listeners: its own, then the packet's brief. */
-static void
-tell(struct stream *s, const struct kd_event *ev)
+/* A packet event to both listeners: its own, then its brief. */
+static __attribute__((noinline)) void
+tell_both(struct stream *s, const struct kd_event *ev)
 {
 	struct kd_brief	 b;
 
 	if (s->on_event != NULL)
 		s->on_event(s->arg, ev);
-	if (s->on_brief != NULL && ev->kind == KD_EV_PACKET) {
-		kd_brief_of(ev->pkt, &b);
-		s->on_brief(s->arg, &b);
-	}
+	kd_brief_of(ev->pkt, &b);
+	s->on_brief(s->arg, &b);
+}
+
+/*
+ * An event to the stream's listeners.  Apart when a brief goes along:
+ * every event (garbage too) then costs no stack frame, and the event
+ * callback is a tail call.
+ */
+static inline void
+tell(struct stream *s, const struct kd_event *ev)
+{
+	if (s->on_brief != NULL && ev->kind == KD_EV_PACKET)
+		tell_both(s, ev);
+	else if (s->on_event != NULL)
+		s->on_event(s->arg, ev);
 }
 
 /* A parser's event outside auto mode, with both listeners on. */
