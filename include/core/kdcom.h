@@ -260,11 +260,37 @@ kd_raw_id(const uint8_t *raw)
 	return (le32_get(raw + 8));
 }
 
+/* The types whose payload starts with an API number (kd_api). */
+static inline int
+kd_type_has_api(unsigned type)
+{
+	return (type == KD_TYPE_STATE_CHANGE32 ||
+	    type == KD_TYPE_STATE_MANIPULATE || type == KD_TYPE_DEBUG_IO ||
+	    type == KD_TYPE_STATE_CHANGE64);
+}
+
 /*
- * The API number its payload starts with, when the packet has one (its
- * event's has_api and api): nonzero with *api set, else 0 and *api 0.
+ * The API number the payload of the packet at raw (rawlen bytes) starts
+ * with, when it has one (an event's has_api and api): nonzero with *api
+ * set, else 0 and *api 0.
  */
-int	kd_brief_api(const struct kd_brief *, uint32_t *api);
+static inline int
+kd_raw_api(const uint8_t *raw, size_t rawlen, uint32_t *api)
+{
+	if (rawlen > KD_HEADER_SIZE && kd_type_has_api(le16_get(raw + 4)) &&
+	    kd_raw_len(raw) >= 4) {
+		*api = le32_get(raw + KD_HEADER_SIZE);
+		return (1);
+	}
+	*api = 0;
+	return (0);
+}
+
+static inline int
+kd_brief_api(const struct kd_brief *b, uint32_t *api)
+{
+	return (kd_raw_api(b->raw, b->rawlen, api));
+}
 
 /* The brief of an event's packet: what kd_parser_brief() is told. */
 static inline void

@@ -80,7 +80,12 @@ int	tsd_target_lost(struct tsd *, uint64_t now);
 void	tsd_timer(struct tsd *, uint64_t now);
 /* Nonzero with *when set while an exchange needs the clock. */
 int	tsd_deadline(const struct tsd *, uint64_t *when);
-int	tsd_active(const struct tsd *);
+/* Inline: the relay asks for each of the debugger's packets. */
+static inline int
+tsd_active(const struct tsd *t)
+{
+	return (t->state != TSD_IDLE);
+}
 /* Move the bytes for the debugger into out (room TSD_OUT_MAX). */
 size_t	tsd_take(struct tsd *, uint8_t *out);
 /* The id the target would use next. */

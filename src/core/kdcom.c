@@ -51,14 +51,6 @@ type_fits(unsigned type, int control)
 	    ((control ? CONTROL_TYPES : DATA_TYPES) >> type & 1));
 }
 
-static int
-type_has_api(unsigned type)
-{
-	return (type == KD_TYPE_STATE_CHANGE32 ||
-	    type == KD_TYPE_STATE_MANIPULATE || type == KD_TYPE_DEBUG_IO ||
-	    type == KD_TYPE_STATE_CHANGE64);
-}
-
 size_t
 kd_build(uint8_t *out, uint16_t type, uint32_t id, const uint8_t *payload,
     uint16_t len)
@@ -263,25 +255,6 @@ body_verdict(const uint8_t *b, size_t need)
 	return (KD_OK);
 }
 
-/* The API number of the packet at b (rawlen bytes), when it has one. */
-static inline int
-raw_api(const uint8_t *b, size_t rawlen, uint32_t *api)
-{
-	if (rawlen > KD_HEADER_SIZE && type_has_api(le16_get(b + 4)) &&
-	    kd_raw_len(b) >= 4) {
-		*api = le32_get(b + KD_HEADER_SIZE);
-		return (1);
-	}
-	*api = 0;
-	return (0);
-}
-
-int
-kd_brief_api(const struct kd_brief *k, uint32_t *api)
-{
-	return (raw_api(k->raw, k->rawlen, api));
-}
-
 /* A packet in brief, to p's brief listener, which it has. */
 static inline __attribute__((always_inline)) void
 tell_(const struct kd_parser *p, const uint8_t *b, size_t rawlen,
@@ -323,7 +296,7 @@ report(struct kd_parser *p, const uint8_t *b, size_t rawlen,
 	pkt.len = kd_raw_len(b);
 	pkt.id = kd_raw_id(b);
 	pkt.checksum = le32_get(b + 12);
-	pkt.has_api = raw_api(b, rawlen, &pkt.api);
+	pkt.has_api = kd_raw_api(b, rawlen, &pkt.api);
 	pkt.verdict = verdict;
 	pkt.payload = rawlen > KD_HEADER_SIZE ? b + KD_HEADER_SIZE : NULL;
 	pkt.raw = b;

@@ -72,12 +72,6 @@ tsd_host_down(struct tsd *t)
 	t->acked = 0;
 }
 
-int
-tsd_active(const struct tsd *t)
-{
-	return (t->state != TSD_IDLE);
-}
-
 uint32_t
 tsd_next_target_id(const struct tsd *t)
 {
@@ -213,26 +207,13 @@ request(struct tsd *t, const struct kd_brief *p, uint64_t now)
 		echo(t, p, len);
 }
 
-void
-tsd_from_debugger(struct tsd *t, const struct kd_brief *p, uint64_t now)
+/*
+ * The debugger's packet during an exchange: apart, so that the usual case
+ * (the target there) saves no registers for it.
+ */
+static __attribute__((noinline)) void
+exchange(struct tsd *t, const struct kd_brief *p, uint64_t now)
 {
-	uint32_t	api;
-
-	if (p->verdict != KD_OK)
-		return;
-	if (!tsd_active(t)) {
-		/* The target is there: note what the debugger ACKed. */
-		if (p->type == KD_TYPE_ACKNOWLEDGE && t->have_id &&
-		    kd_raw_id(p->raw) == t->last_id)
-			t->acked = 1;
-		else if (p->type == KD_TYPE_RESET)
-			t->have_id = 0;
-		else if (p->type == KD_TYPE_STATE_MANIPULATE &&
-		    kd_brief_api(p, &api) &&
-		    (api == KD_API_CONTINUE || api == KD_API_CONTINUE2))
-			t->stopped = 0;
-		return;
-	}
 	switch (p->type) {
 	case KD_TYPE_ACKNOWLEDGE:
 		acked(t, kd_raw_id(p->raw), now);
@@ -248,6 +229,29 @@ tsd_from_debugger(struct tsd *t, const struct kd_brief *p, uint64_t now)
 	default:
 		request(t, p, now);
 	}
+}
+
+void
+tsd_from_debugger(struct tsd *t, const struct kd_brief *p, uint64_t now)
+{
+	uint32_t	api;
+
+	if (p->verdict != KD_OK)
+		return;
+	if (tsd_active(t)) {
+		exchange(t, p, now);
+		return;
+	}
+	/* The target is there: note what the debugger ACKed. */
+	if (p->type == KD_TYPE_ACKNOWLEDGE && t->have_id &&
+	    kd_raw_id(p->raw) == t->last_id)
+		t->acked = 1;
+	else if (p->type == KD_TYPE_RESET)
+		t->have_id = 0;
+	else if (p->type == KD_TYPE_STATE_MANIPULATE &&
+	    kd_brief_api(p, &api) &&
+	    (api == KD_API_CONTINUE || api == KD_API_CONTINUE2))
+		t->stopped = 0;
 }
 
 void
