@@ -81,25 +81,28 @@ sent() {
 	    fail "$1: counters: $(grep "$1: target->host: " "$T/relay.log" | tail -n 1)"
 }
 
+# watched NAME MODE COPIES [LOG]: a run with the watch on, beside a packet
+# log when LOG is given: COPIES target shutdowns reached the debugger
+# intact, logged once, counted.
+watched() {
+	_w=$1${4:-}
+	if [ -n "${4:-}" ]; then
+		run "$_w" "$2" --packet-log "$T/$_w.pktlog"
+	else
+		run "$_w" "$2"
+	fi
+	[ "$(kv "$T/$_w.drv" shutdown.count)" = "$3" ] &&
+	    [ "$(kv "$T/$_w.drv" shutdown.bad)" = 0 ] ||
+	    fail "$_w: $(tr '\n' ' ' <"$T/$_w.drv")"
+	sent "$_w" 1 "$3"
+}
+
 for log in "" pktlog; do
-	set --
-	[ -n "$log" ] && set -- --packet-log "$T/running$log.pktlog"
-	run running$log run "$@"
-	[ "$(kv "$T/running$log.drv" shutdown.count)" = 1 ] &&
-	    [ "$(kv "$T/running$log.drv" shutdown.bad)" = 0 ] ||
-	    fail "running$log: $(tr '\n' ' ' <"$T/running$log.drv")"
-	sent running$log 1 1
+	watched running run 1 $log
 	note "ok: target gone mid-session${log:+ (packet log)}: one target" \
 	    "shutdown, id $(kv "$T/running$log.drv" shutdown.id), then a new" \
 	    "session intact"
-
-	set --
-	[ -n "$log" ] && set -- --packet-log "$T/stopped$log.pktlog"
-	run stopped$log stop "$@"
-	[ "$(kv "$T/stopped$log.drv" shutdown.count)" = 2 ] &&
-	    [ "$(kv "$T/stopped$log.drv" shutdown.bad)" = 0 ] ||
-	    fail "stopped$log: $(tr '\n' ' ' <"$T/stopped$log.drv")"
-	sent stopped$log 1 2
+	watched stopped stop 2 $log
 	note "ok: target gone while stopped${log:+ (packet log)}: two copies" \
 	    "(after Continue), no third, then a new session intact"
 done
