@@ -12,12 +12,10 @@
 . "$TESTS/lib/common.sh"
 . "$TESTS/lib/framing.sh"
 need socat python3 timeout
-CTL=$BUILD/kdrelayctl
-[ -x "$CTL" ] || fail "$CTL missing"
-ctl() { "$CTL" -s "$T/control" "$@"; }
+. "$TESTS/lib/ctl.sh"
 
-"$BUILD/kdgen" -s 7 -n 20 -o "$T/s.kdtrace" || fail kdgen
-"$BUILD/helpers/kdstat" "$T/s.kdtrace" >"$T/s.kv" || fail kdstat
+gen_session "$T/s.kdtrace" 7 20
+"$KDSTAT" "$T/s.kdtrace" >"$T/s.kv" || fail kdstat
 
 for v in h1 t1 h2 t2; do vm $v; done
 cat >"$T/kd.conf" <<EOF

@@ -12,8 +12,7 @@
 #     and said.
 . "$TESTS/lib/common.sh"
 need socat python3 runuser timeout
-CTL=$BUILD/kdrelayctl
-ctl() { "$CTL" -s "$T/control" "$@"; }
+. "$TESTS/lib/ctl.sh"
 
 vm h
 vm t

@@ -10,12 +10,10 @@
 . "$TESTS/lib/common.sh"
 . "$TESTS/lib/framing.sh"
 need socat python3 timeout
-CTL=$BUILD/kdrelayctl
-[ -x "$CTL" ] || fail "$CTL missing"
-ctl() { "$CTL" -s "$T/control" "$@"; }
+. "$TESTS/lib/ctl.sh"
 
-"$BUILD/kdgen" -s 11 -n 20 -o "$T/s.kdtrace" || fail kdgen
-"$BUILD/helpers/kdstat" "$T/s.kdtrace" >"$T/s.kv" || fail kdstat
+gen_session "$T/s.kdtrace" 11 20
+"$KDSTAT" "$T/s.kdtrace" >"$T/s.kv" || fail kdstat
 vm h; vm t
 cat >"$T/kd.conf" <<EOF
 [global]

@@ -15,33 +15,40 @@
 #define ID0	0x80800000u
 #define ID1	0x80800001u
 
-/* A packet as a parser reports it (verdict ok), built from fields. */
+/* A packet as a parser tells it in brief (verdict ok), built from fields. */
 struct pk {
 	uint8_t			 b[KD_MAX_PACKET];
-	struct kd_packet	 p;
+	struct kd_brief		 p;
+	int			 told;
 };
 
-static const struct kd_packet *
+static void
+grab(void *arg, const struct kd_brief *b)
+{
+	struct pk	*k = arg;
+
+	k->p = *b;
+	k->told++;
+}
+
+static const struct kd_brief *
 pk(struct pk *k, uint16_t type, uint32_t id, const uint8_t *pay, uint16_t len)
 {
-	memset(&k->p, 0, sizeof(k->p));
-	k->p.rawlen = kd_build(k->b, type, id, pay, len);
-	k->p.raw = k->b;
-	k->p.control = kd_type_is_control(type);
-	k->p.type = type;
-	k->p.len = k->p.control ? 0 : len;
-	k->p.id = id;
-	k->p.payload = k->b + KD_HEADER_SIZE;
-	if (!k->p.control && len >= 4) {
-		k->p.api = pay[0] | pay[1] << 8 | pay[2] << 16 |
-		    (uint32_t)pay[3] << 24;
-		k->p.has_api = 1;
-	}
-	k->p.verdict = KD_OK;
+	struct kd_parser	*p = kt_xmalloc(sizeof(*p));
+	size_t			 n = kd_build(k->b, type, id, pay, len);
+
+	k->told = 0;
+	kd_parser_init(p, NULL, NULL);
+	kd_parser_brief(p, grab, k);
+	kd_parser_feed(p, k->b, n);
+	free(p);
+	ck_assert_int_eq(k->told, 1);
+	ck_assert_int_eq(k->p.verdict, KD_OK);
+	ck_assert_ptr_eq(k->p.raw, k->b);
 	return (&k->p);
 }
 
-static const struct kd_packet *
+static const struct kd_brief *
 req(struct pk *k, uint32_t id, uint32_t api)
 {
 	uint8_t	pay[56];
@@ -182,7 +189,7 @@ START_TEST(running_exchange)
 	struct tsd	t;
 	struct pk	k, q;
 	struct kt_log	log;
-	const struct kd_packet *r;
+	const struct kd_brief *r;
 
 	tsd_init(&t);
 	/* Not yet ACKed: the debugger still expects this id. */
@@ -206,9 +213,10 @@ START_TEST(running_exchange)
 	ck_assert_int_eq(log.ev[1].pkt.verdict, KD_OK);
 	ck_assert_uint_eq(log.ev[1].pkt.id, ID0);
 	ck_assert_uint_eq(log.ev[1].pkt.len, 56);
-	ck_assert_mem_eq(log.ev[1].pkt.payload, r->payload, 8);
+	ck_assert_mem_eq(log.ev[1].pkt.payload, r->raw + KD_HEADER_SIZE, 8);
 	ck_assert_mem_eq(log.ev[1].pkt.payload + 8, "\0\0\0\0", 4);
-	ck_assert_mem_eq(log.ev[1].pkt.payload + 12, r->payload + 12, 44);
+	ck_assert_mem_eq(log.ev[1].pkt.payload + 12, r->raw + KD_HEADER_SIZE +
+	    12, 44);
 	kt_log_free(&log);
 	/* The same request again (our ACK lost): ACKed, not answered. */
 	tsd_from_debugger(&t, r, 30);

@@ -44,8 +44,10 @@
 #                              user can run (a test that drops privileges
 #                              must not run FILE itself: the checkout may
 #                              be under a mode-0700 directory such as /root)
-#   gen_session FILE [SEED]    a generated KD session (kdgen -s SEED,
-#                              default 2: both directions hold 0x0a)
+#   gen_session FILE [SEED [N]]
+#                              a generated KD session (kdgen -s SEED,
+#                              default 2: both directions hold 0x0a;
+#                              N exchanges, kdgen's default if none)
 # KEEP=1 keeps $T after the test.
 
 set -u
@@ -215,7 +217,8 @@ user_copy() {
 }
 
 gen_session() {
-	"$BUILD/kdgen" -s "${2:-2}" -o "$1" || fail "kdgen -s ${2:-2} -o $1"
+	"$BUILD/kdgen" -s "${2:-2}" ${3:+-n "$3"} -o "$1" ||
+	    fail "kdgen -s ${2:-2} ${3:+-n $3 }-o $1"
 }
 
 need() {
