@@ -54,7 +54,7 @@ if [ -s "$D/cpu.csv" ]; then
 	echo
 	echo "## Relay CPU per GiB"
 	echo
-	echo "One direction, data packets, pty -> relay -> pty; kdrelayd (and before) repair and validate a corrupting line, socat relays a clean one with no repair; the contenders alternate, their order rotating each repetition. CPU: the relay's threads' run time in /proc/PID/task/*/schedstat (nanoseconds) over the transfer; user and system split it in the proportion of their ticks (utime, stime). Medians (min..max) over repetitions; the ratios are taken within each repetition, then their median (min..max)."
+	echo "One direction, data packets, pty -> relay -> pty; kdrelayd (and before) repair and validate a corrupting line, socat relays a clean one with no repair, and floor (bench/ptyfloor.c) copies the clean line, reading what is there and writing it on with nothing looked at: the kernel's pty work that any relay pays; the contenders alternate, their order rotating each repetition. CPU: the relay's threads' run time in /proc/PID/task/*/schedstat (nanoseconds) over the transfer; user and system split it in the proportion of their ticks (utime, stime). Medians (min..max) over repetitions; the ratios are taken within each repetition, then their median (min..max)."
 	echo
 	awk -F, "$MED"'
 	function mm(a, n,    i, lo, hi) {
