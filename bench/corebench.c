@@ -20,8 +20,9 @@
  * Listeners (-l): none (default: packets counted, not decoded), nop (an
  * event listener that does nothing), target or debugger (what kdrelayd's
  * listener does by default, on the target's or the debugger's side: the
- * target-shutdown watch, tsd_from_target() or tsd_from_debugger(), as
- * relay_stream_event() calls them with no packet log, watcher or capture).
+ * target-shutdown watch, tsd_from_target() or tsd_from_debugger(), told
+ * of each packet in brief as relay_listen() has it with no packet log,
+ * watcher or capture).
  *
  * The input is handed over in CHUNK-byte reads (default 4096) the way the
  * relay does it: each read lands stream_slack() bytes past the buffer's
@@ -180,21 +181,19 @@ on_nop(void *arg, const struct kd_event *ev)
 	(void)ev;
 }
 
-/* relay_stream_event() with only the target-shutdown watch on. */
+/* relay.c's brief listeners, the target-shutdown watch alone on. */
 static void
-on_target(void *arg, const struct kd_event *ev)
+on_target(void *arg, const struct kd_brief *b)
 {
-	if (ev->kind == KD_EV_PACKET)
-		tsd_from_target(arg, ev->pkt);
+	tsd_from_target(arg, b);
 }
 
 static void
-on_debugger(void *arg, const struct kd_event *ev)
+on_debugger(void *arg, const struct kd_brief *b)
 {
 	struct tsd	*t = arg;
 
-	if (ev->kind == KD_EV_PACKET)
-		tsd_from_debugger(t, ev->pkt, 0);
+	tsd_from_debugger(t, b, tsd_active(t) ? 1 : 0);
 }
 
 /*
@@ -219,6 +218,7 @@ main(int argc, char **argv)
 	struct stream	 st;
 	struct tsd	 tsd;
 	stream_event_cb	 on = NULL;
+	stream_brief_cb	 brief = NULL;
 	const char	*mode = "validate", *trace = NULL, *input;
 	enum crlf_mode	 cm = CRLF_ON;
 	uint64_t	 size = 4 << 20, chunk = 4096, s = 0x6a7;
@@ -234,9 +234,9 @@ main(int argc, char **argv)
 			if (strcmp(optarg, "nop") == 0)
 				on = on_nop;
 			else if (strcmp(optarg, "target") == 0)
-				on = on_target;
+				brief = on_target;
 			else if (strcmp(optarg, "debugger") == 0)
-				on = on_debugger;
+				brief = on_debugger;
 			else if (strcmp(optarg, "none") != 0)
 				usage();
 			break;
@@ -280,6 +280,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "corebench: out of memory\n");
 		return 1;
 	}
+	stream_brief(&st, brief);
 	for (pos = 0; pos < n; pos += len) {
 		len = n - pos < chunk ? n - pos : chunk;
 		slack = stream_slack(&st);

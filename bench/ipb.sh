@@ -8,7 +8,8 @@
 # repair alone; validate: repair and validation, as the relay runs on a
 # corrupting line; auto: detection with both readings validated;
 # listened: validate with the listener kdrelayd passes by default, the
-# target-shutdown watch on the target's side, corebench -l target) to CSV:
+# target-shutdown watch on the target's side, corebench -l target;
+# listened-debugger: the same watch on the debugger's side) to CSV:
 #   build,input,corrupt,mode,bytes,instructions,ipb
 # Environment: BENCH_IPB_SIZE [4M] bytes per input, BENCH_IPB_CHUNK [4096]
 # bytes per read.
@@ -29,15 +30,18 @@ else
 fi
 for input in $inputs; do
 	for c in 0 1; do
-		for mode in repair validate auto listened; do
+		for mode in repair validate auto listened listened-debugger; do
 			cflag=""; [ $c = 1 ] && cflag=-c
 			m=$mode lflag=""
-			if [ $mode = listened ]; then
+			case $mode in
+			listened*)
+				side=target
+				[ $mode = listened ] || side=debugger
 				# An older corebench has no listener: no row.
-				"$BIN" -l target -s 1M garbage >/dev/null 2>&1 ||
+				"$BIN" -l $side -s 1M garbage >/dev/null 2>&1 ||
 				    continue
-				m=validate lflag="-l target"
-			fi
+				m=validate lflag="-l $side"
+			esac
 			out=$(valgrind --tool=callgrind --toggle-collect=process \
 			    --callgrind-out-file="$T/cg" "$BIN" $cflag -m $m $lflag \
 			    -s "$SIZE" -k "$CHUNK" ${TRACE:+-f "$TRACE"} $input \

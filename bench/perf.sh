@@ -19,7 +19,7 @@ if [ -s "$D/ipb.csv" ]; then
 	echo
 	echo "## Instructions per byte of the core (callgrind)"
 	echo
-	echo "bench/corebench.c under \`valgrind --tool=callgrind\` (bench/ipb.sh): the pure core (crlf, kdcom, stream) over fixed inputs, read 4 KiB at a time and processed in place as the relay does; deterministic, whatever the load. repair: crlf=on without validation; validate: crlf=on with validation (the relay on a corrupting line); auto: crlf=auto. Targets: under 1 for repair and under 2 for repair and validation on KD-shaped data (dump, session)."
+	echo "bench/corebench.c under \`valgrind --tool=callgrind\` (bench/ipb.sh): the pure core (crlf, kdcom, stream) over fixed inputs, read 4 KiB at a time and processed in place as the relay does; deterministic, whatever the load. repair: crlf=on without validation; validate: crlf=on with validation (the relay on a corrupting line); listened: validate with the listener kdrelayd passes by default, the target-shutdown watch, on the target's side / the debugger's; auto: crlf=auto. Targets: under 1 for repair and under 2 for repair and validation on KD-shaped data (dump, session)."
 	echo
 	awk -F, 'NR > 1 {
 		k = $2 " " ($3 ? "corrupting" : "clean")
@@ -31,14 +31,20 @@ if [ -s "$D/ipb.csv" ]; then
 		if ("before" in b) B[++nb] = "before"
 		B[++nb] = "kdrelayd"
 		printf "| input |"
-		for (i = 1; i <= nb; i++) printf " repair (%s) | validate (%s) | auto (%s) |", B[i] == "before" ? "before" : "now", B[i] == "before" ? "before" : "now", B[i] == "before" ? "before" : "now"
+		for (i = 1; i <= nb; i++) {
+			w = B[i] == "before" ? "before" : "now"
+			printf " repair (%s) | validate (%s) | listened (%s) | auto (%s) |", w, w, w, w
+		}
 		printf "\n|---|"
-		for (i = 1; i <= nb * 3; i++) printf "---|"
+		for (i = 1; i <= nb * 4; i++) printf "---|"
 		printf "\n"
 		for (j = 1; j <= n; j++) {
 			printf "| %s |", order[j]
-			for (i = 1; i <= nb; i++)
-				printf " %s | %s | %s |", v[B[i], order[j], "repair"], v[B[i], order[j], "validate"], v[B[i], order[j], "auto"]
+			for (i = 1; i <= nb; i++) {
+				l = v[B[i], order[j], "listened"]
+				d = v[B[i], order[j], "listened-debugger"]
+				printf " %s | %s | %s | %s |", v[B[i], order[j], "repair"], v[B[i], order[j], "validate"], (l == "" ? "-" : l) (d == "" ? "" : " / " d), v[B[i], order[j], "auto"]
+			}
 			printf "\n"
 		}
 	}' "$D/ipb.csv"
@@ -48,7 +54,7 @@ if [ -s "$D/cpu.csv" ]; then
 	echo
 	echo "## Relay CPU per GiB"
 	echo
-	echo "One direction, data packets, pty -> relay -> pty; kdrelayd (and before) repair and validate a corrupting line, socat relays a clean one with no repair; the contenders alternate, their order rotating each repetition. CPU: the relay's threads' run time in /proc/PID/task/*/schedstat (nanoseconds) over the transfer; user and system split it in the proportion of their ticks (utime, stime). Medians (min..max) over repetitions; the ratios are taken within each repetition, then their median (min..max)."
+	echo "One direction, data packets, pty -> relay -> pty; kdrelayd (and before) repair and validate a corrupting line, socat relays a clean one with no repair, and floor (bench/ptyfloor.c) copies the clean line, reading what is there and writing it on with nothing looked at: the kernel's pty work that any relay pays; the contenders alternate, their order rotating each repetition. CPU: the relay's threads' run time in /proc/PID/task/*/schedstat (nanoseconds) over the transfer; user and system split it in the proportion of their ticks (utime, stime). Medians (min..max) over repetitions; the ratios are taken within each repetition, then their median (min..max)."
 	echo
 	awk -F, "$MED"'
 	function mm(a, n,    i, lo, hi) {

@@ -24,6 +24,12 @@
  *  6. A parser that counts for itself (kd_parser_count), with no
  *     callback (nothing decoded) or with one, cut as in 3, ends with the
  *     counters kd_counters_add() makes of the events of 1.
+ *  7. The light listener (kd_parser_brief) hears of the packets of 1, in
+ *     order, with their verdicts and bytes: alone (nothing decoded) and on
+ *     twins fed at once (kd_parser_feed_twin); beside an event callback it
+ *     hears nothing, the events are those of 1.  What a brief's listener
+ *     reads from the bytes (kd_raw_id, kd_raw_len, kd_brief_api) is what
+ *     the event says, for every packet of 2.
  */
 #include <string.h>
 
@@ -129,11 +135,28 @@ check_packet(const struct kd_packet *pkt)
 	    "re-serialise to its raw bytes", kd_type_name(pkt->type));
 }
 
+/* Property 7: a brief's reading of the bytes is the event's. */
+static void
+check_brief_of(const struct kd_packet *pkt)
+{
+	struct kd_brief	b;
+	uint32_t	api;
+	int		has;
+
+	kd_brief_of(pkt, &b);
+	has = kd_brief_api(&b, &api);
+	CHECK(kd_raw_id(b.raw) == pkt->id && kd_raw_len(b.raw) == pkt->len &&
+	    has == pkt->has_api && api == pkt->api, "id, ByteCount or API "
+	    "read from the bytes differ from the event's");
+}
+
 static void
 on_event(void *arg, const struct kd_event *ev)
 {
-	if (ev->kind == KD_EV_PACKET)
+	if (ev->kind == KD_EV_PACKET) {
 		check_packet(ev->pkt);
+		check_brief_of(ev->pkt);
+	}
 	CHECK(ev->kind != KD_EV_GARBAGE || ev->len > 0, "empty garbage");
 	log_add(arg, ev);
 }
@@ -248,6 +271,45 @@ check_counters(const struct log *l, struct kd_counters *out)
 		*out = c;
 }
 
+/* Property 7: a brief, logged as the packet event it stands for. */
+static void
+on_brief(void *arg, const struct kd_brief *b)
+{
+	struct kd_packet	pkt;
+	struct kd_event		ev;
+
+	CHECK(b->rawlen >= KD_HEADER_SIZE && b->type == le16_get(b->raw + 4) &&
+	    b->control == (b->raw[0] == 0x69), "brief type %u control %d",
+	    b->type, b->control);
+	memset(&pkt, 0, sizeof pkt);
+	pkt.verdict = b->verdict;
+	pkt.raw = b->raw;
+	pkt.rawlen = b->rawlen;
+	ev.kind = KD_EV_PACKET;
+	ev.len = 0;
+	ev.pkt = &pkt;
+	log_add(arg, &ev);
+}
+
+/* The packets of a, and b's (briefs) alike. */
+static int
+same_packets(const struct log *a, const struct log *b)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < a->n; i++) {
+		if (a->r[i].kind != KD_EV_PACKET)
+			continue;
+		if (k == b->n || b->r[k].len != a->r[i].len ||
+		    b->r[k].verdict != a->r[i].verdict ||
+		    memcmp(a->bytes + a->r[i].raw, b->bytes + b->r[k].raw,
+		    a->r[i].len) != 0)
+			return 0;
+		k++;
+	}
+	return k == b->n;
+}
+
 static void
 check_state(const struct kd_parser *p)
 {
@@ -356,6 +418,44 @@ LLVMFuzzerTestOneInput(const uint8_t *x, size_t n)
 		    "listened to" : "quiet");
 	}
 	CHECK(same_log(&whole, &counted), "counting changes the events");
+
+	for (listen = 0; listen < 2; listen++) {
+		struct kd_parser	*t;
+		struct log		 lb, tb, ev;
+
+		if ((t = malloc(sizeof *t)) == NULL)
+			abort();
+		memset(&lb, 0, sizeof lb);
+		tb = ev = lb;
+		kd_parser_init(p, listen ? on_event : NULL, &ev);
+		kd_parser_brief(p, on_brief, &lb);
+		kd_parser_init(t, NULL, NULL);
+		kd_parser_brief(t, on_brief, &tb);
+		plan_init(&pl, x, n);
+		for (pos = 0; pos < n; pos += len) {
+			len = plan_len(&pl, n - pos);
+			if (listen)
+				kd_parser_feed(p, x + pos, len);
+			else
+				kd_parser_feed_twin(p, t, x + pos, len);
+		}
+		kd_parser_reset(p);
+		kd_parser_reset(t);
+		if (listen) {
+			CHECK(same_log(&whole, &ev), "a brief listener changes "
+			    "the events");
+			CHECK(lb.n == 0, "briefs beside events");
+		} else {
+			CHECK(same_packets(&whole, &lb), "briefs are not the "
+			    "packets");
+			CHECK(same_packets(&whole, &tb), "the twin's briefs are "
+			    "not the packets");
+		}
+		log_free(&lb);
+		log_free(&tb);
+		log_free(&ev);
+		free(t);
+	}
 
 	log_free(&whole);
 	log_free(&cut);

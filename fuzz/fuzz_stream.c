@@ -28,7 +28,10 @@
  * The counters must add up (bytes in, bytes out, never more out than in).
  * A second stream that nobody listens to (no callbacks: its parsers count
  * packets without decoding them, kdcom.h) fed alike step by step gives
- * the same bytes, counters and states.
+ * the same bytes, counters and states; a third with a brief listener
+ * alone (stream_brief, the target-shutdown watch's) too, and it hears of
+ * the packets the first's events report, as they report them, in order,
+ * as does the first's own brief listener beside its events.
  */
 #include <string.h>
 
@@ -45,24 +48,75 @@ struct sw {
 	int		on;
 };
 
+/* The packets heard, by a hash of what each says (FNV-1a, in order). */
+struct heard {
+	uint64_t	n, h;
+};
+
+static void
+heard_add(struct heard *w, const struct kd_brief *b)
+{
+	uint64_t	h = w->h ? w->h : 0xcbf29ce484222325ULL;
+	uint32_t	v[4] = { b->verdict, b->type, (uint32_t)b->control,
+			    (uint32_t)b->rawlen };
+	const uint8_t	*p = (const uint8_t *)v;
+	size_t		 i;
+
+	for (i = 0; i < sizeof v; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	for (i = 0; i < b->rawlen; i++)
+		h = (h ^ b->raw[i]) * 0x100000001b3ULL;
+	w->h = h;
+	w->n++;
+}
+
 struct ctx {
 	struct stream	*s;
 	unsigned	 flushes;
 	struct sw	 sw[MAXSW];
 	size_t		 nsw;
 	uint64_t	 events;
+	struct heard	 pkts;		/* its packet events */
+	struct heard	 briefs;	/* its briefs */
+	const struct kd_packet *owed;	/* an event whose brief is to come */
 };
 
 static void
 on_event(void *arg, const struct kd_event *ev)
 {
 	struct ctx	*c = arg;
-	volatile uint8_t sink;
+	struct kd_brief	 b;
 
 	c->events++;
-	if (ev->kind == KD_EV_PACKET && ev->pkt->rawlen > 0)
-		sink = ev->pkt->raw[ev->pkt->rawlen - 1];
-	(void)sink;
+	CHECK(c->owed == NULL, "an event before the last one's brief");
+	if (ev->kind != KD_EV_PACKET)
+		return;
+	kd_brief_of(ev->pkt, &b);
+	heard_add(&c->pkts, &b);
+	c->owed = ev->pkt;
+}
+
+static void
+on_brief(void *arg, const struct kd_brief *b)
+{
+	struct ctx	*c = arg;
+	uint32_t	 api;
+
+	CHECK(c->owed != NULL && c->owed->raw == b->raw &&
+	    c->owed->rawlen == b->rawlen && c->owed->verdict == b->verdict,
+	    "a brief not after its event");
+	CHECK(kd_raw_id(b->raw) == c->owed->id &&
+	    kd_brief_api(b, &api) == c->owed->has_api &&
+	    api == c->owed->api, "brief's id or API differ from the event's");
+	c->owed = NULL;
+	heard_add(&c->briefs, b);
+}
+
+/* The stream with a brief listener alone. */
+static void
+on_brief_alone(void *arg, const struct kd_brief *b)
+{
+	heard_add(arg, b);
 }
 
 static void
@@ -242,7 +296,7 @@ timers_quiet(struct stream *q, uint8_t *out, int gone)
 	return o;
 }
 
-/* The stream nobody listens to stands where s does. */
+/* A stream nobody listens to, or only briefly, stands where s does. */
 static void
 same_state(const struct stream *s, const struct stream *q, size_t at)
 {
@@ -260,13 +314,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum crlf_mode modes[4] = { CRLF_OFF, CRLF_ON, CRLF_AUTO,
 	    CRLF_AUTO };
-	struct stream	*s, *q;
+	struct stream	*s, *q, *l;
 	struct ctx	*c;
+	struct heard	 alone = { 0, 0 };
 	struct model	 m;
 	struct plan	 pl;
 	const uint8_t	*x;
-	uint8_t		*got, *want, *gotq;
-	size_t		 n, pos, len, o = 0, oq = 0, end;
+	uint8_t		*got, *want, *gotq, *gotl;
+	size_t		 n, pos, len, o = 0, oq = 0, ol = 0, end;
 	unsigned	 op;
 	int		 tracks, gone;
 
@@ -276,19 +331,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = size - 1;
 	s = malloc(sizeof *s);
 	q = malloc(sizeof *q);
+	l = malloc(sizeof *l);
 	c = calloc(1, sizeof *c);
 	got = malloc(n + 1);
 	gotq = malloc(n + 1);
+	gotl = malloc(n + 1);
 	want = malloc(n + 1);
-	if (s == NULL || q == NULL || c == NULL || got == NULL ||
-	    gotq == NULL || want == NULL)
+	if (s == NULL || q == NULL || l == NULL || c == NULL || got == NULL ||
+	    gotq == NULL || gotl == NULL || want == NULL)
 		abort();
 	c->s = s;
 	if (stream_init(s, modes[data[0] & 3], data[0] >> 2 & 1,
 	    !(data[0] >> 3 & 1), on_event, on_switch, c) != 0 ||
 	    stream_init(q, modes[data[0] & 3], data[0] >> 2 & 1,
-	    !(data[0] >> 3 & 1), NULL, NULL, NULL) != 0)
+	    !(data[0] >> 3 & 1), NULL, NULL, NULL) != 0 ||
+	    stream_init(l, modes[data[0] & 3], data[0] >> 2 & 1,
+	    !(data[0] >> 3 & 1), NULL, NULL, &alone) != 0)
 		abort();
+	stream_brief(s, on_brief);
+	stream_brief(l, on_brief_alone);
 	memset(&m, 0, sizeof m);
 	m.rep = s->repairing;
 	m.out = want;
@@ -302,7 +363,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		end = pos + len;
 		o += process(s, x + pos, len, got + o);
 		oq += process(q, x + pos, len, gotq + oq);
+		ol += process(l, x + pos, len, gotl + ol);
 		same_state(s, q, end);
+		same_state(s, l, end);
 		model_advance(&m, x, s->c.bytes_in);
 		/* Held bytes are not yet taken in: one packet at most. */
 		CHECK(end - s->c.bytes_in <= PROBE_MAX, "%zu bytes held",
@@ -319,20 +382,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gone = (op & 0x70) == 0x70;
 		o += timers(s, c, &m, x, got + o, gone);
 		oq += timers_quiet(q, gotq + oq, gone);
+		ol += timers_quiet(l, gotl + ol, gone);
 		same_state(s, q, end);
+		same_state(s, l, end);
 		CHECK(s->c.bytes_in == end, "input not all taken in");
 		if (gone) {
 			CHECK(!stream_holding(s), "holding after a flush");
 			stream_reset(s);
 			stream_reset(q);
+			stream_reset(l);
 			same_state(s, q, end);
+			same_state(s, l, end);
 		}
 	}
 	o += timers(s, c, &m, x, got + o, 1);
 	oq += timers_quiet(q, gotq + oq, 1);
+	ol += timers_quiet(l, gotl + ol, 1);
 	same_state(s, q, n);
+	same_state(s, l, n);
 	CHECK(oq == o && memcmp(got, gotq, o) == 0, "the unheard stream "
 	    "delivered other bytes");
+	CHECK(ol == o && memcmp(got, gotl, o) == 0, "the briefed stream "
+	    "delivered other bytes");
+	CHECK(c->owed == NULL, "a brief owed at the end");
+	CHECK(memcmp(&c->briefs, &c->pkts, sizeof c->pkts) == 0 &&
+	    memcmp(&alone, &c->pkts, sizeof c->pkts) == 0, "briefs (%llu, "
+	    "alone %llu) are not the packet events (%llu)",
+	    (unsigned long long)c->briefs.n, (unsigned long long)alone.n,
+	    (unsigned long long)c->pkts.n);
 
 	if (c->nsw < MAXSW) {
 		CHECK(m.next == c->nsw, "%zu of %zu switches placed", m.next,
@@ -352,8 +429,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	stream_free(s);
 	stream_free(q);
+	stream_free(l);
 	free(s);
 	free(q);
+	free(l);
+	free(gotl);
 	free(c);
 	free(got);
 	free(gotq);

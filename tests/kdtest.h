@@ -236,6 +236,76 @@ kt_log_free(struct kt_log *log)
 	memset(log, 0, sizeof(*log));
 }
 
+/* Packets told in brief (kd_parser_brief, stream_brief), bytes copied. */
+struct kt_briefs {
+	size_t		 n, cap;
+	struct kd_brief	*b;		/* raw: the copies */
+};
+
+static inline void
+kt_brief_cb(void *arg, const struct kd_brief *b)
+{
+	struct kt_briefs	*l = arg;
+	uint8_t			*raw;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->b = realloc(l->b, l->cap * sizeof(*l->b));
+		ck_assert_ptr_nonnull(l->b);
+	}
+	ck_assert_uint_ge(b->rawlen, KD_HEADER_SIZE);
+	raw = kt_xmalloc(b->rawlen);
+	memcpy(raw, b->raw, b->rawlen);
+	l->b[l->n] = *b;
+	l->b[l->n++].raw = raw;
+}
+
+static inline void
+kt_briefs_free(struct kt_briefs *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		free((void *)l->b[i].raw);
+	free(l->b);
+	memset(l, 0, sizeof(*l));
+}
+
+/*
+ * The briefs say what the log's packet events say, one for one: verdict,
+ * type, control flag, bytes, and what a listener reads from them (id,
+ * ByteCount, API number).
+ */
+static inline void
+kt_briefs_match(const struct kt_briefs *l, const struct kt_log *log,
+    const char *what)
+{
+	const struct kd_packet	*p;
+	const struct kd_brief	*b;
+	size_t			 i, k = 0;
+	uint32_t		 api;
+	int			 has;
+
+	for (i = 0; i < log->n; i++) {
+		if (log->ev[i].kind != KD_EV_PACKET)
+			continue;
+		ck_assert_msg(k < l->n, "%s: %zu briefs, more packets", what,
+		    l->n);
+		p = &log->ev[i].pkt;
+		b = &l->b[k];
+		has = kd_brief_api(b, &api);
+		ck_assert_msg(b->verdict == p->verdict && b->type == p->type &&
+		    b->control == p->control && b->rawlen == p->rawlen &&
+		    memcmp(b->raw, log->ev[i].raw, b->rawlen) == 0 &&
+		    kd_raw_id(b->raw) == p->id && kd_raw_len(b->raw) == p->len &&
+		    has == p->has_api && api == p->api,
+		    "%s: brief %zu differs from its packet event", what, k);
+		k++;
+	}
+	ck_assert_msg(k == l->n, "%s: %zu briefs for %zu packets", what, l->n,
+	    k);
+}
+
 /* Two logs report the same events with the same bytes. */
 static inline void
 kt_log_equal(const struct kt_log *a, const struct kt_log *b, const char *what)

@@ -11,7 +11,9 @@
 #  b) the target stopped at a state change: the first copy, and after the
 #     debugger's Continue2 the second with the next id, never a third;
 #  c) with --no-target-shutdown nothing at all comes;
-# and each time a new kdd then connects, and its whole session (initial
+# with a packet log (the watch beside packet events) and without one (the
+# watch alone, told of packets in brief, as kdrelayd runs by default); and
+# each time a new kdd then connects, and its whole session (initial
 # state change, RESET, DbgPrint, GetVersion, reads) reaches the same
 # debugger, on the same connection, intact.  The relay logs each target
 # shutdown once and counts it.
@@ -27,7 +29,7 @@ run() {
 	shift 2
 	_port=$(free_port)
 	: >"$T/relay.log"
-	relay -n "$_n" --packet-log "$T/$_n.pktlog" "$@" \
+	relay -n "$_n" "$@" \
 	    "unix-listen:$T/$_n.sock" "tcp-listen:$_port"
 	wait_for -S "$T/$_n.sock" || fail "$_n: no debugger socket"
 	wait_until 5 _peers_listening "$_port" ||
@@ -79,23 +81,33 @@ sent() {
 	    fail "$1: counters: $(grep "$1: target->host: " "$T/relay.log" | tail -n 1)"
 }
 
-run running run
-[ "$(kv "$T/running.drv" shutdown.count)" = 1 ] &&
-    [ "$(kv "$T/running.drv" shutdown.bad)" = 0 ] ||
-    fail "running: $(tr '\n' ' ' <"$T/running.drv")"
-sent running 1 1
-note "ok: target gone mid-session: one target shutdown," \
-    "id $(kv "$T/running.drv" shutdown.id), then a new session intact"
+# watched NAME MODE COPIES [LOG]: a run with the watch on, beside a packet
+# log when LOG is given: COPIES target shutdowns reached the debugger
+# intact, logged once, counted.
+watched() {
+	_w=$1${4:-}
+	if [ -n "${4:-}" ]; then
+		run "$_w" "$2" --packet-log "$T/$_w.pktlog"
+	else
+		run "$_w" "$2"
+	fi
+	[ "$(kv "$T/$_w.drv" shutdown.count)" = "$3" ] &&
+	    [ "$(kv "$T/$_w.drv" shutdown.bad)" = 0 ] ||
+	    fail "$_w: $(tr '\n' ' ' <"$T/$_w.drv")"
+	sent "$_w" 1 "$3"
+}
 
-run stopped stop
-[ "$(kv "$T/stopped.drv" shutdown.count)" = 2 ] &&
-    [ "$(kv "$T/stopped.drv" shutdown.bad)" = 0 ] ||
-    fail "stopped: $(tr '\n' ' ' <"$T/stopped.drv")"
-sent stopped 1 2
-note "ok: target gone while stopped: two copies (after Continue), no" \
-    "third, then a new session intact"
+for log in "" pktlog; do
+	watched running run 1 $log
+	note "ok: target gone mid-session${log:+ (packet log)}: one target" \
+	    "shutdown, id $(kv "$T/running$log.drv" shutdown.id), then a new" \
+	    "session intact"
+	watched stopped stop 2 $log
+	note "ok: target gone while stopped${log:+ (packet log)}: two copies" \
+	    "(after Continue), no third, then a new session intact"
+done
 
-run off none --no-target-shutdown
+run off none --no-target-shutdown --packet-log "$T/off.pktlog"
 [ "$(kv "$T/off.drv" shutdown.count)" = 0 ] ||
     fail "off: $(tr '\n' ' ' <"$T/off.drv")"
 grep -q "target gone" "$T/relay.log" && fail "off: the relay said target gone"

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "le.h"
+
 #define KD_LEADER_DATA		0x30303030u	/* "0000" */
 #define KD_LEADER_CONTROL	0x69696969u	/* "iiii" */
 #define KD_BREAKIN		0x62		/* 'b' */
@@ -98,12 +100,31 @@ struct kd_event {
 
 typedef void (*kd_event_cb)(void *arg, const struct kd_event *);
 
+/*
+ * A packet in brief: what the parser has in hand when it judges one, for a
+ * listener that needs no more (the target-shutdown watch) and should not
+ * pay for an event (kd_parser_brief()).  The rest is in raw: kd_raw_id(),
+ * kd_raw_len(), kd_brief_api().  It says what an event's packet would
+ * (kd_brief_of()).
+ */
+struct kd_brief {
+	enum kd_verdict	 verdict;
+	unsigned	 type;
+	int		 control;
+	const uint8_t	*raw;		/* the packet as on the wire */
+	size_t		 rawlen;
+};
+
+typedef void (*kd_brief_cb)(void *arg, const struct kd_brief *);
+
 struct kd_counters;
 
 struct kd_parser {
 	kd_event_cb	 cb;
 	void		*arg;
 	struct kd_counters *count;	/* kd_parser_count() */
+	kd_brief_cb	 brief;		/* kd_parser_brief() */
+	void		*brief_arg;
 	int		 state;
 	uint8_t		 leader;	/* leader byte being counted */
 	unsigned	 nleader;	/* identical leader bytes seen */
@@ -131,14 +152,21 @@ void	kd_parser_init(struct kd_parser *, kd_event_cb, void *arg);
  * being decoded into an event (NULL: stop counting).
  */
 void	kd_parser_count(struct kd_parser *, struct kd_counters *c);
+/*
+ * Tell cb (NULL: nobody) in brief of every packet no event is made of (no
+ * callback, nor a twin's: an event says all a brief does, kd_brief_of()):
+ * the packet is judged and counted as if nobody listened, and only cb
+ * hears of it.  Its raw bytes live as an event's do.
+ */
+void	kd_parser_brief(struct kd_parser *, kd_brief_cb cb, void *arg);
 void	kd_parser_feed(struct kd_parser *, const uint8_t *, size_t);
 /*
  * Feed a and b, which stand alike (kd_parser_alike(), the same bytes
  * buffered), the same bytes at the cost of one: each gets the events it
  * would have got (its own garbage counts), and b ends where a does.  When
  * neither has a callback their packets are not decoded: each counts them
- * (kd_parser_count), and a->judged grows by their number, a->last_ok says
- * whether the last was OK.
+ * (kd_parser_count) and tells its brief listener, and a->judged grows by
+ * their number, a->last_ok says whether the last was OK.
  */
 void	kd_parser_feed_twin(struct kd_parser *a, struct kd_parser *b,
 	    const uint8_t *, size_t);
@@ -218,6 +246,62 @@ const char *kd_type_name(unsigned type);
 /* A short name for an API number ("ReadVirtualMemory"), or NULL. */
 const char *kd_api_name(unsigned type, uint32_t api);
 const char *kd_verdict_name(enum kd_verdict);
+
+/* A packet's header words, from its bytes as on the wire. */
+static inline unsigned
+kd_raw_len(const uint8_t *raw)
+{
+	return (le16_get(raw + 6));
+}
+
+static inline uint32_t
+kd_raw_id(const uint8_t *raw)
+{
+	return (le32_get(raw + 8));
+}
+
+/* The types whose payload starts with an API number (kd_api). */
+static inline int
+kd_type_has_api(unsigned type)
+{
+	return (type == KD_TYPE_STATE_CHANGE32 ||
+	    type == KD_TYPE_STATE_MANIPULATE || type == KD_TYPE_DEBUG_IO ||
+	    type == KD_TYPE_STATE_CHANGE64);
+}
+
+/*
+ * The API number the payload of the packet at raw (rawlen bytes) starts
+ * with, when it has one (an event's has_api and api): nonzero with *api
+ * set, else 0 and *api 0.
+ */
+static inline int
+kd_raw_api(const uint8_t *raw, size_t rawlen, uint32_t *api)
+{
+	if (rawlen > KD_HEADER_SIZE && kd_type_has_api(le16_get(raw + 4)) &&
+	    kd_raw_len(raw) >= 4) {
+		*api = le32_get(raw + KD_HEADER_SIZE);
+		return (1);
+	}
+	*api = 0;
+	return (0);
+}
+
+static inline int
+kd_brief_api(const struct kd_brief *b, uint32_t *api)
+{
+	return (kd_raw_api(b->raw, b->rawlen, api));
+}
+
+/* The brief of an event's packet: what kd_parser_brief() is told. */
+static inline void
+kd_brief_of(const struct kd_packet *pkt, struct kd_brief *b)
+{
+	b->verdict = pkt->verdict;
+	b->type = pkt->type;
+	b->control = pkt->control;
+	b->raw = pkt->raw;
+	b->rawlen = pkt->rawlen;
+}
 
 /* Per-direction counters fed from parser events. */
 struct kd_counters {

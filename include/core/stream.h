@@ -36,6 +36,12 @@ struct stream;
 
 /* Called for every parser event of the delivered interpretation. */
 typedef void (*stream_event_cb)(void *arg, const struct kd_event *);
+/*
+ * Called for every packet of the delivered interpretation, in brief (after
+ * its event, if any): what a listener that needs no more gets for a
+ * fraction of an event's cost (kdcom.h).
+ */
+typedef void (*stream_brief_cb)(void *arg, const struct kd_brief *);
 /* Called once when auto mode switches repair on (1) or off (0). */
 typedef void (*stream_switch_cb)(void *arg, int repairing);
 
@@ -72,6 +78,7 @@ struct stream {
 	struct stream_view	 view[2];	/* as_read, repaired */
 	stream_event_cb		 on_event;	/* NULL while not listened to */
 	stream_event_cb		 listener;	/* as stream_init() got it */
+	stream_brief_cb		 on_brief;	/* stream_brief() */
 	stream_switch_cb	 on_switch;
 	void			*arg;
 	struct stream_counters	 c;
@@ -94,6 +101,13 @@ void	stream_free(struct stream *);
  * watcher, capture) turns it off.
  */
 void	stream_listen(struct stream *, int on);
+/*
+ * Tell cb (NULL: nobody) of every packet in brief, with stream_init()'s
+ * arg.  With events off, packets are then judged and counted as unheard
+ * and only cb hears of them: what the target-shutdown watch needs, at
+ * a fraction of the cost of events.
+ */
+void	stream_brief(struct stream *, stream_brief_cb cb);
 
 /*
  * Auto mode, while no packet has decided: the repair state to start from

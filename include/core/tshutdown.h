@@ -63,10 +63,13 @@ void	tsd_init(struct tsd *);
 void	tsd_target_up(struct tsd *);
 /* The debugger side went away: any exchange ends. */
 void	tsd_host_down(struct tsd *);
-/* A packet from the target, valid or not (only valid ones are used). */
-void	tsd_from_target(struct tsd *, const struct kd_packet *);
+/*
+ * A packet from the target, valid or not (only valid ones are used), in
+ * brief (kdcom.h: all this needs, without decoding an event).
+ */
+void	tsd_from_target(struct tsd *, const struct kd_brief *);
 /* A packet from the debugger: tracked, and answered during an exchange. */
-void	tsd_from_debugger(struct tsd *, const struct kd_packet *,
+void	tsd_from_debugger(struct tsd *, const struct kd_brief *,
 	    uint64_t now);
 /*
  * The target is gone and the debugger is there: begin, if the target sent
@@ -77,7 +80,12 @@ int	tsd_target_lost(struct tsd *, uint64_t now);
 void	tsd_timer(struct tsd *, uint64_t now);
 /* Nonzero with *when set while an exchange needs the clock. */
 int	tsd_deadline(const struct tsd *, uint64_t *when);
-int	tsd_active(const struct tsd *);
+/* Inline: the relay asks for each of the debugger's packets. */
+static inline int
+tsd_active(const struct tsd *t)
+{
+	return (t->state != TSD_IDLE);
+}
 /* Move the bytes for the debugger into out (room TSD_OUT_MAX). */
 size_t	tsd_take(struct tsd *, uint8_t *out);
 /* The id the target would use next. */

@@ -51,14 +51,6 @@ type_fits(unsigned type, int control)
 	    ((control ? CONTROL_TYPES : DATA_TYPES) >> type & 1));
 }
 
-static int
-type_has_api(unsigned type)
-{
-	return (type == KD_TYPE_STATE_CHANGE32 ||
-	    type == KD_TYPE_STATE_MANIPULATE || type == KD_TYPE_DEBUG_IO ||
-	    type == KD_TYPE_STATE_CHANGE64);
-}
-
 size_t
 kd_build(uint8_t *out, uint16_t type, uint32_t id, const uint8_t *payload,
     uint16_t len)
@@ -176,6 +168,13 @@ kd_parser_count(struct kd_parser *p, struct kd_counters *c)
 	p->count = c;
 }
 
+void
+kd_parser_brief(struct kd_parser *p, kd_brief_cb cb, void *arg)
+{
+	p->brief = cb;
+	p->brief_arg = arg;
+}
+
 /* Inlined: an event per packet is the hot path's fixed cost. */
 static inline __attribute__((always_inline)) void
 emit_one(struct kd_parser *p, enum kd_event_kind kind, size_t len,
@@ -256,6 +255,35 @@ body_verdict(const uint8_t *b, size_t need)
 	return (KD_OK);
 }
 
+/* A packet in brief, to p's brief listener, which it has. */
+static inline __attribute__((always_inline)) void
+tell_(const struct kd_parser *p, const uint8_t *b, size_t rawlen,
+    enum kd_verdict verdict, unsigned type, int control)
+{
+	struct kd_brief	k;
+
+	k.verdict = verdict;
+	k.type = type;
+	k.control = control;
+	k.raw = b;
+	k.rawlen = rawlen;
+	p->brief(p->brief_arg, &k);
+}
+
+/*
+ * The same to twins nobody listens to, each that has one; a call of its
+ * own, so the paths around it need no registers kept across calls.
+ */
+static __attribute__((noinline)) void
+tell_twins(const struct kd_parser *p, const uint8_t *b, size_t rawlen,
+    enum kd_verdict verdict, unsigned type, int control)
+{
+	if (p->brief != NULL)
+		tell_(p, b, rawlen, verdict, type, control);
+	if (p->twin->brief != NULL)
+		tell_(p->twin, b, rawlen, verdict, type, control);
+}
+
 /* Decode the packet b (rawlen bytes, a body when more than a header). */
 static void
 report(struct kd_parser *p, const uint8_t *b, size_t rawlen,
@@ -265,35 +293,35 @@ report(struct kd_parser *p, const uint8_t *b, size_t rawlen,
 
 	pkt.control = b[0] == LEADER_CONTROL_BYTE;
 	pkt.type = le16_get(b + 4);
-	pkt.len = le16_get(b + 6);
-	pkt.id = le32_get(b + 8);
+	pkt.len = kd_raw_len(b);
+	pkt.id = kd_raw_id(b);
 	pkt.checksum = le32_get(b + 12);
-	pkt.api = 0;
-	pkt.has_api = 0;
+	pkt.has_api = kd_raw_api(b, rawlen, &pkt.api);
 	pkt.verdict = verdict;
-	pkt.payload = NULL;
+	pkt.payload = rawlen > KD_HEADER_SIZE ? b + KD_HEADER_SIZE : NULL;
 	pkt.raw = b;
 	pkt.rawlen = rawlen;
-	if (rawlen > KD_HEADER_SIZE) {
-		pkt.payload = b + KD_HEADER_SIZE;
-		if (type_has_api(pkt.type) && pkt.len >= 4) {
-			pkt.api = le32_get(pkt.payload);
-			pkt.has_api = 1;
-		}
-	}
 	emit(p, KD_EV_PACKET, 0, &pkt);
 }
 
-/* Nobody listens to p's packets: they need not be decoded. */
+/* How much of a packet p's listeners need: heard() says. */
+enum {
+	LOUD = 0,	/* an event (a callback, or a twin fed alongside) */
+	QUIET,		/* nothing: it need not be decoded */
+	BRIEF,		/* a brief alone (kd_parser_brief()) */
+};
+
 static inline int
-plain(const struct kd_parser *p)
+heard(const struct kd_parser *p)
 {
-	return (p->cb == NULL && p->twin == NULL);
+	if (p->cb != NULL || p->twin != NULL)
+		return (LOUD);
+	return (p->brief != NULL ? BRIEF : QUIET);
 }
 
 /*
- * A packet judged: counted, and decoded into an event only when someone
- * listens (quiet: nobody, plain()).
+ * A packet judged: counted, told in brief, and decoded into an event only
+ * when someone listens (quiet: heard(), built apart for each).
  */
 static inline __attribute__((always_inline)) void
 packet(struct kd_parser *p, int quiet, const uint8_t *b, size_t rawlen,
@@ -304,6 +332,8 @@ packet(struct kd_parser *p, int quiet, const uint8_t *b, size_t rawlen,
 	if (quiet) {
 		if (c != NULL)
 			kd_counters_packet(c, verdict, type, control);
+		if (quiet == BRIEF)
+			tell_(p, b, rawlen, verdict, type, control);
 	} else if (p->cb == NULL && p->twin != NULL && p->twin->cb == NULL) {
 		/* Twins nobody listens to (kd_parser_feed_twin). */
 		if (c != NULL)
@@ -312,8 +342,21 @@ packet(struct kd_parser *p, int quiet, const uint8_t *b, size_t rawlen,
 			kd_counters_packet(c, verdict, type, control);
 		p->judged++;
 		p->last_ok = verdict == KD_OK;
+		if (p->brief != NULL || p->twin->brief != NULL)
+			tell_twins(p, b, rawlen, verdict, type, control);
 	} else
 		report(p, b, rawlen, verdict);
+}
+
+/* The buffered packet of have bytes, for nobody or a brief listener. */
+static __attribute__((noinline)) void
+finish_quiet(struct kd_parser *p, size_t have, enum kd_verdict verdict)
+{
+	packet(p, QUIET, p->buf, have, verdict, le16_get(p->buf + 4),
+	    p->buf[0] == LEADER_CONTROL_BYTE);
+	if (p->brief != NULL)
+		tell_(p, p->buf, have, verdict, le16_get(p->buf + 4),
+		    p->buf[0] == LEADER_CONTROL_BYTE);
 }
 
 /* Report the buffered packet and go back to scanning for a leader. */
@@ -325,8 +368,11 @@ finish(struct kd_parser *p, enum kd_verdict verdict)
 	p->state = S_LEADER;
 	p->nleader = 0;
 	p->have = p->need = 0;
-	packet(p, plain(p), p->buf, have, verdict, le16_get(p->buf + 4),
-	    p->buf[0] == LEADER_CONTROL_BYTE);
+	if (heard(p) == LOUD)
+		packet(p, LOUD, p->buf, have, verdict, le16_get(p->buf + 4),
+		    p->buf[0] == LEADER_CONTROL_BYTE);
+	else
+		finish_quiet(p, have, verdict);
 }
 
 static void
@@ -588,11 +634,17 @@ scan_(struct kd_parser *p, const uint8_t *d, size_t n, int quiet)
 	return (n);
 }
 
-/* Built twice: for a parser nobody listens to (plain()), and the rest. */
-static size_t
+/* Built for each heard(): the unheard and the briefed are the hot ones. */
+static inline __attribute__((always_inline)) size_t
 scan(struct kd_parser *p, const uint8_t *d, size_t n)
 {
-	return (plain(p) ? scan_(p, d, n, 1) : scan_(p, d, n, 0));
+	switch (heard(p)) {
+	case QUIET:
+		return (scan_(p, d, n, QUIET));
+	case BRIEF:
+		return (scan_(p, d, n, BRIEF));
+	}
+	return (scan_(p, d, n, LOUD));
 }
 
 void

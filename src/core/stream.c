@@ -59,6 +59,39 @@
 #define CR		0x0d
 #define LF		0x0a
 
+/* A packet event to both listeners: its own, then its brief. */
+static __attribute__((noinline)) void
+tell_both(struct stream *s, const struct kd_event *ev)
+{
+	struct kd_brief	 b;
+
+	if (s->on_event != NULL)
+		s->on_event(s->arg, ev);
+	kd_brief_of(ev->pkt, &b);
+	s->on_brief(s->arg, &b);
+}
+
+/*
+ * An event to the stream's listeners.  Apart when a brief goes along:
+ * every event (garbage too) then costs no stack frame, and the event
+ * callback is a tail call.
+ */
+static inline void
+tell(struct stream *s, const struct kd_event *ev)
+{
+	if (s->on_brief != NULL && ev->kind == KD_EV_PACKET)
+		tell_both(s, ev);
+	else if (s->on_event != NULL)
+		s->on_event(s->arg, ev);
+}
+
+/* A parser's event outside auto mode, with both listeners on. */
+static void
+told(void *arg, const struct kd_event *ev)
+{
+	tell(arg, ev);
+}
+
 /* A parser's event, when its reading is the one delivered. */
 static void
 got_one(void *arg, const struct kd_event *ev)
@@ -66,8 +99,7 @@ got_one(void *arg, const struct kd_event *ev)
 	struct stream	*s = arg;
 
 	kd_counters_add(&s->c.kd, ev);
-	if (s->on_event != NULL)
-		s->on_event(s->arg, ev);
+	tell(s, ev);
 }
 
 /* Auto mode: either reading's event, noted for the judging. */
@@ -169,14 +201,45 @@ stream_init(struct stream *s, enum crlf_mode mode, int guess, int validate,
 	return (0);
 }
 
+/*
+ * Outside auto mode (whose parsers call got_raw() and got_rep()) the
+ * parser counts for itself; events go straight to the listener, or through
+ * told() when briefs go along; briefs alone come from the parser, which
+ * then decodes nothing.
+ */
+static void
+wire(struct stream *s)
+{
+	struct kd_parser	*p[2] = { &s->as_read, &s->repaired };
+	kd_event_cb		 cb = s->on_event;
+	void			*arg = s->arg;
+	int			 i;
+
+	if (is_auto(s))
+		return;
+	if (cb != NULL && s->on_brief != NULL) {
+		cb = told;
+		arg = s;
+	}
+	for (i = 0; i < 2; i++) {
+		p[i]->cb = cb;
+		p[i]->arg = arg;
+		kd_parser_brief(p[i], cb == NULL ? s->on_brief : NULL, s->arg);
+	}
+}
+
 void
 stream_listen(struct stream *s, int on)
 {
 	s->on_event = on ? s->listener : NULL;
-	if (!is_auto(s)) {
-		s->as_read.cb = s->on_event;
-		s->repaired.cb = s->on_event;
-	}
+	wire(s);
+}
+
+void
+stream_brief(struct stream *s, stream_brief_cb cb)
+{
+	s->on_brief = cb;
+	wire(s);
 }
 
 void
@@ -334,27 +397,33 @@ delivered(struct stream *s)
 
 /*
  * Feed both parsers, which stand alike, d as twins.  When nobody listens
- * to the stream, their packets are not decoded into events: the parser
- * delivered counts them, and the views learn from the parsers' tally what
- * got() would have (both readings judged the same packets alike).
+ * to the stream's events, their packets are not decoded into events: the
+ * parser delivered counts them and tells the brief listener, and the
+ * views learn from the parsers' tally what got() would have (both
+ * readings judged the same packets alike).
  */
 static void
 feed_alike(struct stream *s, const uint8_t *d, size_t len)
 {
-	struct kd_parser	*a = &s->as_read, *b = &s->repaired;
+	struct kd_parser	*a = &s->as_read, *b = &s->repaired, *p;
 	struct stream_view	*v;
 
 	if (s->on_event != NULL) {
 		kd_parser_feed_twin(a, b, d, len);
 		return;
 	}
+	/* Set in place: two calls into kdcom.c a span cost auto mode 1%. */
 	a->cb = b->cb = NULL;
-	kd_parser_count(delivered(s), &s->c.kd);
+	p = delivered(s);
+	p->count = &s->c.kd;
+	p->brief = s->on_brief;
+	p->brief_arg = s->arg;
 	a->judged = 0;
 	kd_parser_feed_twin(a, b, d, len);
 	a->cb = got_raw;
 	b->cb = got_rep;
-	kd_parser_count(delivered(s), NULL);
+	p->count = NULL;
+	p->brief = NULL;
 	if (a->judged == 0)
 		return;
 	for (v = s->view; v < s->view + 2; v++) {

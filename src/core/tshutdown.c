@@ -72,12 +72,6 @@ tsd_host_down(struct tsd *t)
 	t->acked = 0;
 }
 
-int
-tsd_active(const struct tsd *t)
-{
-	return (t->state != TSD_IDLE);
-}
-
 uint32_t
 tsd_next_target_id(const struct tsd *t)
 {
@@ -89,7 +83,7 @@ tsd_next_target_id(const struct tsd *t)
 }
 
 void
-tsd_from_target(struct tsd *t, const struct kd_packet *p)
+tsd_from_target(struct tsd *t, const struct kd_brief *p)
 {
 	if (p->verdict != KD_OK)
 		return;
@@ -101,7 +95,7 @@ tsd_from_target(struct tsd *t, const struct kd_packet *p)
 		t->have_id = 0;
 	else if (!p->control) {
 		t->have_id = 1;
-		t->last_id = p->id;
+		t->last_id = kd_raw_id(p->raw);
 		t->acked = 0;
 	}
 }
@@ -153,16 +147,16 @@ tsd_target_lost(struct tsd *t, uint64_t now)
 	return (1);
 }
 
-/* Echo a request with ReturnStatus 0, as the target's answer. */
+/* Echo a request (len bytes) with ReturnStatus 0, as the target's answer. */
 static void
-echo(struct tsd *t, const struct kd_packet *p)
+echo(struct tsd *t, const struct kd_brief *p, unsigned len)
 {
 	uint8_t	pay[KD_MAX_PAYLOAD], b[KD_MAX_PACKET];
 
-	memcpy(pay, p->payload, p->len);
+	memcpy(pay, p->raw + KD_HEADER_SIZE, len);
 	le32_put(pay + RETURN_STATUS, 0);
 	emit(t, b, kd_build(b, KD_TYPE_STATE_MANIPULATE, t->next_id, pay,
-	    p->len));
+	    len));
 	t->injected++;
 	t->waiting = 1;
 	t->wait_sc = 0;
@@ -189,15 +183,18 @@ acked(struct tsd *t, uint32_t id, uint64_t now)
 }
 
 static void
-request(struct tsd *t, const struct kd_packet *p, uint64_t now)
+request(struct tsd *t, const struct kd_brief *p, uint64_t now)
 {
-	send_control(t, KD_TYPE_ACKNOWLEDGE, p->id);
-	if (p->type != KD_TYPE_STATE_MANIPULATE || !p->has_api ||
-	    p->len < MANIP_MIN || (t->have_req && p->id == t->req_id))
+	uint32_t	id = kd_raw_id(p->raw), api;
+	unsigned	len = kd_raw_len(p->raw);
+
+	send_control(t, KD_TYPE_ACKNOWLEDGE, id);
+	if (p->type != KD_TYPE_STATE_MANIPULATE || !kd_brief_api(p, &api) ||
+	    len < MANIP_MIN || (t->have_req && id == t->req_id))
 		return;			/* not a request, or seen */
 	t->have_req = 1;
-	t->req_id = p->id;
-	if (p->api == KD_API_CONTINUE || p->api == KD_API_CONTINUE2) {
+	t->req_id = id;
+	if (api == KD_API_CONTINUE || api == KD_API_CONTINUE2) {
 		if (t->stopped && t->copies < TSD_COPIES &&
 		    t->state == TSD_ANSWER) {
 			t->state = TSD_LAST;
@@ -207,29 +204,19 @@ request(struct tsd *t, const struct kd_packet *p, uint64_t now)
 		return;
 	}
 	if (!t->waiting)
-		echo(t, p);
+		echo(t, p, len);
 }
 
-void
-tsd_from_debugger(struct tsd *t, const struct kd_packet *p, uint64_t now)
+/*
+ * The debugger's packet during an exchange: apart, so that the usual case
+ * (the target there) saves no registers for it.
+ */
+static __attribute__((noinline)) void
+exchange(struct tsd *t, const struct kd_brief *p, uint64_t now)
 {
-	if (p->verdict != KD_OK)
-		return;
-	if (!tsd_active(t)) {
-		/* The target is there: note what the debugger ACKed. */
-		if (p->type == KD_TYPE_ACKNOWLEDGE && t->have_id &&
-		    p->id == t->last_id)
-			t->acked = 1;
-		else if (p->type == KD_TYPE_RESET)
-			t->have_id = 0;
-		else if (p->type == KD_TYPE_STATE_MANIPULATE && p->has_api &&
-		    (p->api == KD_API_CONTINUE || p->api == KD_API_CONTINUE2))
-			t->stopped = 0;
-		return;
-	}
 	switch (p->type) {
 	case KD_TYPE_ACKNOWLEDGE:
-		acked(t, p->id, now);
+		acked(t, kd_raw_id(p->raw), now);
 		break;
 	case KD_TYPE_RESEND:
 		if (t->waiting && t->wait_sc && t->copies < TSD_COPIES) {
@@ -242,6 +229,29 @@ tsd_from_debugger(struct tsd *t, const struct kd_packet *p, uint64_t now)
 	default:
 		request(t, p, now);
 	}
+}
+
+void
+tsd_from_debugger(struct tsd *t, const struct kd_brief *p, uint64_t now)
+{
+	uint32_t	api;
+
+	if (p->verdict != KD_OK)
+		return;
+	if (tsd_active(t)) {
+		exchange(t, p, now);
+		return;
+	}
+	/* The target is there: note what the debugger ACKed. */
+	if (p->type == KD_TYPE_ACKNOWLEDGE && t->have_id &&
+	    kd_raw_id(p->raw) == t->last_id)
+		t->acked = 1;
+	else if (p->type == KD_TYPE_RESET)
+		t->have_id = 0;
+	else if (p->type == KD_TYPE_STATE_MANIPULATE &&
+	    kd_brief_api(p, &api) &&
+	    (api == KD_API_CONTINUE || api == KD_API_CONTINUE2))
+		t->stopped = 0;
 }
 
 void

@@ -344,6 +344,36 @@ START_TEST(garbage_between_packets_counted)
 END_TEST
 
 /*
+ * The session with garbage, break-ins (some in a row) and damaged packets
+ * (a type, a ByteCount, a payload byte, a trailer) between (malloc'd).
+ */
+static uint8_t *
+noisy_session(uint64_t *r, size_t *np)
+{
+	uint8_t	*b, g[64];
+	size_t	 n = 0, i, k, glen, len;
+
+	b = kt_xmalloc(kt_trace.size + (kt_trace.n + 1) * (sizeof(g) + 1));
+	for (i = 0; i < kt_trace.n; i++) {
+		glen = make_garbage(r, g, sizeof(g));
+		for (k = 0; k < glen; k++)
+			if (kt_below(r, 6) == 0)
+				g[k] = KD_BREAKIN;
+		memcpy(b + n, g, glen);
+		n += glen;
+		if (kt_below(r, 8) == 0)
+			b[n++] = KD_BREAKIN;
+		len = kt_trace.recs[i].len;
+		memcpy(b + n, kt_trace.recs[i].pkt, len);
+		if (kt_below(r, 5) == 0)
+			b[n + 4 + kt_below(r, len - 4)] ^= 1 << kt_below(r, 8);
+		n += len;
+	}
+	*np = n;
+	return (b);
+}
+
+/*
  * A parser that counts for itself (kd_parser_count) counts what
  * kd_counters_add() makes of its events, with a callback or without one
  * (then packets are not decoded at all): on the session with garbage,
@@ -354,28 +384,11 @@ START_TEST(parser_counts_its_events)
 	struct kd_parser *p[3];
 	struct kd_counters c[3];
 	struct kt_log	 log[3];
-	uint8_t		*b, g[64];
-	size_t		 n = 0, i, k, glen, len, pos;
+	uint8_t		*b;
+	size_t		 n, k, len, pos;
 	uint64_t	 r = 77, seed;
 
-	b = kt_xmalloc(kt_trace.size + (kt_trace.n + 1) * (sizeof(g) + 1));
-	for (i = 0; i < kt_trace.n; i++) {
-		glen = make_garbage(&r, g, sizeof(g));
-		/* Break-ins in the garbage too, some in a row. */
-		for (k = 0; k < glen; k++)
-			if (kt_below(&r, 6) == 0)
-				g[k] = KD_BREAKIN;
-		memcpy(b + n, g, glen);
-		n += glen;
-		if (kt_below(&r, 8) == 0)
-			b[n++] = KD_BREAKIN;
-		len = kt_trace.recs[i].len;
-		memcpy(b + n, kt_trace.recs[i].pkt, len);
-		/* Damage: a type, a ByteCount, a payload byte, a trailer. */
-		if (kt_below(&r, 5) == 0)
-			b[n + 4 + kt_below(&r, len - 4)] ^= 1 << kt_below(&r, 8);
-		n += len;
-	}
+	b = noisy_session(&r, &n);
 	for (seed = 0; seed < 8; seed++) {
 		for (k = 0; k < 3; k++) {
 			p[k] = kt_xmalloc(sizeof(*p[k]));
@@ -415,6 +428,80 @@ START_TEST(parser_counts_its_events)
 			kt_log_free(&log[k]);
 			free(p[k]);
 		}
+	}
+	free(b);
+}
+END_TEST
+
+/*
+ * The light listener (kd_parser_brief) hears of every packet the full one
+ * hears of, as its event says, cut anywhere: alone (the packet counted,
+ * not decoded) and on twins fed at once (kd_parser_feed_twin) that nobody
+ * else listens to; beside an event callback, or on twins one of which has
+ * one, it hears nothing (the event says it all).  On the noisy session,
+ * so every verdict comes up.
+ */
+START_TEST(briefs_match_events)
+{
+	struct kd_parser	*p[7];
+	struct kd_counters	 c[2];
+	struct kt_log		 log[3];
+	struct kt_briefs	 br[5];
+	uint8_t			*b;
+	size_t			 n, k, pos, len;
+	uint64_t		 r = 78, seed;
+
+	b = noisy_session(&r, &n);
+	for (seed = 0; seed < 4; seed++) {
+		memset(log, 0, sizeof(log));
+		memset(br, 0, sizeof(br));
+		memset(c, 0, sizeof(c));
+		for (k = 0; k < 7; k++)
+			p[k] = kt_xmalloc(sizeof(*p[k]));
+		kd_parser_init(p[0], kt_log_cb, &log[0]);
+		kd_parser_init(p[1], NULL, NULL);
+		kd_parser_brief(p[1], kt_brief_cb, &br[0]);
+		kd_parser_count(p[1], &c[0]);
+		kd_parser_init(p[2], kt_log_cb, &log[1]);
+		kd_parser_brief(p[2], kt_brief_cb, &br[3]);
+		/* Twins unheard but for briefs, and twins heard. */
+		kd_parser_init(p[3], NULL, NULL);
+		kd_parser_init(p[4], NULL, NULL);
+		kd_parser_brief(p[3], kt_brief_cb, &br[1]);
+		kd_parser_brief(p[4], kt_brief_cb, &br[2]);
+		kd_parser_count(p[4], &c[1]);
+		kd_parser_init(p[5], kt_log_cb, &log[2]);
+		kd_parser_init(p[6], NULL, NULL);
+		kd_parser_brief(p[5], kt_brief_cb, &br[4]);
+		kd_parser_brief(p[6], kt_brief_cb, &br[4]);
+		for (pos = 0; pos < n; pos += len) {
+			len = 1 + kt_below(&r, kt_below(&r, 2) ? 40 : 5000);
+			if (len > n - pos)
+				len = n - pos;
+			kd_parser_feed(p[0], b + pos, len);
+			kd_parser_feed(p[1], b + pos, len);
+			kd_parser_feed(p[2], b + pos, len);
+			kd_parser_feed_twin(p[3], p[4], b + pos, len);
+			kd_parser_feed_twin(p[5], p[6], b + pos, len);
+		}
+		for (k = 0; k < 7; k++)
+			kd_parser_reset(p[k]);
+		kt_briefs_match(&br[0], &log[0], "alone");
+		kt_briefs_match(&br[1], &log[0], "twin");
+		kt_briefs_match(&br[2], &log[0], "its twin");
+		kt_log_equal(&log[1], &log[0], "beside briefs");
+		kt_log_equal(&log[2], &log[0], "a heard twin");
+		ck_assert_uint_eq(br[3].n, 0);
+		ck_assert_uint_eq(br[4].n, 0);
+		ck_assert_mem_eq(&c[0], &log[0].c, sizeof(c[0]));
+		ck_assert_mem_eq(&c[1], &log[0].c, sizeof(c[1]));
+		ck_assert_uint_gt(br[0].n, kt_trace.n / 2);
+		for (k = 0; k < 3; k++)
+			kt_log_free(&log[k]);
+		for (k = 0; k < 5; k++)
+			kt_briefs_free(&br[k]);
+		for (k = 0; k < 7; k++)
+			free(p[k]);
 	}
 	free(b);
 }
@@ -1240,6 +1327,7 @@ session_cases(TCase *tc)
 	tcase_add_loop_test(tc, session_corrupt_then_repair, 0, 2);
 	tcase_add_test(tc, garbage_between_packets_counted);
 	tcase_add_test(tc, parser_counts_its_events);
+	tcase_add_test(tc, briefs_match_events);
 	tcase_add_test(tc, breakin_in_session_traffic);
 	tcase_add_test(tc, span_ends_where_events_happen);
 	tcase_add_test(tc, twin_feed_matches_two);

@@ -17,6 +17,7 @@
 struct run {
 	struct stream	 s;
 	struct kt_log	 log;		/* delivered events */
+	struct kt_briefs briefs;	/* and their briefs */
 	uint8_t		*out;
 	size_t		 outlen;
 	int		 nswitch;
@@ -32,6 +33,14 @@ on_event(void *arg, const struct kd_event *ev)
 	struct run	*r = arg;
 
 	kt_log_cb(&r->log, ev);
+}
+
+static void
+on_brief(void *arg, const struct kd_brief *b)
+{
+	struct run	*r = arg;
+
+	kt_brief_cb(&r->briefs, b);
 }
 
 static void
@@ -51,7 +60,9 @@ on_switch(void *arg, int repairing)
  * alternate between the relay's way (read into buf + 1, out = buf), out ==
  * in while nothing is held, and separate buffers.  Beside it a stream
  * nobody listens to (no callbacks: its parsers count packets without
- * decoding them) is fed alike and must deliver and count the same.
+ * decoding them) and one with a brief listener alone (stream_brief: the
+ * target-shutdown watch's) are fed alike and must deliver and count the
+ * same, the latter hear of every packet as the events say.
  */
 static void
 run(struct run *r, enum crlf_mode mode, int guess, int validate,
@@ -62,16 +73,22 @@ run(struct run *r, enum crlf_mode mode, int guess, int validate,
 	uint8_t		*sep = kt_xmalloc(n + STREAM_SLACK + 1);
 	uint8_t		*qbuf = kt_xmalloc(n + STREAM_SLACK + 1);
 	uint8_t		*qout = kt_xmalloc(2 * n + 2);
-	struct stream	 q;
+	struct stream	 q, lt;
+	struct kt_briefs briefs;
 	size_t		 pos, chunk, len, before, slack, qlen = 0, k;
 	int		 style;
 
 	memset(r, 0, sizeof(*r));
+	memset(&briefs, 0, sizeof(briefs));
 	r->out = kt_xmalloc(2 * n + 2);
 	ck_assert_int_eq(stream_init(&r->s, mode, guess, validate, on_event,
 	    on_switch, r), 0);
+	stream_brief(&r->s, on_brief);
 	ck_assert_int_eq(stream_init(&q, mode, guess, validate, NULL, NULL,
 	    NULL), 0);
+	ck_assert_int_eq(stream_init(&lt, mode, guess, validate, NULL, NULL,
+	    &briefs), 0);
+	stream_brief(&lt, kt_brief_cb);
 	for (pos = 0; pos < n; pos += chunk) {
 		if (chunking == 0)
 			chunk = 1;
@@ -120,6 +137,14 @@ run(struct run *r, enum crlf_mode mode, int guess, int validate,
 		    sizeof(q.c)) == 0 && stream_pending(&q) ==
 		    stream_pending(&r->s), "unheard stream differs at %zu",
 		    pos + chunk);
+		k = stream_slack(&lt);
+		memcpy(qbuf + k, in + pos, chunk);
+		k = stream_process(&lt, qbuf + k, chunk, qbuf);
+		KT_CHECK(k == len && memcmp(qbuf, r->out + r->outlen - k, k) ==
+		    0 &&
+		    memcmp(&lt.c, &r->s.c, sizeof(lt.c)) == 0 &&
+		    briefs.n == r->briefs.n, "briefed stream differs at %zu",
+		    pos + chunk);
 	}
 	/* The end of the input: the relay's quiet timer, then its hold timer. */
 	r->outlen += stream_release(&r->s, r->out + r->outlen);
@@ -131,6 +156,14 @@ run(struct run *r, enum crlf_mode mode, int guess, int validate,
 	ck_assert_uint_eq(qlen, r->outlen);
 	ck_assert_mem_eq(qout, r->out, qlen);
 	ck_assert_mem_eq(&q.c, &r->s.c, sizeof(q.c));
+	k = stream_release(&lt, qbuf);
+	if (stream_holding(&lt))
+		k += stream_flush(&lt, qbuf + k);
+	ck_assert_mem_eq(&lt.c, &r->s.c, sizeof(lt.c));
+	kt_briefs_match(&r->briefs, &r->log, "beside events");
+	kt_briefs_match(&briefs, &r->log, "alone");
+	kt_briefs_free(&briefs);
+	stream_free(&lt);
 	stream_free(&q);
 	free(qbuf);
 	free(qout);
@@ -150,6 +183,7 @@ static void
 run_free(struct run *r)
 {
 	kt_log_free(&r->log);
+	kt_briefs_free(&r->briefs);
 	free(r->out);
 }
 
