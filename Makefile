@@ -43,6 +43,11 @@ KD_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 LINK_PKGS := $(filter-out xenstore libvirt,$(HAVE_PKGS))
 KD_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) $(LINK_PKGS)) -lpthread
 XS_LIBS	:= $(if $(filter xenstore,$(HAVE_PKGS)),$(shell $(PKG_CONFIG) --libs xenstore))
+# Symbols bound at start: the lazy resolver saves the vector registers on
+# the stack of whichever thread first calls a function (a pair thread's
+# stack is meant to stay in two pages), and relocations go read-only, as
+# the Debian package's hardening flags have them.
+KD_LDFLAGS := -Wl,-z,now -Wl,-z,relro
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
@@ -78,7 +83,7 @@ $(BUILD)/kdgen: $(BUILD)/obj/tools/kdgen.o
 $(BUILD)/kdrelayctl: $(BUILD)/obj/tools/kdrelayctl.o \
 	$(CTL_SRC:src/%.c=$(BUILD)/obj/%.o)
 $(PROGS:%=$(BUILD)/%): $(BUILD)/libkdrelay.a
-	$(CC) $(CFLAGS) $(KD_CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) \
+	$(CC) $(CFLAGS) $(KD_CFLAGS) $(KD_LDFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) \
 	    $(BUILD)/libkdrelay.a $(KD_LIBS) $(LDLIBS)
 
 $(BUILD)/check_%: check_%.c $(BUILD)/libkdrelay.a | $(BUILD)

@@ -28,6 +28,10 @@
 #   BENCH_SCALE_REPS [3]        scale: repetitions
 #   BENCH_SCALE_IDLE [11]       scale: seconds of silence after, then
 #                               kdrelayd's RSS again (0: not looked at)
+#   BENCH_STALL_SEC [5]         scale, scale1k: seconds the guests stop
+#                               reading on every line while writing on,
+#                               then 12 s of streaming: kdrelayd's peak RSS
+#                               in the stall and its RSS after (0: none)
 #   BENCH_RECONN_REPS [10]      reconnect: repetitions per endpoint kind
 #   BENCH_IPB_SIZE [4M]         ipb: bytes per input under callgrind
 #   BENCH_CPU_SIZE [512M]       cpu: bytes one way per run
@@ -64,6 +68,7 @@ PAIRS=${BENCH_PAIRS:-256}
 SCALE_SEC=${BENCH_SCALE_SEC:-10}
 SCALE_REPS=${BENCH_SCALE_REPS:-3}
 SCALE_IDLE=${BENCH_SCALE_IDLE:-11}
+STALL=${BENCH_STALL_SEC:-5}
 RECONN_REPS=${BENCH_RECONN_REPS:-10}
 CPU_SIZE=${BENCH_CPU_SIZE:-512M}
 CPU_REPS=${BENCH_CPU_REPS:-9}
@@ -520,7 +525,7 @@ run_idle() {
 
 run_scale() {
 	f=$OUT/scale.csv
-	echo "rep,contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors,rss_idle_kib" >"$f"
+	echo "rep,contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors,rss_idle_kib,rss_stall_kib,rss_drain_kib,stack_kib_max,load" >"$f"
 	rep=1
 	while [ $rep -le "$SCALE_REPS" ]; do
 		cs="kdrelayd kdrelayd-16k socat"
@@ -529,8 +534,8 @@ run_scale() {
 			if [ $c = kdrelayd ] || [ $c = before ]; then
 				d=$BUILD; [ $c = before ] && d=$BEFORE/build
 				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -R 120 \
-				    -t "$SCALE_SEC" -i "$SCALE_IDLE" -m kdrelayd \
-				    -o "$T/scale.conf" \
+				    -t "$SCALE_SEC" -x "$STALL" -i "$SCALE_IDLE" \
+				    -m kdrelayd -o "$T/scale.conf" \
 				    "$d/kdrelayd" 2>>"$T/scale.err")
 			elif [ $c = kdrelayd-16k ]; then
 				out=$("$BUILD/bench/scale" -c -r -p "$PAIRS" -R 120 \
@@ -546,10 +551,11 @@ run_scale() {
 			row="$rep,$c"
 			for k in pairs sec agg_mbps pair_min_mbps pair_median_mbps \
 			    pair_max_mbps median_over_min rss_kib hwm_kib pss_kib \
-			    threads fds cpu_pct errors rss_idle_kib; do
+			    threads fds cpu_pct errors rss_idle_kib \
+			    rss_stall_kib rss_drain_kib stack_kib_max; do
 				row="$row,$(kv $k "$out")"
 			done
-			echo "$row" >>"$f"
+			echo "$row,$(load1)" >>"$f"
 			say "scale rep $rep: $out"
 		done
 		rep=$((rep + 1))
@@ -560,7 +566,7 @@ run_scale() {
 
 run_scale1k() {
 	f=$OUT/scale1k.csv
-	echo "contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors,setup_s,idle_switches,rss_quiet_kib,load" >"$f"
+	echo "contender,pairs,sec,agg_mbps,pair_min_mbps,pair_median_mbps,pair_max_mbps,median_over_min,rss_kib,hwm_kib,pss_kib,threads,fds,cpu_pct,errors,setup_s,idle_switches,rss_quiet_kib,rss_stall_kib,rss_drain_kib,stack_kib_max,load" >"$f"
 	cs=kdrelayd; [ -n "$BEFORE" ] && cs="kdrelayd before"
 	rep=0
 	while [ $rep -lt "$SCALE1K_REPS" ]; do
@@ -568,14 +574,14 @@ run_scale1k() {
 	for c in $cs; do
 		d=$BUILD; [ $c = before ] && d=$BEFORE/build
 		out=$("$BUILD/bench/scale" -c -r -p "$PAIRS_BIG" -R 900 -w 5 -t "$SCALE_SEC" \
-		    -q "$IDLE" -m kdrelayd -o "$T/scale1k.conf" "$d/kdrelayd" \
-		    2>>"$T/scale.err")
+		    -q "$IDLE" -x "$STALL" -m kdrelayd -o "$T/scale1k.conf" \
+		    "$d/kdrelayd" 2>>"$T/scale.err")
 		[ -n "$out" ] || { say "scale1k $c failed: $(tail -3 "$T/scale.err")"; continue; }
 		row=$c
 		for k in pairs sec agg_mbps pair_min_mbps pair_median_mbps \
 		    pair_max_mbps median_over_min rss_kib hwm_kib pss_kib \
 		    threads fds cpu_pct errors setup_s quiet_switches \
-		    rss_quiet_kib; do
+		    rss_quiet_kib rss_stall_kib rss_drain_kib stack_kib_max; do
 			row="$row,$(kv $k "$out")"
 		done
 		echo "$row,$(load1)" >>"$f"

@@ -4,7 +4,8 @@
  * pairs that all carry traffic.
  *
  *	scale [-c] [-r] [-p PAIRS] [-R READY] [-w WARM] [-t SEC] [-g SETTING]
- *	    [-s SMAPS] [-i IDLE] [-q QUIET] -m kdrelayd|socat -o CONF PROGRAM
+ *	    [-s SMAPS] [-x STALL] [-d DRAIN] [-i IDLE] [-q QUIET]
+ *	    -m kdrelayd|socat -o CONF PROGRAM
  *
  * The VMs' lines are ptys this program opens itself (posix_openpt), 2 per
  * pair: the relay opens the slaves, this program plays both guests of
@@ -18,9 +19,23 @@
  * seconds (default 10), the bytes each pair delivers, then samples the
  * relay processes (VmRSS, VmHWM, Pss, threads, fds, CPU time); -s copies
  * the first one's /proc/PID/smaps to SMAPS then, to see where it is.
+ * With -x the guests then stop reading on every line for STALL seconds
+ * while they go on writing, as a loaded machine stalls them, and read
+ * again: rss_stall_kib is the relay's largest VmRSS in the stall (sampled
+ * every 100 ms), rss_drain_kib its VmRSS after DRAIN more seconds of
+ * streaming (-d, default 12): what rings grown in a stall keep.  Every
+ * byte is still checked.
  * With -i the guests then stop sending (still reading and checking what
  * comes) for IDLE seconds, and the relay's VmRSS is sampled again
  * (rss_idle_kib): what idle pairs give back.
+ * At the end the pair threads' stacks are read (kdrelayd: every 1 MiB
+ * mapping above a guard page): stack_kib_max is the most pages one holds,
+ * stack_depth_max the deepest byte any thread wrote below its mapping's
+ * top (the lowest non-zero word: fresh pages come zeroed), the TCB and TLS
+ * at the top included.
+ * Unless KDRELAY_LOCK_DIR is set, the relay takes its UUCP locks in a
+ * directory of this program's, removed after: the ptys are ours, and a
+ * relay killed mid-run must not leave /run/lock/LCK..pts_N behind.
  * setup_s is the time from starting kdrelayd to its last endpoint
  * connected; with -q QUIET, quiet_switches counts its threads' context
  * switches in QUIET seconds with every pair connected and nothing sent
@@ -41,6 +56,8 @@
 
 #define NPKT		256
 #define CHUNK		16384
+#define PAIR_STACK	(1024 * 1024)	/* relaylife.c's STACK_SIZE */
+#define STACK_LOOK	(64 * 1024)	/* read below each stack's top */
 
 struct line {			/* one pty: a guest's end of a VM's line */
 	int		 fd;
@@ -55,14 +72,14 @@ static int		 nlines;
 static pid_t		*kids;
 static int		 nkids;
 static int		 ready_s = 30;	/* -R: for every endpoint to open */
+static char		 lockdir[64];	/* ours, when made */
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: scale [-c] [-r] [-p pairs] [-R ready] [-w warm] [-t sec] "
-	    "[-g setting] [-s smaps] [-i idle] [-q quiet] -m kdrelayd|socat "
-	    "-o conf "
-	    "program\n");
+	    "[-g setting] [-s smaps] [-x stall] [-d drain] [-i idle] "
+	    "[-q quiet] -m kdrelayd|socat -o conf program\n");
 	exit(64);
 }
 
@@ -222,6 +239,102 @@ save_smaps(const char *to)
 		die(to);
 }
 
+/* Our lock directory and what a killed relay left in it. */
+static void
+lockdir_remove(void)
+{
+	char		 path[sizeof lockdir + 300];
+	struct dirent	*de;
+	DIR		*d;
+	int		 i;
+
+	if (lockdir[0] == '\0')
+		return;
+	for (i = 0; i < nkids; i++)
+		waitpid(kids[i], NULL, 0);
+	if ((d = opendir(lockdir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strncmp(de->d_name, "LCK..", 5) != 0)
+				continue;
+			snprintf(path, sizeof path, "%s/%s", lockdir,
+			    de->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(lockdir);
+}
+
+static void
+lockdir_make(void)
+{
+	const char	*env = getenv("KDRELAY_LOCK_DIR");
+
+	if (env != NULL && *env != '\0')
+		return;
+	snprintf(lockdir, sizeof lockdir, "/tmp/kdrelay-scale-lock.XXXXXX");
+	if (mkdtemp(lockdir) == NULL) {
+		lockdir[0] = '\0';
+		die("mkdtemp");
+	}
+	setenv("KDRELAY_LOCK_DIR", lockdir, 1);
+	atexit(lockdir_remove);
+}
+
+/*
+ * The pair threads' stacks: each a PAIR_STACK mapping right above its
+ * guard page.  The most pages one holds (smaps' Rss), and the deepest
+ * byte written below a mapping's top: the lowest non-zero word of the
+ * STACK_LOOK bytes under it (fresh pages come zeroed; reading them
+ * through /proc/PID/mem maps no page into the relay).
+ */
+static void
+stacks(long *kib_max, long *depth_max)
+{
+	char		 path[64], line[512], perms[8], prevp[8] = "";
+	unsigned long	 lo, hi, prev_hi = 0;
+	long		 rss, top_kib = 0, deepest = 0;
+	uint64_t	*w;
+	size_t		 i, nw = STACK_LOOK / sizeof *w;
+	int		 in_stack = 0, memfd;
+	FILE		*f;
+
+	*kib_max = *depth_max = -1;
+	snprintf(path, sizeof path, "/proc/%d/smaps", (int)kids[0]);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)kids[0]);
+	memfd = open(path, O_RDONLY | O_CLOEXEC);
+	w = xmalloc(STACK_LOOK);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3) {
+			in_stack = strcmp(perms, "rw-p") == 0 &&
+			    strcmp(prevp, "---p") == 0 && lo == prev_hi &&
+			    hi - lo == PAIR_STACK;
+			prev_hi = hi;
+			snprintf(prevp, sizeof prevp, "%s", perms);
+			if (in_stack && memfd != -1 &&
+			    pread(memfd, w, STACK_LOOK,
+			    (off_t)(hi - STACK_LOOK)) == STACK_LOOK) {
+				for (i = 0; i < nw && w[i] == 0; i++)
+					;
+				if ((long)((nw - i) * sizeof *w) > deepest)
+					deepest = (long)((nw - i) * sizeof *w);
+			}
+			continue;
+		}
+		if (in_stack && sscanf(line, "Rss: %ld", &rss) == 1 &&
+		    rss > top_kib)
+			top_kib = rss;
+	}
+	fclose(f);
+	if (memfd != -1)
+		close(memfd);
+	free(w);
+	*kib_max = top_kib;
+	*depth_max = deepest;
+}
+
 /* Until kdrelayd has logged every endpoint connected. */
 static void
 await_relay(int errfd, int want)
@@ -345,6 +458,61 @@ drain(int fd)
 		died();
 }
 
+/* Every line watched for events (EPOLLIN, EPOLLOUT or both). */
+static void
+watch_all(int ep, uint32_t events)
+{
+	struct epoll_event	ev;
+	int			i;
+
+	for (i = 0; i < nlines; i++) {
+		ev.events = events;
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(ep, EPOLL_CTL_MOD, lines[i].fd, &ev) == -1)
+			die("epoll_ctl");
+	}
+}
+
+/*
+ * Play the guests until the clock reaches end: read and check what comes,
+ * write what is next, on the events each line is watched for; the
+ * relay's largest VmRSS, sampled every 100 ms, into *peak if asked.
+ */
+static int
+play(int ep, struct epoll_event *evs, uint8_t *buf, int errfd, int64_t end,
+    long *peak)
+{
+	struct line	*l;
+	const uint8_t	*p;
+	int64_t		 next = 0;
+	long		 rss;
+	size_t		 k;
+	ssize_t		 r;
+	int		 i, n, bad = 0;
+
+	while (now_ns() < end) {
+		if (errfd != -1)
+			drain(errfd);
+		if (peak != NULL && now_ns() >= next) {
+			if ((rss = status_sum("status", "VmRSS")) > *peak)
+				*peak = rss;
+			next = now_ns() + 100000000;
+		}
+		n = epoll_wait(ep, evs, nlines, 100);
+		for (i = 0; i < n; i++) {
+			l = &lines[evs[i].data.u32];
+			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+				bad += take(l, buf);
+			if (evs[i].events & EPOLLOUT) {
+				p = cpos_run(&l->out, CHUNK, &k);
+				if ((r = write(l->fd, p, k)) > 0)
+					cpos_advance(&l->out, (size_t)r);
+			}
+		}
+	}
+	return bad;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -354,24 +522,25 @@ main(int argc, char **argv)
 	const char		*mode = NULL, *conf = NULL, *global = "";
 	const char		*smaps = NULL;
 	uint8_t			*buf;
-	int64_t			 t_start, t1, t2 = 0, now, t_spawn;
+	int64_t			 t_start, t1, now, t_spawn;
 	long			 warm = 2, dur = 10, ticks1 = 0, ticks2;
 	long			 rss, hwm, pss, thr, fds, rss_idle = -1;
 	long			 idle = 0, quiet_sw = -1, rss_quiet = -1;
+	long			 stall = 0, drain_s = 12, rss_stall = -1;
+	long			 rss_drain = -1, stack_kib = -1, stack_depth = -1;
 	int			 quiet = 0;
 	double			 setup;
-	int			 pairs = 256, ch, ep, i, n, corrupt = 0;
+	int			 pairs = 256, ch, ep, i, corrupt = 0;
 	int			 repair = 0, errp[2] = { -1, -1 }, bad = 0;
-	int			 want_wire, counting = 0;
-	size_t			 at, k;
-	ssize_t			 r;
-	const uint8_t		*p;
+	int			 want_wire;
+	size_t			 at;
 	FILE			*f;
 	char			 a[80], b[80];
 
-	while ((ch = getopt(argc, argv, "cg:i:m:o:p:q:rR:s:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "cd:g:i:m:o:p:q:rR:s:t:w:x:")) != -1) {
 		switch (ch) {
 		case 'c': corrupt = 1; break;
+		case 'd': drain_s = atol(optarg); break;
 		case 'g': global = optarg; break;
 		case 'i': idle = atol(optarg); break;
 		case 'q': quiet = atoi(optarg); break;
@@ -383,6 +552,7 @@ main(int argc, char **argv)
 		case 's': smaps = optarg; break;
 		case 't': dur = atol(optarg); break;
 		case 'w': warm = atol(optarg); break;
+		case 'x': stall = atol(optarg); break;
 		default: usage();
 		}
 	}
@@ -416,6 +586,7 @@ main(int argc, char **argv)
 
 	t_spawn = now_ns();
 	if (strcmp(mode, "kdrelayd") == 0) {
+		lockdir_make();
 		if ((f = fopen(conf, "w")) == NULL)
 			die(conf);
 		fprintf(f, "# %d pairs for the scale benchmark\n[global]\n"
@@ -474,34 +645,12 @@ main(int argc, char **argv)
 	evs = xmalloc((size_t)nlines * sizeof *evs);
 	buf = xmalloc(CHUNK);
 	setup = (double)(t_start - t_spawn) / 1e9;
-	t_start = now_ns();
-	t1 = t_start + warm * 1000000000;
-	for (;;) {
-		now = now_ns();
-		if (!counting && now >= t1) {
-			for (i = 0; i < nlines; i++)
-				lines[i].mark = lines[i].in.done;
-			ticks1 = cpu_ticks();
-			t1 = now;
-			t2 = t1 + dur * 1000000000;
-			counting = 1;
-		}
-		if (counting && now >= t2)
-			break;
-		if (errp[0] != -1)
-			drain(errp[0]);
-		n = epoll_wait(ep, evs, nlines, 100);
-		for (i = 0; i < n; i++) {
-			l = &lines[evs[i].data.u32];
-			if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-				bad += take(l, buf);
-			if (evs[i].events & EPOLLOUT) {
-				p = cpos_run(&l->out, CHUNK, &k);
-				if ((r = write(l->fd, p, k)) > 0)
-					cpos_advance(&l->out, (size_t)r);
-			}
-		}
-	}
+	bad += play(ep, evs, buf, errp[0], now_ns() + warm * 1000000000, NULL);
+	for (i = 0; i < nlines; i++)
+		lines[i].mark = lines[i].in.done;
+	ticks1 = cpu_ticks();
+	t1 = now_ns();
+	bad += play(ep, evs, buf, errp[0], t1 + dur * 1000000000, NULL);
 	now = now_ns();
 	ticks2 = cpu_ticks();
 	rss = status_sum("status", "VmRSS");
@@ -511,23 +660,24 @@ main(int argc, char **argv)
 	fds = fd_count();
 	if (smaps != NULL)
 		save_smaps(smaps);
+	if (stall > 0) {
+		/* Nobody reads, everybody writes; then all read again. */
+		watch_all(ep, EPOLLOUT);
+		bad += play(ep, evs, buf, errp[0],
+		    now_ns() + stall * 1000000000, &rss_stall);
+		watch_all(ep, EPOLLIN | EPOLLOUT);
+		bad += play(ep, evs, buf, errp[0],
+		    now_ns() + drain_s * 1000000000, NULL);
+		rss_drain = status_sum("status", "VmRSS");
+	}
 	if (idle > 0) {
-		for (i = 0; i < nlines; i++) {
-			ev.events = EPOLLIN;
-			ev.data.u32 = (uint32_t)i;
-			if (epoll_ctl(ep, EPOLL_CTL_MOD, lines[i].fd, &ev) == -1)
-				die("epoll_ctl");
-		}
-		t2 = now_ns() + idle * 1000000000;
-		while (now_ns() < t2) {
-			if (errp[0] != -1)
-				drain(errp[0]);
-			n = epoll_wait(ep, evs, nlines, 100);
-			for (i = 0; i < n; i++)
-				bad += take(&lines[evs[i].data.u32], buf);
-		}
+		watch_all(ep, EPOLLIN);
+		bad += play(ep, evs, buf, errp[0],
+		    now_ns() + idle * 1000000000, NULL);
 		rss_idle = status_sum("status", "VmRSS");
 	}
+	if (strcmp(mode, "kdrelayd") == 0)
+		stacks(&stack_kib, &stack_depth);
 	for (i = 0; i < nkids; i++)
 		kill(kids[i], SIGTERM);
 	if (errp[0] != -1) {
@@ -556,7 +706,8 @@ main(int argc, char **argv)
 		    "pair_max_mbps=%.3f median_over_min=%.2f rss_kib=%ld "
 		    "hwm_kib=%ld pss_kib=%ld threads=%ld fds=%ld "
 		    "cpu_pct=%.1f errors=%d setup_s=%.1f rss_idle_kib=%ld "
-		    "quiet_switches=%ld rss_quiet_kib=%ld\n",
+		    "quiet_switches=%ld rss_quiet_kib=%ld rss_stall_kib=%ld "
+		    "rss_drain_kib=%ld stack_kib_max=%ld stack_depth_max=%ld\n",
 		    mode, pairs, sec,
 		    sum / sec / 1e6, v[0] / sec / 1e6,
 		    pct(v, (size_t)pairs, 50) / sec / 1e6,
@@ -564,7 +715,8 @@ main(int argc, char **argv)
 		    v[0] > 0 ? (double)pct(v, (size_t)pairs, 50) / v[0] :
 		    999.0, rss, hwm, pss, thr, fds,
 		    (double)(ticks2 - ticks1) / sysconf(_SC_CLK_TCK) / sec *
-		    100, bad, setup, rss_idle, quiet_sw, rss_quiet);
+		    100, bad, setup, rss_idle, quiet_sw, rss_quiet, rss_stall,
+		    rss_drain, stack_kib, stack_depth);
 		free(v);
 	}
 	return bad != 0;

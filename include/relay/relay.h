@@ -63,6 +63,12 @@ struct relay_req {
 struct relay;
 struct event;
 
+/*
+ * Bytes of buffer all pairs hold past their first 16 KiB a direction
+ * (grown while both ways stayed full), from a pool shared by the process;
+ * given back once drained.  Any thread.
+ */
+size_t	relay_pool_used(void);
 /* Make libevent thread-safe; before any event_base that pairs signal. */
 void	relay_global_init(void);
 struct relay *relay_new(const struct pair_opts *, char *err, size_t errlen);

@@ -45,6 +45,8 @@ struct dir {
 	int		 front;		/* new bytes go to the front run */
 	int		 touched;	/* pages in use: idle timer on */
 	int		 active;	/* read since the idle timer */
+	int		 give_back;	/* shrink to the base when it can */
+	uint64_t	 given_back;	/* times it did */
 	struct event	*idle;
 	struct event	*hold;
 	struct event	*quiet;		/* silence with bytes unreported */
@@ -61,11 +63,13 @@ struct relay {
 	struct event_base	*base;
 	pthread_t		 thread;
 	int			 started;
+	uintptr_t		 stack_lo;	/* its thread's stack, or 0 */
 	struct event		*stop_ev;
 	struct event		*report_ev;
 	_Atomic int		 report_asked;	/* SIGUSR1: answer even -q */
 	struct event		*stuck;		/* both ways full */
 	uint64_t		 stuck_mark;	/* bytes written when armed */
+	unsigned		 stuck_wait;	/* ms, while the pool refuses */
 	struct side		 side[2];
 	struct dir		 dir[2];
 	struct pktlog		*pktlog;
@@ -96,6 +100,8 @@ uint64_t relay_now_ms(void);
 void	relay_note(struct relay *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 size_t	relay_dir_room(struct dir *);
+void	relay_pool_fit(size_t cap);
+void	relay_dir_free(struct dir *);
 double	relay_dir_last_rx(const struct dir *);
 uint8_t	*relay_dir_end(struct dir *);
 void	relay_dir_commit(struct dir *, size_t);
@@ -110,6 +116,9 @@ struct kd_event;
 void	relay_stream_event(void *, const struct kd_event *);
 void	relay_stream_switch(void *, int);
 void	relay_listen(struct relay *);
+
+/* relaylife.c */
+void	relay_stack_trim(struct relay *);
 
 /* relayreq.c */
 void	relay_req_cb(evutil_socket_t, short, void *);

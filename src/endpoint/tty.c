@@ -197,25 +197,42 @@ lock_dir(void)
 /*
  * The lock file for the device fd, malloc'd (NULL: none): LCK..NAME,
  * NAME its path under /dev with '/' as '_' (LCK..ttyS0, LCK..pts_3),
- * whatever symlink named it.
+ * whatever symlink named it.  A device's path is short: a PATH_MAX buffer
+ * only for a longer one, on the heap (this runs in a pair's thread, whose
+ * stack is meant to stay within two pages).
  */
 static char *
 lock_name(int fd)
 {
-	char	self[64], dev[PATH_MAX], *p, *out;
-	ssize_t	n;
+	char		 self[64], small[128], *dev = small, *p, *out = NULL;
+	const char	*dir = lock_dir();
+	size_t		 dl = strlen(dir), nl, size = sizeof small;
+	ssize_t		 n;
 
 	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-	if ((n = readlink(self, dev, sizeof dev - 1)) <= 0)
-		return NULL;
+	while ((n = readlink(self, dev, size - 1)) == (ssize_t)size - 1 &&
+	    dev == small) {
+		size = PATH_MAX;
+		if ((dev = malloc(size)) == NULL)
+			return NULL;
+	}
+	if (n <= 0)
+		goto done;
 	dev[n] = '\0';
 	p = strncmp(dev, "/dev/", 5) == 0 ? dev + 5 : strrchr(dev, '/') + 1;
-	if (asprintf(&out, "%s/LCK..%s", lock_dir(), p) == -1)
-		return NULL;
-	for (p = out + strlen(lock_dir()) + 1; *p != '\0'; p++) {
+	nl = strlen(p);
+	if ((out = malloc(dl + sizeof "/LCK.." - 1 + nl + 1)) == NULL)
+		goto done;
+	memcpy(out, dir, dl);
+	memcpy(out + dl, "/LCK..", sizeof "/LCK.." - 1);
+	memcpy(out + dl + sizeof "/LCK.." - 1, p, nl + 1);
+	for (p = out + dl + 1; *p != '\0'; p++) {
 		if (*p == '/')
 			*p = '_';
 	}
+done:
+	if (dev != small)
+		free(dev);
 	return out;
 }
 

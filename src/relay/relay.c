@@ -13,7 +13,10 @@
  * up to a limit that starts small and doubles while reads fill all the
  * room offered (a pty hands over at most 4 KiB a read and never needs
  * more), and also on each look that finds both directions full with no
- * byte taken.  A direction idle for IDLE_MS gives its pages back.
+ * byte taken.  What it grows by comes from one pool for all pairs, and
+ * goes back to it (the pages to the system) once the queue has drained
+ * below the base again; a direction idle for IDLE_MS gives all its pages
+ * back.
  */
 #include <sys/mman.h>
 #include <sys/uio.h>
@@ -21,6 +24,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -50,6 +54,18 @@
 #define IDLE_MS		5000
 /* Both ways full this long: a deadlock of blocking peers, not slowness. */
 #define STUCK_MS	500
+/* Looks again while the pool has nothing to give, at most this far apart. */
+#define STUCK_MAX_MS	8000
+/*
+ * Growth past BUF_START is drawn from one pool for the process: a loaded
+ * machine stalls every pair's peers at once, and a thousand pairs each
+ * growing to buffer-size would hold 128 KiB apiece (the stuck rule cannot
+ * tell that stall from peers that write before they read).  The pool
+ * holds one pair's full growth both ways, and at least POOL_MIN.
+ */
+#define POOL_MIN	(1024 * 1024)
+
+static _Atomic size_t	pool_size = POOL_MIN, pool_used;
 
 const char *relay_side_label[2] = { "host", "target" };
 const char *relay_dir_name[2] = { "host->target", "target->host" };
@@ -172,15 +188,27 @@ relay_now_ms(void)
 	return (uint64_t)(now() * 1000);
 }
 
+/*
+ * An event's packet-log line.  Not inlined: its buffer stays off the stack
+ * of every event nobody logs, which keeps a pair thread's stack in two
+ * pages.
+ */
+static void __attribute__((noinline))
+emit_event(struct dir *d, const struct kd_event *ev)
+{
+	char	line[1400];
+
+	emit(d->r, line, pktlog_format(d->tag, ev, line, sizeof line));
+}
+
 void
 relay_stream_event(void *arg, const struct kd_event *ev)
 {
 	struct dir	*d = arg;
 	struct relay	*r = d->r;
-	char		 line[1400];
 
 	if (wants_lines(r))
-		emit(r, line, pktlog_format(d->tag, ev, line, sizeof line));
+		emit_event(d, ev);
 	if (r->capture != NULL)
 		capture_event(r->capture, d->tag, ev);
 }
@@ -203,10 +231,92 @@ dir_queued(const struct dir *d)
 	return d->len + d->wrap;
 }
 
-static size_t
-dir_grow(size_t lim, size_t cap)
+/* Pairs with buffers of cap bytes may be made: the pool fits one's growth. */
+void
+relay_pool_fit(size_t cap)
 {
-	return lim * 2 < cap ? lim * 2 : cap;
+	size_t	want = cap > BUF_START ? 2 * (cap - BUF_START) : 0;
+	size_t	cur = atomic_load(&pool_size);
+
+	while (want > cur &&
+	    !atomic_compare_exchange_weak(&pool_size, &cur, want))
+		;
+}
+
+/* Bytes of buffer grown past the base, all pairs together. */
+size_t
+relay_pool_used(void)
+{
+	return atomic_load(&pool_used);
+}
+
+static int
+pool_take(size_t n)
+{
+	size_t	used = atomic_load(&pool_used);
+
+	do {
+		if (used + n > atomic_load(&pool_size))
+			return -1;
+	} while (!atomic_compare_exchange_weak(&pool_used, &used, used + n));
+	return 0;
+}
+
+static size_t
+dir_base(const struct dir *d)
+{
+	return d->cap < BUF_START ? d->cap : BUF_START;
+}
+
+/* Double the limit from the pool: 1, or 0 at buffer-size, -1 pool empty. */
+static int
+dir_grow(struct dir *d)
+{
+	size_t	lim = d->lim * 2 < d->cap ? d->lim * 2 : d->cap;
+
+	if (lim == d->lim)
+		return 0;
+	if (pool_take(lim - d->lim) != 0)
+		return -1;
+	d->lim = lim;
+	d->give_back = 0;
+	return 1;
+}
+
+/*
+ * Back to the base, the pages above it to the system and the bytes to the
+ * pool, if no queued byte lies above it; else relay_dir_room() does it
+ * once the queue has moved below.
+ */
+static void
+dir_shrink(struct dir *d)
+{
+	size_t	base = dir_base(d);
+
+	d->give_back = d->lim > base;
+	if (!d->give_back)
+		return;
+	if (dir_queued(d) == 0) {
+		d->off = 0;
+		d->front = 0;
+	} else if (d->off + d->len > base)
+		return;
+	madvise(d->buf + base, d->lim - base, MADV_DONTNEED);
+	atomic_fetch_sub(&pool_used, d->lim - base);
+	d->lim = base;
+	d->give_back = 0;
+	d->given_back++;
+}
+
+/* The pair is freed: its buffer and its share of the pool. */
+void
+relay_dir_free(struct dir *d)
+{
+	if (d->buf == NULL)
+		return;
+	atomic_fetch_sub(&pool_used, d->lim - dir_base(d));
+	munmap(d->buf, d->cap);
+	d->buf = NULL;
 }
 
 /*
@@ -218,6 +328,8 @@ relay_dir_room(struct dir *d)
 {
 	size_t	end;
 
+	if (d->give_back)
+		dir_shrink(d);
 	if (d->front)
 		return d->off - d->wrap;
 	if (d->len == 0)
@@ -251,7 +363,8 @@ dir_arm_idle(struct dir *d)
 /*
  * Give an idle direction's pages back (they come back zeroed on the next
  * read) and start small again; or look again later: one wake-up per
- * IDLE_MS while bytes flow, none once idle.
+ * IDLE_MS while bytes flow, none once idle.  A busy direction grown past
+ * the base (a stall, a deadlock broken) gives that part back.
  */
 void
 relay_idle_cb(evutil_socket_t fd, short what, void *arg)
@@ -261,13 +374,14 @@ relay_idle_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	dir_shrink(d);
+	relay_stack_trim(d->r);
 	if (d->active || dir_queued(d) > 0) {
 		d->active = 0;
 		event_add(d->idle, &tv);
 		return;
 	}
-	madvise(d->buf, d->cap, MADV_DONTNEED);
-	d->lim = d->cap < BUF_START ? d->cap : BUF_START;
+	madvise(d->buf, d->lim, MADV_DONTNEED);
 	d->off = 0;
 	d->front = 0;
 	d->touched = 0;
@@ -409,9 +523,10 @@ relay_hold_cb(evutil_socket_t fd, short what, void *arg)
 /*
  * Both directions stayed full with no byte taken either way: each peer may
  * be blocked writing to us until we read (a single-threaded console
- * backend does that), so the buffers grow (up to buffer-size), and
- * reading goes on.  Full one way, or both while the peers still take
- * bytes, is plain backpressure.
+ * backend does that), so the buffers grow (up to buffer-size, from the
+ * pool), and reading goes on.  Full one way, or both while the peers
+ * still take bytes, is plain backpressure; so is a pool with nothing to
+ * give, looked at again later.
  */
 void
 relay_stuck_cb(evutil_socket_t fd, short what, void *arg)
@@ -420,7 +535,7 @@ relay_stuck_cb(evutil_socket_t fd, short what, void *arg)
 	struct dir	*d;
 	struct timeval	 tv = { 0, STUCK_MS * 1000 };
 	uint64_t	 written = r->dir[0].written + r->dir[1].written;
-	int		 i;
+	int		 i, rc, refused = 0;
 
 	(void)fd;
 	(void)what;
@@ -433,17 +548,21 @@ relay_stuck_cb(evutil_socket_t fd, short what, void *arg)
 	if (written != r->stuck_mark) {
 		/* Slow, not stuck: the peers are taking bytes. */
 		r->stuck_mark = written;
+		r->stuck_wait = 0;
 		event_add(r->stuck, &tv);
 		return;
 	}
 	/*
 	 * Doubled, not buffer-size at once: a peer that is only slow (a
-	 * loaded machine) looks the same for STUCK_MS, and pages taken stay
-	 * until the pair idles.  A real deadlock doubles on every look.
+	 * loaded machine) looks the same for STUCK_MS.  A real deadlock
+	 * doubles on every look.
 	 */
 	for (i = 0; i < 2; i++) {
 		d = &r->dir[i];
-		d->lim = dir_grow(d->lim, d->cap);
+		rc = dir_grow(d);
+		refused |= rc == -1;
+		if (rc != 1)
+			continue;
 		if (d->front && d->off + d->len + d->wrap <= d->lim) {
 			/* The newer run goes after the older: room behind. */
 			memcpy(d->buf + d->off + d->len, d->buf, d->wrap);
@@ -453,6 +572,16 @@ relay_stuck_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		side_set_reading(&r->side[i], 1);
 	}
+	if (refused) {
+		/* Others hold the pool: look again, less often each time. */
+		r->stuck_wait = r->stuck_wait == 0 ? STUCK_MS :
+		    r->stuck_wait * 2 < STUCK_MAX_MS ? r->stuck_wait * 2 :
+		    STUCK_MAX_MS;
+		tv.tv_sec = r->stuck_wait / 1000;
+		tv.tv_usec = (r->stuck_wait % 1000) * 1000;
+		event_add(r->stuck, &tv);
+	} else
+		r->stuck_wait = 0;
 }
 
 /*
@@ -551,7 +680,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		/* Reads limited by the buffer, not the source: grow. */
 		if ((size_t)n == room - slack && dir_queued(d) == 0)
-			d->lim = dir_grow(d->lim, d->cap);
+			dir_grow(d);
 		got = 1;
 		dir_append(d, stream_process(&d->st, tail + slack, (size_t)n,
 		    tail));
@@ -759,4 +888,6 @@ relay_side_up(void *arg, int fd)
 	side_set_reading(s, 1);
 	relay_note(r, "%s up", s->label);
 	relay_publish(r);
+	/* The claim's walk and the log line went deep: their pages back. */
+	relay_stack_trim(r);
 }

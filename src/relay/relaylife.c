@@ -27,6 +27,8 @@
 
 /* Room to spare over what a pair uses (libevent, the core, logging). */
 #define STACK_SIZE	(1024 * 1024)
+/* Kept below the trimming frame: its own calls and the red zone. */
+#define STACK_KEEP	1024
 
 static void
 stop_cb(evutil_socket_t fd, short what, void *arg)
@@ -177,6 +179,7 @@ relay_new(const struct pair_opts *o, char *err, size_t errlen)
 		d->cap = o->bufsize > 2 * STREAM_SLACK ? o->bufsize :
 		    2 * STREAM_SLACK;
 		d->lim = d->cap < BUF_START ? d->cap : BUF_START;
+		relay_pool_fit(d->cap);
 		d->buf = mmap(NULL, d->cap, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (d->buf == MAP_FAILED) {
@@ -213,9 +216,35 @@ static void *
 relay_main(void *arg)
 {
 	struct relay	*r = arg;
+	pthread_attr_t	 attr;
+	void		*lo;
+	size_t		 size;
 
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		if (pthread_attr_getstack(&attr, &lo, &size) == 0)
+			r->stack_lo = (uintptr_t)lo;
+		pthread_attr_destroy(&attr);
+	}
 	event_base_loop(r->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
+}
+
+/*
+ * Give back the pair thread's stack pages below the caller's frame.  Its
+ * steady work (a read, the repair, the parser's events) stays within two
+ * pages; a tty claim's walk of /proc or a log line's formatting goes a
+ * page or two deeper now and then, and a thousand threads would each keep
+ * those pages for good.  Called from the pair's thread where its stack is
+ * shallow: a side come up, the idle timer.
+ */
+void __attribute__((noinline))
+relay_stack_trim(struct relay *r)
+{
+	uintptr_t	here = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t	end = (here - STACK_KEEP) & ~((uintptr_t)getpagesize() - 1);
+
+	if (r->stack_lo != 0 && end > r->stack_lo)
+		madvise((void *)r->stack_lo, end - r->stack_lo, MADV_DONTNEED);
 }
 
 static int
@@ -298,8 +327,7 @@ relay_free(struct relay *r)
 			event_free(r->dir[i].quiet);
 		if (r->dir[i].idle != NULL)
 			event_free(r->dir[i].idle);
-		if (r->dir[i].buf != NULL)
-			munmap(r->dir[i].buf, r->dir[i].cap);
+		relay_dir_free(&r->dir[i]);
 		stream_free(&r->dir[i].st);
 	}
 	if (r->stop_ev != NULL)

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crlf.h"
 #include "kdcom.h"
+#include "stream.h"
 #include "tshutdown.h"
 #include "kdtest.h"
 
@@ -318,6 +320,140 @@ START_TEST(target_back)
 }
 END_TEST
 
+/*
+ * The watch as kdrelayd runs it, told of packets in brief (the light path:
+ * stream_brief), and as it was, fed from each decoded event (the full
+ * path: kd_brief_of the event's packet), side by side over a whole
+ * session, each direction through a stream of its own (crlf=on with the
+ * lines corrupting, or auto from the wrong guess, read in random pieces):
+ * after every record the two watches stand alike, and a target lost there
+ * makes the same bytes for the debugger.
+ */
+struct watch {
+	struct tsd	t;
+	struct stream	s[2];		/* from the target, from the debugger */
+};
+
+static void
+light_target(void *arg, const struct kd_brief *b)
+{
+	tsd_from_target(arg, b);
+}
+
+static void
+light_debugger(void *arg, const struct kd_brief *b)
+{
+	tsd_from_debugger(arg, b, 7);
+}
+
+static void
+full_target(void *arg, const struct kd_event *ev)
+{
+	struct kd_brief	b;
+
+	if (ev->kind == KD_EV_PACKET) {
+		kd_brief_of(ev->pkt, &b);
+		tsd_from_target(arg, &b);
+	}
+}
+
+static void
+full_debugger(void *arg, const struct kd_event *ev)
+{
+	struct kd_brief	b;
+
+	if (ev->kind == KD_EV_PACKET) {
+		kd_brief_of(ev->pkt, &b);
+		tsd_from_debugger(arg, &b, 7);
+	}
+}
+
+static void
+watch_init(struct watch *w, enum crlf_mode mode, int light)
+{
+	int	i;
+
+	tsd_init(&w->t);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(stream_init(&w->s[i], mode, 0, 1, light ?
+		    NULL : i == 0 ? full_target : full_debugger, NULL, &w->t),
+		    0);
+		if (light)
+			stream_brief(&w->s[i], i == 0 ? light_target :
+			    light_debugger);
+	}
+}
+
+/* What a target lost now makes for the debugger (a copy of the watch). */
+static size_t
+lost_now(const struct tsd *t, uint8_t *out)
+{
+	struct tsd	*c = kt_xmalloc(sizeof(*c));
+	size_t		 n;
+
+	memcpy(c, t, sizeof(*c));
+	tsd_target_lost(c, 100);
+	n = tsd_take(c, out);
+	free(c);
+	return (n);
+}
+
+START_TEST(light_watch_is_the_full_one)
+{
+	struct watch	*w[2];
+	uint8_t		 line[2 * KD_MAX_PACKET + 2], buf[2 * KD_MAX_PACKET + 2 +
+			    STREAM_SLACK], out[2][TSD_OUT_MAX];
+	size_t		 i, n, pos, len, k, lost = 0;
+	uint64_t	 r = 5 + _i;
+	int		 j, d;
+	enum crlf_mode	 mode = _i ? CRLF_AUTO : CRLF_ON;
+
+	for (j = 0; j < 2; j++) {
+		w[j] = kt_xmalloc(sizeof(*w[j]));
+		watch_init(w[j], mode, j);
+	}
+	for (i = 0; i < kt_trace.n; i++) {
+		d = kt_trace.recs[i].dir == KDTRACE_TARGET ? 0 : 1;
+		n = crlf_corrupt(kt_trace.recs[i].pkt, kt_trace.recs[i].len,
+		    line);
+		for (j = 0; j < 2; j++) {
+			for (pos = 0; pos < n; pos += len) {
+				len = 1 + kt_below(&r, 300);
+				if (len > n - pos)
+					len = n - pos;
+				k = stream_slack(&w[j]->s[d]);
+				memcpy(buf + k, line + pos, len);
+				stream_process(&w[j]->s[d], buf + k, len, buf);
+			}
+			stream_release(&w[j]->s[d], buf);
+		}
+		KT_CHECK(memcmp(&w[0]->t, &w[1]->t, offsetof(struct tsd,
+		    out)) == 0, "the watches differ after record %zu", i);
+		if (kt_below(&r, 16) == 0) {
+			n = lost_now(&w[0]->t, out[0]);
+			KT_CHECK(lost_now(&w[1]->t, out[1]) == n &&
+			    memcmp(out[0], out[1], n) == 0, "a target lost "
+			    "after record %zu: other bytes", i);
+			lost += n > 0;
+		}
+	}
+	ck_assert(w[0]->t.target_sent && w[0]->t.have_id);
+	ck_assert_uint_gt(lost, 0);
+	for (j = 0; j < 2; j++) {
+		stream_free(&w[j]->s[0]);
+		stream_free(&w[j]->s[1]);
+		free(w[j]);
+	}
+}
+END_TEST
+
+/* The cases that run over a whole session (kt_trace). */
+static void
+session_cases(TCase *tc)
+{
+	tcase_add_loop_test(tc, light_watch_is_the_full_one, 0, 2);
+}
+
 static Suite *
 suite(void)
 {
@@ -331,6 +467,7 @@ suite(void)
 	tcase_add_test(tc, stopped_exchange);
 	tcase_add_test(tc, target_back);
 	suite_add_tcase(s, tc);
+	kt_session_tcases(s, session_cases);
 	return (s);
 }
 

@@ -425,6 +425,191 @@ START_TEST(test_five_fds_a_pair)
 }
 END_TEST
 
+/*
+ * A pair whose two peers write and stop reading, as a loaded machine
+ * stalls them: both directions fill, and the stuck rule grows the
+ * buffers past their first 16 KiB, from the process's pool.
+ */
+struct stall {
+	struct socks	 k;
+	struct relay	*r;
+	int		 fd[2];		/* the host's and the target's peer */
+	uint64_t	 sent[2], got[2];
+};
+
+/* The bytes side i sends: position-dependent, so any slip shows. */
+static uint8_t
+stall_byte(int i, uint64_t at)
+{
+	return (uint8_t)(at * 7 + at / 251 + (uint64_t)i * 101);
+}
+
+static void
+stall_open(struct stall *st, size_t bufsize)
+{
+	struct pair_opts	o;
+	char			err[512] = "";
+	int			i;
+
+	memset(st, 0, sizeof *st);
+	pair_opts_init(&o);
+	o.target_shutdown = 0;
+	o.bufsize = bufsize;
+	socks_open(&st->k, &o, "off", "off");
+	log_init("check_relay", LOG_LVL_WARN, 0);
+	relay_global_init();
+	st->r = relay_new(&o, err, sizeof err);
+	ck_assert_msg(st->r != NULL, "%s", err);
+	ck_assert_msg(relay_start(st->r, err, sizeof err) == 0, "%s", err);
+	st->fd[0] = accept4(st->k.hl, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	st->fd[1] = accept4(st->k.tl, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_ge(st->fd[i], 0);
+	socks_close(&st->k);
+	wait_up(st->r);
+}
+
+/* Both peers write what they can, reading nothing. */
+static void
+stall_write(struct stall *st)
+{
+	uint8_t	buf[4096];
+	ssize_t	n;
+	size_t	j;
+	int	i;
+
+	for (i = 0; i < 2; i++) {
+		do {
+			for (j = 0; j < sizeof buf; j++)
+				buf[j] = stall_byte(i, st->sent[i] + j);
+			n = write(st->fd[i], buf, sizeof buf);
+			if (n > 0)
+				st->sent[i] += (uint64_t)n;
+		} while (n > 0);
+		ck_assert_msg(errno == EAGAIN, "write: %s", strerror(errno));
+	}
+}
+
+/* Both peers read what there is, checking every byte. */
+static void
+stall_read(struct stall *st)
+{
+	uint8_t	buf[4096];
+	ssize_t	n, j;
+	int	i;
+
+	for (i = 0; i < 2; i++) {
+		while ((n = read(st->fd[i], buf, sizeof buf)) > 0) {
+			for (j = 0; j < n; j++)
+				KT_CHECK(buf[j] == stall_byte(!i, st->got[i] + j),
+				    "side %d: byte %llu wrong", i,
+				    (unsigned long long)(st->got[i] + j));
+			st->got[i] += (uint64_t)n;
+		}
+		ck_assert_msg(n == -1 && errno == EAGAIN, "read: %s",
+		    n == 0 ? "end of file" : strerror(errno));
+	}
+}
+
+static int
+stall_delivered(const struct stall *st)
+{
+	return st->got[0] == st->sent[1] && st->got[1] == st->sent[0];
+}
+
+static void
+stall_close(struct stall *st)
+{
+	relay_free(st->r);
+	close(st->fd[0]);
+	close(st->fd[1]);
+}
+
+static void
+nap_ms(long ms)
+{
+	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * A stall grows a pair's buffers (16 KiB to buffer-size, both ways, from
+ * the pool); once the peers have read everything, the grown part goes
+ * back to the pool (and its pages to the system), every byte delivered.
+ */
+START_TEST(test_stall_gives_back)
+{
+	struct stall	st;
+	size_t		full = 2 * (65536 - 16384);	/* 64k, both ways */
+	int		i;
+
+	stall_open(&st, 65536);
+	ck_assert_uint_eq(relay_pool_used(), 0);
+	for (i = 0; i < 2000 && relay_pool_used() < full; i++) {
+		stall_write(&st);
+		nap_ms(10);
+	}
+	ck_assert_msg(relay_pool_used() == full, "stalled 20 s: %zu bytes "
+	    "grown, not %zu", relay_pool_used(), full);
+	for (i = 0; i < 2000 && !stall_delivered(&st); i++) {
+		stall_read(&st);
+		nap_ms(10);
+	}
+	ck_assert_msg(stall_delivered(&st), "not all delivered: %llu of "
+	    "%llu, %llu of %llu", (unsigned long long)st.got[0],
+	    (unsigned long long)st.sent[1], (unsigned long long)st.got[1],
+	    (unsigned long long)st.sent[0]);
+	/* Drained: the next look of each direction's idle timer. */
+	for (i = 0; i < 2000 && relay_pool_used() > 0; i++)
+		nap_ms(10);
+	ck_assert_msg(relay_pool_used() == 0, "drained for 20 s, still %zu "
+	    "bytes grown", relay_pool_used());
+	stall_close(&st);
+}
+END_TEST
+
+/*
+ * Two pairs stalled at once that would each grow to buffer-size both
+ * ways: together they get the pool (one pair's full growth), no more;
+ * reading stops instead, and every byte still arrives.
+ */
+START_TEST(test_stall_bounded_by_the_pool)
+{
+	struct stall	st[2];
+	size_t		pool = 2 * (1048576 - 16384), most = 0;
+	int		i, j, done;
+
+	for (j = 0; j < 2; j++)
+		stall_open(&st[j], 1048576);
+	for (i = 0; i < 500; i++) {
+		for (j = 0; j < 2; j++)
+			stall_write(&st[j]);
+		most = relay_pool_used() > most ? relay_pool_used() : most;
+		nap_ms(10);
+	}
+	ck_assert_msg(most <= pool, "%zu bytes grown, the pool is %zu", most,
+	    pool);
+	/* Each pair wanted 2 MiB less 32 KiB: the pool had half of that. */
+	ck_assert_msg(most > pool / 2, "only %zu bytes grown", most);
+	for (i = 0, done = 0; i < 3000 && !done; i++) {
+		for (j = 0, done = 1; j < 2; j++) {
+			stall_read(&st[j]);
+			done &= stall_delivered(&st[j]);
+		}
+		nap_ms(10);
+	}
+	for (j = 0; j < 2; j++)
+		ck_assert_msg(stall_delivered(&st[j]), "pair %d: not all "
+		    "delivered", j);
+	for (i = 0; i < 2000 && relay_pool_used() > 0; i++)
+		nap_ms(10);
+	ck_assert_uint_eq(relay_pool_used(), 0);
+	for (j = 0; j < 2; j++)
+		stall_close(&st[j]);
+}
+END_TEST
+
 static Suite *
 relay_suite(void)
 {
@@ -442,6 +627,12 @@ relay_suite(void)
 	tc = tcase_create("wrap");
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_partial_writes_across_the_wrap, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("stall");
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, test_stall_gives_back);
+	tcase_add_test(tc, test_stall_bounded_by_the_pool);
 	suite_add_tcase(s, tc);
 	return s;
 }
