@@ -243,7 +243,11 @@ relay_stack_trim(struct relay *r)
 	uintptr_t	here = (uintptr_t)__builtin_frame_address(0);
 	uintptr_t	end = (here - STACK_KEEP) & ~((uintptr_t)getpagesize() - 1);
 
-	if (r->stack_lo != 0 && end > r->stack_lo)
+	/* Only on its own stack: not before it runs, nor from another. */
+	if (r->stack_lo == 0 || here < r->stack_lo ||
+	    here - r->stack_lo > STACK_SIZE)
+		return;
+	if (end > r->stack_lo)
 		madvise((void *)r->stack_lo, end - r->stack_lo, MADV_DONTNEED);
 }
 
