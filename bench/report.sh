@@ -327,6 +327,20 @@ targets_md() {
 	}' "$FACTS"
 }
 
+# section TITLE FILE [LINE...]: a section with its lines of introduction,
+# only when FILE holds its figures (BENCH_ONLY runs a subset).
+section() {
+	[ -s "$2" ] || return 0
+	_title=$1 _file=$2
+	shift 2
+	echo "## $_title"
+	echo
+	for _line in "$@"; do echo "$_line"; done
+	[ $# -eq 0 ] || echo
+	cat "$_file"
+	echo
+}
+
 {
 	echo "# kdrelayd benchmarks"
 	echo
@@ -344,70 +358,36 @@ targets_md() {
 	echo "Throughput and latency feed every contender the same bytes: KDCOM packets as a corrupting Xen line delivers them"
 	echo "(each 0x0a as 0x0d 0x0a); the repairing contenders must deliver the original packets, and every byte is checked."
 	echo
-	echo "## Targets"
-	echo
 	tput_md >"$D/tput.md.tmp"; latency_md >"$D/latency.md.tmp"; session_md >"$D/session.md.tmp"
 	idle_md >"$D/idle.md.tmp"; scale_md >"$D/scale.md.tmp"; reconn_md >"$D/reconn.md.tmp"
 	auto_md >"$D/auto.md.tmp"
 	watch_md >"$D/watch.md.tmp"
-	targets_md
-	echo
-	echo "## 1. Throughput (a memory dump)"
-	echo
-	cat "$D/tput.md.tmp"
-	echo
-	echo "## 2. Latency (KDCOM is ping-pong: this sets a session's pace)"
-	echo
-	cat "$D/latency.md.tmp"
-	echo
-	echo "## 3. A real session: the WinDbg fixture replayed two-sided"
-	echo
-	echo "kdreplay --as debugger and --as target on the two guests; the debugger's time= (the whole session, 526 packets)."
-	echo "kdrelayd and ptycrlf get corrupting lines (--onlcr) and repair them; socat and direct get clean lines."
-	echo
-	cat "$D/session.md.tmp"
-	echo
-	echo "## 4. Idle cost"
-	echo
-	echo "Both sides connected and silent, then the target's line gone (kdrelayd waits to reopen it). Summed over all threads."
-	echo
-	cat "$D/idle.md.tmp"
-	echo
-	echo "## 5. Scale: many pairs, all busy"
-	echo
-	echo "One kdrelayd with a [pair] per pair (kdrelayd -c), or one socat per pair; the VM lines are ptys of bench/scale.c,"
-	echo "which streams KDCOM data packets both ways on every pair at once and checks every byte."
-	echo
-	cat "$D/scale.md.tmp"
-	echo
-	echo "## 6. Reconnect"
-	echo
-	echo "Time from a VM's endpoint reappearing to the first byte relayed to it (the other side sends a byte every 0.1 ms,"
-	echo "so up to 0.1 ms of each figure is that wait). socat and ptycrlf do not reconnect at all: they exit."
-	echo
-	cat "$D/reconn.md.tmp"
-	if [ -s "$D/auto.md.tmp" ]; then
-		echo
-		echo "## 7. crlf=auto after detection"
-		echo
-		echo "The default, crlf=auto, holds the first data packet each way until it validates under one reading;"
-		echo "after that a direction streams with nothing held, parsing both readings (so that a later change is"
-		echo "noticed), as auto always did. Against crlf=on on the same corrupting lines, same programs as 1 and 2."
-		echo
-		cat "$D/auto.md.tmp"
-	fi
-	echo
-	if [ -s "$D/watch.md.tmp" ]; then
-		echo "## 8. A kdrelayctl watcher"
-		echo
-		echo "kdrelayd (crlf=on, corrupting lines) moving the target's dump to the debugger with no watcher,"
-		echo "with \`kdrelayctl watch\` reading, and with one stopped (SIGSTOP) for the whole run: a slow watcher"
-		echo "loses lines (counted), it must not slow the relay nor grow its memory."
-		echo
-		cat "$D/watch.md.tmp"
-		echo
-	fi
-	echo "![throughput and latency per contender](bench.png)"
+	targets_md >"$D/targets.md.tmp"
+	[ "$(wc -l <"$D/targets.md.tmp")" -gt 2 ] || : >"$D/targets.md.tmp"
+	section "Targets" "$D/targets.md.tmp"
+	section "1. Throughput (a memory dump)" "$D/tput.md.tmp"
+	section "2. Latency (KDCOM is ping-pong: this sets a session's pace)" "$D/latency.md.tmp"
+	section "3. A real session: the WinDbg fixture replayed two-sided" "$D/session.md.tmp" \
+	    "kdreplay --as debugger and --as target on the two guests; the debugger's time= (the whole session, 526 packets)." \
+	    "kdrelayd and ptycrlf get corrupting lines (--onlcr) and repair them; socat and direct get clean lines."
+	section "4. Idle cost" "$D/idle.md.tmp" \
+	    "Both sides connected and silent, then the target's line gone (kdrelayd waits to reopen it). Summed over all threads."
+	section "5. Scale: many pairs, all busy" "$D/scale.md.tmp" \
+	    "One kdrelayd with a [pair] per pair (kdrelayd -c), or one socat per pair; the VM lines are ptys of bench/scale.c," \
+	    "which streams KDCOM data packets both ways on every pair at once and checks every byte."
+	section "6. Reconnect" "$D/reconn.md.tmp" \
+	    "Time from a VM's endpoint reappearing to the first byte relayed to it (the other side sends a byte every 0.1 ms," \
+	    "so up to 0.1 ms of each figure is that wait). socat and ptycrlf do not reconnect at all: they exit."
+	section "7. crlf=auto after detection" "$D/auto.md.tmp" \
+	    "The default, crlf=auto, holds the first data packet each way until it validates under one reading;" \
+	    "after that a direction streams with nothing held, parsing both readings (so that a later change is" \
+	    "noticed), as auto always did. Against crlf=on on the same corrupting lines, same programs as 1 and 2."
+	section "8. A kdrelayctl watcher" "$D/watch.md.tmp" \
+	    "kdrelayd (crlf=on, corrupting lines) moving the target's dump to the debugger with no watcher," \
+	    "with \`kdrelayctl watch\` reading, and with one stopped (SIGSTOP) for the whole run: a slow watcher" \
+	    "loses lines (counted), it must not slow the relay nor grow its memory."
+	[ -s "$D/tput.md.tmp" ] || [ -s "$D/latency.md.tmp" ] &&
+	    echo "![throughput and latency per contender](bench.png)"
 } >"$D/results.md"
 rm -f "$D"/*.md.tmp
 

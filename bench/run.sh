@@ -725,7 +725,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "DATE=\"$DATE\""
 	echo "LOAD_START=\"$LOAD_START\""
 	echo "LOAD_END=\"$LOAD_END\""
-	echo "PARAMS=\"size $SIZE each way (ptycrlf $PSIZE), $REPS repetitions, $ROUNDS round trips (ptycrlf $PROUNDS), $SESSIONS sessions per repetition, idle ${IDLE} s, $PAIRS pairs for ${SCALE_SEC} s x $SCALE_REPS, $RECONN_REPS reconnects\""
+	echo "PARAMS=\"sections $ONLY; size $SIZE each way (ptycrlf $PSIZE), cpu $CPU_SIZE x $CPU_REPS (callgrind $IR_SIZE), $REPS repetitions, $ROUNDS round trips (ptycrlf $PROUNDS), $SESSIONS sessions per repetition, idle ${IDLE} s, $PAIRS pairs for ${SCALE_SEC} s x $SCALE_REPS, $RECONN_REPS reconnects\""
 	[ -r "$T/strace.count" ] && echo "STRACE=\"$(tr '\n' ' ' <"$T/strace.count")\""
 } >"$OUT/machine.env"
 sh "$HERE/report.sh" "$OUT" || die "report failed"
