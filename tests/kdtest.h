@@ -53,6 +53,18 @@ kt_below(uint64_t *state, size_t n)
 	return (n == 0 ? 0 : kt_rand(state) % n);
 }
 
+/*
+ * A piece of the left bytes to feed at once, as reads cut a line: half the
+ * time a few bytes, else up to 5,000, never none while some are left.
+ */
+static inline size_t
+kt_piece(uint64_t *state, size_t left)
+{
+	size_t	n = 1 + kt_below(state, kt_below(state, 2) ? 40 : 5000);
+
+	return (n < left ? n : left);
+}
+
 static inline void *
 kt_xmalloc(size_t n)
 {

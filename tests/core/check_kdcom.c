@@ -400,9 +400,7 @@ START_TEST(parser_counts_its_events)
 		}
 		/* After every piece the same counts, the same held. */
 		for (pos = 0; pos < n; pos += len) {
-			len = 1 + kt_below(&r, kt_below(&r, 2) ? 40 : 5000);
-			if (len > n - pos)
-				len = n - pos;
+			len = kt_piece(&r, n - pos);
 			for (k = 0; k < 3; k++)
 				kd_parser_feed(p[k], b + pos, len);
 			KT_CHECK(memcmp(&c[1], &log[0].c, sizeof(c[1])) == 0 &&
@@ -475,9 +473,7 @@ START_TEST(briefs_match_events)
 		kd_parser_brief(p[5], kt_brief_cb, &br[4]);
 		kd_parser_brief(p[6], kt_brief_cb, &br[4]);
 		for (pos = 0; pos < n; pos += len) {
-			len = 1 + kt_below(&r, kt_below(&r, 2) ? 40 : 5000);
-			if (len > n - pos)
-				len = n - pos;
+			len = kt_piece(&r, n - pos);
 			kd_parser_feed(p[0], b + pos, len);
 			kd_parser_feed(p[1], b + pos, len);
 			kd_parser_feed(p[2], b + pos, len);
@@ -1063,9 +1059,7 @@ START_TEST(twin_feed_matches_two)
 	kd_parser_feed(p[1], (const uint8_t *)"xyz", 3);
 	kd_parser_feed(p[3], (const uint8_t *)"xyz", 3);
 	for (pos = 0; pos < m; pos += len) {
-		len = 1 + kt_below(&r, kt_below(&r, 2) ? 40 : 5000);
-		if (len > m - pos)
-			len = m - pos;
+		len = kt_piece(&r, m - pos);
 		kd_parser_feed(p[0], g + pos, len);
 		kd_parser_feed(p[1], g + pos, len);
 		ck_assert(kd_parser_alike(p[2], p[3]));
