@@ -194,7 +194,7 @@ EOF
 note "ok: $n malformed specs, each as HOST and as TARGET: exit 64, one line"
 
 # --- 3. tcp-listen off loopback -----------------------------------------
-port=$((20000 + $$ % 20000))
+port=$(free_port)
 for addr in 0.0.0.0 "[::]"; do
 	"$KD" "tcp-listen:$addr:$port" "unix-listen:$T/u.sock" 2>"$T/err"
 	rc=$?

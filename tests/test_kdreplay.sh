@@ -7,6 +7,7 @@
 set -u
 : "${BUILD:?set BUILD to the build directory}"
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/port.sh"
 shared=${KDRELAY_SHARED:-$here/../../shared}
 fixture=$shared/fixtures/windbg-session.kdtrace
 gen=$BUILD/kdgen
@@ -145,7 +146,7 @@ rc_d=$?
 intact unix "$T/s1.kdtrace" "kdgen over unix sockets"
 [ -e "$sock" ] && fail "unix-listen socket left behind"
 
-port=$((20000 + $$ % 20000))
+port=$(free_port)
 play tcp "$T/small.kdtrace" "$T/small.kdtrace" "tcp-listen:127.0.0.1:$port" \
     "tcp:127.0.0.1:$port" --timeout 500
 intact tcp "$T/small.kdtrace" "kdgen over tcp"

@@ -4,7 +4,7 @@
 N=4194304
 random "$T/x" $N
 random "$T/y" $N
-port=$((20000 + $$ % 20000))
+port=$(free_port)
 
 note "unix-listen <-> tcp-listen"
 relay -n listen "unix-listen:$T/h.sock" "tcp-listen:$port"

@@ -31,7 +31,8 @@
 #   relay ARGS...              kdrelayd -v --no-control ARGS, log
 #                              $T/relay.log, $RELAY
 #   random FILE BYTES / same A B
-#   free_port                  print a free TCP port on 127.0.0.1
+#   free_port                  print a free TCP port on 127.0.0.1, below
+#                              the ephemeral range
 #   kv FILE KEY                the value of a key=value line in FILE
 #   need CMD...                fail unless each CMD is installed
 #   skip WHAT WHY              report one case skipped ("SKIP: WHAT: WHY")
@@ -53,6 +54,7 @@
 set -u
 : "${BUILD:?BUILD must be set}"
 : "${TESTS:=$(cd "$(dirname "$0")" && pwd)}"
+. "$TESTS/lib/port.sh"
 T=$(mktemp -d /tmp/kdrelay-test.XXXXXX)
 T_ROOT=$T
 PIDS=""
@@ -185,14 +187,6 @@ relay() {
 random() { head -c "$2" /dev/urandom >"$1"; }
 
 same() { cmp "$1" "$2" >/dev/null || fail "$1 and $2 differ: $(cmp "$1" "$2" 2>&1 | head -1)"; }
-
-free_port() {
-	while :; do
-		_fp=$(( $(od -An -N2 -tu2 /dev/urandom) % 30000 + 20000 ))
-		ss -Htln "sport = :$_fp" 2>/dev/null | grep -q . ||
-		    { echo "$_fp"; return 0; }
-	done
-}
 
 kv() { sed -n "s/^$2=//p" "$1" | head -n 1; }
 
