@@ -1,7 +1,8 @@
 /*
  * relay_impl.h - the inside of struct relay, for the files of one pair:
- * relay.c (the data path), relaylife.c (made, started, stopped, freed),
- * relayreq.c (requests from other threads), relaytsd.c (the
+ * relay.c (the data path), relaybuf.c (a direction's buffer), relaylife.c
+ * (made, started, stopped, freed), relayreq.c (requests from other
+ * threads), relaytsd.c (the
  * target-shutdown wiring) and relaystats.c (its counters and their
  * formatting).  Everything else uses relay.h.
  */
@@ -95,15 +96,27 @@ extern const char *relay_side_label[2];	/* "host", "target" */
 /* Buffer limit to start from (and again after idling). */
 #define BUF_START	16384
 
+/* Bytes waiting for the peer, in both runs of the ring. */
+static inline size_t
+relay_dir_queued(const struct dir *d)
+{
+	return d->len + d->wrap;
+}
+
+/* relaybuf.c: a direction's buffer. */
+int	relay_dir_alloc(struct dir *, size_t cap);
+void	relay_dir_free(struct dir *);
+int	relay_dir_grow(struct dir *);
+void	relay_dir_shrink(struct dir *);
+void	relay_dir_release(struct dir *);
+size_t	relay_dir_room(struct dir *);
+uint8_t	*relay_dir_end(struct dir *);
+
 /* relay.c: the data path. */
 uint64_t relay_now_ms(void);
 void	relay_note(struct relay *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-size_t	relay_dir_room(struct dir *);
-void	relay_pool_fit(size_t cap);
-void	relay_dir_free(struct dir *);
 double	relay_dir_last_rx(const struct dir *);
-uint8_t	*relay_dir_end(struct dir *);
 void	relay_dir_commit(struct dir *, size_t);
 /* The callbacks relaylife.c wires to the loop, endpoints and streams. */
 void	relay_side_up(void *, int);

@@ -9,22 +9,19 @@
  * backpressure instead of growth.
  *
  * The buffer is a ring of two runs (the older at off, the newer wrapped to
- * the front), so nothing is moved.  It is mapped at buffer-size but used
- * up to a limit that starts small and doubles while reads fill all the
- * room offered (a pty hands over at most 4 KiB a read and never needs
- * more), and also on each look that finds both directions full with no
- * byte taken.  What it grows by comes from one pool for all pairs, and
- * goes back to it (the pages to the system) once the queue has drained
- * below the base again; a direction idle for IDLE_MS gives all its pages
+ * the front), so nothing is moved.  Its limit starts small and doubles
+ * while reads fill all the room offered (a pty hands over at most 4 KiB a
+ * read and never needs more), and also on each look that finds both
+ * directions full with no byte taken; the growth comes from one pool for
+ * all pairs and goes back once the queue has drained below the base
+ * again (relaybuf.c); a direction idle for IDLE_MS gives all its pages
  * back.
  */
-#include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/types.h>
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -56,17 +53,6 @@
 #define STUCK_MS	500
 /* Looks again while the pool has nothing to give, at most this far apart. */
 #define STUCK_MAX_MS	8000
-/*
- * Growth past BUF_START is drawn from one pool for the process: a loaded
- * machine stalls every pair's peers at once, and a thousand pairs each
- * growing to buffer-size would hold 128 KiB apiece (the stuck rule cannot
- * tell that stall from peers that write before they read).  The pool
- * holds one pair's full growth both ways, and at least POOL_MIN.
- */
-#define POOL_MIN	(1024 * 1024)
-
-static _Atomic size_t	pool_size = POOL_MIN, pool_used;
-
 const char *relay_side_label[2] = { "host", "target" };
 const char *relay_dir_name[2] = { "host->target", "target->host" };
 
@@ -224,129 +210,6 @@ relay_stream_switch(void *arg, int repairing)
 	    repairing ? "on" : "off");
 }
 
-/* Bytes waiting for the peer, in both runs. */
-static size_t
-dir_queued(const struct dir *d)
-{
-	return d->len + d->wrap;
-}
-
-/* Pairs with buffers of cap bytes may be made: the pool fits one's growth. */
-void
-relay_pool_fit(size_t cap)
-{
-	size_t	want = cap > BUF_START ? 2 * (cap - BUF_START) : 0;
-	size_t	cur = atomic_load(&pool_size);
-
-	while (want > cur &&
-	    !atomic_compare_exchange_weak(&pool_size, &cur, want))
-		;
-}
-
-/* Bytes of buffer grown past the base, all pairs together. */
-size_t
-relay_pool_used(void)
-{
-	return atomic_load(&pool_used);
-}
-
-static int
-pool_take(size_t n)
-{
-	size_t	used = atomic_load(&pool_used);
-
-	do {
-		if (used + n > atomic_load(&pool_size))
-			return -1;
-	} while (!atomic_compare_exchange_weak(&pool_used, &used, used + n));
-	return 0;
-}
-
-static size_t
-dir_base(const struct dir *d)
-{
-	return d->cap < BUF_START ? d->cap : BUF_START;
-}
-
-/* Double the limit from the pool: 1, or 0 at buffer-size, -1 pool empty. */
-static int
-dir_grow(struct dir *d)
-{
-	size_t	lim = d->lim * 2 < d->cap ? d->lim * 2 : d->cap;
-
-	if (lim == d->lim)
-		return 0;
-	if (pool_take(lim - d->lim) != 0)
-		return -1;
-	d->lim = lim;
-	d->give_back = 0;
-	return 1;
-}
-
-/*
- * Back to the base, the pages above it to the system and the bytes to the
- * pool, if no queued byte lies above it; else relay_dir_room() does it
- * once the queue has moved below.
- */
-static void
-dir_shrink(struct dir *d)
-{
-	size_t	base = dir_base(d);
-
-	d->give_back = d->lim > base;
-	if (!d->give_back)
-		return;
-	if (dir_queued(d) == 0) {
-		d->off = 0;
-		d->front = 0;
-	} else if (d->off + d->len > base)
-		return;
-	madvise(d->buf + base, d->lim - base, MADV_DONTNEED);
-	atomic_fetch_sub(&pool_used, d->lim - base);
-	d->lim = base;
-	d->give_back = 0;
-	d->given_back++;
-}
-
-/* The pair is freed: its buffer and its share of the pool. */
-void
-relay_dir_free(struct dir *d)
-{
-	if (d->buf == NULL)
-		return;
-	atomic_fetch_sub(&pool_used, d->lim - dir_base(d));
-	munmap(d->buf, d->cap);
-	d->buf = NULL;
-}
-
-/*
- * Room to put processed bytes in, at relay_dir_end().  The ring wraps to the
- * front when the tail is short and the front is longer: no byte is moved.
- */
-size_t
-relay_dir_room(struct dir *d)
-{
-	size_t	end;
-
-	if (d->give_back)
-		dir_shrink(d);
-	if (d->front)
-		return d->off - d->wrap;
-	if (d->len == 0)
-		d->off = 0;
-	end = d->off + d->len;
-	if (d->len > 0 && d->lim - end < d->lim / 4 && d->off > d->lim - end) {
-		d->front = 1;
-		return d->off;
-	}
-	return d->lim - end;
-}
-
-uint8_t *
-relay_dir_end(struct dir *d)
-{
-	return d->front ? d->buf + d->wrap : d->buf + d->off + d->len;
-}
 
 static void
 dir_arm_idle(struct dir *d)
@@ -374,16 +237,14 @@ relay_idle_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	dir_shrink(d);
+	relay_dir_shrink(d);
 	relay_stack_trim(d->r);
-	if (d->active || dir_queued(d) > 0) {
+	if (d->active || relay_dir_queued(d) > 0) {
 		d->active = 0;
 		event_add(d->idle, &tv);
 		return;
 	}
-	madvise(d->buf, d->lim, MADV_DONTNEED);
-	d->off = 0;
-	d->front = 0;
+	relay_dir_release(d);
 	d->touched = 0;
 }
 
@@ -559,7 +420,7 @@ relay_stuck_cb(evutil_socket_t fd, short what, void *arg)
 	 */
 	for (i = 0; i < 2; i++) {
 		d = &r->dir[i];
-		rc = dir_grow(d);
+		rc = relay_dir_grow(d);
 		refused |= rc == -1;
 		if (rc != 1)
 			continue;
@@ -679,8 +540,8 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		/* Reads limited by the buffer, not the source: grow. */
-		if ((size_t)n == room - slack && dir_queued(d) == 0)
-			dir_grow(d);
+		if ((size_t)n == room - slack && relay_dir_queued(d) == 0)
+			relay_dir_grow(d);
 		got = 1;
 		dir_append(d, stream_process(&d->st, tail + slack, (size_t)n,
 		    tail));
@@ -694,7 +555,7 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	dir_arm_idle(d);
 	d->rx_ms = tick_ms();
-	if (dir_queued(d) > 0 && dir_peer_ready(d))
+	if (relay_dir_queued(d) > 0 && dir_peer_ready(d))
 		dir_write(d);
 	dir_arm_hold(d);
 	dir_arm_quiet(d, d->rx_ms);
@@ -739,7 +600,7 @@ dir_write(struct dir *d)
 				d->wrap = 0;
 				d->front = 0;
 			}
-			if (dir_queued(d) == 0)
+			if (relay_dir_queued(d) == 0)
 				continue;
 			/* Taken in part: the peer is full, as EAGAIN says. */
 		} else if (n == -1 && errno == EINTR)
@@ -759,7 +620,7 @@ dir_write(struct dir *d)
 			event_add(to->wr, NULL);
 			to->writing = 1;
 		}
-		if (d->lim - dir_queued(d) > stream_slack(&d->st))
+		if (d->lim - relay_dir_queued(d) > stream_slack(&d->st))
 			side_set_reading(from, 1);
 		else
 			dir_full(d);
@@ -815,7 +676,7 @@ side_detach(struct side *s)
 	 * What was on its way to it belongs to the old session: drop it, a
 	 * packet held for CRLF detection too (the buffer is free for it).
 	 */
-	to->dropped += dir_queued(to);
+	to->dropped += relay_dir_queued(to);
 	to->off = to->len = to->wrap = 0;
 	to->front = 0;
 	to->dropped += stream_release(&to->st, to->buf);

@@ -176,16 +176,9 @@ relay_new(const struct pair_opts *o, char *err, size_t errlen)
 		d->tag = i == SIDE_HOST ? KDTRACE_DEBUGGER : KDTRACE_TARGET;
 		d->name = relay_dir_name[i];
 		/* Room for a packet held by auto detection, and more. */
-		d->cap = o->bufsize > 2 * STREAM_SLACK ? o->bufsize :
-		    2 * STREAM_SLACK;
-		d->lim = d->cap < BUF_START ? d->cap : BUF_START;
-		relay_pool_fit(d->cap);
-		d->buf = mmap(NULL, d->cap, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (d->buf == MAP_FAILED) {
-			d->buf = NULL;
+		if (relay_dir_alloc(d, o->bufsize > 2 * STREAM_SLACK ?
+		    o->bufsize : 2 * STREAM_SLACK) != 0)
 			goto nomem;
-		}
 		if ((d->idle = evtimer_new(r->base, relay_idle_cb, d)) == NULL)
 			goto nomem;
 		if ((d->hold = evtimer_new(r->base, relay_hold_cb, d)) == NULL)
